@@ -1,0 +1,67 @@
+"""Versioned schema migrations, described once and turned into each engine's DDL by its adapter.
+
+Append new migrations at the end; never edit one that has shipped. Each step is idempotent, so a
+migration interrupted half-way is simply applied again on the next start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ENTITY_LABELS = ("Person", "Device", "Account", "IPAddress", "Media", "Series")
+FORCE_OWNED_LABELS = ("Case", "Victim")
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: Literal["unique", "index"]
+    label: str
+    prop: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}_{self.label}_{self.prop}".lower()
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    steps: tuple[Step, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "unique keys of entities and force-owned nodes; case lookups",
+        tuple(Step("unique", label, "key") for label in ENTITY_LABELS + FORCE_OWNED_LABELS)
+        + (
+            Step("index", "Case", "force"),
+            Step("index", "Case", "status"),
+        ),
+    ),
+    Migration(
+        2,
+        "audit chain and change feed",
+        (
+            Step("unique", "AuditEntry", "seq"),
+            Step("unique", "AuditHead", "key"),
+            Step("unique", "Change", "seq"),
+            Step("index", "Change", "force"),
+            Step("unique", "Counter", "key"),
+        ),
+    ),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+# The applied version lives in the graph itself, so every replica agrees on it.
+READ_VERSION = "MATCH (s:SchemaVersion {key: 'schema'}) RETURN s.version AS version"
+RECORD_VERSION = (
+    "MERGE (s:SchemaVersion {key: 'schema'}) SET s.version = $version RETURN s.version AS version"
+)
+
+
+def pending(current: int) -> list[Migration]:
+    return [m for m in MIGRATIONS if m.version > current]

@@ -94,6 +94,8 @@ class FalkorDBStore:
                 if not await backoff.wait():
                     raise GraphUnavailable("graph engine unreachable") from error
             except redis_errors.ResponseError as error:
+                if read_only and "empty key" in str(error):
+                    return []  # the graph has no data yet: FalkorDB creates it on first write
                 raise _classify(error) from None
         names = [column[1] for column in result.header]
         return [dict(zip(names, row, strict=True)) for row in result.result_set]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 ENTITY_LABELS = ("Person", "Device", "Account", "IPAddress", "Media", "Series")
-FORCE_OWNED_LABELS = ("Case", "Victim")
+FORCE_OWNED_LABELS = ("Case", "Victim", "Tombstone")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,32 @@
+"""Configuration from the environment (`CROSSFORCE_*`), read once at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_POLICY_DIR = Path(__file__).resolve().parent.parent / "policies" / "defaults"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CROSSFORCE_", extra="ignore")
+
+    graph_uri: str | None = Field(None, description="neo4j://, neo4j+s://, bolt:// or falkordb://")
+    graph_user: str | None = None
+    graph_password: str | None = None
+    graph_query_timeout: float = Field(10.0, gt=0, description="seconds before a query is a 503")
+    graph_retry_for: float = Field(5.0, ge=0, description="seconds of retries on transient errors")
+    data_dir: Path = Path(".crossforce")
+    oidc_issuer: str | None = None
+    audience: str = "crossforce"
+    policy_dir: Path = DEFAULT_POLICY_DIR
+    public_url: str | None = Field(
+        None, description="URL the hub is reached at; the development issuer's identifier"
+    )
+    max_body_bytes: int = Field(64 * 1024 * 1024, gt=0)
+    environment: str = Field("development", pattern="^(development|production)$")
+
+    def issuer_for(self, host: str, port: int) -> str:
+        return self.oidc_issuer or self.public_url or f"http://{host}:{port}"

@@ -1,0 +1,1 @@
+"""All Cypher of Crossforce, portable openCypher, parameterised only, grouped by concern."""

@@ -1,0 +1,90 @@
+"""Writing cases: versioned upsert with entities, and tombstones.
+
+A case's relationships and victims are replaced whole by each newer version; entity nodes that no
+case uses any more are removed in the same statement, so a case is always complete or absent.
+A tombstone leaves a `Tombstone` node holding the version, so an older copy arriving late stays
+stale instead of bringing the case back.
+"""
+
+# Collects what the case held before, deletes it, and yields `previous` entity nodes for cleanup.
+_DETACH_PREVIOUS = """
+OPTIONAL MATCH (k)-[r]->(e)
+WITH c, t, k, collect(r) AS rels, collect(e) AS held
+WITH c, t, k, rels,
+     [x IN held WHERE NOT x:Victim] AS previous, [x IN held WHERE x:Victim] AS victims
+FOREACH (r IN rels | DELETE r)
+FOREACH (v IN victims | DETACH DELETE v)
+"""
+
+_REMOVE_ORPHANS = """
+WITH c, previous
+CALL {
+  WITH previous
+  UNWIND previous AS e
+  WITH DISTINCT e WHERE NOT (e)--()
+  DELETE e
+}
+RETURN c.key AS key
+"""
+
+UPSERT = (
+    """
+UNWIND $cases AS c
+OPTIONAL MATCH (t:Tombstone {key: c.key})
+WITH c, t WHERE t IS NULL OR t.version < c.version
+MERGE (k:Case {key: c.key})
+  ON CREATE SET k.version = 0
+WITH c, t, k WHERE k.version < c.version
+"""
+    + _DETACH_PREVIOUS
+    + """
+FOREACH (x IN CASE WHEN t IS NULL THEN [] ELSE [t] END | DELETE x)
+SET k = c.props
+FOREACH (p IN c.persons |
+  MERGE (e:Person {key: p.key}) CREATE (k)-[r:SUSPECT]->(e) SET r = p.props)
+FOREACH (d IN c.devices |
+  MERGE (e:Device {key: d.key}) CREATE (k)-[r:USES_DEVICE]->(e) SET r = d.props)
+FOREACH (a IN c.accounts |
+  MERGE (e:Account {key: a.key}) CREATE (k)-[r:USES_ACCOUNT]->(e) SET r = a.props)
+FOREACH (i IN c.ips |
+  MERGE (e:IPAddress {key: i.key}) CREATE (k)-[r:SEEN_FROM]->(e) SET r = i.props)
+FOREACH (m IN c.media |
+  MERGE (e:Media {key: m.key}) CREATE (k)-[r:CONTAINS_MEDIA]->(e) SET r = m.props)
+FOREACH (s IN c.series |
+  MERGE (e:Series {key: s.key}) CREATE (k)-[r:IN_SERIES]->(e) SET r = s.props)
+FOREACH (v IN c.victims |
+  CREATE (x:Victim {key: v.key}) SET x = v.props CREATE (k)-[:HAS_VICTIM]->(x))
+FOREACH (d IN c.depicts |
+  MERGE (m:Media {key: d.media}) MERGE (x:Victim {key: d.victim}) CREATE (m)-[:DEPICTS]->(x))
+FOREACH (d IN c.contactPersons |
+  MERGE (e:Person {key: d.entity}) MERGE (x:Victim {key: d.victim}) CREATE (x)-[:CONTACTED]->(e))
+FOREACH (d IN c.contactAccounts |
+  MERGE (e:Account {key: d.entity}) MERGE (x:Victim {key: d.victim}) CREATE (x)-[:CONTACTED]->(e))
+"""
+    + _REMOVE_ORPHANS
+)
+
+TOMBSTONE = (
+    """
+UNWIND $cases AS c
+OPTIONAL MATCH (t:Tombstone {key: c.key})
+WITH c, t WHERE t IS NULL OR t.version < c.version
+OPTIONAL MATCH (k:Case {key: c.key})
+WITH c, t, k WHERE k IS NULL OR k.version < c.version
+MERGE (n:Tombstone {key: c.key})
+SET n.version = c.version, n.force = c.force
+WITH c, t, k
+"""
+    + _DETACH_PREVIOUS
+    + """
+FOREACH (x IN CASE WHEN k IS NULL THEN [] ELSE [k] END | DETACH DELETE x)
+"""
+    + _REMOVE_ORPHANS
+)
+
+VERSIONS = """
+UNWIND $keys AS key
+OPTIONAL MATCH (k:Case {key: key})
+OPTIONAL MATCH (t:Tombstone {key: key})
+RETURN key, coalesce(k.version, t.version, 0) AS version
+"""

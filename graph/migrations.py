@@ -35,8 +35,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
         "unique keys of entities and force-owned nodes; case lookups",
-        tuple(Step("unique", label, "key") for label in ENTITY_LABELS + FORCE_OWNED_LABELS)
-        + (
+        (
+            *(Step("unique", label, "key") for label in ENTITY_LABELS + FORCE_OWNED_LABELS),
             Step("index", "Case", "force"),
             Step("index", "Case", "status"),
         ),
@@ -50,6 +50,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             Step("unique", "Change", "seq"),
             Step("index", "Change", "force"),
             Step("unique", "Counter", "key"),
+        ),
+    ),
+    Migration(
+        3,
+        "wrapped data keys, one node per force and key version",
+        (
+            Step("unique", "DataKey", "key"),
+            Step("index", "DataKey", "force"),
         ),
     ),
 )

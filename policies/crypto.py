@@ -1,0 +1,115 @@
+"""Field encryption: each sensitive value sealed with AES-256-GCM under its force's data key.
+
+Sealed form (ASCII, fits any string property):
+
+    cf1:<key version>:<base64url(nonce || ciphertext || tag)>
+
+The associated data binds the ciphertext to where it belongs: format, force, case reference,
+field (a JSON pointer such as `/suspects/0/familyName`) and key version. A ciphertext copied to
+another field, case or force, or relabelled with another key version, fails to open.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from policies.keys import NONCE_BYTES, KeyRing
+
+FORMAT = "cf1"
+
+
+class DecryptionFailed(Exception):
+    """The sealed value is malformed, altered, or belongs to another force, case or field."""
+
+
+def associated_data(force: str, case_ref: str, field: str, version: int) -> bytes:
+    # A JSON array is unambiguous: no choice of values can make two bindings encode alike.
+    return json.dumps([FORMAT, force, case_ref, field, version], separators=(",", ":")).encode()
+
+
+def key_version(sealed: str) -> int:
+    """The data key version a sealed value was made with."""
+    return _parse(sealed)[0]
+
+
+def is_sealed(value: str) -> bool:
+    try:
+        _parse(value)
+    except DecryptionFailed:
+        return False
+    return True
+
+
+def _parse(sealed: str) -> tuple[int, bytes]:
+    parts = sealed.split(":")
+    if len(parts) != 3 or parts[0] != FORMAT or not parts[1].isdigit():
+        raise DecryptionFailed("not a sealed value")
+    try:
+        body = base64.urlsafe_b64decode(parts[2] + "=" * (-len(parts[2]) % 4))
+    except (binascii.Error, ValueError):
+        raise DecryptionFailed("not a sealed value") from None
+    if len(body) < NONCE_BYTES + 16:
+        raise DecryptionFailed("not a sealed value")
+    return int(parts[1]), body
+
+
+class FieldCipher:
+    """Seals and opens field values of one region's forces."""
+
+    def __init__(self, keyring: KeyRing) -> None:
+        self.keyring = keyring
+        # AESGCM objects by key: building one per call would cost more than the encryption.
+        # Looked up only with a key the keyring just handed out, so a shred still takes effect.
+        self._aeads: dict[bytes, AESGCM] = {}
+
+    def _aead(self, dek: bytes) -> AESGCM:
+        aead = self._aeads.get(dek)
+        if aead is None:
+            if len(self._aeads) > 1024:
+                self._aeads.clear()
+            aead = self._aeads[dek] = AESGCM(dek)
+        return aead
+
+    async def seal(self, force: str, case_ref: str, field: str, plaintext: str) -> str:
+        version, dek = await self.keyring.current(force)
+        nonce = os.urandom(NONCE_BYTES)
+        ciphertext = self._aead(dek).encrypt(
+            nonce,
+            plaintext.encode("utf-8"),
+            associated_data(force, case_ref, field, version),
+        )
+        body = base64.urlsafe_b64encode(nonce + ciphertext).rstrip(b"=").decode("ascii")
+        return f"{FORMAT}:{version}:{body}"
+
+    async def open(self, force: str, case_ref: str, field: str, sealed: str) -> str:
+        """The plaintext; `KeyShredded` if its key version was shredded, else `DecryptionFailed`
+        unless it was sealed for exactly this force, case and field."""
+        version, body = _parse(sealed)
+        dek = await self.keyring.dek(force, version)
+        try:
+            plaintext = self._aead(dek).decrypt(
+                body[:NONCE_BYTES],
+                body[NONCE_BYTES:],
+                associated_data(force, case_ref, field, version),
+            )
+        except InvalidTag:
+            raise DecryptionFailed("sealed value does not belong here or was altered") from None
+        return plaintext.decode("utf-8")
+
+    async def needs_reseal(self, force: str, sealed: str) -> bool:
+        """True when the value was sealed with an older key version than the force's current."""
+        current, _ = await self.keyring.current(force)
+        return key_version(sealed) != current
+
+    async def reseal(self, force: str, case_ref: str, field: str, sealed: str) -> str:
+        """The value sealed again under the current key version (unchanged if already)."""
+        if not await self.needs_reseal(force, sealed):
+            return sealed
+        plaintext = await self.open(force, case_ref, field, sealed)
+        return await self.seal(force, case_ref, field, plaintext)

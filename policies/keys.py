@@ -1,0 +1,272 @@
+"""Per-force data keys (DEKs), wrapped by a key-encryption key (KEK), with versions.
+
+- A DEK is 32 random bytes for AES-256-GCM. Each force has versions 1, 2, ...; new ciphertext
+  uses the highest, older versions stay readable until shredded.
+- DEKs are stored only wrapped, through a `WrappedKeyStore` (the graph in production, so every
+  gateway replica shares them). The wrap binds force and version as associated data, so a
+  wrapped key copied to another force or version does not unwrap.
+- The KEK sits behind `KeyEncryptionKey`, shaped like a cloud KMS Encrypt/Decrypt or Vault
+  transit call; `LocalKeyFile` is the development one (a 0600 file in the data dir).
+- Shredding destroys wrapped DEKs: whatever they encrypted is unreadable for good.
+
+Unwrapped DEKs are cached in memory for `cache_ttl` seconds, so a rotation or a shred made by
+another replica takes effect here within that time (at once on the replica that made it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from policies.files import read_or_create_private
+
+DEK_BYTES = 32
+NONCE_BYTES = 12
+
+
+class KeyringError(Exception):
+    """Base of key problems; messages name forces and versions only."""
+
+
+class KeyShredded(KeyringError):
+    """The data key version was shredded: data sealed with it is gone for good."""
+
+    def __init__(self, force: str, version: int) -> None:
+        super().__init__(f"data key {force} v{version} was shredded; its data is unreadable")
+        self.force = force
+        self.version = version
+
+
+class UnknownKeyVersion(KeyringError):
+    def __init__(self, force: str, version: int) -> None:
+        super().__init__(f"no data key {force} v{version}")
+        self.force = force
+        self.version = version
+
+
+class KeyUnwrapFailed(KeyringError):
+    """The KEK refused a wrapped DEK: wrong KEK, or the stored key was altered or moved."""
+
+
+class KeyEncryptionKey(Protocol):
+    """Wraps and unwraps data keys; a KMS or Vault transit in production."""
+
+    async def wrap(self, plaintext: bytes, aad: bytes) -> bytes: ...
+
+    async def unwrap(self, wrapped: bytes, aad: bytes) -> bytes:
+        """Raise `KeyUnwrapFailed` when `wrapped` was not made by this KEK with this `aad`."""
+        ...
+
+
+class LocalKeyFile:
+    """Development KEK: AES-256-GCM under a 32-byte key in a 0600 file, created on first use."""
+
+    def __init__(self, path: Path) -> None:
+        key = read_or_create_private(path, lambda: os.urandom(32))
+        if len(key) != 32:
+            raise ValueError(f"{path} must hold exactly 32 bytes")
+        self._aead = AESGCM(key)
+
+    @classmethod
+    def in_data_dir(cls, data_dir: Path) -> LocalKeyFile:
+        return cls(data_dir / "keys" / "kek.key")
+
+    async def wrap(self, plaintext: bytes, aad: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, plaintext, aad)
+
+    async def unwrap(self, wrapped: bytes, aad: bytes) -> bytes:
+        try:
+            return self._aead.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], aad)
+        except (InvalidTag, ValueError):
+            raise KeyUnwrapFailed("wrapped data key does not unwrap") from None
+
+
+@dataclass(frozen=True)
+class WrappedKey:
+    """One stored data key version; `wrapped` is None once shredded (a tombstone)."""
+
+    force: str
+    version: int
+    wrapped: bytes | None
+    created_at: datetime
+
+    @property
+    def shredded(self) -> bool:
+        return self.wrapped is None
+
+
+class DataKeyRecord(Protocol):
+    """What a store hands back for one version (`WrappedKey`, or a store's own record type)."""
+
+    @property
+    def force(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def wrapped(self) -> bytes | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+class WrappedKeyStore(Protocol):
+    """Where wrapped data keys live; shared by every gateway replica."""
+
+    async def versions(self, force: str) -> Sequence[DataKeyRecord]:
+        """The force's key versions, shredded ones included (`wrapped` None), lowest first."""
+        ...
+
+    async def get(self, force: str, version: int) -> DataKeyRecord | None: ...
+
+    async def create(self, key: WrappedKey) -> bool:
+        """Store a new version; False when that force and version already exist."""
+        ...
+
+    async def shred(self, force: str, versions: Sequence[int] | None = None) -> list[int]:
+        """Destroy the wrapped keys (all of the force's when `versions` is None), keeping
+        tombstones; return the versions destroyed now."""
+        ...
+
+    async def forces(self) -> list[str]: ...
+
+
+class MemoryKeyStore:
+    """A `WrappedKeyStore` in a dict, for unit tests and tools."""
+
+    def __init__(self) -> None:
+        self._keys: dict[tuple[str, int], WrappedKey] = {}
+
+    async def versions(self, force: str) -> list[WrappedKey]:
+        return sorted(
+            (key for (owner, _), key in self._keys.items() if owner == force),
+            key=lambda key: key.version,
+        )
+
+    async def get(self, force: str, version: int) -> WrappedKey | None:
+        return self._keys.get((force, version))
+
+    async def create(self, key: WrappedKey) -> bool:
+        if (key.force, key.version) in self._keys:
+            return False
+        self._keys[(key.force, key.version)] = key
+        return True
+
+    async def shred(self, force: str, versions: Sequence[int] | None = None) -> list[int]:
+        destroyed = []
+        for (owner, version), key in list(self._keys.items()):
+            if owner != force or key.shredded or (versions is not None and version not in versions):
+                continue
+            self._keys[(owner, version)] = WrappedKey(owner, version, None, key.created_at)
+            destroyed.append(version)
+        return sorted(destroyed)
+
+    async def forces(self) -> list[str]:
+        return sorted({force for force, _ in self._keys})
+
+
+def wrap_aad(force: str, version: int) -> bytes:
+    return f"crossforce/dek/v1|{force}|{version}".encode()
+
+
+class KeyRing:
+    """Data keys of every force: current version for writing, any live version for reading."""
+
+    def __init__(
+        self,
+        store: WrappedKeyStore,
+        kek: KeyEncryptionKey,
+        *,
+        cache_ttl: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._kek = kek
+        self._ttl = cache_ttl
+        self._clock = clock
+        # Values with the monotonic time they were read, dropped once older than cache_ttl.
+        self._deks: dict[tuple[str, int], tuple[bytes, float]] = {}
+        self._current: dict[str, tuple[int, float]] = {}
+        self._lock = asyncio.Lock()
+
+    def _fresh(self, read_at: float) -> bool:
+        return self._clock() - read_at < self._ttl
+
+    async def current(self, force: str) -> tuple[int, bytes]:
+        """The version new ciphertext of `force` uses, and its key (version 1 made on first use)."""
+        cached = self._current.get(force)
+        if cached is not None and self._fresh(cached[1]):
+            version = cached[0]
+        else:
+            version = await self._latest_live(force) or await self._add_version(force)
+            self._current[force] = (version, self._clock())
+        return version, await self.dek(force, version)
+
+    async def dek(self, force: str, version: int) -> bytes:
+        """The unwrapped key of one version; `KeyShredded` or `UnknownKeyVersion` otherwise."""
+        cached = self._deks.get((force, version))
+        if cached is not None and self._fresh(cached[1]):
+            return cached[0]
+        stored = await self._store.get(force, version)
+        if stored is None:
+            raise UnknownKeyVersion(force, version)
+        if stored.wrapped is None:
+            self._deks.pop((force, version), None)
+            raise KeyShredded(force, version)
+        key = await self._kek.unwrap(stored.wrapped, wrap_aad(force, version))
+        self._deks[(force, version)] = (key, self._clock())
+        return key
+
+    async def rotate(self, force: str | None = None) -> dict[str, int]:
+        """Add a version for `force` (every force with keys when None); return the new versions."""
+        targets = [force] if force is not None else await self._store.forces()
+        added = {}
+        for target in targets:
+            version = await self._add_version(target)
+            self._current[target] = (version, self._clock())
+            added[target] = version
+        return added
+
+    async def shred(self, force: str, version: int | None = None) -> list[int]:
+        """Destroy one version (all of the force's when None); return the versions destroyed."""
+        destroyed = await self._store.shred(force, None if version is None else [version])
+        for number in destroyed:
+            self._deks.pop((force, number), None)
+        self._current.pop(force, None)
+        return destroyed
+
+    async def versions(self, force: str) -> Sequence[DataKeyRecord]:
+        return await self._store.versions(force)
+
+    async def _latest_live(self, force: str) -> int | None:
+        versions = await self._store.versions(force)
+        if versions and versions[-1].wrapped is not None:
+            return versions[-1].version
+        return None
+
+    async def _add_version(self, force: str) -> int:
+        """Create the next version; when another replica wins the race, use the one it made."""
+        async with self._lock:
+            for _ in range(5):
+                versions = await self._store.versions(force)
+                number = versions[-1].version + 1 if versions else 1
+                dek = AESGCM.generate_key(bit_length=256)
+                wrapped = await self._kek.wrap(dek, wrap_aad(force, number))
+                created = await self._store.create(
+                    WrappedKey(force, number, wrapped, datetime.now(UTC))
+                )
+                if created:
+                    self._deks[(force, number)] = (dek, self._clock())
+                    return number
+                latest = await self._latest_live(force)
+                if latest is not None and latest >= number:
+                    return latest
+        raise KeyringError(f"could not create a data key version for {force}")

@@ -25,11 +25,16 @@ def serve(
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    keep_serving: bool | None = typer.Option(
+        None, "--serve/--exit", help="keep the hub running afterwards (default: when interactive)"
+    ),
+    port: int | None = typer.Option(None, help="port for the hub (default: a free one)"),
+) -> None:
     """What `make demo` runs: start the hub, sync a synthetic region, print where to look."""
     from clients.demo import run_demo
 
-    run_demo()
+    run_demo(keep_serving, port)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,10 +13,29 @@ from starlette.routing import Route
 
 from gateway.config import Settings
 from gateway.health import healthz, readyz
-from graph import GraphConnection, open_graph
+from graph import GraphConnection, GraphStore, GraphUnavailable, open_graph
+
+log = logging.getLogger("crossforce.gateway")
 
 
-def create_app(settings: Settings | None = None, *, graph: GraphConnection | None = None) -> Starlette:
+async def migrate_when_reachable(store: GraphStore, ready: asyncio.Event) -> None:
+    """Apply migrations as soon as the graph answers; until then the hub is not ready."""
+    delay = 0.5
+    while True:
+        try:
+            await store.migrate()
+        except GraphUnavailable:
+            log.warning("graph unreachable; retrying migrations in %.1f s", delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+            continue
+        ready.set()
+        return
+
+
+def create_app(
+    settings: Settings | None = None, *, graph: GraphConnection | None = None
+) -> Starlette:
     """`graph` lets a caller (tests, the demo) share one running engine with the app."""
     settings = settings or Settings()
 
@@ -27,11 +49,17 @@ def create_app(settings: Settings | None = None, *, graph: GraphConnection | Non
             query_timeout=settings.graph_query_timeout,
             retry_for=settings.graph_retry_for,
         )
+        app.state.graph = connection.store
+        app.state.migrated = asyncio.Event()
+        migrating = asyncio.create_task(
+            migrate_when_reachable(connection.store, app.state.migrated)
+        )
         try:
-            await connection.store.migrate()
-            app.state.graph = connection.store
             yield
         finally:
+            migrating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await migrating
             if graph is None:
                 await connection.close()
 

@@ -103,18 +103,26 @@ class EmbeddedFalkorDB:
         self._process = subprocess.Popen(
             [
                 str(binaries.server),
-                "--bind", self.host,
-                "--port", str(self.port),
-                "--dir", str(self.data_dir),
-                "--appendonly", "yes",
-                "--appendfsync", "everysec",
-                "--save", "300 1",
-                "--protected-mode", "yes",
-                "--loadmodule", str(binaries.module),
-            ],  # fmt: skip
+                "--bind",
+                self.host,
+                "--port",
+                str(self.port),
+                "--dir",
+                str(self.data_dir),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "everysec",
+                "--save",
+                "300 1",
+                "--protected-mode",
+                "yes",
+                "--loadmodule",
+                str(binaries.module),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - sets only the parent-death signal
+            preexec_fn=_die_with_parent,
         )
         log.close()
         self.pidfile.write_text(json.dumps({"pid": self._process.pid, "parent": os.getpid()}))

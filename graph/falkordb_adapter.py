@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
+
 import redis.exceptions as redis_errors
 from falkordb.asyncio import FalkorDB
 
@@ -29,14 +31,16 @@ TRANSIENT = (
 # Bidirectional breadth-first search bounds: past these a path query is refused, not slow.
 MAX_FRONTIER = 20_000
 
-NEIGHBOURS = "UNWIND $ids AS i MATCH (n)--(m) WHERE id(n) = i RETURN DISTINCT i AS id, id(m) AS next"
+NEIGHBOURS = (
+    "UNWIND $ids AS i MATCH (n)--(m) WHERE id(n) = i RETURN DISTINCT i AS id, id(m) AS next"
+)
 KEYED_NODES = (
     "UNWIND $ids AS i MATCH (n) WHERE id(n) = i RETURN i AS id, labels(n)[0] AS label, n.key AS key"
 )
 
 
 def _safe_message(error: Exception) -> str:
-    """FalkorDB echoes the query text (with its parameter header) in errors: keep only the reason."""
+    """FalkorDB echoes the query (with its parameter header) in errors: keep only the reason."""
     text = str(error)
     for marker in (" errCtx", " line:", "CYPHER "):
         text = text.split(marker, 1)[0]
@@ -54,7 +58,7 @@ class FalkorDBStore:
         query_timeout: float = 10.0,
         retry_for: float = 5.0,
     ) -> None:
-        self._db = FalkorDB(
+        self._connect = dict(
             host=host,
             port=port,
             password=password,
@@ -62,13 +66,23 @@ class FalkorDBStore:
             socket_connect_timeout=2.0,
             max_connections=64,
         )
-        self._graph = self._db.select_graph(graph_name)
+        self._graph_name = graph_name
+        self._db: FalkorDB | None = None
         self._query_timeout = query_timeout
         self._retry_for = retry_for
 
     @property
     def engine(self) -> Engine:
         return "falkordb"
+
+    async def _client(self) -> FalkorDB:
+        # The client talks to the server as it is built, so build it only once the server answers.
+        if self._db is None:
+            self._db = await asyncio.to_thread(FalkorDB, **self._connect)
+        return self._db
+
+    async def _graph(self) -> Any:
+        return (await self._client()).select_graph(self._graph_name)
 
     async def read(
         self, query: str, params: Params | None = None, *, timeout: float | None = None
@@ -85,9 +99,10 @@ class FalkorDBStore:
     ) -> list[Record]:
         limit_ms = int((timeout or self._query_timeout) * 1000)
         backoff = Backoff(deadline=time.monotonic() + self._retry_for)
-        run = self._graph.ro_query if read_only else self._graph.query
         while True:
             try:
+                graph = await self._graph()
+                run = graph.ro_query if read_only else graph.query
                 result = await run(query, dict(params or {}), timeout=limit_ms)
                 break
             except TRANSIENT as error:
@@ -142,8 +157,9 @@ class FalkorDBStore:
         return applied
 
     async def _apply(self, step: Step) -> None:
+        graph = await self._graph()
         try:
-            await self._graph.create_node_range_index(step.label, step.prop)
+            await graph.create_node_range_index(step.label, step.prop)
         except redis_errors.ResponseError as error:
             if "already indexed" not in str(error):
                 raise GraphError(_safe_message(error)) from None
@@ -151,16 +167,17 @@ class FalkorDBStore:
             await self._ensure_unique(step)
 
     async def _ensure_unique(self, step: Step) -> None:
-        existing = await self._graph.list_constraints()
+        graph = await self._graph()
+        existing = await graph.list_constraints()
         if any(
             c["type"] == "UNIQUE" and c["label"] == step.label and c["properties"] == [step.prop]
             for c in existing
         ):
             return
-        await self._graph.create_node_unique_constraint(step.label, step.prop)
+        await graph.create_node_unique_constraint(step.label, step.prop)
         # Constraints build in the background; wait so later writes are checked.
         for _ in range(200):
-            states = await self._graph.list_constraints()
+            states = await graph.list_constraints()
             if any(c["label"] == step.label and c["status"] == "OPERATIONAL" for c in states):
                 return
             await asyncio.sleep(0.05)
@@ -168,12 +185,14 @@ class FalkorDBStore:
 
     async def ping(self) -> None:
         try:
-            await asyncio.wait_for(self._db.connection.ping(), timeout=2.0)
+            client = await self._client()
+            await asyncio.wait_for(client.connection.ping(), timeout=2.0)
         except (TimeoutError, *TRANSIENT) as error:
             raise GraphUnavailable("graph engine unreachable") from error
 
     async def close(self) -> None:
-        await self._db.aclose()
+        if self._db is not None:
+            await self._db.aclose()
 
 
 def _classify(error: redis_errors.ResponseError) -> GraphError:
@@ -222,9 +241,10 @@ class _BidirectionalSearch:
     def path(self) -> list[int] | None:
         if self._meeting is None:
             return None
-        return _walk(self._parents[0], self._meeting)[::-1] + _walk(
-            self._parents[1], self._meeting
-        )[1:]
+        return (
+            _walk(self._parents[0], self._meeting)[::-1]
+            + _walk(self._parents[1], self._meeting)[1:]
+        )
 
 
 def _walk(parents: dict[int, int | None], node: int) -> list[int]:
@@ -232,4 +252,3 @@ def _walk(parents: dict[int, int | None], node: int) -> list[int]:
     while (parent := parents[chain[-1]]) is not None:
         chain.append(parent)
     return chain
-

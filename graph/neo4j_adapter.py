@@ -6,7 +6,7 @@ transient errors and lost leaders; routing sends reads to followers in a cluster
 
 from __future__ import annotations
 
-from typing import Any, LiteralString, cast
+from typing import Any
 
 import neo4j
 from neo4j import AsyncGraphDatabase, RoutingControl
@@ -72,7 +72,7 @@ class Neo4jStore:
     async def _run(
         self, query: str, params: Params | None, timeout: float | None, routing: RoutingControl
     ) -> list[Record]:
-        statement = neo4j.Query(cast(LiteralString, query), timeout=timeout or self._query_timeout)
+        statement = neo4j.Query(query, timeout=timeout or self._query_timeout)
         try:
             result = await self._driver.execute_query(
                 statement, dict(params or {}), routing_=routing, database_=self._database

@@ -36,8 +36,15 @@ def _classpath() -> str:
     output = HERE / "target" / "classpath.txt"
     output.parent.mkdir(exist_ok=True)
     subprocess.run(
-        ["mvn", "-q", "-B", "-f", str(POM), "dependency:build-classpath",
-         f"-Dmdep.outputFile={output}"],  # fmt: skip
+        [
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(POM),
+            "dependency:build-classpath",
+            f"-Dmdep.outputFile={output}",
+        ],
         check=True,
         timeout=1200,
     )

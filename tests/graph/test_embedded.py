@@ -1,0 +1,98 @@
+"""The embedded FalkorDB launcher: persistence, clean stop, no orphans after a crash."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from graph.embedded import EmbeddedFalkorDB, EmbeddedGraphError, _alive, find_binaries
+from graph.falkordb_adapter import FalkorDBStore
+
+
+def wait_until(predicate: object, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.05)
+    return False
+
+
+async def test_data_survives_a_restart(tmp_path: Path) -> None:
+    with EmbeddedFalkorDB(tmp_path) as server:
+        store = FalkorDBStore(server.host, server.port)
+        await store.write("CREATE (:Person {key: 'kept'})")
+        await store.close()
+    assert not (tmp_path / "graph" / "server.json").exists()
+    with EmbeddedFalkorDB(tmp_path) as server:
+        store = FalkorDBStore(server.host, server.port)
+        assert await store.read("MATCH (p:Person) RETURN p.key AS k") == [{"k": "kept"}]
+        await store.close()
+
+
+async def test_acknowledged_writes_survive_a_crash_of_the_server(tmp_path: Path) -> None:
+    server = EmbeddedFalkorDB(tmp_path)
+    server.start()
+    store = FalkorDBStore(server.host, server.port)
+    await store.write("UNWIND range(1, 100) AS i CREATE (:Device {key: toString(i)})")
+    await store.close()
+    server.kill()  # SIGKILL: no chance to save
+    server.start()
+    store = FalkorDBStore(server.host, server.port)
+    assert await store.read("MATCH (d:Device) RETURN count(d) AS n") == [{"n": 100}]
+    await store.close()
+    server.stop()
+
+
+def test_server_dies_with_a_crashed_parent(tmp_path: Path) -> None:
+    script = (
+        "import sys, time; from pathlib import Path; from graph.embedded import EmbeddedFalkorDB\n"
+        f"s = EmbeddedFalkorDB(Path({str(tmp_path)!r})); s.start(); print(s.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    pid = int(parent.stdout.readline())
+    assert _alive(pid)
+    parent.kill()
+    parent.wait()
+    assert wait_until(lambda: not _alive(pid))
+
+
+def test_orphan_from_an_earlier_crash_is_stopped_on_start(tmp_path: Path) -> None:
+    binaries = find_binaries()
+    graph_dir = tmp_path / "graph"
+    graph_dir.mkdir()
+    orphan = subprocess.Popen(
+        [str(binaries.server), "--port", "0", "--bind", "127.0.0.1", "--save", ""],
+        stdout=subprocess.DEVNULL,
+    )
+    dead_parent = subprocess.Popen(["true"])
+    dead_parent.wait()
+    (graph_dir / "server.json").write_text(
+        json.dumps({"pid": orphan.pid, "parent": dead_parent.pid})
+    )
+    with EmbeddedFalkorDB(tmp_path) as server:
+        assert orphan.wait(timeout=10) is not None
+        assert server.pid != orphan.pid
+
+
+def test_a_data_dir_in_use_by_a_live_process_is_refused(tmp_path: Path) -> None:
+    graph_dir = tmp_path / "graph"
+    graph_dir.mkdir()
+    holder = subprocess.Popen(["sleep", "30"])
+    try:
+        (graph_dir / "server.json").write_text(
+            json.dumps({"pid": holder.pid, "parent": os.getppid()})
+        )
+        with pytest.raises(EmbeddedGraphError, match="in use"):
+            EmbeddedFalkorDB(tmp_path).start()
+    finally:
+        holder.kill()
+        holder.wait()

@@ -141,7 +141,8 @@ def format_errors(error: ValidationError) -> str:
     lines = []
     for item in error.errors(include_input=False, include_url=False):
         path = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        lines.append(f"{path}: {item['msg']}")
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"{path}: {message}")
     return "; ".join(lines)
 
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import getpass
+from typing import TYPE_CHECKING
+
 import typer
+
+if TYPE_CHECKING:
+    from gateway.config import Settings
+    from graph import GraphConnection
+    from policies.audit import Verification
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Crossforce regional hub")
 
@@ -35,6 +43,126 @@ def demo(
     from clients.demo import run_demo
 
     run_demo(keep_serving, port)
+
+
+@app.command()
+def token(
+    client: str = typer.Option(..., "--client", help="client id from clients.yaml"),
+    scope: str | None = typer.Option(None, "--scope", help='space-separated, e.g. "cases:read"'),
+) -> None:
+    """Print an access token from the development identity provider (no server needed)."""
+    from gateway.config import Settings
+    from policies.devidp import DEFAULT_DEV_ISSUER, mint_token
+
+    settings = Settings()
+    if settings.oidc_issuer:
+        typer.echo("CROSSFORCE_OIDC_ISSUER is set: get tokens from that issuer", err=True)
+        raise typer.Exit(2)
+    issuer = settings.public_url or DEFAULT_DEV_ISSUER
+    try:
+        access_token = mint_token(
+            settings.data_dir,
+            issuer,
+            settings.audience,
+            client,
+            scope,
+            policy_dir=settings.policy_dir,
+        )
+    except ValueError as error:
+        typer.echo(f"crossforce token: {error}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(access_token)
+
+
+keys_app = typer.Typer(no_args_is_help=True, help="Data keys of field encryption")
+audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    force: str | None = typer.Option(None, "--force", help="force code; all forces when omitted"),
+) -> None:
+    """Add a data key version: new writes use it, old ciphertext stays readable."""
+    import asyncio
+
+    from policies.scopes import FORCE_CODE
+
+    if force is not None and not FORCE_CODE.match(force):
+        typer.echo("crossforce keys rotate: --force takes a force code such as AS", err=True)
+        raise typer.Exit(2)
+    added = asyncio.run(_rotate(force))
+    if not added:
+        typer.echo("no data keys yet: nothing to rotate")
+    for code, version in sorted(added.items()):
+        typer.echo(f"{code}: now data key version {version}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; non-zero exit and the first bad entry if broken."""
+    import asyncio
+
+    result = asyncio.run(_verify())
+    typer.echo(result.describe())
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _graph() -> tuple[Settings, GraphConnection]:
+    from gateway.config import Settings
+    from graph import open_graph
+
+    settings = Settings()
+    connection = open_graph(
+        settings.graph_uri,
+        data_dir=settings.data_dir,
+        user=settings.graph_user,
+        password=settings.graph_password,
+        query_timeout=settings.graph_query_timeout,
+        retry_for=settings.graph_retry_for,
+    )
+    return settings, connection
+
+
+async def _rotate(force: str | None) -> dict[str, int]:
+    from graph.audit_store import GraphAuditStore
+    from graph.keyring_store import GraphKeyStore
+    from policies.audit import AuditLog
+    from policies.keys import KeyRing, LocalKeyFile
+
+    settings, connection = _graph()
+    try:
+        await connection.store.migrate()
+        keyring = KeyRing(
+            GraphKeyStore(connection.store),
+            LocalKeyFile.in_data_dir(settings.data_dir),
+            audit=AuditLog(GraphAuditStore(connection.store)),
+        )
+        return await keyring.rotate(force, actor=_operator())
+    finally:
+        await connection.close()
+
+
+def _operator() -> str:
+    """The audit log's actor for local commands: the operating-system user."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+async def _verify() -> Verification:
+    from graph.audit_store import GraphAuditStore
+    from policies.audit import AuditLog
+
+    _, connection = _graph()
+    try:
+        await connection.store.migrate()
+        return await AuditLog(GraphAuditStore(connection.store)).verify()
+    finally:
+        await connection.close()
 
 
 if __name__ == "__main__":

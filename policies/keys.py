@@ -27,7 +27,9 @@ from typing import Protocol
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from policies.audit import KEY_CREATE, KEY_ROTATE, KEY_SHRED, AuditLog
 from policies.files import read_or_create_private
+from policies.principal import Principal
 
 DEK_BYTES = 32
 NONCE_BYTES = 12
@@ -185,11 +187,14 @@ class KeyRing:
         store: WrappedKeyStore,
         kek: KeyEncryptionKey,
         *,
+        audit: AuditLog | None = None,
         cache_ttl: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
         self._kek = kek
+        # Every key operation is audited before it happens; no log, no key operation.
+        self._audit = audit
         self._ttl = cache_ttl
         self._clock = clock
         # Values with the monotonic time they were read, dropped once older than cache_ttl.
@@ -204,11 +209,13 @@ class KeyRing:
         """The version new ciphertext of `force` uses, and its key (version 1 made on first use)."""
         cached = self._current.get(force)
         if cached is not None and self._fresh(cached[1]):
-            version = cached[0]
-        else:
-            version = await self._latest_live(force) or await self._add_version(force)
-            self._current[force] = (version, self._clock())
-        return version, await self.dek(force, version)
+            return cached[0], await self.dek(force, cached[0])
+        latest = await self._latest_live(force)
+        if latest is None:
+            await self._record("crossforce", KEY_CREATE, force)
+            latest = await self._add_version(force)
+        self._current[force] = (latest, self._clock())
+        return latest, await self.dek(force, latest)
 
     async def dek(self, force: str, version: int) -> bytes:
         """The unwrapped key of one version; `KeyShredded` or `UnknownKeyVersion` otherwise."""
@@ -225,18 +232,25 @@ class KeyRing:
         self._deks[(force, version)] = (key, self._clock())
         return key
 
-    async def rotate(self, force: str | None = None) -> dict[str, int]:
-        """Add a version for `force` (every force with keys when None); return the new versions."""
+    async def rotate(
+        self, force: str | None = None, *, actor: Principal | str | None = None
+    ) -> dict[str, int]:
+        """Add a version for `force` (every force with keys when None); return the new versions.
+        New ciphertext uses the new version at once here, within `cache_ttl` on other replicas."""
         targets = [force] if force is not None else await self._store.forces()
         added = {}
         for target in targets:
+            await self._record(actor, KEY_ROTATE, target)
             version = await self._add_version(target)
             self._current[target] = (version, self._clock())
             added[target] = version
         return added
 
-    async def shred(self, force: str, version: int | None = None) -> list[int]:
+    async def shred(
+        self, force: str, version: int | None = None, *, actor: Principal | str | None = None
+    ) -> list[int]:
         """Destroy one version (all of the force's when None); return the versions destroyed."""
+        await self._record(actor, KEY_SHRED, force if version is None else f"{force}:v{version}")
         destroyed = await self._store.shred(force, None if version is None else [version])
         for number in destroyed:
             self._deks.pop((force, number), None)
@@ -245,6 +259,10 @@ class KeyRing:
 
     async def versions(self, force: str) -> Sequence[DataKeyRecord]:
         return await self._store.versions(force)
+
+    async def _record(self, actor: Principal | str | None, action: str, target: str) -> None:
+        if self._audit is not None:
+            await self._audit.record(actor=actor, action=action, target=f"datakey:{target}")
 
     async def _latest_live(self, force: str) -> int | None:
         versions = await self._store.versions(force)

@@ -9,10 +9,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from federation.ingest import Ingest
+from federation.routes import FederationAPI
 from gateway.config import Settings
 from gateway.health import healthz, readyz
+from gateway.protection import build_protection
 from graph import GraphConnection, GraphStore, GraphUnavailable, open_graph
 
 log = logging.getLogger("crossforce.gateway")
@@ -49,21 +52,35 @@ def create_app(
             query_timeout=settings.graph_query_timeout,
             retry_for=settings.graph_retry_for,
         )
-        app.state.graph = connection.store
-        app.state.migrated = asyncio.Event()
-        migrating = asyncio.create_task(
-            migrate_when_reachable(connection.store, app.state.migrated)
+        store = connection.store
+        protection = build_protection(settings, store)
+        federation = FederationAPI(
+            ingest=Ingest(
+                store, blind=protection.blind, cipher=protection.cipher, audit=protection.audit
+            ),
+            validator=protection.validator,
+            cipher=protection.cipher,
+            sharing=protection.sharing,
+            max_body_bytes=settings.max_body_bytes,
         )
+        app.router.routes.extend(federation.routes())
+        if protection.devidp is not None:
+            app.router.routes.extend(protection.devidp.routes())
+        app.state.graph = store
+        app.state.protection = protection
+        app.state.migrated = asyncio.Event()
+        migrating = asyncio.create_task(migrate_when_reachable(store, app.state.migrated))
         try:
             yield
         finally:
             migrating.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await migrating
+            await protection.aclose()
             if graph is None:
                 await connection.close()
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
     ]

@@ -1,0 +1,45 @@
+"""Whom to call about another force's case: its officer, as far as the agreement allows."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from graph import GraphStore
+from graph.queries import changes as q
+from policies.crypto import DecryptionFailed, FieldCipher
+from policies.keys import KeyringError
+from policies.principal import Principal
+from policies.sharing import PolicyHolder, Visibility
+
+OFFICER_FIELDS = ("name", "email", "phone")
+
+
+async def officer_contacts(
+    store: GraphStore,
+    cipher: FieldCipher,
+    sharing: PolicyHolder,
+    principal: Principal,
+    case_keys: Iterable[str],
+) -> dict[str, str]:
+    """`name <email> phone` of each case's officer, with only the fields the caller may see."""
+    keys = sorted(set(case_keys))
+    if not keys:
+        return {}
+    contacts: dict[str, str] = {}
+    for row in await store.read(q.OFFICER_SEALS, {"keys": keys}):
+        sealed = json.loads(row["sealed"] or "{}")
+        parts = []
+        for name in OFFICER_FIELDS:
+            pointer = f"/officer/{name}"
+            allowed = sharing.visibility(principal, row["force"], "officer", name)
+            if pointer not in sealed or allowed < Visibility.CLEAR:
+                continue
+            try:
+                value = await cipher.open(row["force"], row["caseRef"], pointer, sealed[pointer])
+            except (DecryptionFailed, KeyringError):
+                continue  # shredded or damaged: the contact is simply not there
+            parts.append(f"<{value}>" if name == "email" else value)
+        if parts:
+            contacts[row["key"]] = " ".join(parts)
+    return contacts

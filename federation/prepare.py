@@ -1,0 +1,314 @@
+"""From a valid case summary to the row the graph stores: linked, sealed, and figures derived.
+
+Identifiers become blind indexes (the keys of shared entity nodes); every sensitive value is
+sealed under the force's data key and kept on the case as `sealed`, a JSON object from JSON
+pointer to ciphertext; what coordinators count (risk, dates, media categories, safeguarding)
+is kept in clear on the case, as it holds no personal data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from federation.sensitive import sensitive_values
+from federation.validation import Problem
+from graph.cases import CaseRow, Contact, Depiction, EntityLink, TombstoneRow, VictimRow, case_key
+from policies import normalise
+from policies.blind_index import BlindIndex
+from policies.crypto import FieldCipher
+
+CLOSED_STATUSES = frozenset({"CHARGED", "CAUTIONED", "NO_FURTHER_ACTION", "TRANSFERRED", "CLOSED"})
+GROOMING = frozenset({"ONLINE_GROOMING", "SEXUAL_COMMUNICATION_WITH_CHILD", "SEXTORTION"})
+PERSON_IDENTIFIERS = (
+    ("phones", "phone", normalise.phone),
+    ("emails", "email", normalise.email),
+    ("postcodes", "postcode", normalise.postcode),
+)
+MEDIA_HASHES = (("sha1", normalise.sha1), ("md5", normalise.md5))
+
+Record = dict[str, Any]
+PairT = TypeVar("PairT", Depiction, Contact)
+Link = tuple[str, dict[str, Any]]
+
+
+def millis(instant: str | None) -> int | None:
+    if not instant:
+        return None
+    parsed = datetime.fromisoformat(instant.replace("Z", "+00:00").replace("z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return int(parsed.timestamp() * 1000)
+
+
+def present(props: dict[str, Any]) -> dict[str, Any]:
+    """Graph properties cannot be null: absent values are left out."""
+    return {k: v for k, v in props.items() if v is not None}
+
+
+class InvalidIdentifiers(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} invalid identifiers")
+        self.problems = problems
+
+
+@dataclass
+class _Indexer:
+    """Blind indexes of one record, gathering the problems of identifiers that will not parse."""
+
+    blind: BlindIndex
+    problems: list[Problem] = field(default_factory=list)
+
+    def key(self, path: str, kind: str, normaliser: Callable[..., str], *raw: str) -> str | None:
+        try:
+            return self.blind.of(kind, normaliser(*raw))
+        except normalise.InvalidIdentifier as error:
+            self.problems.append(Problem(path, f"is not a valid {kind}: {error.reason}"))
+            return None
+
+
+def _unique(links: Iterable[tuple[str | None, dict[str, Any]]]) -> list[EntityLink]:
+    seen: set[str] = set()
+    out: list[EntityLink] = []
+    for key, props in links:
+        if key is not None and key not in seen:
+            seen.add(key)
+            out.append({"key": key, "props": present(props)})
+    return out
+
+
+def _suspect_keys(suspect: Record, base: str, ix: _Indexer) -> list[str]:
+    found = []
+    if suspect.get("givenName") and suspect.get("familyName") and suspect.get("dateOfBirth"):
+        names = (suspect["givenName"], suspect["familyName"], suspect["dateOfBirth"])
+        found.append(ix.key(f"{base}/dateOfBirth", "person", normalise.person, *names))
+    if suspect.get("pncId"):
+        found.append(ix.key(f"{base}/pncId", "pnc", normalise.pnc_id, suspect["pncId"]))
+    for name, kind, normaliser in PERSON_IDENTIFIERS:
+        for j, value in enumerate(suspect.get(name) or []):
+            found.append(ix.key(f"{base}/{name}/{j}", kind, normaliser, value))
+    return [k for k in found if k is not None]
+
+
+def _device_keys(device: Record, base: str, ix: _Indexer) -> list[str]:
+    found = []
+    if device.get("imei"):
+        found.append(ix.key(f"{base}/imei", "imei", normalise.imei, device["imei"]))
+    if device.get("serial") and device.get("make"):
+        serial = (device["make"], device["serial"])
+        found.append(ix.key(f"{base}/serial", "serial", normalise.device_serial, *serial))
+    return [k for k in found if k is not None]
+
+
+def _media_keys(item: Record, base: str, ix: _Indexer) -> list[str]:
+    found = [
+        ix.key(f"{base}/{kind}", kind, normaliser, item[kind])
+        for kind, normaliser in MEDIA_HASHES
+        if item.get(kind)
+    ]
+    return [k for k in found if k is not None]
+
+
+@dataclass
+class _Entities:
+    """The record's links to shared entities, and the keys its local refs stand for."""
+
+    persons: list[Link] = field(default_factory=list)
+    devices: list[Link] = field(default_factory=list)
+    accounts: list[Link] = field(default_factory=list)
+    ips: list[Link] = field(default_factory=list)
+    media: list[Link] = field(default_factory=list)
+    series: list[Link] = field(default_factory=list)
+    depicts: list[Depiction] = field(default_factory=list)
+    by_ref: dict[str, list[str]] = field(default_factory=dict)  # suspect/account ref -> keys
+    accounts_by_ref: dict[str, str] = field(default_factory=dict)
+
+
+def _entities(record: Record, case: str, ix: _Indexer) -> _Entities:
+    out = _Entities()
+    for i, s in enumerate(record.get("suspects") or []):
+        keys = _suspect_keys(s, f"/suspects/{i}", ix)
+        out.by_ref[s["ref"]] = keys
+        out.persons.extend((k, {"ref": s["ref"], "idx": i}) for k in keys)
+    for i, d in enumerate(record.get("devices") or []):
+        props = {
+            "ref": d["ref"],
+            "idx": i,
+            "type": d["type"],
+            "make": d.get("make"),
+            "seizedAt": millis(d.get("seizedAt")),
+            "examinedAt": millis(d.get("examinedAt")),
+        }
+        out.devices.extend((k, props) for k in _device_keys(d, f"/devices/{i}", ix))
+    for i, a in enumerate(record.get("accounts") or []):
+        key = ix.key(
+            f"/accounts/{i}/handle", "account", normalise.account, a["platform"], a["handle"]
+        )
+        if key is not None:
+            out.accounts_by_ref[a["ref"]] = key
+            out.accounts.append((key, {"ref": a["ref"], "idx": i, "platform": a["platform"]}))
+    for i, ip in enumerate(record.get("ipAddresses") or []):
+        key = ix.key(f"/ipAddresses/{i}/address", "ip", normalise.ip_address, ip["address"])
+        if key is not None:
+            out.ips.append((key, {"idx": i, "seenAt": millis(ip.get("seenAt"))}))
+    for i, m in enumerate(record.get("media") or []):
+        hashes = _media_keys(m, f"/media/{i}", ix)
+        props = {"idx": i, "category": m.get("category") or "UNGRADED",
+                 "gradedAt": millis(m.get("gradedAt"))}  # fmt: skip
+        out.media.extend((k, props) for k in hashes)
+        if m.get("seriesRef"):
+            path = f"/media/{i}/seriesRef"
+            key = ix.key(path, "series", normalise.series_ref, m["seriesRef"])
+            if key is not None:
+                out.series.append((key, {}))
+        out.depicts.extend(
+            {"media": h, "victim": f"{case}:{v}"} for h in hashes for v in m.get("depicts") or []
+        )
+    return out
+
+
+def _victims(
+    record: Record, case: str, entities: _Entities
+) -> tuple[list[VictimRow], list[Contact], list[Contact]]:
+    victims: list[VictimRow] = []
+    persons: list[Contact] = []
+    accounts: list[Contact] = []
+    for i, v in enumerate(record.get("victims") or []):
+        key = f"{case}:{v['ref']}"
+        referrals = v.get("safeguarding") or []
+        props = {
+            "key": key, "force": record["force"], "caseRef": record["caseRef"], "ref": v["ref"],
+            "idx": i, "identified": v["identified"], "ageBand": v.get("ageBand") or "UNKNOWN",
+            "safeguardingCount": len(referrals),
+            "safeguardingTo": sorted({r["referredTo"] for r in referrals}),
+            "firstSafeguardingAt": min((millis(r["referredAt"]) or 0 for r in referrals),
+                                       default=None),
+        }  # fmt: skip
+        victims.append({"key": key, "props": present(props)})
+        for ref in dict.fromkeys(v.get("contactWith") or []):
+            persons.extend({"victim": key, "entity": k} for k in entities.by_ref.get(ref, []))
+            if ref in entities.accounts_by_ref:
+                accounts.append({"victim": key, "entity": entities.accounts_by_ref[ref]})
+    return victims, persons, accounts
+
+
+async def _sealed(record: Record, cipher: FieldCipher) -> str:
+    force, case_ref = record["force"], record["caseRef"]
+    sealed = {
+        path: await cipher.seal(force, case_ref, path, value)
+        for path, value in sensitive_values(record)
+    }
+    return json.dumps(sealed, separators=(",", ":"))
+
+
+def _figures(record: Record) -> dict[str, Any]:
+    """What oversight, regrade alerts and the priority queue count, none of it personal."""
+    suspects = record.get("suspects") or []
+    devices = record.get("devices") or []
+    victims = record.get("victims") or []
+    offences = record.get("offences") or []
+    categories = [m.get("category") or "UNGRADED" for m in record.get("media") or []]
+    unexamined = [
+        millis(d["seizedAt"]) or 0 for d in devices if d.get("seizedAt") and not d.get("examinedAt")
+    ]
+    safeguarding = [
+        millis(s["referredAt"]) or 0 for v in victims for s in v.get("safeguarding") or []
+    ]
+    return {
+        "suspectCount": len(suspects),
+        "accessToChildren": any(s.get("accessToChildren") for s in suspects),
+        "registeredSexOffender": any(s.get("registeredSexOffender") for s in suspects),
+        "deviceCount": len(devices),
+        "devicesSeized": sum(1 for d in devices if d.get("seizedAt")),
+        "devicesUnexamined": len(unexamined),
+        "oldestUnexaminedSeizedAt": min(unexamined, default=None),
+        "mediaCount": len(categories),
+        "mediaA": categories.count("A"),
+        "mediaB": categories.count("B"),
+        "mediaC": categories.count("C"),
+        "mediaUngraded": categories.count("UNGRADED"),
+        "victimCount": len(victims),
+        "victimsIdentified": sum(1 for v in victims if v.get("identified")),
+        "victimsUnidentified": sum(1 for v in victims if not v.get("identified")),
+        "victimInContact": any(v.get("contactWith") for v in victims),
+        "firstSafeguardingAt": min(safeguarding, default=None),
+        "groomingIndicated": any(o in GROOMING for o in offences),
+        "contactAbuseIndicated": "CONTACT_ABUSE_INDICATED" in offences,
+    }
+
+
+def _case_props(record: Record, key: str, sealed: str, now: datetime) -> dict[str, Any]:
+    referral, risk = record["referral"], record["risk"]
+    return present(
+        {
+            "key": key,
+            "force": record["force"],
+            "caseRef": record["caseRef"],
+            "version": record["version"],
+            "riskLevel": risk["level"],
+            "riskAssessedAt": millis(risk["assessedAt"]),
+            "riskTool": risk.get("tool"),
+            "status": record["status"],
+            "open": record["status"] not in CLOSED_STATUSES,
+            "referralSource": referral["source"],
+            "receivedAt": millis(referral["receivedAt"]),
+            "openedAt": millis(record["openedAt"]),
+            "enforcementAt": millis(record.get("enforcementAt")),
+            "lastActivityAt": millis(record.get("lastActivityAt")),
+            "closedAt": millis(record.get("closedAt")),
+            "offences": list(record.get("offences") or []),
+            "hasOfficer": "officer" in record,
+            "sealed": sealed,
+            "syncedAt": int(now.timestamp() * 1000),
+            **_figures(record),
+        }
+    )
+
+
+async def prepare_case(
+    record: Record, *, blind: BlindIndex, cipher: FieldCipher, now: datetime
+) -> CaseRow:
+    """The graph row of a valid, live case summary; `InvalidIdentifiers` lists what won't link."""
+    key = case_key(record["force"], record["caseRef"])
+    indexer = _Indexer(blind)
+    entities = _entities(record, key, indexer)
+    if indexer.problems:
+        raise InvalidIdentifiers(indexer.problems)
+    victims, contact_persons, contact_accounts = _victims(record, key, entities)
+    return {
+        "key": key,
+        "version": record["version"],
+        "props": _case_props(record, key, await _sealed(record, cipher), now),
+        "persons": _unique(entities.persons),
+        "devices": _unique(entities.devices),
+        "accounts": _unique(entities.accounts),
+        "ips": _unique(entities.ips),
+        "media": _unique(entities.media),
+        "series": _unique(entities.series),
+        "victims": victims,
+        "depicts": _distinct(entities.depicts),
+        "contactPersons": _distinct(contact_persons),
+        "contactAccounts": _distinct(contact_accounts),
+    }
+
+
+def _distinct(pairs: list[PairT]) -> list[PairT]:
+    seen: set[tuple[object, ...]] = set()
+    out: list[PairT] = []
+    for pair in pairs:
+        marker = tuple(pair.values())
+        if marker not in seen:
+            seen.add(marker)
+            out.append(pair)
+    return out
+
+
+def tombstone(record: Record) -> TombstoneRow:
+    return {
+        "key": case_key(record["force"], record["caseRef"]),
+        "force": record["force"],
+        "version": record["version"],
+    }

@@ -1,0 +1,114 @@
+"""The force-facing HTTP API: `POST /federation/v1/cases` and `GET /federation/v1/changes`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from federation import changes
+from federation.body import BodyError, records
+from federation.contacts import officer_contacts
+from federation.ingest import Ingest
+from graph import GraphUnavailable
+from policies.audit import AuditUnavailable
+from policies.bearer import authenticate
+from policies.crypto import FieldCipher
+from policies.principal import Principal
+from policies.scopes import SYNC_WRITE, Forbidden, require
+from policies.sharing import PolicyHolder
+from policies.tokens import InvalidToken, TokenValidator
+
+RETRY_AFTER_SECONDS = 5
+
+
+def problem(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def unavailable() -> JSONResponse:
+    return problem(
+        503,
+        "graph unavailable; nothing of this request was acknowledged, retry later",
+        {"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+@dataclass
+class FederationAPI:
+    ingest: Ingest
+    validator: TokenValidator
+    cipher: FieldCipher
+    sharing: PolicyHolder
+    max_body_bytes: int
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/federation/v1/cases", self.post_cases, methods=["POST"]),
+            Route("/federation/v1/changes", self.get_changes, methods=["GET"]),
+        ]
+
+    async def _sync_principal(self, request: Request) -> Principal:
+        principal = await authenticate(request, self.validator)
+        require(principal, SYNC_WRITE)
+        if principal.force is None:
+            raise Forbidden("token acts for no force")
+        return principal
+
+    async def post_cases(self, request: Request) -> Response:
+        try:
+            principal = await self._sync_principal(request)
+            declared = request.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
+                return problem(413, f"body larger than {self.max_body_bytes} bytes")
+            encoding = request.headers.get("content-encoding", "identity").lower()
+            if encoding not in ("identity", "gzip"):
+                return problem(415, "content-encoding must be gzip or identity")
+            items = records(request.stream(), gzipped=encoding == "gzip", limit=self.max_body_bytes)
+            results = await self.ingest.apply(principal, items)
+        except InvalidToken as error:
+            return _unauthorised(error)
+        except Forbidden as error:
+            return problem(403, str(error))
+        except BodyError as error:
+            return problem(error.status, error.message)
+        except (GraphUnavailable, AuditUnavailable):
+            return unavailable()
+        body: dict[str, Any] = {"results": [r.as_dict() for r in results]}
+        all_rejected = all(r.status == "rejected" for r in results)
+        return JSONResponse(body, status_code=422 if all_rejected else 200)
+
+    async def get_changes(self, request: Request) -> Response:
+        try:
+            principal = await self._sync_principal(request)
+            since = changes.parse_cursor(request.query_params.get("since"))
+            page = await changes.page(self.ingest.store, principal.force or "", since)
+            contacts = await officer_contacts(
+                self.ingest.store,
+                self.cipher,
+                self.sharing,
+                principal,
+                [c["otherKey"] for c in page.changes if "otherKey" in c],
+            )
+        except InvalidToken as error:
+            return _unauthorised(error)
+        except Forbidden as error:
+            return problem(403, str(error))
+        except ValueError as error:
+            return problem(400, str(error))
+        except GraphUnavailable:
+            return unavailable()
+        items = []
+        for change in page.changes:
+            other = change.pop("otherKey", None)
+            if other in contacts:
+                change["contact"] = contacts[other]
+            items.append(change)
+        return JSONResponse({"changes": items, "next": page.next})
+
+
+def _unauthorised(error: InvalidToken) -> JSONResponse:
+    return problem(401, str(error), {"WWW-Authenticate": 'Bearer error="invalid_token"'})

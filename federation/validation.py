@@ -1,0 +1,210 @@
+"""Case summary validation: the public JSON Schema first, then what a schema cannot say.
+
+Messages name the rule, never the value: a rejected record's content is personal data and the
+answer (and any log of it) must not echo it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema_rs
+
+SCHEMA_ID = "crossforce/case-summary/v1"
+MAX_VERSION = 2**63 - 1  # the graph stores 64-bit integers
+FUTURE_SKEW = timedelta(minutes=10)
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str  # a JSON pointer into the record
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
+def schema() -> dict[str, Any]:
+    text = resources.files("federation.schema").joinpath("case-summary.v1.schema.json").read_text()
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@cache
+def _validator() -> Any:
+    return jsonschema_rs.validator_for(schema(), validate_formats=True)
+
+
+def pointer(parts: list[str | int] | tuple[str | int, ...]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _choices(options: list[Any]) -> str:
+    return ", ".join(str(o) for o in options)
+
+
+def _message(kind: Any) -> str:
+    name = type(kind).__name__
+    if name == "Enum":
+        return f"must be one of {_choices(kind.options)}"
+    if name == "Constant":
+        return f"must be {json.dumps(kind.expected_value)}"
+    if name == "Format":
+        return f"must be a valid {kind.format}"
+    if name == "Type":
+        return f"must be of type {' or '.join(str(t) for t in kind.types)}"
+    if name == "Required":
+        return "is required"
+    if name == "Pattern":
+        return f"must match {kind.pattern}"
+    if name in ("MaxLength", "MinLength", "MaxItems", "MinItems", "Maximum", "Minimum"):
+        label = {
+            "MaxLength": "at most {} characters",
+            "MinLength": "at least {} characters",
+            "MaxItems": "at most {} items",
+            "MinItems": "at least {} items",
+            "Maximum": "at most {}",
+            "Minimum": "at least {}",
+        }[name]
+        return "must be " + label.format(kind.limit)
+    if name == "UniqueItems":
+        return "must not repeat items"
+    if name == "AnyOf":
+        return "must match one of the allowed shapes"
+    return "is not valid here"
+
+
+def schema_problems(record: Any) -> list[Problem]:
+    validator = _validator()
+    if validator.is_valid(record):
+        return []
+    problems: list[Problem] = []
+    for error in validator.iter_errors(record):
+        kind = error.kind
+        path = list(error.instance_path)
+        if type(kind).__name__ == "AdditionalProperties":
+            problems.extend(Problem(pointer([*path, u]), "unknown field") for u in kind.unexpected)
+            continue
+        if type(kind).__name__ == "Required":
+            problems.append(Problem(pointer([*path, kind.property]), "is required"))
+            continue
+        if type(kind).__name__ == "AnyOf" and path and path[0] == "media":
+            problems.append(Problem(pointer(path), "needs a sha1 or an md5"))
+            continue
+        problems.append(Problem(pointer(path), _message(kind)))
+    return problems
+
+
+def _instant(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _check_instant(path: str, value: Any, now: datetime, problems: list[Problem]) -> None:
+    if not isinstance(value, str):
+        return
+    try:
+        instant = _instant(value)
+    except ValueError:
+        problems.append(Problem(path, "must be a valid date-time"))
+        return
+    if instant > now + FUTURE_SKEW:
+        problems.append(Problem(path, "must not be in the future"))
+    elif instant < EARLIEST:
+        problems.append(Problem(path, "is implausibly early"))
+
+
+INSTANT_FIELDS = (
+    ("referral", "receivedAt"),
+    ("risk", "assessedAt"),
+    ("openedAt",),
+    ("enforcementAt",),
+    ("lastActivityAt",),
+    ("closedAt",),
+)
+
+ITEM_INSTANTS = {
+    "suspects": ("arrestedAt",),
+    "devices": ("seizedAt", "examinedAt"),
+    "ipAddresses": ("seenAt",),
+    "media": ("gradedAt",),
+}
+
+
+def _dates(record: dict[str, Any], now: datetime, problems: list[Problem]) -> None:
+    for parts in INSTANT_FIELDS:
+        value: Any = record
+        for part in parts:
+            value = value.get(part) if isinstance(value, dict) else None
+        _check_instant(pointer(parts), value, now, problems)
+    for collection, fields in ITEM_INSTANTS.items():
+        for i, item in enumerate(record.get(collection) or []):
+            for field in fields:
+                _check_instant(pointer([collection, i, field]), item.get(field), now, problems)
+    for i, victim in enumerate(record.get("victims") or []):
+        for j, referral in enumerate(victim.get("safeguarding") or []):
+            path = pointer(["victims", i, "safeguarding", j, "referredAt"])
+            _check_instant(path, referral.get("referredAt"), now, problems)
+    for collection in ("suspects", "victims"):
+        for i, person in enumerate(record.get(collection) or []):
+            born = person.get("dateOfBirth")
+            if isinstance(born, str) and date.fromisoformat(born) > now.date():
+                problems.append(
+                    Problem(pointer([collection, i, "dateOfBirth"]), "must not be in the future")
+                )
+
+
+def _refs(record: dict[str, Any], problems: list[Problem]) -> None:
+    """Every local ref used to link items must name an item of the right kind in this record."""
+    defined: dict[str, set[str]] = {}
+    for collection in ("suspects", "devices", "accounts", "victims"):
+        seen = defined.setdefault(collection, set())
+        for i, item in enumerate(record.get(collection) or []):
+            ref = item.get("ref")
+            if ref in seen:
+                problems.append(Problem(pointer([collection, i, "ref"]), "repeats another ref"))
+            seen.add(ref)
+    people = defined["suspects"]
+    uses = {
+        ("devices", "usedBy"): people,
+        ("accounts", "usedBy"): people,
+        ("ipAddresses", "usedBy"): people | defined["devices"] | defined["accounts"],
+        ("victims", "contactWith"): people | defined["accounts"],
+        ("media", "depicts"): defined["victims"],
+        ("media", "foundOn"): defined["devices"] | defined["accounts"],
+    }
+    for (collection, field), allowed in uses.items():
+        for i, item in enumerate(record.get(collection) or []):
+            for j, ref in enumerate(item.get(field) or []):
+                if ref not in allowed:
+                    path = pointer([collection, i, field, j])
+                    problems.append(Problem(path, "does not name an item of this case"))
+
+
+def semantic_problems(
+    record: dict[str, Any], *, caller_force: str | None, now: datetime
+) -> list[Problem]:
+    """Checks that need the caller or the clock; run on schema-valid records only."""
+    problems: list[Problem] = []
+    if record["force"] != caller_force:
+        problems.append(Problem("/force", "must be the force of the sending client"))
+    if record["version"] > MAX_VERSION:
+        problems.append(Problem("/version", f"must be at most {MAX_VERSION}"))
+    _dates(record, now, problems)
+    _refs(record, problems)
+    return problems
+
+
+def problems_of(record: Any, *, caller_force: str | None, now: datetime) -> list[Problem]:
+    if not isinstance(record, dict):
+        return [Problem("", "must be a JSON object")]
+    found = schema_problems(record)
+    if found:
+        return found
+    return semantic_problems(record, caller_force=caller_force, now=now)

@@ -1,0 +1,65 @@
+"""The protection core, assembled from settings and the graph: one place, used by app and CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from gateway.config import Settings
+from graph import GraphStore
+from graph.audit_store import GraphAuditStore
+from graph.keyring_store import GraphKeyStore
+from policies.audit import AuditLog
+from policies.blind_index import BlindIndex, load_linking_key
+from policies.crypto import FieldCipher
+from policies.devidp import DEFAULT_DEV_ISSUER, DevIdentityProvider
+from policies.keys import KeyRing, LocalKeyFile
+from policies.scopes import ClientDirectory, load_clients
+from policies.sharing import PolicyHolder
+from policies.tokens import TokenValidator
+
+
+def issuer_of(settings: Settings) -> str:
+    return (settings.oidc_issuer or settings.public_url or DEFAULT_DEV_ISSUER).rstrip("/")
+
+
+@dataclass
+class Protection:
+    clients: ClientDirectory
+    audit: AuditLog
+    keyring: KeyRing
+    cipher: FieldCipher
+    blind: BlindIndex
+    sharing: PolicyHolder
+    validator: TokenValidator
+    devidp: DevIdentityProvider | None
+
+    async def aclose(self) -> None:
+        await self.validator.aclose()
+
+
+def build_protection(
+    settings: Settings, store: GraphStore, *, http: httpx.AsyncClient | None = None
+) -> Protection:
+    clients = load_clients(settings.policy_dir / "clients.yaml")
+    issuer = issuer_of(settings)
+    audit = AuditLog(GraphAuditStore(store))
+    keyring = KeyRing(
+        GraphKeyStore(store), LocalKeyFile.in_data_dir(settings.data_dir), audit=audit
+    )
+    devidp = None
+    if settings.oidc_issuer is None:
+        devidp = DevIdentityProvider(
+            settings.data_dir, issuer=issuer, audience=settings.audience, clients=clients
+        )
+    return Protection(
+        clients=clients,
+        audit=audit,
+        keyring=keyring,
+        cipher=FieldCipher(keyring),
+        blind=BlindIndex(load_linking_key(settings.data_dir)),
+        sharing=PolicyHolder(settings.policy_dir / "sharing.yaml", audit),
+        validator=TokenValidator(issuer, audience=settings.audience, http=http, clients=clients),
+        devidp=devidp,
+    )

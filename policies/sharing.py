@@ -107,6 +107,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "media": ("sha1", "md5", "category", "gradedAt", "seriesRef", "depicts", "foundOn"),
 }
 
+_KNOWN = {type_name: frozenset(names) for type_name, names in FIELDS.items()}
+
 # Fields the schema marks sensitive: never stored in clear by the hub.
 SENSITIVE: frozenset[tuple[str, str]] = frozenset(
     {
@@ -151,6 +153,21 @@ _LISTS = {
     "media": "media",
 }
 _OBJECTS = ("referral", "risk", "officer")
+# Fields whose value is a list: a pointer may name one element (`/suspects/0/phones/1`).
+LIST_FIELDS = frozenset(
+    {
+        ("case", "offences"),
+        ("suspect", "phones"),
+        ("suspect", "emails"),
+        ("suspect", "postcodes"),
+        ("device", "usedBy"),
+        ("account", "usedBy"),
+        ("ipAddress", "usedBy"),
+        ("victim", "contactWith"),
+        ("media", "depicts"),
+        ("media", "foundOn"),
+    }
+)
 _INDEX = re.compile(r"^(0|[1-9][0-9]{0,5})$")
 
 
@@ -171,13 +188,15 @@ def field_of_pointer(pointer: str) -> tuple[str, str]:
     head = parts[0]
     if len(parts) == 1 and head in FIELDS["case"]:
         return "case", head
+    if len(parts) == 2 and ("case", head) in LIST_FIELDS and _INDEX.match(parts[1]):
+        return "case", head
     if len(parts) == 2 and head in _OBJECTS and parts[1] in FIELDS[head]:
         return head, parts[1]
     if head in _LISTS and len(parts) >= 3 and _INDEX.match(parts[1]):
         kind, rest = _LISTS[head], parts[2:]
         if len(rest) == 1 and rest[0] in FIELDS[kind]:
             return kind, rest[0]
-        if len(rest) == 2 and rest[0] in FIELDS[kind] and _INDEX.match(rest[1]):
+        if len(rest) == 2 and (kind, rest[0]) in LIST_FIELDS and _INDEX.match(rest[1]):
             return kind, rest[0]  # one element of a list-valued field, e.g. phones/1
         if kind == "victim" and len(rest) == 3 and rest[0] == "safeguarding":
             name = f"safeguarding.{rest[2]}"
@@ -345,6 +364,10 @@ class SharingPolicy:
         self, principal: Principal, owner_force: str, type_name: str, field_name: str
     ) -> tuple[Visibility, bool]:
         best, revealable = Visibility.HIDDEN, False
+        if field_name not in _KNOWN.get(type_name, ()):
+            # A field the catalogue does not know (e.g. added to the schema later) is never
+            # let through by a "*" rule: it stays hidden until the catalogue and rules name it.
+            return best, revealable
         for scope in principal.scopes:
             rules = self._agreements.get(scope)
             if rules is None:

@@ -48,8 +48,6 @@ DEFAULT_AUDIENCE = "crossforce"
 MAX_TOKEN_BYTES = 16 * 1024
 MAX_DOCUMENT_BYTES = 512 * 1024
 
-# joserfc warns that the name "EdDSA" is superseded (RFC 9864); identity providers still use it.
-warnings.filterwarnings("ignore", message="EdDSA is deprecated", category=SecurityWarning)
 
 CLAIM_REASONS = {
     "aud": "wrong audience",
@@ -267,7 +265,11 @@ class TokenValidator:
 
     def _verified_claims(self, token: str, key: Key) -> dict[str, Any]:
         try:
-            decoded = jwt.decode(token, key, registry=_REGISTRY)
+            with warnings.catch_warnings():
+                # joserfc warns that the name "EdDSA" is superseded (RFC 9864); identity
+                # providers still use it.
+                warnings.filterwarnings("ignore", "EdDSA is deprecated", SecurityWarning)
+                decoded = jwt.decode(token, key, registry=_REGISTRY)
         except BadSignatureError:
             raise InvalidToken("bad signature") from None
         except JoseError:

@@ -1,0 +1,216 @@
+"""Field encryption: ciphertext opens only where it was sealed; rotation keeps old data readable;
+shredding makes it unreadable for good."""
+
+from __future__ import annotations
+
+import re
+import stat
+from pathlib import Path
+
+import pytest
+
+from policies.audit import AuditLog, MemoryAuditStore
+from policies.crypto import DecryptionFailed, FieldCipher, key_version
+from policies.keys import (
+    KeyRing,
+    KeyShredded,
+    KeyUnwrapFailed,
+    LocalKeyFile,
+    MemoryKeyStore,
+    UnknownKeyVersion,
+    WrappedKey,
+)
+
+SECRET = "Jane Example, 07700 900123"
+
+
+@pytest.fixture
+def kek(tmp_path: Path) -> LocalKeyFile:
+    return LocalKeyFile.in_data_dir(tmp_path)
+
+
+@pytest.fixture
+def store() -> MemoryKeyStore:
+    return MemoryKeyStore()
+
+
+@pytest.fixture
+def cipher(store: MemoryKeyStore, kek: LocalKeyFile) -> FieldCipher:
+    return FieldCipher(KeyRing(store, kek))
+
+
+async def test_round_trip_and_format(cipher: FieldCipher) -> None:
+    sealed = await cipher.seal("AS", "AS-2026-0042", "/suspects/0/familyName", SECRET)
+    assert re.fullmatch(r"cf1:1:[A-Za-z0-9_-]+", sealed)
+    assert SECRET not in sealed
+    assert await cipher.open("AS", "AS-2026-0042", "/suspects/0/familyName", sealed) == SECRET
+    # Same plaintext twice gives different ciphertext (random nonce).
+    assert sealed != await cipher.seal("AS", "AS-2026-0042", "/suspects/0/familyName", SECRET)
+
+
+async def test_unicode_and_empty_values(cipher: FieldCipher) -> None:
+    for value in ("", "Zoë Ó Súilleabháin", "🙂" * 100):
+        sealed = await cipher.seal("GL", "GL/26/1", "/summary", value)
+        assert await cipher.open("GL", "GL/26/1", "/summary", sealed) == value
+
+
+@pytest.mark.parametrize(
+    ("force", "case_ref", "field"),
+    [
+        ("AS", "AS-2026-0042", "/suspects/0/givenName"),  # another field
+        ("AS", "AS-2026-0042", "/suspects/1/familyName"),  # another item
+        ("AS", "AS-2026-0043", "/suspects/0/familyName"),  # another case
+        ("GL", "AS-2026-0042", "/suspects/0/familyName"),  # another force
+    ],
+)
+async def test_ciphertext_moved_elsewhere_does_not_open(
+    cipher: FieldCipher, force: str, case_ref: str, field: str
+) -> None:
+    await cipher.seal("GL", "GL/26/1", "/summary", "GL has keys too")
+    sealed = await cipher.seal("AS", "AS-2026-0042", "/suspects/0/familyName", SECRET)
+    with pytest.raises(DecryptionFailed) as failed:
+        await cipher.open(force, case_ref, field, sealed)
+    assert SECRET not in str(failed.value)
+
+
+async def test_ciphertext_of_a_force_without_keys_does_not_open(cipher: FieldCipher) -> None:
+    sealed = await cipher.seal("AS", "AS-1", "/summary", SECRET)
+    with pytest.raises(UnknownKeyVersion):
+        await cipher.open("WI", "AS-1", "/summary", sealed)
+
+
+async def test_altered_or_relabelled_ciphertext_does_not_open(cipher: FieldCipher) -> None:
+    sealed = await cipher.seal("AS", "AS-1", "/summary", SECRET)
+    await cipher.keyring.rotate("AS")
+    prefix, version, body = sealed.split(":")
+    flipped = body[:-2] + ("A" if body[-2] != "A" else "B") + body[-1]
+    for bad in (
+        f"{prefix}:{version}:{flipped}",
+        f"{prefix}:2:{body}",  # claims the other key version
+        f"cf2:{version}:{body}",
+        f"{prefix}:{version}:{body[:10]}",
+        "plain text",
+    ):
+        with pytest.raises(DecryptionFailed):
+            await cipher.open("AS", "AS-1", "/summary", bad)
+
+
+async def test_rotation_keeps_old_data_readable_and_new_writes_use_new_version(
+    cipher: FieldCipher,
+) -> None:
+    old = await cipher.seal("AS", "AS-1", "/summary", "before rotation")
+    assert await cipher.keyring.rotate("AS") == {"AS": 2}
+    new = await cipher.seal("AS", "AS-1", "/summary", "after rotation")
+    assert (key_version(old), key_version(new)) == (1, 2)
+    assert await cipher.open("AS", "AS-1", "/summary", old) == "before rotation"
+    assert await cipher.open("AS", "AS-1", "/summary", new) == "after rotation"
+
+    assert await cipher.needs_reseal("AS", old)
+    assert not await cipher.needs_reseal("AS", new)
+    resealed = await cipher.reseal("AS", "AS-1", "/summary", old)
+    assert key_version(resealed) == 2
+    assert await cipher.open("AS", "AS-1", "/summary", resealed) == "before rotation"
+    assert await cipher.reseal("AS", "AS-1", "/summary", new) == new
+
+
+async def test_rotating_every_force(cipher: FieldCipher) -> None:
+    for force in ("AS", "GL", "WI"):
+        await cipher.seal(force, "c", "/summary", "x")
+    assert await cipher.keyring.rotate() == {"AS": 2, "GL": 2, "WI": 2}
+
+
+async def test_shredding_one_version_makes_its_data_unreadable(cipher: FieldCipher) -> None:
+    old = await cipher.seal("AS", "AS-1", "/summary", SECRET)
+    await cipher.keyring.rotate("AS")
+    new = await cipher.seal("AS", "AS-1", "/summary", "kept")
+
+    assert await cipher.keyring.shred("AS", 1) == [1]
+
+    with pytest.raises(KeyShredded) as shredded:
+        await cipher.open("AS", "AS-1", "/summary", old)
+    assert "shredded" in str(shredded.value)
+    assert SECRET not in str(shredded.value)
+    assert await cipher.open("AS", "AS-1", "/summary", new) == "kept"
+
+
+async def test_shredding_a_force_makes_all_its_data_unreadable(
+    cipher: FieldCipher, store: MemoryKeyStore
+) -> None:
+    sealed = [await cipher.seal("AS", "AS-1", "/summary", SECRET)]
+    await cipher.keyring.rotate("AS")
+    sealed.append(await cipher.seal("AS", "AS-1", "/summary", SECRET))
+    other = await cipher.seal("GL", "GL-1", "/summary", "other force")
+
+    assert await cipher.keyring.shred("AS") == [1, 2]
+    assert all(key.wrapped is None for key in await store.versions("AS"))
+    for value in sealed:
+        with pytest.raises(KeyShredded):
+            await cipher.open("AS", "AS-1", "/summary", value)
+    assert await cipher.open("GL", "GL-1", "/summary", other) == "other force"
+    # New writes get a fresh key; the shredded versions are not reused.
+    fresh = await cipher.seal("AS", "AS-2", "/summary", "new data")
+    assert key_version(fresh) == 3
+
+
+async def test_shred_reaches_other_replicas_after_their_cache_ttl(
+    store: MemoryKeyStore, kek: LocalKeyFile
+) -> None:
+    now = [0.0]
+    replica_a = FieldCipher(KeyRing(store, kek, cache_ttl=60, clock=lambda: now[0]))
+    replica_b = FieldCipher(KeyRing(store, kek, cache_ttl=60, clock=lambda: now[0]))
+    sealed = await replica_a.seal("AS", "AS-1", "/summary", SECRET)
+    assert await replica_b.open("AS", "AS-1", "/summary", sealed) == SECRET
+
+    await replica_a.keyring.shred("AS")
+    now[0] += 61
+    with pytest.raises(KeyShredded):
+        await replica_b.open("AS", "AS-1", "/summary", sealed)
+
+
+async def test_wrapped_key_moved_to_another_force_does_not_unwrap(
+    cipher: FieldCipher, store: MemoryKeyStore, kek: LocalKeyFile
+) -> None:
+    await cipher.seal("AS", "AS-1", "/summary", SECRET)
+    stolen = await store.get("AS", 1)
+    assert stolen is not None and stolen.wrapped is not None
+    await store.create(WrappedKey("DO", 1, stolen.wrapped, stolen.created_at))
+    with pytest.raises(KeyUnwrapFailed):
+        await KeyRing(store, kek).dek("DO", 1)
+
+
+async def test_another_kek_cannot_unwrap(
+    cipher: FieldCipher, store: MemoryKeyStore, tmp_path: Path
+) -> None:
+    sealed = await cipher.seal("AS", "AS-1", "/summary", SECRET)
+    foreign = FieldCipher(KeyRing(store, LocalKeyFile(tmp_path / "other" / "kek.key")))
+    with pytest.raises(KeyUnwrapFailed):
+        await foreign.open("AS", "AS-1", "/summary", sealed)
+
+
+async def test_kek_file_is_private_and_stable(tmp_path: Path, store: MemoryKeyStore) -> None:
+    first = FieldCipher(KeyRing(store, LocalKeyFile.in_data_dir(tmp_path)))
+    sealed = await first.seal("AS", "AS-1", "/summary", SECRET)
+    path = tmp_path / "keys" / "kek.key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    # A restart (new key ring, same files and store) reads the data.
+    second = FieldCipher(KeyRing(store, LocalKeyFile.in_data_dir(tmp_path)))
+    assert await second.open("AS", "AS-1", "/summary", sealed) == SECRET
+
+
+async def test_key_operations_are_audited_without_key_material(
+    store: MemoryKeyStore, kek: LocalKeyFile
+) -> None:
+    audit_store = MemoryAuditStore()
+    keyring = KeyRing(store, kek, audit=AuditLog(audit_store))
+    cipher = FieldCipher(keyring)
+    await cipher.seal("AS", "AS-1", "/summary", SECRET)
+    await keyring.rotate("AS", actor="cli:operator")
+    await keyring.shred("AS", 1, actor="cli:operator")
+    actions = [(row["action"], row["target"], row["actor"]) for row in audit_store.rows]
+    assert actions == [
+        ("key.create", "datakey:AS", "crossforce"),
+        ("key.rotate", "datakey:AS", "cli:operator"),
+        ("key.shred", "datakey:AS:v1", "cli:operator"),
+    ]
+    assert SECRET not in str(audit_store.rows)

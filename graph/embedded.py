@@ -75,10 +75,12 @@ class EmbeddedFalkorDB:
 
     host = "127.0.0.1"
 
-    def __init__(self, data_dir: Path, *, ready_timeout: float = 60.0) -> None:
+    def __init__(self, data_dir: Path, *, port: int = 0, ready_timeout: float = 60.0) -> None:
+        """`port` 0 picks a free one at each start; a fixed port survives restarts."""
         self.data_dir = data_dir / "graph"
         self.pidfile = self.data_dir / "server.json"
-        self.port = 0
+        self.fixed_port = port
+        self.port = port
         self._ready_timeout = ready_timeout
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -98,7 +100,7 @@ class EmbeddedFalkorDB:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.data_dir, 0o700)
         self._reap_orphan()
-        self.port = free_port()
+        self.port = self.fixed_port or free_port()
         log = (self.data_dir / "server.log").open("ab")
         self._process = subprocess.Popen(
             [

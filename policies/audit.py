@@ -15,8 +15,10 @@ conflict with another replica, read the head again and retry. If the store canno
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import random
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -157,6 +159,8 @@ class AuditLog:
         self._mirror = mirror or (sys.stdout if mirror_stdout else None)
         self._clock = clock
         self._attempts = attempts
+        # Appends of this process go one at a time: they would only conflict with each other.
+        self._lock = asyncio.Lock()
 
     async def record(
         self,
@@ -170,7 +174,22 @@ class AuditLog:
         """Append one entry; raises `AuditUnavailable` if it could not be stored."""
         actor_id: str | None = actor.client_id if isinstance(actor, Principal) else actor
         token_id = actor.token_id if isinstance(actor, Principal) else None
-        for _ in range(self._attempts):
+        async with self._lock:
+            return await self._append(actor_id, token_id, action, target, outcome, purpose)
+
+    async def _append(
+        self,
+        actor_id: str | None,
+        token_id: str | None,
+        action: str,
+        target: str,
+        outcome: str,
+        purpose: str | None,
+    ) -> AuditEntry:
+        for attempt in range(self._attempts):
+            if attempt:
+                # Another replica appended first; jitter keeps two replicas from colliding again.
+                await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311
             try:
                 head_seq, head_hash = await self._store.head()
                 entry = AuditEntry(

@@ -213,7 +213,7 @@ class KeyRing:
         latest = await self._latest_live(force)
         if latest is None:
             await self._record("crossforce", KEY_CREATE, force)
-            latest = await self._add_version(force)
+            latest = await self._add_version(force, first=True)
         self._current[force] = (latest, self._clock())
         return latest, await self.dek(force, latest)
 
@@ -270,11 +270,14 @@ class KeyRing:
             return versions[-1].version
         return None
 
-    async def _add_version(self, force: str) -> int:
-        """Create the next version; when another replica wins the race, use the one it made."""
+    async def _add_version(self, force: str, *, first: bool = False) -> int:
+        """Create the next version; when another replica wins the race, use the one it made.
+        `first`: only if the force has no live version (a first write, not a rotation)."""
         async with self._lock:
             for _ in range(5):
                 versions = await self._store.versions(force)
+                if first and versions and versions[-1].wrapped is not None:
+                    return versions[-1].version  # another replica made it meanwhile
                 number = versions[-1].version + 1 if versions else 1
                 dek = AESGCM.generate_key(bit_length=256)
                 wrapped = await self._kek.wrap(dek, wrap_aad(force, number))

@@ -1,0 +1,308 @@
+"""Normalisers and blind indexes: every notation of one identifier gives one index, different
+identifiers give different indexes, and errors never repeat the value."""
+
+from __future__ import annotations
+
+import ipaddress
+import stat
+import string
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from stdnum import luhn
+
+from policies import normalise as n
+from policies.blind_index import BlindIndex, load_linking_key
+
+KEY = bytes(range(32))
+INDEX = BlindIndex(KEY)
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+separators = st.sampled_from(["", " ", "-", "  "])
+
+
+def spaced(digits: str, data: st.DataObject, allowed: str = " -") -> str:
+    """`digits` with random separators between them."""
+    out = []
+    for digit in digits:
+        out.append(digit)
+        out.append(data.draw(st.sampled_from(["", "", "", *allowed])))
+    return "".join(out).strip(" -/")
+
+
+def random_case(text: str, data: st.DataObject) -> str:
+    flags = data.draw(st.lists(st.booleans(), min_size=len(text), max_size=len(text)))
+    return "".join(c.upper() if f else c.lower() for c, f in zip(text, flags, strict=True))
+
+
+# UK mobile numbers: 07 then 9 digits (national significant number 7xxxxxxxxx).
+uk_mobiles = st.text(alphabet=string.digits, min_size=9, max_size=9).map(lambda d: "7" + d)
+
+
+@PROPERTY
+@given(nsn=uk_mobiles, data=st.data())
+def test_phone_notations_give_one_index(nsn: str, data: st.DataObject) -> None:
+    notations = [
+        "0" + spaced(nsn, data),
+        "+44" + spaced(nsn, data),
+        "+44 (0)" + spaced(nsn, data),
+        "0044 " + spaced(nsn, data),
+        "+44-" + nsn,
+    ]
+    assert {INDEX.index("phone", notation) for notation in notations} == {
+        INDEX.of("phone", "+44" + nsn)
+    }
+
+
+@PROPERTY
+@given(a=uk_mobiles, b=uk_mobiles)
+def test_different_phones_give_different_indexes(a: str, b: str) -> None:
+    assert (INDEX.index("phone", "0" + a) == INDEX.index("phone", "0" + b)) == (a == b)
+
+
+local_parts = st.from_regex(r"\A[a-z0-9]{1,10}(\.[a-z0-9]{1,8}){0,2}\Z")
+domains = st.from_regex(r"\A[a-z][a-z0-9]{0,10}\.(com|org|police\.uk|net)\Z")
+
+
+@PROPERTY
+@given(local=local_parts, domain=domains, data=st.data())
+def test_email_notations_give_one_index(local: str, domain: str, data: st.DataObject) -> None:
+    address = f"{local}@{domain}"
+    notation = random_case(address, data)
+    padded = data.draw(st.sampled_from(["", " ", "\t"])) + notation + " "
+    assert INDEX.index("email", padded) == INDEX.of("email", address)
+
+
+@PROPERTY
+@given(a=st.tuples(local_parts, domains), b=st.tuples(local_parts, domains))
+def test_different_emails_give_different_indexes(a: tuple[str, str], b: tuple[str, str]) -> None:
+    same = INDEX.index("email", "@".join(a)) == INDEX.index("email", "@".join(b))
+    assert same == (a == b)
+
+
+imei_bodies = st.text(alphabet=string.digits, min_size=14, max_size=14)
+
+
+@PROPERTY
+@given(body=imei_bodies, data=st.data())
+def test_imei_notations_give_one_index(body: str, data: st.DataObject) -> None:
+    full = body + luhn.calc_check_digit(body)
+    notations = [
+        body,
+        full,
+        spaced(full, data, " -/"),
+        f"{full[:2]}-{full[2:8]}-{full[8:14]}-{full[14]}",
+        f"{body[:8]} {body[8:]}",
+        body + "07",  # IMEISV: the same device's body with a software version
+    ]
+    assert {INDEX.index("imei", notation) for notation in notations} == {INDEX.of("imei", body)}
+
+
+@PROPERTY
+@given(a=imei_bodies, b=imei_bodies)
+def test_different_imeis_give_different_indexes(a: str, b: str) -> None:
+    assert (INDEX.index("imei", a) == INDEX.index("imei", b)) == (a == b)
+
+
+@PROPERTY
+@given(body=imei_bodies)
+def test_imei_with_a_wrong_check_digit_is_refused(body: str) -> None:
+    wrong = str((int(luhn.calc_check_digit(body)) + 1) % 10)
+    with pytest.raises(n.InvalidIdentifier) as error:
+        n.imei(body + wrong)
+    assert body not in str(error.value)
+
+
+@PROPERTY
+@given(address=st.ip_addresses(), data=st.data())
+def test_ip_notations_give_one_index(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address, data: st.DataObject
+) -> None:
+    canonical = str(address)
+    notations = [str(address), f" {address} "]
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        canonical = str(address.ipv4_mapped)  # one host, whichever way it was written
+        notations.append(canonical)
+    if isinstance(address, ipaddress.IPv6Address):
+        notations += [address.exploded, address.exploded.upper(), f"[{address}]"]
+    else:
+        notations.append(f"::ffff:{address}")
+    assert {INDEX.index("ip", notation) for notation in notations} == {INDEX.of("ip", canonical)}
+
+
+@PROPERTY
+@given(a=st.ip_addresses(v=4), b=st.ip_addresses(v=4))
+def test_different_ips_give_different_indexes(
+    a: ipaddress.IPv4Address, b: ipaddress.IPv4Address
+) -> None:
+    assert (INDEX.index("ip", str(a)) == INDEX.index("ip", str(b))) == (a == b)
+
+
+@PROPERTY
+@given(digest=st.binary(min_size=20, max_size=20), other=st.binary(min_size=20, max_size=20))
+def test_hash_notations_give_one_index(digest: bytes, other: bytes) -> None:
+    text = digest.hex()
+    assert INDEX.index("sha1", text.upper()) == INDEX.index("sha1", f" {text} ")
+    assert INDEX.index("md5", text[:32].upper()) == INDEX.of("md5", text[:32])
+    assert (INDEX.index("sha1", text) == INDEX.index("sha1", other.hex())) == (digest == other)
+    # One digest as SHA-1 and as MD5 text are different identifiers.
+    assert INDEX.of("sha1", text) != INDEX.of("md5", text)
+
+
+@PROPERTY
+@given(
+    year=st.integers(0, 99),
+    serial=st.integers(1, 9_999_999),
+    letter=st.sampled_from(string.ascii_uppercase),
+    data=st.data(),
+)
+def test_pnc_notations_give_one_index(
+    year: int, serial: int, letter: str, data: st.DataObject
+) -> None:
+    yy = f"{year:02d}"
+    notations = [
+        f"{yy}/{serial}{letter}",
+        f"20{yy}/{serial:07d}{letter}",
+        f"19{yy}/{serial:07d}{letter.lower()}",
+        f"{yy} / {serial:07d} {letter}",
+    ]
+    expected = f"{yy}/{serial}{letter}"
+    assert {n.pnc_id(notation) for notation in notations} == {expected}
+    other_serial = serial + 1 if serial < 9_999_999 else serial - 1
+    assert n.pnc_id(f"{yy}/{other_serial}{letter}") != expected
+
+
+def test_pnc_example_from_the_schema() -> None:
+    assert n.pnc_id("2019/0123456A") == "19/123456A"
+
+
+postcodes = st.from_regex(r"\A[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][ABD-HJLNP-UW-Z]{2}\Z")
+
+
+@PROPERTY
+@given(code=postcodes, data=st.data())
+def test_postcode_notations_give_one_index(code: str, data: st.DataObject) -> None:
+    squashed = code.replace(" ", "")
+    notations = [code, code.lower(), squashed, random_case(squashed, data), f"  {code}  "]
+    assert {INDEX.index("postcode", notation) for notation in notations} == {
+        INDEX.of("postcode", code)
+    }
+
+
+names = st.text(alphabet=string.ascii_letters, min_size=1, max_size=12)
+ACCENTED = str.maketrans("aeiouncAEIOUNC", "áéíóúñçÁÉÍÓÚÑÇ")
+
+
+@PROPERTY
+@given(given_name=names, family=names, day=st.dates(), data=st.data())
+def test_person_notations_give_one_index(
+    given_name: str, family: str, day: object, data: st.DataObject
+) -> None:
+    born = str(day)
+    plain = n.person(given_name, family, born)
+    assert n.person(given_name.translate(ACCENTED), family.upper(), born) == plain
+    assert n.person(f"  {random_case(given_name, data)} ", f"\t{family}", born) == plain
+    assert n.person(f"{given_name}  {family}", "x", born) == n.person(
+        f"{given_name} {family}", "X", born
+    )
+
+
+@PROPERTY
+@given(a=st.tuples(names, names, st.dates()), b=st.tuples(names, names, st.dates()))
+def test_different_people_give_different_indexes(
+    a: tuple[str, str, object], b: tuple[str, str, object]
+) -> None:
+    same = INDEX.of("person", n.person(a[0], a[1], str(a[2]))) == INDEX.of(
+        "person", n.person(b[0], b[1], str(b[2]))
+    )
+    assert same == ((a[0].lower(), a[1].lower(), a[2]) == (b[0].lower(), b[1].lower(), b[2]))
+
+
+handles = st.from_regex(r"\A[a-z0-9_.]{1,20}\Z")
+
+
+@PROPERTY
+@given(handle=handles, platform=st.sampled_from(["snapchat", "discord", "telegram"]))
+def test_account_notations_give_one_index(handle: str, platform: str) -> None:
+    expected = f"{platform}:{handle}"
+    assert n.account(platform.upper(), f"@{handle.upper()}") == expected
+    assert n.account(f" {platform} ", f" {handle} ") == expected
+
+
+def test_email_accounts_meet_email_addresses() -> None:
+    assert n.account("Email", "J.Doe@Example.com") == f"email:{n.email('j.doe@example.com')}"
+
+
+def test_series_and_serials_fold_case_and_space() -> None:
+    assert n.series_ref("  Series-7 ") == n.series_ref("SERIES-7") == "series-7"
+    assert n.series_ref("Blue  Lagoon") == n.series_ref("blue lagoon")
+    assert n.device_serial("Apple", "f2l-xq 1") == n.device_serial(" APPLE ", "F2LXQ1")
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        ("phone", "not a number at all"),
+        ("phone", "+44 12"),
+        ("email", "jane.example-at-mail.example.org"),
+        ("email", "two@@signs.example.org"),
+        ("imei", "35209900176148123456"),
+        ("imei", "35-2O99OO-176148"),
+        ("ip", "300.1.2.3.example"),
+        ("ip", "010.001.002.003"),
+        ("sha1", "3f786850e387550fdab836ed7e6dc881de23001"),
+        ("md5", "zz175b9c0f1b6a831c399e269772661"),
+        ("pnc", "2019-0123456-A-extra"),
+        ("pnc", "19/0000000A"),
+        ("postcode", "QQ99 9QQ-extra"),
+        ("postcode", "BS1 4CJ"),
+        ("series", "Series " * 12),
+    ],
+)
+def test_invalid_identifiers_are_refused_without_repeating_them(kind: str, value: str) -> None:
+    with pytest.raises(n.InvalidIdentifier) as error:
+        INDEX.index(kind, value)
+    assert error.value.kind == kind
+    assert value.strip() and value.strip() not in str(error.value)
+
+
+@PROPERTY
+@given(value=st.text(min_size=12, max_size=60).filter(lambda v: len(v.strip()) >= 12))
+def test_errors_never_contain_the_value(value: str) -> None:
+    for kind in ("phone", "email", "imei", "ip", "sha1", "pnc", "postcode"):
+        try:
+            INDEX.index(kind, value)
+        except n.InvalidIdentifier as error:
+            assert value.strip() not in str(error)
+
+
+def test_person_needs_a_real_date() -> None:
+    with pytest.raises(n.InvalidIdentifier, match="YYYY-MM-DD"):
+        n.person("John", "Doe", "12/04/1981")
+
+
+def test_unknown_kind_is_refused() -> None:
+    with pytest.raises(n.InvalidIdentifier):
+        INDEX.index("shoe-size", "44")
+
+
+def test_kinds_keys_and_encodings_separate_indexes(tmp_path: Path) -> None:
+    assert INDEX.of("email", "a@b.example") != INDEX.of("account", "a@b.example")
+    other = BlindIndex(bytes(reversed(KEY)))
+    assert other.of("phone", "+447700900123") != INDEX.of("phone", "+447700900123")
+    hexed = INDEX.of("phone", "+447700900123")
+    b64 = BlindIndex(KEY, encoding="base64url").of("phone", "+447700900123")
+    assert len(hexed) == 64 and int(hexed, 16) >= 0
+    assert len(b64) == 43 and "=" not in b64
+    with pytest.raises(ValueError):
+        BlindIndex(b"short")
+
+
+def test_linking_key_file_is_private_and_stable(tmp_path: Path) -> None:
+    first = load_linking_key(tmp_path)
+    path = tmp_path / "keys" / "linking.key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_linking_key(tmp_path) == first
+    assert len(first) == 32

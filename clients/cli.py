@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import getpass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -163,6 +164,34 @@ async def _verify() -> Verification:
         return await AuditLog(GraphAuditStore(connection.store)).verify()
     finally:
         await connection.close()
+
+
+@app.command()
+def sync(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, help="JSON Lines file of case summaries"
+        ),
+    ],
+    client: str = typer.Option(..., "--client", help="client id, e.g. force-AS"),
+    url: str = typer.Option(
+        "http://127.0.0.1:8000", envvar="CROSSFORCE_URL", help="the hub's base URL"
+    ),
+    secret: str | None = typer.Option(
+        None,
+        envvar="CROSSFORCE_CLIENT_SECRET",
+        show_default=False,
+        help="client secret (default: the development identity provider's, from the data dir)",
+    ),
+    batch_size: int = typer.Option(500, min=1, help="records per request at most"),
+) -> None:
+    """Push a JSON Lines file of case summaries; exit 0 only if all were applied or stale."""
+    from clients.sync_cli import run_sync_command
+
+    raise typer.Exit(
+        run_sync_command(file, client_id=client, url=url, secret=secret, batch_size=batch_size)
+    )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from graph.keyring_store import GraphKeyStore
 from policies.audit import AuditLog
 from policies.blind_index import BlindIndex, load_linking_key
 from policies.crypto import FieldCipher
-from policies.devidp import DEFAULT_DEV_ISSUER, DevIdentityProvider
+from policies.devidp import DEFAULT_DEV_ISSUER, DevIdentityProvider, load_client_secrets
 from policies.keys import KeyRing, LocalKeyFile
 from policies.scopes import ClientDirectory, load_clients
 from policies.sharing import PolicyHolder
@@ -53,6 +53,8 @@ def build_protection(
         devidp = DevIdentityProvider(
             settings.data_dir, issuer=issuer, audience=settings.audience, clients=clients
         )
+        # Secrets exist from the first start, so the demo and `crossforce sync` can use them.
+        load_client_secrets(settings.data_dir, clients)
     return Protection(
         clients=clients,
         audit=audit,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
 
 from cryptography.exceptions import InvalidTag
@@ -29,8 +28,11 @@ class DecryptionFailed(Exception):
 
 
 def associated_data(force: str, case_ref: str, field: str, version: int) -> bytes:
-    # A JSON array is unambiguous: no choice of values can make two bindings encode alike.
-    return json.dumps([FORMAT, force, case_ref, field, version], separators=(",", ":")).encode()
+    # Length-prefixed parts: no choice of values can make two different bindings encode alike
+    # (a plain separator could, e.g. a case reference containing it).
+    return (
+        f"{FORMAT}|{len(force)}:{force}|{len(case_ref)}:{case_ref}|{len(field)}:{field}|{version}"
+    ).encode()
 
 
 def key_version(sealed: str) -> int:

@@ -8,9 +8,11 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policies.audit import AuditLog, MemoryAuditStore
-from policies.crypto import DecryptionFailed, FieldCipher, key_version
+from policies.crypto import DecryptionFailed, FieldCipher, associated_data, key_version
 from policies.keys import (
     KeyRing,
     KeyShredded,
@@ -214,3 +216,14 @@ async def test_key_operations_are_audited_without_key_material(
         ("key.shred", "datakey:AS:v1", "cli:operator"),
     ]
     assert SECRET not in str(audit_store.rows)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    a=st.tuples(st.text(), st.text(), st.text(), st.integers(1, 9)),
+    b=st.tuples(st.text(), st.text(), st.text(), st.integers(1, 9)),
+)
+def test_associated_data_never_confuses_two_bindings(
+    a: tuple[str, str, str, int], b: tuple[str, str, str, int]
+) -> None:
+    assert (associated_data(*a) == associated_data(*b)) == (a == b)

@@ -23,10 +23,10 @@ import typer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
-    DownloadColumn,
     Progress,
     SpinnerColumn,
     TaskID,
+    TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -158,15 +158,16 @@ def resolve_secret(client_id: str, explicit: str | None) -> str:
 
 
 class ProgressBar:
-    """A Rich progress bar on stderr over the file's bytes, with counts and records/s."""
+    """A Rich progress bar on stderr over the file's bytes (a record count is unknown until the
+    end of a streamed file), with running counts and records/s; fits 80 columns."""
 
     def __init__(self, source: JsonLinesFile) -> None:
         self._source = source
         self.progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
+            BarColumn(bar_width=24),
+            TaskProgressColumn(),
             TextColumn("{task.fields[rate]:>8.1f} records/s"),
             TimeElapsedColumn(),
             console=Console(stderr=True),
@@ -186,7 +187,8 @@ class ProgressBar:
 
 def print_summary(report: SyncReport, source: JsonLinesFile) -> None:
     typer.echo(
-        f"{report.processed} records in {report.elapsed:.1f} s "
+        f"{report.processed} record{'' if report.processed == 1 else 's'} "
+        f"in {report.elapsed:.1f} s "
         f"({report.records_per_second:.1f} records/s): {report.applied} applied, "
         f"{report.stale} stale, {report.rejected} rejected"
     )

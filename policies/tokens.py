@@ -88,12 +88,12 @@ def is_loopback_host(host: str | None) -> bool:
 
 
 def check_issuer_url(url: str) -> str:
-    """`url` without a trailing slash; https required except on loopback hosts (dev and tests)."""
+    """`url` itself, if https, or http on a loopback host (development and tests)."""
     parts = urlsplit(url)
     if parts.scheme == "https" and parts.hostname:
-        return url.rstrip("/")
+        return url
     if parts.scheme == "http" and is_loopback_host(parts.hostname):
-        return url.rstrip("/")
+        return url
     raise InsecureIssuer("issuer URLs must be https (http only on loopback addresses)")
 
 
@@ -120,7 +120,7 @@ class JWKSCache:
         unknown_kid_cooldown: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.issuer = check_issuer_url(issuer)
+        self.issuer = check_issuer_url(issuer).rstrip("/")
         self._http = http
         self._max_age = max_age
         self._cooldown = unknown_kid_cooldown
@@ -163,7 +163,8 @@ class JWKSCache:
     async def _fetch(self) -> None:
         if self._jwks_uri is None:
             document = await self._get_json(f"{self.issuer}/.well-known/openid-configuration")
-            if document.get("issuer", "").rstrip("/") != self.issuer:
+            named = document.get("issuer")
+            if not isinstance(named, str) or named.rstrip("/") != self.issuer:
                 # OpenID Discovery 4.3: a document for another issuer is not this one's.
                 raise IssuerUnavailable("issuer metadata names another issuer")
             jwks_uri = document.get("jwks_uri")
@@ -229,6 +230,7 @@ class TokenValidator:
         now: Callable[[], int] | None = None,
     ) -> None:
         self.issuer = check_issuer_url(issuer)
+        self._issuer_base = issuer.rstrip("/")
         self.audience = audience
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient()
@@ -278,7 +280,8 @@ class TokenValidator:
         registry = jwt.JWTClaimsRegistry(
             now=self._now,
             leeway=self._leeway,
-            iss={"essential": True, "value": self.issuer},
+            # The issuer as configured, with or without a trailing slash (providers differ).
+            iss={"essential": True, "values": [self._issuer_base, self._issuer_base + "/"]},
             aud={"essential": True, "value": self.audience},
             exp={"essential": True},
         )

@@ -168,6 +168,7 @@ async def test_minted_token_is_accepted_and_scopes_must_be_the_clients(
         (claims(nbf=int(time.time()) + 600), "token not yet valid"),
         (claims(aud="another-service"), "wrong audience"),
         (claims(iss="http://127.0.0.1:9999"), "wrong issuer"),
+        (claims(iss="http://127.0.0.1:8000/other"), "wrong issuer"),
         (claims(exp=None), "missing required claim"),
         (claims(force="gl"), "malformed force claim"),
         (claims(client_id=None, sub=None), "token names no client"),
@@ -179,6 +180,14 @@ async def test_claims_are_checked(
     with pytest.raises(InvalidToken) as refused:
         await validator.validate(signed(signing_key, body))
     assert refused.value.reason == reason
+
+
+async def test_issuer_with_a_trailing_slash_is_the_same_issuer(
+    http: httpx.AsyncClient, clients: ClientDirectory, signing_key: RSAKey
+) -> None:
+    validator = TokenValidator(ISSUER + "/", audience=AUDIENCE, http=http, clients=clients)
+    for iss in (ISSUER, ISSUER + "/"):
+        assert (await validator.validate(signed(signing_key, claims(iss=iss)))).force == "AS"
 
 
 async def test_leeway_tolerates_small_clock_skew(
@@ -295,7 +304,7 @@ def test_insecure_issuers_are_refused(issuer: str) -> None:
     ],
 )
 def test_https_and_loopback_issuers_are_allowed(issuer: str) -> None:
-    assert check_issuer_url(issuer) == issuer.rstrip("/")
+    assert check_issuer_url(issuer) == issuer
 
 
 def test_principal_is_frozen() -> None:

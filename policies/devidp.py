@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import secrets
 import time
 from collections.abc import Iterable
@@ -43,6 +44,10 @@ from starlette.routing import Route
 
 from policies.files import read_or_create_private, read_private, replace_private
 from policies.scopes import ALL_SCOPES, ClientDirectory, ClientEntry, load_clients
+
+# Authlib's client credentials grant logs every issued token at DEBUG level: a bearer
+# credential must not reach the logs, whatever level the operator turns on.
+logging.getLogger("authlib.oauth2.rfc6749.grants.client_credentials").setLevel(logging.INFO)
 
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parent / "defaults"
 DEFAULT_DEV_ISSUER = "http://127.0.0.1:8000"

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import time
 from dataclasses import FrozenInstanceError
 from typing import Any
@@ -436,3 +437,16 @@ async def test_discovery_for_another_issuer_or_unreachable_issuer_refuses(
             await validator.validate(token)
         assert isinstance(refused.value, InvalidToken)
         assert refused.value.reason == "issuer unreachable"
+
+
+async def test_issued_tokens_and_secrets_stay_out_of_debug_logs(
+    idp: DevIdentityProvider, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret = idp.secret_for("analyst-AS")
+    response = await http.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=("analyst-AS", secret)
+    )
+    token = response.json()["access_token"]
+    assert token not in caplog.text
+    assert secret not in caplog.text

@@ -112,19 +112,10 @@ def audit_verify() -> None:
 
 
 def _graph() -> tuple[Settings, GraphConnection]:
-    from gateway.config import Settings
-    from graph import open_graph
+    from gateway.config import Settings, open_configured_graph
 
     settings = Settings()
-    connection = open_graph(
-        settings.graph_uri,
-        data_dir=settings.data_dir,
-        user=settings.graph_user,
-        password=settings.graph_password,
-        query_timeout=settings.graph_query_timeout,
-        retry_for=settings.graph_retry_for,
-    )
-    return settings, connection
+    return settings, open_configured_graph(settings)
 
 
 async def _rotate(force: str | None) -> dict[str, int]:

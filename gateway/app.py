@@ -13,10 +13,10 @@ from starlette.routing import BaseRoute, Route
 
 from federation.ingest import Ingest
 from federation.routes import FederationAPI
-from gateway.config import Settings
+from gateway.config import Settings, open_configured_graph
 from gateway.health import healthz, readyz
 from gateway.protection import build_protection
-from graph import GraphConnection, GraphStore, GraphUnavailable, open_graph
+from graph import GraphConnection, GraphStore, GraphUnavailable
 
 log = logging.getLogger("crossforce.gateway")
 
@@ -44,14 +44,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        connection = graph or open_graph(
-            settings.graph_uri,
-            data_dir=settings.data_dir,
-            user=settings.graph_user,
-            password=settings.graph_password,
-            query_timeout=settings.graph_query_timeout,
-            retry_for=settings.graph_retry_for,
-        )
+        connection = graph or open_configured_graph(settings)
         store = connection.store
         protection = build_protection(settings, store)
         federation = FederationAPI(

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from graph import GraphConnection, open_graph
+
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parent.parent / "policies" / "defaults"
 
 
@@ -30,3 +32,15 @@ class Settings(BaseSettings):
 
     def issuer_for(self, host: str, port: int) -> str:
         return self.oidc_issuer or self.public_url or f"http://{host}:{port}"
+
+
+def open_configured_graph(settings: Settings) -> GraphConnection:
+    """The graph the settings name (embedded when no URI is set), for the app and the CLI."""
+    return open_graph(
+        settings.graph_uri,
+        data_dir=settings.data_dir,
+        user=settings.graph_user,
+        password=settings.graph_password,
+        query_timeout=settings.graph_query_timeout,
+        retry_for=settings.graph_retry_for,
+    )

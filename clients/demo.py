@@ -105,14 +105,10 @@ def run_demo(keep_serving: bool | None = None, port: int | None = None) -> None:
     )
     console.print(f"  readiness: {server.url}/readyz")
     console.print(f"  data dir:  {settings.data_dir.resolve()}")
-    try:
-        asyncio.run(tour(server.url, settings.data_dir))
-    except Exception:
-        server.stop()
-        raise
     if keep_serving is None:
         keep_serving = sys.stdin.isatty()
     try:
+        asyncio.run(tour(server.url, settings.data_dir))
         if keep_serving:
             console.print("Serving until Ctrl-C.")
             while server.thread.is_alive():

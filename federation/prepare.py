@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from federation.sensitive import sensitive_values
-from federation.validation import Problem
+from federation.validation import Problem, parse_instant
 from graph.cases import CaseRow, Contact, Depiction, EntityLink, TombstoneRow, VictimRow, case_key
 from policies import normalise
 from policies.blind_index import BlindIndex
@@ -38,10 +38,7 @@ Link = tuple[str, dict[str, Any]]
 def millis(instant: str | None) -> int | None:
     if not instant:
         return None
-    parsed = datetime.fromisoformat(instant.replace("Z", "+00:00").replace("z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return int(parsed.timestamp() * 1000)
+    return int(parse_instant(instant).timestamp() * 1000)
 
 
 def present(props: dict[str, Any]) -> dict[str, Any]:

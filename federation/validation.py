@@ -101,7 +101,8 @@ def schema_problems(record: Any) -> list[Problem]:
     return problems
 
 
-def _instant(value: str) -> datetime:
+def parse_instant(value: str) -> datetime:
+    """An RFC 3339 instant (the schema's date-time); UTC when it names no offset."""
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
@@ -110,7 +111,7 @@ def _check_instant(path: str, value: Any, now: datetime, problems: list[Problem]
     if not isinstance(value, str):
         return
     try:
-        instant = _instant(value)
+        instant = parse_instant(value)
     except ValueError:
         problems.append(Problem(path, "must be a valid date-time"))
         return

@@ -19,9 +19,11 @@ CASES_READ = "cases:read"
 SENSITIVE_REVEAL = "sensitive:reveal"
 VICTIM_ID_WRITE = "victim-id:write"
 ADMIN = "admin"
+# The hub reading a force connector's feed (pull federation); granted to the hub's own client.
+PULL_READ = "pull:read"
 
 ALL_SCOPES: frozenset[str] = frozenset(
-    {SYNC_WRITE, OVERSIGHT_READ, CASES_READ, SENSITIVE_REVEAL, VICTIM_ID_WRITE, ADMIN}
+    {SYNC_WRITE, OVERSIGHT_READ, CASES_READ, SENSITIVE_REVEAL, VICTIM_ID_WRITE, ADMIN, PULL_READ}
 )
 
 FORCE_CODE = re.compile(r"^[A-Z]{2,4}$")

@@ -77,7 +77,9 @@ def test_default_clients_follow_the_contract() -> None:
         None,
     )
     assert admin is not None and (admin.scopes, admin.force) == ({"admin"}, None)
-    assert len(clients) == 12
+    hub = clients.get("hub")  # the hub's own client, for pulling from force connectors
+    assert hub is not None and (hub.scopes, hub.force) == ({"pull:read"}, None)
+    assert len(clients) == 13
 
 
 @pytest.mark.parametrize(
@@ -124,4 +126,5 @@ def test_scope_helpers() -> None:
         "sensitive:reveal",
         "victim-id:write",
         "admin",
+        "pull:read",
     } == ALL_SCOPES

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,13 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(64 * 1024 * 1024, gt=0)
     environment: str = Field("development", pattern="^(development|production)$")
+    graceful_shutdown_seconds: float = Field(
+        25.0, gt=0, le=600, description="seconds a stopping hub waits for in-flight requests"
+    )
+    log_format: Literal["json", "console"] = Field(
+        "json", description="json: one JSON object a line; console: for a person at a terminal"
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     def issuer_for(self, host: str, port: int) -> str:
         return self.oidc_issuer or self.public_url or f"http://{host}:{port}"

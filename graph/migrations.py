@@ -60,6 +60,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             Step("index", "DataKey", "force"),
         ),
     ),
+    Migration(
+        4,
+        "pull federation: the hub's cursor in each force connector's feed",
+        (Step("unique", "PullCursor", "force"),),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -8,12 +8,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from clients.region_cli import region
+
 if TYPE_CHECKING:
     from gateway.config import Settings
     from graph import GraphConnection
     from policies.audit import Verification
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Crossforce regional hub")
+app.command()(region)
 
 
 @app.command()

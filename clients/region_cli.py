@@ -1,0 +1,162 @@
+"""`crossforce region`: write a synthetic region's case summaries as JSON Lines.
+
+    crossforce region --seed 7 --forces 5 --cases 5000 --out region.jsonl
+    crossforce region --cases 200 --out - | head -1
+
+Records are written as they are generated, so any size streams in constant memory. A progress
+bar goes to stderr when writing to a file; the output stays clean when writing to stdout.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import IO
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from clients.region import RegionParams, counts, recent_start, region_cases
+
+PROGRESS_FROM = 2_000  # records; smaller regions are written before a bar would show
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def parse_start(value: str, months: int) -> date:
+    """`YYYY-MM`, or `recent` for the months that end with the last complete one."""
+    if value == "recent":
+        return recent_start(months)
+    match = _MONTH.match(value)
+    if match is None or not 1 <= int(match.group(2)) <= 12:
+        raise typer.BadParameter("expected YYYY-MM (e.g. 2025-10) or recent", param_hint="--start")
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+@contextmanager
+def _output(out: str) -> Iterator[IO[bytes]]:
+    if out == "-":
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    with Path(out).open("wb") as handle:
+        yield handle
+
+
+def write_region(params: RegionParams, out: str) -> int:
+    """Write every case of the region to `out` (a path, or `-` for stdout); the count written."""
+    total = sum(map(sum, counts(params)))
+    show = out != "-" and total >= PROGRESS_FROM
+    progress = Progress(
+        TextColumn("generating"),
+        BarColumn(bar_width=30),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        disable=not show,
+    )
+    written = 0
+    with _output(out) as handle, progress:
+        task = progress.add_task("region", total=total)
+        for case in region_cases(params):
+            handle.write(orjson.dumps(case, option=orjson.OPT_APPEND_NEWLINE))
+            written += 1
+            if written % 1000 == 0:
+                progress.update(task, completed=written)
+        progress.update(task, completed=written)
+    return written
+
+
+def run_region_command(
+    *,
+    seed: int,
+    forces: int,
+    cases: int | None,
+    months: int,
+    start: str,
+    monthly_base: float,
+    growth: float,
+    overlap: float,
+    low_with_high_signs: float,
+    series_share: float,
+    media_per_case: float,
+    out: str,
+) -> None:
+    try:
+        params = RegionParams(
+            seed=seed,
+            forces=forces,
+            cases=cases,
+            months=months,
+            start=parse_start(start, months),
+            monthly_base=monthly_base,
+            monthly_growth=growth,
+            overlap=overlap,
+            low_with_high_signs=low_with_high_signs,
+            series_share=series_share,
+            media_per_case=media_per_case,
+        )
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    if params.end > datetime.now(UTC):
+        raise typer.BadParameter(
+            f"the region's months end on {params.end.date()}, in the future: the hub refuses "
+            "future dates; choose an earlier --start, fewer --months, or --start recent"
+        )
+    started = time.perf_counter()
+    written = write_region(params, out)
+    seconds = time.perf_counter() - started
+    rate = written / seconds if seconds else 0.0
+    where = "stdout" if out == "-" else out
+    Console(stderr=True).print(
+        f"{written} case summaries of {forces} forces, {params.start:%Y-%m} to "
+        f"{params.end:%Y-%m} (exclusive), to {where} in {seconds:.1f} s ({rate:,.0f}/s)",
+        highlight=False,
+    )
+
+
+def region(
+    seed: int = typer.Option(7, help="same seed, same region, record for record"),
+    forces: int = typer.Option(5, min=5, max=43, help="forces; the first five are AS GL WI DC DO"),
+    cases: int | None = typer.Option(
+        None, min=0, help="total cases (default: volumes from --monthly-base and --growth)"
+    ),
+    months: int = typer.Option(12, min=1, max=120, help="calendar months of referrals"),
+    start: str = typer.Option("2025-10", help="first month, YYYY-MM, or recent"),
+    monthly_base: float = typer.Option(
+        70.0, min=0, help="referrals a month of a force of weight 1.0 in the first month"
+    ),
+    growth: float = typer.Option(0.06, help="monthly growth of referral volumes (0.06: 6 %)"),
+    overlap: float = typer.Option(
+        0.03, min=0, max=1, help="chance an identity of a case is another force's"
+    ),
+    low_with_high_signs: float = typer.Option(
+        0.08, min=0, max=1, help="share of LOW cases carrying high-risk signs"
+    ),
+    series_share: float = typer.Option(
+        0.05, min=0, max=1, help="share of cases holding images of a known series"
+    ),
+    media_per_case: float = typer.Option(3.0, min=0, help="mean media items per case"),
+    out: str = typer.Option(..., "--out", "-o", help="JSON Lines file to write, or - for stdout"),
+) -> None:
+    """Write a synthetic region's case summaries as JSON Lines (docs/region.md)."""
+    run_region_command(
+        seed=seed,
+        forces=forces,
+        cases=cases,
+        months=months,
+        start=start,
+        monthly_base=monthly_base,
+        growth=growth,
+        overlap=overlap,
+        low_with_high_signs=low_with_high_signs,
+        series_share=series_share,
+        media_per_case=media_per_case,
+        out=out,
+    )

@@ -14,6 +14,8 @@ from starlette.routing import BaseRoute, Route
 from federation.ingest import Ingest
 from federation.routes import FederationAPI
 from gateway.config import Settings, open_configured_graph
+from gateway.graphql.schema import build_schema
+from gateway.graphql.view import GraphQLView
 from gateway.health import healthz, readyz
 from gateway.protection import build_protection
 from graph import GraphConnection, GraphStore, GraphUnavailable
@@ -41,6 +43,7 @@ def create_app(
 ) -> Starlette:
     """`graph` lets a caller (tests, the demo) share one running engine with the app."""
     settings = settings or Settings()
+    schema = build_schema(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -57,6 +60,8 @@ def create_app(
             max_body_bytes=settings.max_body_bytes,
         )
         app.router.routes.extend(federation.routes())
+        graphql = GraphQLView(schema, store=store, protection=protection, settings=settings)
+        app.router.routes.append(Route("/graphql", graphql))
         if protection.devidp is not None:
             app.router.routes.extend(protection.devidp.routes())
         app.state.graph = store

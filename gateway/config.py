@@ -30,6 +30,17 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(64 * 1024 * 1024, gt=0)
     environment: str = Field("development", pattern="^(development|production)$")
+    graphql_max_depth: int = Field(10, gt=0, description="deepest selection a query may nest")
+    graphql_max_aliases: int = Field(30, ge=0)
+    graphql_max_tokens: int = Field(4000, gt=0)
+    graphql_max_cost: int = Field(20000, gt=0, description="fields times page sizes")
+    graphql_max_body_bytes: int = Field(256 * 1024, gt=0)
+    graphql_introspection: bool | None = Field(
+        None, description="schema introspection; default on in development, off in production"
+    )
+    graphql_persisted_only: bool = Field(
+        False, description="accept only the persisted queries shipped with the web UI"
+    )
     graceful_shutdown_seconds: float = Field(
         25.0, gt=0, le=600, description="seconds a stopping hub waits for in-flight requests"
     )

@@ -14,8 +14,9 @@ from policies.crypto import FieldCipher
 from policies.principal import Principal
 from policies.scopes import Forbidden
 
-MIN_PURPOSE = 5
+MIN_PURPOSE = 10
 MAX_PURPOSE = 500
+MIN_PURPOSE_WORDS = 2  # "a short sentence": a purpose such as "identify suspect", not "why"
 
 
 class RevealPolicy(Protocol):
@@ -43,11 +44,14 @@ async def reveal(
     the audit log cannot be written, `UnknownField` for a pointer that names no field."""
     target = reveal_target(owner_force, case_ref, pointer)
     stated = " ".join(purpose.split())
-    if not MIN_PURPOSE <= len(stated) <= MAX_PURPOSE:
+    words = len(stated.split())
+    if not MIN_PURPOSE <= len(stated) <= MAX_PURPOSE or words < MIN_PURPOSE_WORDS:
         await audit.record(
             actor=principal, action=ACCESS_DENIED, target=target, outcome=DENIED, purpose=stated
         )
-        raise Forbidden(f"state a purpose of {MIN_PURPOSE} to {MAX_PURPOSE} characters")
+        raise Forbidden(
+            f"state a purpose in a short sentence ({MIN_PURPOSE} to {MAX_PURPOSE} characters)"
+        )
     if not policy.can_reveal(principal, owner_force, pointer):
         await audit.record(
             actor=principal, action=ACCESS_DENIED, target=target, outcome=DENIED, purpose=stated

@@ -83,7 +83,7 @@ async def test_other_force_suspect_reveal_is_refused_and_audited(
     )
 
 
-@pytest.mark.parametrize("purpose", ["", "   ", "why", "x" * 501])
+@pytest.mark.parametrize("purpose", ["", "   ", "why", "checking", "x" * 501, "x " * 300])
 async def test_a_purpose_must_be_stated(
     policy: SharingPolicy, cipher: FieldCipher, purpose: str
 ) -> None:

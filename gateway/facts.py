@@ -1,0 +1,91 @@
+"""Case facts: the personal-data-free metadata that figures, alerts and priorities are made of."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+DAY_MS = 86_400_000
+# Enforcement targets from referral receipt, in days (CONTRACT.md "ForceRiskFigures").
+TARGET_DAYS = {"VERY_HIGH": 7, "HIGH": 7, "MEDIUM": 14, "LOW": 30}
+HIGH_RISK = frozenset({"VERY_HIGH", "HIGH"})
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    key: str
+    force: str
+    case_ref: str
+    risk_level: str
+    status: str
+    open: bool
+    source: str
+    received_at: int
+    enforcement_at: int | None = None
+    last_activity_at: int | None = None
+    opened_at: int | None = None
+    access_to_children: bool = False
+    media_a: int = 0
+    media_b: int = 0
+    media_c: int = 0
+    victims_identified: int = 0
+    victims_unidentified: int = 0
+    victim_in_contact: bool = False
+    grooming_indicated: bool = False
+    contact_abuse_indicated: bool = False
+    devices_unexamined: int = 0
+    oldest_unexamined_seized_at: int | None = None
+    first_safeguarding_at: int | None = None
+
+    @property
+    def target_days(self) -> int:
+        return TARGET_DAYS[self.risk_level]
+
+    @property
+    def due_at(self) -> int:
+        return self.received_at + self.target_days * DAY_MS
+
+    def awaiting_enforcement(self) -> bool:
+        return self.open and self.enforcement_at is None
+
+    def past_target(self, now_ms: int) -> bool:
+        return self.awaiting_enforcement() and self.due_at < now_ms
+
+    def days_to_enforcement(self) -> float | None:
+        if self.enforcement_at is None:
+            return None
+        return (self.enforcement_at - self.received_at) / DAY_MS
+
+
+def _int(row: Mapping[str, Any], name: str) -> int:
+    return int(row.get(name) or 0)
+
+
+def facts_of(row: Mapping[str, Any]) -> CaseFacts:
+    """From a `CASE_METADATA` row (absent properties come back as None)."""
+    return CaseFacts(
+        key=row["key"],
+        force=row["force"],
+        case_ref=row["caseRef"],
+        risk_level=row["riskLevel"],
+        status=row["status"],
+        open=bool(row["open"]),
+        source=row["source"],
+        received_at=int(row["receivedAt"]),
+        enforcement_at=row.get("enforcementAt"),
+        last_activity_at=row.get("lastActivityAt"),
+        opened_at=row.get("openedAt"),
+        access_to_children=bool(row.get("accessToChildren")),
+        media_a=_int(row, "mediaA"),
+        media_b=_int(row, "mediaB"),
+        media_c=_int(row, "mediaC"),
+        victims_identified=_int(row, "victimsIdentified"),
+        victims_unidentified=_int(row, "victimsUnidentified"),
+        victim_in_contact=bool(row.get("victimInContact")),
+        grooming_indicated=bool(row.get("groomingIndicated")),
+        contact_abuse_indicated=bool(row.get("contactAbuseIndicated")),
+        devices_unexamined=_int(row, "devicesUnexamined"),
+        oldest_unexamined_seized_at=row.get("oldestUnexaminedSeizedAt"),
+        first_safeguarding_at=row.get("firstSafeguardingAt"),
+    )

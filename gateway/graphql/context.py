@@ -1,0 +1,80 @@
+"""What every resolver sees: the caller, the graph (counted), the protection core, loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import strawberry
+
+from gateway.protection import Protection
+from graph import GraphStore
+from graph.port import Engine, Params, Record
+from policies.principal import Principal
+from policies.scopes import Forbidden
+from policies.sharing import Visibility
+
+
+class CountingStore:
+    """A request's view of the graph that counts round trips, so N+1 queries show up in tests."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self._store = store
+        self.round_trips = 0
+
+    @property
+    def engine(self) -> Engine:
+        return self._store.engine
+
+    async def read(
+        self, query: str, params: Params | None = None, *, timeout: float | None = None
+    ) -> list[Record]:
+        self.round_trips += 1
+        return await self._store.read(query, params, timeout=timeout)
+
+    async def write(
+        self, query: str, params: Params | None = None, *, timeout: float | None = None
+    ) -> list[Record]:
+        self.round_trips += 1
+        return await self._store.write(query, params, timeout=timeout)
+
+    async def shortest_path(
+        self, start: tuple[str, str], end: tuple[str, str], max_hops: int
+    ) -> list[Record] | None:
+        self.round_trips += 1
+        return await self._store.shortest_path(start, end, max_hops)
+
+    async def migrate(self) -> list[int]:
+        return await self._store.migrate()
+
+    async def ping(self) -> None:
+        await self._store.ping()
+
+    async def close(self) -> None:
+        """The request does not own the store: closing its view leaves the store open."""
+
+
+@dataclass
+class Context:
+    principal: Principal
+    graph: CountingStore
+    protection: Protection
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    loaders: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def now_ms(self) -> int:
+        return int(self.now.timestamp() * 1000)
+
+    def visibility(self, owner_force: str, type_name: str, field_name: str) -> Visibility:
+        return self.protection.sharing.visibility(
+            self.principal, owner_force, type_name, field_name
+        )
+
+    def require(self, *scopes: str) -> None:
+        if not self.principal.scopes.intersection(scopes):
+            raise Forbidden("requires scope " + " or ".join(scopes))
+
+
+Info = strawberry.Info[Context, None]

@@ -1,0 +1,78 @@
+"""GraphQL errors with a stable `extensions.code`, and the one place exceptions become errors.
+
+Messages name no data: an unexpected exception becomes `INTERNAL_SERVER_ERROR` with a fixed
+message, so no stack trace or value ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graphql import GraphQLError
+
+from graph import GraphUnavailable
+from policies.audit import AuditUnavailable
+from policies.scopes import Forbidden
+from policies.sharing import UnknownField
+
+log = logging.getLogger("crossforce.graphql")
+
+FORBIDDEN = "FORBIDDEN"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+NOT_FOUND = "NOT_FOUND"
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+AUDIT_UNAVAILABLE = "AUDIT_UNAVAILABLE"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+INTERNAL = "INTERNAL_SERVER_ERROR"
+PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+
+
+class BadInput(ValueError):
+    """An argument is out of range or malformed; the message says which and why."""
+
+
+class NotFound(LookupError):
+    """The thing named does not exist or is not visible to the caller (indistinguishable)."""
+
+
+def _code_and_message(original: BaseException | None, error: GraphQLError) -> tuple[str, str]:
+    if original is None:
+        if error.message.startswith("Syntax Error"):
+            return PARSE_FAILED, error.message
+        return VALIDATION_FAILED, error.message
+    if isinstance(original, Forbidden):
+        return FORBIDDEN, original.reason
+    if isinstance(original, BadInput | UnknownField):
+        return BAD_USER_INPUT, str(original)
+    if isinstance(original, NotFound):
+        return NOT_FOUND, str(original) or "not found"
+    if isinstance(original, AuditUnavailable):
+        return AUDIT_UNAVAILABLE, "the audit log cannot be written; nothing was revealed"
+    if isinstance(original, GraphUnavailable):
+        return SERVICE_UNAVAILABLE, "the graph is unavailable; retry shortly"
+    if isinstance(original, GraphQLError):  # raised by a permission class or a limiter
+        return str((original.extensions or {}).get("code", FORBIDDEN)), original.message
+    log.error("unexpected error in a resolver: %s", type(original).__name__)
+    return INTERNAL, "internal error"
+
+
+def formatted(error: GraphQLError) -> dict[str, Any]:
+    """The error as the client sees it: message, locations, path and a code."""
+    existing = (error.extensions or {}).get("code")
+    code, message = (
+        (str(existing), error.message)
+        if existing and error.original_error is None
+        else _code_and_message(error.original_error, error)
+    )
+    out: dict[str, Any] = {"message": message, "extensions": {"code": code}}
+    if error.locations:
+        out["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+    if error.path:
+        out["path"] = list(error.path)
+    return out
+
+
+def is_request_error(errors: list[dict[str, Any]]) -> bool:
+    return any(e["extensions"]["code"] in (PARSE_FAILED, VALIDATION_FAILED) for e in errors)

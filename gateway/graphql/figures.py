@@ -1,0 +1,157 @@
+"""Oversight and priority types: figures and scores, never personal data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from gateway import oversight, priority
+from gateway.facts import CaseFacts
+from gateway.graphql.types import ReferralSource, RiskLevel
+
+
+@strawberry.type
+class AgeBandCount:
+    band: str = strawberry.field(description="days since referral receipt (or seizure)")
+    count: int
+
+
+def _bands(counts: dict[str, int]) -> list[AgeBandCount]:
+    return [
+        AgeBandCount(band=label, count=counts.get(label, 0)) for label, *_ in oversight.AGE_BANDS
+    ]
+
+
+@strawberry.type(description="One force's cases of one risk level against their targets.")
+class ForceRiskFigures:
+    force: str
+    risk_level: RiskLevel
+    cases: int
+    open: int = strawberry.field(
+        description="status not CHARGED, CAUTIONED, NFA, TRANSFERRED, CLOSED"
+    )
+    past_target: int = strawberry.field(description="open, not enforced, target passed")
+    due_within_48_hours: int = strawberry.field(description="open, not enforced, target in 48 h")
+    enforced_within_target_share: float | None
+    median_days_to_enforcement: float | None
+    p90_days_to_enforcement: float | None
+    backlog_by_age: list[AgeBandCount]
+
+    @classmethod
+    def of(cls, row: oversight.RiskFigures) -> ForceRiskFigures:
+        return cls(
+            force=row.force,
+            risk_level=RiskLevel(row.risk_level),
+            cases=row.cases,
+            open=row.open,
+            past_target=row.past_target,
+            due_within_48_hours=row.due_soon,
+            enforced_within_target_share=row.enforced_within_target_share,
+            median_days_to_enforcement=row.median_days_to_enforcement,
+            p90_days_to_enforcement=row.p90_days_to_enforcement,
+            backlog_by_age=_bands(row.backlog_by_age),
+        )
+
+
+@strawberry.type
+class MonthlyReferrals:
+    month: str = strawberry.field(description="YYYY-MM, by referral receipt")
+    source: ReferralSource
+    count: int
+
+
+@strawberry.type
+class MonthCount:
+    month: str
+    count: float
+
+
+@strawberry.type(description="One force's referrals, activity and backlogs.")
+class ForceFigures:
+    force: str
+    referrals_by_month: list[MonthlyReferrals]
+    monthly_referrals: list[MonthCount]
+    trend_per_month: float | None = strawberry.field(
+        description="change in referrals per month, fitted by least squares"
+    )
+    projection: list[MonthCount] = strawberry.field(description="the next 12 months on the trend")
+    new_cases_28_days: int
+    enforcements_28_days: int
+    inactive_30_days: int = strawberry.field(description="open cases with no activity for 30 days")
+    devices_awaiting_examination: list[AgeBandCount]
+    median_days_to_first_safeguarding: float | None
+
+    @classmethod
+    def of(cls, row: oversight.ForceFigures) -> ForceFigures:
+        return cls(
+            force=row.force,
+            referrals_by_month=[
+                MonthlyReferrals(month=m, source=ReferralSource(s), count=n)
+                for m, s, n in row.referrals_by_month
+            ],
+            monthly_referrals=[MonthCount(month=m, count=n) for m, n in row.monthly_totals],
+            trend_per_month=row.trend.per_month if row.trend else None,
+            projection=[
+                MonthCount(month=m, count=round(n, 1))
+                for m, n in (row.trend.projection if row.trend else [])
+            ],
+            new_cases_28_days=row.new_cases_28_days,
+            enforcements_28_days=row.enforcements_28_days,
+            inactive_30_days=row.inactive_30_days,
+            devices_awaiting_examination=_bands(row.devices_awaiting_examination),
+            median_days_to_first_safeguarding=row.median_days_to_first_safeguarding,
+        )
+
+
+@strawberry.type(description="A case graded LOW or MEDIUM that carries signs of higher risk.")
+class RegradeAlert:
+    force: str
+    case_ref: str
+    risk_level: RiskLevel
+    reasons: list[str]
+
+
+@strawberry.type(description="Regional figures for coordinators; filters apply to every figure.")
+class Oversight:
+    facts: strawberry.Private[list[CaseFacts]]
+    now_ms: strawberry.Private[int]
+    alerts: strawberry.Private[list[RegradeAlert]]
+    as_of: datetime
+
+    @strawberry.field(description="A row per force and risk level with at least one case")
+    def by_force(self) -> list[ForceRiskFigures]:
+        return [ForceRiskFigures.of(r) for r in oversight.risk_figures(self.facts, self.now_ms)]
+
+    @strawberry.field
+    def forces(self) -> list[ForceFigures]:
+        return [ForceFigures.of(r) for r in oversight.force_figures(self.facts, self.now_ms)]
+
+    @strawberry.field
+    def regrade_alerts(self) -> list[RegradeAlert]:
+        return self.alerts
+
+
+@strawberry.type(description="An open case and why it is this high in the queue.")
+class PrioritisedCase:
+    scored: strawberry.Private[priority.Scored]
+
+    @strawberry.field
+    def force(self) -> str:
+        return self.scored.facts.force
+
+    @strawberry.field
+    def case_ref(self) -> str:
+        return self.scored.facts.case_ref
+
+    @strawberry.field
+    def risk_level(self) -> RiskLevel:
+        return RiskLevel(self.scored.facts.risk_level)
+
+    @strawberry.field
+    def score(self) -> float:
+        return self.scored.score
+
+    @strawberry.field
+    def reasons(self) -> list[str]:
+        return list(self.scored.reasons)

@@ -1,0 +1,99 @@
+"""DataLoaders: one graph round trip per kind of thing per request, whatever the query's shape."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from federation.contacts import officer_contacts
+from gateway.graphql.context import Context
+from graph.queries import links as link_queries
+from graph.queries import reading
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    label: str
+    force: str
+    case_ref: str
+    other: str
+
+
+def _grouped(
+    rows: list[dict[str, Any]], keys: Sequence[str], by: str
+) -> list[list[dict[str, Any]]]:
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[row[by]].append(row)
+    return [groups.get(key, []) for key in keys]
+
+
+def _loader(
+    context: Context, name: str, load: Callable[[Context, list[str]], Awaitable[list[T]]]
+) -> DataLoader[str, T]:
+    if name not in context.loaders:
+
+        async def batch(keys: list[str]) -> list[T]:
+            return await load(context, keys)
+
+        context.loaders[name] = DataLoader(load_fn=batch)
+    loader: DataLoader[str, T] = context.loaders[name]
+    return loader
+
+
+async def _cases(context: Context, keys: list[str]) -> list[dict[str, Any] | None]:
+    rows = await context.graph.read(reading.CASES, {"keys": keys})
+    found = {row["case"]["key"]: dict(row["case"]) for row in rows}
+    return [found.get(key) for key in keys]
+
+
+async def _parts(context: Context, keys: list[str]) -> list[list[dict[str, Any]]]:
+    rows = await context.graph.read(reading.CASE_PARTS, {"keys": keys})
+    return _grouped(rows, keys, "case")
+
+
+async def _victims(context: Context, keys: list[str]) -> list[list[dict[str, Any]]]:
+    rows = await context.graph.read(reading.CASE_VICTIMS, {"keys": keys})
+    return [[row["victim"] for row in group] for group in _grouped(rows, keys, "case")]
+
+
+async def _links(context: Context, keys: list[str]) -> list[list[LinkRow]]:
+    rows = await context.graph.read(link_queries.CASE_LINKS, {"keys": keys})
+    return [
+        [LinkRow(r["label"], r["force"], r["caseRef"], r["other"]) for r in group]
+        for group in _grouped(rows, keys, "case")
+    ]
+
+
+async def _contacts(context: Context, keys: list[str]) -> list[str | None]:
+    protection = context.protection
+    found = await officer_contacts(
+        context.graph, protection.cipher, protection.sharing, context.principal, keys
+    )
+    return [found.get(key) for key in keys]
+
+
+def cases(context: Context) -> DataLoader[str, dict[str, Any] | None]:
+    return _loader(context, "cases", _cases)
+
+
+def parts(context: Context) -> DataLoader[str, list[dict[str, Any]]]:
+    return _loader(context, "parts", _parts)
+
+
+def victims(context: Context) -> DataLoader[str, list[dict[str, Any]]]:
+    return _loader(context, "victims", _victims)
+
+
+def links(context: Context) -> DataLoader[str, list[LinkRow]]:
+    return _loader(context, "links", _links)
+
+
+def contacts(context: Context) -> DataLoader[str, str | None]:
+    return _loader(context, "contacts", _contacts)

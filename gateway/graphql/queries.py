@@ -1,0 +1,178 @@
+"""Root fields for people: a case, the priority queue, oversight, and reveal."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from datetime import datetime
+
+import strawberry
+
+from gateway import priority
+from gateway.facts import CaseFacts, facts_of
+from gateway.graphql import loaders
+from gateway.graphql.context import Context, Info
+from gateway.graphql.errors import BadInput, NotFound
+from gateway.graphql.figures import Oversight, PrioritisedCase, RegradeAlert
+from gateway.graphql.sharing import sees_record
+from gateway.graphql.types import Case, RiskLevel, case_of
+from graph.cases import case_key
+from graph.queries import reading
+from policies.reveal import reveal as reveal_field
+from policies.scopes import CASES_READ, OVERSIGHT_READ, SENSITIVE_REVEAL
+
+MAX_PAGE = 100
+FORCE_CODE = re.compile(r"^[A-Z]{2,4}$")
+MAX_CASE_REF = 64
+
+
+def checked_force(force: str) -> str:
+    if not FORCE_CODE.match(force):
+        raise BadInput("force: a force code of 2 to 4 capital letters, e.g. AS")
+    return force
+
+
+def checked_case_ref(case_ref: str) -> str:
+    if not 0 < len(case_ref) <= MAX_CASE_REF:
+        raise BadInput(f"caseRef: 1 to {MAX_CASE_REF} characters")
+    return case_ref
+
+
+def checked_page(first: int) -> int:
+    if not 0 < first <= MAX_PAGE:
+        raise BadInput(f"first: between 1 and {MAX_PAGE}")
+    return first
+
+
+async def region_facts(context: Context) -> list[CaseFacts]:
+    rows = await context.graph.read(reading.CASE_METADATA)
+    return [facts_of(row) for row in rows]
+
+
+async def cross_force_links(context: Context, keys: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """Other forces' linked cases per case: (other key, its risk level)."""
+    if not keys:
+        return {}
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for row in await context.graph.read(reading.CROSS_FORCE_RISKS, {"keys": keys}):
+        found[row["case"]].append((row["other"], row["riskLevel"]))
+    return found
+
+
+def _force_and_ref(key: str) -> tuple[str, str]:
+    force, _, case_ref = key.partition(":")
+    return force, case_ref
+
+
+async def regrade_alerts(context: Context, facts: list[CaseFacts]) -> list[RegradeAlert]:
+    regradable = [f for f in facts if f.open and f.risk_level in priority.REGRADABLE]
+    links = await cross_force_links(context, [f.key for f in regradable])
+    alerts = []
+    for fact in regradable:
+        high = [
+            _force_and_ref(other)
+            for other, risk in links.get(fact.key, [])
+            if priority.is_high(risk)
+        ]
+        reasons = priority.regrade_reasons(fact, high)
+        if reasons:
+            alerts.append(
+                RegradeAlert(
+                    force=fact.force,
+                    case_ref=fact.case_ref,
+                    risk_level=RiskLevel(fact.risk_level),
+                    reasons=reasons,
+                )
+            )
+    return alerts
+
+
+@strawberry.input(description="Restricts every oversight figure; all parts optional.")
+class OversightFilter:
+    forces: list[str] | None = None
+    received_from: datetime | None = strawberry.field(
+        default=None, description="referrals received at or after this instant"
+    )
+    received_before: datetime | None = None
+
+    def apply(self, facts: list[CaseFacts]) -> list[CaseFacts]:
+        forces = {checked_force(f) for f in self.forces} if self.forces is not None else None
+        low = int(self.received_from.timestamp() * 1000) if self.received_from else None
+        high = int(self.received_before.timestamp() * 1000) if self.received_before else None
+        if low is not None and high is not None and low >= high:
+            raise BadInput("receivedFrom must be before receivedBefore")
+        return [
+            f
+            for f in facts
+            if (forces is None or f.force in forces)
+            and (low is None or f.received_at >= low)
+            and (high is None or f.received_at < high)
+        ]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="One case; null when absent or not visible to the caller.")
+    async def case(self, info: Info, force: str, case_ref: str) -> Case | None:
+        context = info.context
+        context.require(CASES_READ, OVERSIGHT_READ)
+        key = case_key(checked_force(force), checked_case_ref(case_ref))
+        if not sees_record(context, force):
+            return None
+        node = await loaders.cases(context).load(key)
+        return None if node is None else case_of(node)
+
+    @strawberry.field(description="The most concerning open cases the caller may see, first.")
+    async def priority_queue(self, info: Info, first: int = 20) -> list[PrioritisedCase]:
+        context = info.context
+        context.require(CASES_READ)
+        checked_page(first)
+        facts = [f for f in await region_facts(context) if sees_record(context, f.force)]
+        now = context.now_ms
+        candidates = priority.candidates(facts, now, first)
+        links = await cross_force_links(context, [c.key for c in candidates])
+        counts = {key: len({other for other, _ in found}) for key, found in links.items()}
+        return [PrioritisedCase(scored=s) for s in priority.rank(candidates, now, counts, first)]
+
+    @strawberry.field(description="Regional figures for coordinators.")
+    async def oversight(self, info: Info, filter: OversightFilter | None = None) -> Oversight:
+        context = info.context
+        context.require(OVERSIGHT_READ)
+        facts = await region_facts(context)
+        if filter is not None:
+            facts = filter.apply(facts)
+        alerts = await regrade_alerts(context, facts)
+        return Oversight(facts=facts, now_ms=context.now_ms, alerts=alerts, as_of=context.now)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Decrypts one field the agreement lets the caller reveal, stating why. The "
+        "audit log records who, which field and the purpose before the value is returned."
+    )
+    async def reveal(
+        self, info: Info, force: str, case_ref: str, field: str, purpose: str
+    ) -> str | None:
+        context = info.context
+        context.require(SENSITIVE_REVEAL)
+        key = case_key(checked_force(force), checked_case_ref(case_ref))
+        node = await loaders.cases(context).load(key) if sees_record(context, force) else None
+        if node is None:
+            raise NotFound("no such case")
+        sealed = json.loads(node.get("sealed") or "{}").get(field)
+        if sealed is None:
+            raise NotFound("the case holds no value at this field")
+        protection = context.protection
+        return await reveal_field(
+            principal=context.principal,
+            owner_force=force,
+            case_ref=case_ref,
+            pointer=field,
+            purpose=purpose,
+            sealed=sealed,
+            policy=protection.sharing,
+            cipher=protection.cipher,
+            audit=protection.audit,
+        )

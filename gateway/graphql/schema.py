@@ -1,0 +1,42 @@
+"""The schema for people, with its limits: depth, aliases, tokens, cost, introspection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+import strawberry
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+
+from gateway.config import Settings
+from gateway.graphql.limits import cost_limit
+from gateway.graphql.queries import MAX_PAGE, Mutation, Query
+from gateway.graphql.sharing import SharingGuard, check_governed
+
+
+def introspection_allowed(settings: Settings) -> bool:
+    if settings.graphql_introspection is not None:
+        return settings.graphql_introspection
+    return settings.environment == "development"
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
+        partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),
+        partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
+        partial(AddValidationRules, [cost_limit(settings.graphql_max_cost, MAX_PAGE)]),
+        SharingGuard,
+    ]
+    if not introspection_allowed(settings):
+        extensions.append(DisableIntrospection)
+    schema = strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+    check_governed(schema)
+    return schema

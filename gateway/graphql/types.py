@@ -1,0 +1,396 @@
+"""The case as analysts and coordinators see it: each field governed by the sharing agreement."""
+
+from __future__ import annotations
+
+import enum
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import strawberry
+
+from gateway.facts import TARGET_DAYS
+from gateway.graphql import loaders
+from gateway.graphql.context import Info
+from gateway.graphql.sharing import ANY_FIELD, Owned, Protected, Sealed, governed, sees_record
+from graph.queries.links import ENTITY_KINDS
+
+
+@strawberry.enum
+class RiskLevel(enum.Enum):
+    VERY_HIGH = "VERY_HIGH"
+    HIGH = "HIGH"
+    MEDIUM = "MEDIUM"
+    LOW = "LOW"
+
+
+@strawberry.enum
+class CaseStatus(enum.Enum):
+    NEW = "NEW"
+    ALLOCATED = "ALLOCATED"
+    ENFORCEMENT_PLANNED = "ENFORCEMENT_PLANNED"
+    ENFORCED = "ENFORCED"
+    CHARGED = "CHARGED"
+    CAUTIONED = "CAUTIONED"
+    NO_FURTHER_ACTION = "NO_FURTHER_ACTION"
+    TRANSFERRED = "TRANSFERRED"
+    CLOSED = "CLOSED"
+
+
+@strawberry.enum
+class ReferralSource(enum.Enum):
+    NCA = "NCA"
+    ROCU = "ROCU"
+    CHILD_PROTECTION_SYSTEM = "CHILD_PROTECTION_SYSTEM"
+    NCMEC = "NCMEC"
+    INDUSTRY = "INDUSTRY"
+    OTHER_FORCE = "OTHER_FORCE"
+    PUBLIC = "PUBLIC"
+    OTHER = "OTHER"
+
+
+@strawberry.enum
+class EntityKind(enum.Enum):
+    PERSON = "PERSON"
+    DEVICE = "DEVICE"
+    ACCOUNT = "ACCOUNT"
+    IP_ADDRESS = "IP_ADDRESS"
+    MEDIA = "MEDIA"
+    SERIES = "SERIES"
+
+
+def instant(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def _sealed_at(sealed: dict[str, str], pointer: str) -> Sealed | None:
+    ciphertext = sealed.get(pointer)
+    return None if ciphertext is None else Sealed(pointer, ciphertext)
+
+
+def _sealed_list(sealed: dict[str, str], prefix: str) -> list[Sealed]:
+    found = []
+    index = 0
+    while (item := _sealed_at(sealed, f"{prefix}/{index}")) is not None:
+        found.append(item)
+        index += 1
+    return found
+
+
+@strawberry.type(description="The officer in charge: whom to call about the case.")
+class Officer(Owned):
+    owner: strawberry.Private[str]
+    case_ref: strawberry.Private[str]
+    sealed: strawberry.Private[dict[str, str]]
+
+    @strawberry.field(metadata=governed("officer", "name"))
+    def name(self) -> Protected | None:
+        return _sealed_at(self.sealed, "/officer/name")  # type: ignore[return-value]
+
+    @strawberry.field(metadata=governed("officer", "email"))
+    def email(self) -> Protected | None:
+        return _sealed_at(self.sealed, "/officer/email")  # type: ignore[return-value]
+
+    @strawberry.field(metadata=governed("officer", "phone"))
+    def phone(self) -> Protected | None:
+        return _sealed_at(self.sealed, "/officer/phone")  # type: ignore[return-value]
+
+
+@strawberry.type(description="A suspect as the owning force recorded them.")
+class Suspect(Owned):
+    owner: strawberry.Private[str]
+    case_ref: strawberry.Private[str]
+    sealed: strawberry.Private[dict[str, str]]
+    index: strawberry.Private[int]
+    suspect_ref: strawberry.Private[str | None]
+
+    def _at(self, name: str) -> Sealed | None:
+        return _sealed_at(self.sealed, f"/suspects/{self.index}/{name}")
+
+    def _list(self, name: str) -> list[Sealed]:
+        return _sealed_list(self.sealed, f"/suspects/{self.index}/{name}")
+
+    @strawberry.field(metadata=governed("suspect", "ref"))
+    def ref(self) -> str | None:
+        return self.suspect_ref
+
+    @strawberry.field(metadata=governed("suspect", "givenName"))
+    def given_name(self) -> Protected | None:
+        return self._at("givenName")  # type: ignore[return-value]
+
+    @strawberry.field(metadata=governed("suspect", "familyName"))
+    def family_name(self) -> Protected | None:
+        return self._at("familyName")  # type: ignore[return-value]
+
+    @strawberry.field(metadata=governed("suspect", "dateOfBirth"))
+    def date_of_birth(self) -> Protected | None:
+        return self._at("dateOfBirth")  # type: ignore[return-value]
+
+    @strawberry.field(metadata=governed("suspect", "pncId"))
+    def pnc_id(self) -> Protected | None:
+        return self._at("pncId")  # type: ignore[return-value]
+
+    @strawberry.field(metadata=governed("suspect", "phones"))
+    def phones(self) -> list[Protected] | None:
+        return self._list("phones")  # type: ignore[return-value]
+
+    @strawberry.field(metadata=governed("suspect", "emails"))
+    def emails(self) -> list[Protected] | None:
+        return self._list("emails")  # type: ignore[return-value]
+
+    @strawberry.field(metadata=governed("suspect", "postcodes"))
+    def postcodes(self) -> list[Protected] | None:
+        return self._list("postcodes")  # type: ignore[return-value]
+
+
+@strawberry.type(description="A device linked to the case.")
+class Device(Owned):
+    owner: strawberry.Private[str]
+    case_ref: strawberry.Private[str]
+    sealed: strawberry.Private[dict[str, str]]
+    index: strawberry.Private[int]
+    props: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(metadata=governed("device", "ref"))
+    def ref(self) -> str | None:
+        return self.props.get("ref")
+
+    @strawberry.field(metadata=governed("device", "type"))
+    def type(self) -> str | None:
+        return self.props.get("type")
+
+    @strawberry.field(metadata=governed("device", "make"))
+    def make(self) -> str | None:
+        return self.props.get("make")
+
+    @strawberry.field(metadata=governed("device", "seizedAt"))
+    def seized_at(self) -> datetime | None:
+        return instant(self.props.get("seizedAt"))
+
+    @strawberry.field(metadata=governed("device", "examinedAt"))
+    def examined_at(self) -> datetime | None:
+        return instant(self.props.get("examinedAt"))
+
+    @strawberry.field(metadata=governed("device", "imei"))
+    def imei(self) -> Protected | None:
+        return _sealed_at(self.sealed, f"/devices/{self.index}/imei")  # type: ignore[return-value]
+
+    @strawberry.field(metadata=governed("device", "serial"))
+    def serial(self) -> Protected | None:
+        pointer = f"/devices/{self.index}/serial"
+        return _sealed_at(self.sealed, pointer)  # type: ignore[return-value]
+
+
+@strawberry.type(description="A child victim: identity sealed, age band and safeguarding known.")
+class Victim(Owned):
+    owner: strawberry.Private[str]
+    case_ref: strawberry.Private[str]
+    sealed: strawberry.Private[dict[str, str]]
+    props: strawberry.Private[dict[str, Any]]
+
+    def _at(self, name: str) -> Sealed | None:
+        return _sealed_at(self.sealed, f"/victims/{self.props.get('idx', 0)}/{name}")
+
+    @strawberry.field(metadata=governed("victim", "ref"))
+    def ref(self) -> str | None:
+        return self.props.get("ref")
+
+    @strawberry.field(metadata=governed("victim", "identified"))
+    def identified(self) -> bool | None:
+        return bool(self.props.get("identified"))
+
+    @strawberry.field(metadata=governed("victim", "ageBand"))
+    def age_band(self) -> str | None:
+        return self.props.get("ageBand")
+
+    @strawberry.field(metadata=governed("victim", "givenName"))
+    def given_name(self) -> Protected | None:
+        return self._at("givenName")  # type: ignore[return-value]
+
+    @strawberry.field(metadata=governed("victim", "familyName"))
+    def family_name(self) -> Protected | None:
+        return self._at("familyName")  # type: ignore[return-value]
+
+    @strawberry.field(metadata=governed("victim", "dateOfBirth"))
+    def date_of_birth(self) -> Protected | None:
+        return self._at("dateOfBirth")  # type: ignore[return-value]
+
+    @strawberry.field(metadata=governed("victim", "safeguarding.referredTo"))
+    def safeguarding_referred_to(self) -> list[str] | None:
+        return list(self.props.get("safeguardingTo") or [])
+
+
+@strawberry.type(description="Another case, of any force, that shares an entity with this one.")
+class CaseLink(Owned):
+    owner: strawberry.Private[str]
+    case_ref: strawberry.Private[str]
+    other_key: strawberry.Private[str]
+    kind: strawberry.Private[EntityKind]
+
+    @strawberry.field(metadata=governed("case", "caseRef"))
+    def via(self) -> EntityKind:
+        return self.kind
+
+    @strawberry.field(metadata=governed("case", "force"))
+    def force(self) -> str:
+        return self.owner
+
+    @strawberry.field(name="caseRef", metadata=governed("case", "caseRef"))
+    def linked_case_ref(self) -> str:
+        return self.case_ref
+
+    @strawberry.field(
+        metadata=governed("officer", ANY_FIELD),
+        description="The other case's officer, as far as the agreement shows them",
+    )
+    async def contact(self, info: Info) -> str | None:
+        return await loaders.contacts(info.context).load(self.other_key)
+
+
+@strawberry.type(description="One force's case, as far as the sharing agreement shows it.")
+class Case(Owned):
+    owner: strawberry.Private[str]
+    case_ref: strawberry.Private[str]
+    node: strawberry.Private[dict[str, Any]]
+
+    @property
+    def _sealed(self) -> dict[str, str]:
+        sealed: dict[str, str] = json.loads(self.node.get("sealed") or "{}")
+        return sealed
+
+    @strawberry.field(metadata=governed("case", "force"))
+    def force(self) -> str:
+        return self.owner
+
+    @strawberry.field(name="caseRef", metadata=governed("case", "caseRef"))
+    def case_ref_field(self) -> str:
+        return self.case_ref
+
+    @strawberry.field(metadata=governed("case", "version"))
+    def version(self) -> int | None:
+        return int(self.node["version"])
+
+    @strawberry.field(metadata=governed("risk", "level"))
+    def risk_level(self) -> RiskLevel:
+        return RiskLevel(self.node["riskLevel"])
+
+    @strawberry.field(metadata=governed("case", "status"))
+    def status(self) -> CaseStatus:
+        return CaseStatus(self.node["status"])
+
+    @strawberry.field(metadata=governed("referral", "source"))
+    def referral_source(self) -> ReferralSource | None:
+        return ReferralSource(self.node["referralSource"])
+
+    @strawberry.field(metadata=governed("referral", "receivedAt"))
+    def received_at(self) -> datetime | None:
+        return instant(self.node.get("receivedAt"))
+
+    @strawberry.field(
+        metadata=governed("referral", "receivedAt"),
+        description="When the enforcement target falls: referral receipt + 7, 7, 14 or 30 days",
+    )
+    def enforcement_due_at(self) -> datetime | None:
+        days = TARGET_DAYS[self.node["riskLevel"]]
+        return instant(int(self.node["receivedAt"]) + days * 86_400_000)
+
+    @strawberry.field(metadata=governed("case", "openedAt"))
+    def opened_at(self) -> datetime | None:
+        return instant(self.node.get("openedAt"))
+
+    @strawberry.field(metadata=governed("case", "enforcementAt"))
+    def enforcement_at(self) -> datetime | None:
+        return instant(self.node.get("enforcementAt"))
+
+    @strawberry.field(metadata=governed("case", "lastActivityAt"))
+    def last_activity_at(self) -> datetime | None:
+        return instant(self.node.get("lastActivityAt"))
+
+    @strawberry.field(metadata=governed("case", "closedAt"))
+    def closed_at(self) -> datetime | None:
+        return instant(self.node.get("closedAt"))
+
+    @strawberry.field(metadata=governed("case", "offences"))
+    def offences(self) -> list[str] | None:
+        return list(self.node.get("offences") or [])
+
+    @strawberry.field(metadata=governed("case", "summary"))
+    def summary(self) -> Protected | None:
+        return _sealed_at(self._sealed, "/summary")  # type: ignore[return-value]
+
+    @strawberry.field(metadata=governed("referral", "reference"))
+    def referral_reference(self) -> Protected | None:
+        return _sealed_at(self._sealed, "/referral/reference")  # type: ignore[return-value]
+
+    @strawberry.field(metadata=governed("risk", "rationale"))
+    def risk_rationale(self) -> Protected | None:
+        return _sealed_at(self._sealed, "/risk/rationale")  # type: ignore[return-value]
+
+    @strawberry.field(metadata=governed("officer", ANY_FIELD))
+    def officer(self) -> Officer | None:
+        if not self.node.get("hasOfficer"):
+            return None
+        return Officer(owner=self.owner, case_ref=self.case_ref, sealed=self._sealed)
+
+    @strawberry.field(metadata=governed("suspect", ANY_FIELD))
+    async def suspects(self, info: Info) -> list[Suspect] | None:
+        rows = await loaders.parts(info.context).load(self.node["key"])
+        refs = {r["props"].get("idx"): r["props"].get("ref") for r in rows if r["rel"] == "SUSPECT"}
+        sealed = self._sealed
+        return [
+            Suspect(
+                owner=self.owner,
+                case_ref=self.case_ref,
+                sealed=sealed,
+                index=i,
+                suspect_ref=refs.get(i),
+            )
+            for i in range(int(self.node.get("suspectCount") or 0))
+        ]
+
+    @strawberry.field(metadata=governed("device", ANY_FIELD))
+    async def devices(self, info: Info) -> list[Device] | None:
+        rows = await loaders.parts(info.context).load(self.node["key"])
+        props = {r["props"].get("idx"): r["props"] for r in rows if r["rel"] == "USES_DEVICE"}
+        sealed = self._sealed
+        return [
+            Device(
+                owner=self.owner,
+                case_ref=self.case_ref,
+                sealed=sealed,
+                index=i,
+                props=props.get(i, {}),
+            )
+            for i in range(int(self.node.get("deviceCount") or 0))
+        ]
+
+    @strawberry.field(metadata=governed("victim", ANY_FIELD))
+    async def victims(self, info: Info) -> list[Victim] | None:
+        rows = await loaders.victims(info.context).load(self.node["key"])
+        sealed = self._sealed
+        return [
+            Victim(owner=self.owner, case_ref=self.case_ref, sealed=sealed, props=row)
+            for row in rows
+        ]
+
+    @strawberry.field(
+        metadata=governed("case", "caseRef"),
+        description="Every other case, of any force, that shares an entity with this one: one "
+        "entry per case and kind of entity",
+    )
+    async def links(self, info: Info) -> list[CaseLink]:
+        rows = await loaders.links(info.context).load(self.node["key"])
+        return [  # only cases the caller may know of at all
+            CaseLink(
+                owner=r.force,
+                case_ref=r.case_ref,
+                other_key=r.other,
+                kind=EntityKind(ENTITY_KINDS[r.label]),
+            )
+            for r in rows
+            if sees_record(info.context, r.force)
+        ]
+
+
+def case_of(node: dict[str, Any]) -> Case:
+    return Case(owner=node["force"], case_ref=node["caseRef"], node=node)

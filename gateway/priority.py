@@ -1,0 +1,137 @@
+"""How concerning an open case is, and why: the priority score and the regrade alerts.
+
+The score is a sum of named parts, each with its reason, so an analyst can see what put a case
+at the top (docs/priority.md explains the weights). Links to other forces' cases add at most
+`LINK_CAP`, which lets the queue fetch links only for cases that could still reach the top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from gateway.facts import DAY_MS, HIGH_RISK, CaseFacts
+
+RISK_POINTS = {"VERY_HIGH": 40.0, "HIGH": 30.0, "MEDIUM": 15.0, "LOW": 5.0}
+WAITING_CAP = 20.0  # 10 points at the target, 20 at twice the target and beyond
+CHILDREN_POINTS = 15.0
+MEDIA_POINTS = {"A": 10.0, "B": 5.0, "C": 2.0}
+UNIDENTIFIED_POINTS, UNIDENTIFIED_CAP = 6.0, 18.0
+IDENTIFIED_POINTS, IDENTIFIED_CAP = 2.0, 6.0
+CONTACT_POINTS = 10.0
+CONTACT_ABUSE_POINTS = 8.0
+GROOMING_POINTS = 8.0
+LINK_POINTS, LINK_CAP = 4.0, 20.0
+
+
+@dataclass(frozen=True)
+class Scored:
+    facts: CaseFacts
+    score: float
+    reasons: tuple[str, ...]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def base_parts(case: CaseFacts, now_ms: int) -> list[tuple[float, str]]:
+    """Every part of the score except cross-force links, with its reason."""
+    parts = [(RISK_POINTS[case.risk_level], f"graded {case.risk_level}")]
+    if case.awaiting_enforcement():
+        waited = max(0, now_ms - case.received_at) / DAY_MS
+        share = waited / case.target_days
+        reason = (
+            f"{waited - case.target_days:.1f} days past its {case.target_days}-day target"
+            if share > 1
+            else f"waiting {waited:.1f} of {case.target_days} days to enforcement"
+        )
+        parts.append((min(WAITING_CAP, 10.0 * share), reason))
+    if case.access_to_children:
+        parts.append((CHILDREN_POINTS, "suspect has access to children"))
+    for category, count in (("A", case.media_a), ("B", case.media_b), ("C", case.media_c)):
+        if count:
+            parts.append((MEDIA_POINTS[category], f"category {category} media ({count})"))
+            break
+    if case.victims_unidentified:
+        points = min(UNIDENTIFIED_CAP, UNIDENTIFIED_POINTS * case.victims_unidentified)
+        parts.append((points, _plural(case.victims_unidentified, "unidentified victim")))
+    if case.victims_identified:
+        points = min(IDENTIFIED_CAP, IDENTIFIED_POINTS * case.victims_identified)
+        parts.append((points, _plural(case.victims_identified, "identified victim")))
+    if case.victim_in_contact:
+        parts.append((CONTACT_POINTS, "a victim is in contact with the suspect"))
+    if case.contact_abuse_indicated:
+        parts.append((CONTACT_ABUSE_POINTS, "contact abuse indicated"))
+    if case.grooming_indicated:
+        parts.append((GROOMING_POINTS, "grooming indicated"))
+    return parts
+
+
+def link_part(linked_cases: int) -> tuple[float, str] | None:
+    if not linked_cases:
+        return None
+    points = min(LINK_CAP, LINK_POINTS * linked_cases)
+    return points, f"linked to {_plural(linked_cases, 'case')} in other forces"
+
+
+def score(case: CaseFacts, now_ms: int, linked_cases: int = 0) -> Scored:
+    parts = base_parts(case, now_ms)
+    link = link_part(linked_cases)
+    if link is not None:
+        parts.append(link)
+    total = round(sum(points for points, _ in parts), 2)
+    return Scored(case, total, tuple(reason for _, reason in parts))
+
+
+def base_score(case: CaseFacts, now_ms: int) -> float:
+    return sum(points for points, _ in base_parts(case, now_ms))
+
+
+def candidates(facts: Iterable[CaseFacts], now_ms: int, first: int) -> list[CaseFacts]:
+    """Open cases that can still make the top `first` once links are counted: those whose score
+    without links is within `LINK_CAP` of the `first`-th best such score."""
+    scored = sorted(
+        ((base_score(c, now_ms), c) for c in facts if c.open), key=lambda p: p[0], reverse=True
+    )
+    if len(scored) <= first:
+        return [c for _, c in scored]
+    floor = scored[first - 1][0] - LINK_CAP
+    return [c for s, c in scored if s >= floor]
+
+
+def rank(
+    facts: Iterable[CaseFacts], now_ms: int, links: Mapping[str, int], first: int
+) -> list[Scored]:
+    """The `first` most concerning cases, highest score first (ties: longest waiting first)."""
+    scored = [score(c, now_ms, links.get(c.key, 0)) for c in facts]
+    scored.sort(key=lambda s: (-s.score, s.facts.received_at, s.facts.key))
+    return scored[:first]
+
+
+# Regrade alerts: cases graded LOW or MEDIUM that carry a sign of higher risk.
+REGRADABLE = frozenset({"LOW", "MEDIUM"})
+
+
+def regrade_reasons(case: CaseFacts, linked_high: Iterable[tuple[str, str]] = ()) -> list[str]:
+    """Why a LOW or MEDIUM open case may be graded too low; empty when there is no sign."""
+    if case.risk_level not in REGRADABLE or not case.open:
+        return []
+    reasons = []
+    if case.access_to_children:
+        reasons.append("suspect has access to children")
+    if case.media_a:
+        reasons.append(f"category A media ({case.media_a})")
+    if case.contact_abuse_indicated:
+        reasons.append("contact abuse indicated")
+    if case.grooming_indicated:
+        reasons.append("grooming indicated")
+    if case.victim_in_contact:
+        reasons.append("a victim is in contact with the suspect")
+    for force, case_ref in sorted(set(linked_high)):
+        reasons.append(f"linked to {force} case {case_ref}, graded high risk")
+    return reasons
+
+
+def is_high(risk_level: str) -> bool:
+    return risk_level in HIGH_RISK

@@ -1,0 +1,49 @@
+"""What people read: cases with their parts, case metadata for figures, victims and neighbourhoods.
+
+Every read returns plain values; sealed fields stay sealed (the gateway decides who sees them).
+"""
+
+# Case nodes by key, with the entities they point at (the force's own view of each link).
+CASES = """
+UNWIND $keys AS key
+MATCH (c:Case {key: key})
+RETURN properties(c) AS case
+"""
+
+CASE_PARTS = """
+UNWIND $keys AS key
+MATCH (c:Case {key: key})-[r]->(e)
+WHERE NOT e:Victim
+RETURN key AS case, type(r) AS rel, properties(r) AS props, labels(e)[0] AS label, e.key AS entity
+"""
+
+CASE_VICTIMS = """
+UNWIND $keys AS key
+MATCH (:Case {key: key})-[:HAS_VICTIM]->(v:Victim)
+RETURN key AS case, properties(v) AS victim
+ORDER BY v.idx
+"""
+
+# The metadata that figures and the priority queue are computed from: no personal data.
+CASE_METADATA = """
+MATCH (c:Case)
+RETURN c.key AS key, c.force AS force, c.caseRef AS caseRef, c.riskLevel AS riskLevel,
+       c.status AS status, c.open AS open, c.referralSource AS source,
+       c.receivedAt AS receivedAt, c.enforcementAt AS enforcementAt,
+       c.lastActivityAt AS lastActivityAt, c.openedAt AS openedAt, c.closedAt AS closedAt,
+       c.accessToChildren AS accessToChildren, c.mediaA AS mediaA, c.mediaB AS mediaB,
+       c.mediaC AS mediaC, c.victimsIdentified AS victimsIdentified,
+       c.victimsUnidentified AS victimsUnidentified, c.victimInContact AS victimInContact,
+       c.groomingIndicated AS groomingIndicated, c.contactAbuseIndicated AS contactAbuseIndicated,
+       c.devicesUnexamined AS devicesUnexamined,
+       c.oldestUnexaminedSeizedAt AS oldestUnexaminedSeizedAt,
+       c.firstSafeguardingAt AS firstSafeguardingAt, c.syncedAt AS syncedAt
+"""
+
+# Other forces' cases linked to each given case, with their risk level.
+CROSS_FORCE_RISKS = """
+UNWIND $keys AS key
+MATCH (c:Case {key: key})-->(e)<--(o:Case)
+WHERE o.force <> c.force
+RETURN DISTINCT key AS case, o.key AS other, o.riskLevel AS riskLevel
+"""

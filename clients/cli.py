@@ -29,11 +29,24 @@ def serve(
 
     from gateway.app import create_app
     from gateway.config import Settings
+    from gateway.observability import configure_logging
 
     settings = Settings()
     if settings.public_url is None:
         settings.public_url = f"http://{host}:{port}"
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    configure_logging(settings)
+    # On SIGTERM uvicorn stops accepting, lets in-flight syncs finish for up to the grace
+    # period, then stops the app. Its access log would print query strings: the gateway's
+    # middleware logs requests instead.
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        log_level=settings.log_level,
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.graceful_shutdown_seconds),
+    )
 
 
 @app.command()

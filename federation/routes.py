@@ -13,6 +13,7 @@ from federation import changes
 from federation.body import BodyError, records
 from federation.contacts import officer_contacts
 from federation.ingest import Ingest
+from federation.metrics import count_records, count_refused
 from graph import GraphUnavailable
 from policies.audit import AuditUnavailable
 from policies.bearer import authenticate
@@ -63,20 +64,27 @@ class FederationAPI:
             principal = await self._sync_principal(request)
             declared = request.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
+                count_refused("bad_body")
                 return problem(413, f"body larger than {self.max_body_bytes} bytes")
             encoding = request.headers.get("content-encoding", "identity").lower()
             if encoding not in ("identity", "gzip"):
+                count_refused("bad_body")
                 return problem(415, "content-encoding must be gzip or identity")
             items = records(request.stream(), gzipped=encoding == "gzip", limit=self.max_body_bytes)
             results = await self.ingest.apply(principal, items)
         except InvalidToken as error:
+            count_refused("unauthorised")
             return _unauthorised(error)
         except Forbidden as error:
+            count_refused("forbidden")
             return problem(403, str(error))
         except BodyError as error:
+            count_refused("bad_body")
             return problem(error.status, error.message)
         except (GraphUnavailable, AuditUnavailable):
+            count_refused("unavailable")
             return unavailable()
+        count_records(principal.force or "", (r.status for r in results))
         body: dict[str, Any] = {"results": [r.as_dict() for r in results]}
         all_rejected = all(r.status == "rejected" for r in results)
         return JSONResponse(body, status_code=422 if all_rejected else 200)

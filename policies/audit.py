@@ -25,6 +25,8 @@ from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, Protocol, TextIO
 
+from prometheus_client import Counter
+
 from policies.principal import Principal
 
 GENESIS_HASH = "0" * 64
@@ -41,6 +43,13 @@ POLICY_RELOAD = "policy.reload"
 OK = "ok"
 DENIED = "denied"
 FAILED = "failed"
+
+
+AUDIT_ENTRIES = Counter(
+    "crossforce_audit_entries",
+    "Entries appended to the audit log by this replica, by action and outcome",
+    ["action", "outcome"],
+)
 
 
 class AuditUnavailable(Exception):
@@ -208,6 +217,7 @@ class AuditLog:
                 raise AuditUnavailable("audit log unavailable; action refused") from error
             if not appended:
                 continue  # another replica appended first: chain onto its entry
+            AUDIT_ENTRIES.labels(action, outcome).inc()
             if self._mirror is not None:
                 self._mirror.write(entry.json_line() + "\n")
                 self._mirror.flush()

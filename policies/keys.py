@@ -26,6 +26,7 @@ from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from prometheus_client import Gauge
 
 from policies.audit import KEY_CREATE, KEY_ROTATE, KEY_SHRED, AuditLog
 from policies.files import read_or_create_private
@@ -33,6 +34,13 @@ from policies.principal import Principal
 
 DEK_BYTES = 32
 NONCE_BYTES = 12
+
+
+DATA_KEY_VERSION = Gauge(
+    "crossforce_data_key_version",
+    "The data key version new ciphertext of each force uses on this replica",
+    ["force"],
+)
 
 
 class KeyringError(Exception):
@@ -215,6 +223,7 @@ class KeyRing:
             await self._record("crossforce", KEY_CREATE, force)
             latest = await self._add_version(force, first=True)
         self._current[force] = (latest, self._clock())
+        DATA_KEY_VERSION.labels(force).set(latest)
         return latest, await self.dek(force, latest)
 
     async def dek(self, force: str, version: int) -> bytes:
@@ -243,6 +252,7 @@ class KeyRing:
             await self._record(actor, KEY_ROTATE, target)
             version = await self._add_version(target)
             self._current[target] = (version, self._clock())
+            DATA_KEY_VERSION.labels(target).set(version)
             added[target] = version
         return added
 

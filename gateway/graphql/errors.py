@@ -72,7 +72,3 @@ def formatted(error: GraphQLError) -> dict[str, Any]:
     if error.path:
         out["path"] = list(error.path)
     return out
-
-
-def is_request_error(errors: list[dict[str, Any]]) -> bool:
-    return any(e["extensions"]["code"] in (PARSE_FAILED, VALIDATION_FAILED) for e in errors)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import partial
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -14,11 +16,27 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.types import ExecutionContext
 
 from gateway.config import Settings
+from gateway.graphql.errors import INTERNAL, formatted
 from gateway.graphql.limits import cost_limit
 from gateway.graphql.queries import MAX_PAGE, Mutation, Query
 from gateway.graphql.sharing import SharingGuard, check_governed
+
+log = logging.getLogger("crossforce.graphql")
+
+
+class HubSchema(strawberry.Schema):
+    """Logs each error by its code only: documents and variables may hold personal data."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            code = formatted(error)["extensions"]["code"]
+            level = logging.ERROR if code == INTERNAL else logging.INFO
+            log.log(level, "graphql error %s", code)
 
 
 def introspection_allowed(settings: Settings) -> bool:
@@ -37,6 +55,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if not introspection_allowed(settings):
         extensions.append(DisableIntrospection)
-    schema = strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+    schema = HubSchema(query=Query, mutation=Mutation, extensions=extensions)
     check_governed(schema)
     return schema

@@ -75,7 +75,8 @@ def governed(type_name: str, field_name: str) -> dict[str, Any]:
 
 
 def _rule(parent: GraphQLObjectType, field_name: str) -> tuple[str, str] | None:
-    definition = parent.fields[field_name].extensions.get("strawberry-definition")
+    field = parent.fields.get(field_name)  # None for introspection's __schema and __type
+    definition = field.extensions.get("strawberry-definition") if field else None
     metadata = getattr(definition, "metadata", None) or {}
     rule: tuple[str, str] | None = metadata.get(RULE)
     return rule

@@ -27,7 +27,7 @@ from strawberry.types import ExecutionResult
 
 from gateway.config import Settings
 from gateway.graphql.context import Context, CountingStore
-from gateway.graphql.errors import formatted, is_request_error
+from gateway.graphql.errors import formatted
 from gateway.protection import Protection
 from graph import GraphStore
 from policies.bearer import authenticate
@@ -188,7 +188,7 @@ class GraphQLView(GraphQL[Context, None]):
         if result.errors:
             errors = [formatted(e) for e in result.errors]
             response["errors"] = list[object](errors)
-            if result.data is None and is_request_error(errors):
+            if result.data is None and all(not e.path for e in result.errors):
                 del response["data"]  # never executed: a request error, not a field error
         context: Context | None = request.scope.get(CONTEXT)
         if context is not None and self.settings.environment == "development":

@@ -1,0 +1,109 @@
+"""The priority score, part by part, and the regrade reasons, case by case."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway import priority
+from gateway.facts import DAY_MS, CaseFacts
+
+NOW = 1_800_000_000_000
+
+
+def case(days_waiting: float = 1.0, **changes: object) -> CaseFacts:
+    fields: dict[str, object] = {
+        "key": "AS:1",
+        "force": "AS",
+        "case_ref": "1",
+        "risk_level": "LOW",
+        "status": "NEW",
+        "open": True,
+        "source": "NCA",
+        "received_at": NOW - int(days_waiting * DAY_MS),
+    }
+    fields.update(changes)
+    return CaseFacts(**fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("facts", "points", "reason"),
+    [
+        (case(risk_level="VERY_HIGH", enforcement_at=NOW), 40.0, "graded VERY_HIGH"),
+        (case(risk_level="HIGH", enforcement_at=NOW), 30.0, "graded HIGH"),
+        (case(risk_level="MEDIUM", enforcement_at=NOW), 15.0, "graded MEDIUM"),
+        (case(enforcement_at=NOW), 5.0, "graded LOW"),
+        (case(days_waiting=15), 5.0 + 5.0, "waiting 15.0 of 30 days to enforcement"),
+        (case(days_waiting=45), 5.0 + 15.0, "15.0 days past its 30-day target"),
+        (case(days_waiting=300), 5.0 + 20.0, "270.0 days past its 30-day target"),
+        (case(enforcement_at=NOW, access_to_children=True), 20.0, "suspect has access to children"),
+        (case(enforcement_at=NOW, media_a=2, media_c=5), 15.0, "category A media (2)"),
+        (case(enforcement_at=NOW, media_b=1), 10.0, "category B media (1)"),
+        (case(enforcement_at=NOW, media_c=1), 7.0, "category C media (1)"),
+        (case(enforcement_at=NOW, victims_unidentified=1), 11.0, "1 unidentified victim"),
+        (case(enforcement_at=NOW, victims_unidentified=9), 23.0, "9 unidentified victims"),
+        (case(enforcement_at=NOW, victims_identified=2), 9.0, "2 identified victims"),
+        (
+            case(enforcement_at=NOW, victim_in_contact=True),
+            15.0,
+            "a victim is in contact with the suspect",
+        ),
+        (case(enforcement_at=NOW, contact_abuse_indicated=True), 13.0, "contact abuse indicated"),
+        (case(enforcement_at=NOW, grooming_indicated=True), 13.0, "grooming indicated"),
+    ],
+)
+def test_each_part_of_the_score_counts_and_names_its_reason(
+    facts: CaseFacts, points: float, reason: str
+) -> None:
+    scored = priority.score(facts, NOW)
+    assert scored.score == points
+    assert reason in scored.reasons
+
+
+def test_cross_force_links_add_up_to_a_cap() -> None:
+    base = case(enforcement_at=NOW)
+    assert priority.score(base, NOW, linked_cases=2).score == 5.0 + 8.0
+    capped = priority.score(base, NOW, linked_cases=50)
+    assert capped.score == 5.0 + priority.LINK_CAP
+    assert "linked to 50 cases in other forces" in capped.reasons
+
+
+def test_candidates_keep_every_case_that_links_could_lift_to_the_top() -> None:
+    strong = case(risk_level="VERY_HIGH", key="AS:strong", enforcement_at=NOW)
+    close = case(risk_level="MEDIUM", key="AS:close", enforcement_at=NOW)  # 25 below
+    far = case(key="AS:far", enforcement_at=NOW)  # 35 below: links add at most 20
+    closed = case(key="AS:closed", open=False, risk_level="VERY_HIGH")
+    picked = priority.candidates([strong, close, far, closed], NOW, first=1)
+    assert [c.key for c in picked] == ["AS:strong"]
+    picked = priority.candidates([strong, close, far, closed], NOW, first=2)
+    assert {c.key for c in picked} == {"AS:strong", "AS:close", "AS:far"}
+
+
+def test_rank_orders_by_score_then_longest_waiting() -> None:
+    older = case(days_waiting=3, key="AS:older", enforcement_at=NOW)
+    newer = case(days_waiting=1, key="AS:newer", enforcement_at=NOW)
+    linked = case(days_waiting=1, key="AS:linked", enforcement_at=NOW)
+    ranked = priority.rank([newer, older, linked], NOW, {"AS:linked": 1}, first=3)
+    assert [s.facts.key for s in ranked] == ["AS:linked", "AS:older", "AS:newer"]
+
+
+@pytest.mark.parametrize(
+    ("facts", "reasons"),
+    [
+        (case(), []),
+        (case(access_to_children=True), ["suspect has access to children"]),
+        (case(media_a=3), ["category A media (3)"]),
+        (case(contact_abuse_indicated=True), ["contact abuse indicated"]),
+        (case(grooming_indicated=True), ["grooming indicated"]),
+        (case(victim_in_contact=True), ["a victim is in contact with the suspect"]),
+        (case(risk_level="HIGH", access_to_children=True), []),  # already graded high
+        (case(open=False, access_to_children=True), []),  # closed
+        (case(risk_level="MEDIUM", media_b=4), []),  # category B is no sign on its own
+    ],
+)
+def test_regrade_reasons(facts: CaseFacts, reasons: list[str]) -> None:
+    assert priority.regrade_reasons(facts) == reasons
+
+
+def test_a_link_to_another_forces_high_case_is_a_regrade_reason() -> None:
+    reasons = priority.regrade_reasons(case(), [("GL", "GL/1"), ("GL", "GL/1")])
+    assert reasons == ["linked to GL case GL/1, graded high risk"]

@@ -132,7 +132,7 @@ def region(
     monthly_base: float = typer.Option(
         70.0, min=0, help="referrals a month of a force of weight 1.0 in the first month"
     ),
-    growth: float = typer.Option(0.06, help="monthly growth of referral volumes (0.06: 6 %)"),
+    growth: float = typer.Option(0.066, help="monthly growth of referral volumes (0.066: 6.6 %)"),
     overlap: float = typer.Option(
         0.03, min=0, max=1, help="chance an identity of a case is another force's"
     ),

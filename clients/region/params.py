@@ -83,7 +83,7 @@ class RegionParams:
     start: date = date(2025, 10, 1)  # ...from this month (its first day, UTC)
     cases: int | None = None  # total cases; None: volumes follow monthly_base and growth
     monthly_base: float = 70.0  # referrals a month of a force of weight 1.0 in the first month
-    monthly_growth: float = 0.06  # 6 % a month: a force's volume doubles within 12 months
+    monthly_growth: float = 0.066  # 6.6 % a month: the last of 12 months holds twice the first
     overlap: float = 0.03  # chance that a case's suspect/device/account/IP/image is another force's
     low_with_high_signs: float = 0.08  # share of LOW cases that carry high-risk signs
     series_share: float = 0.05  # share of cases holding images of a known image series

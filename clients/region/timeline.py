@@ -56,7 +56,7 @@ def timeline(
     enforced = examined = None
     fate = rng.random()
     if fate < TRANSFERRED_SHARE:
-        steps.append((opened + between(rng, DAY, 10 * DAY), "TRANSFERRED"))
+        steps.append((assessed + between(rng, DAY, 10 * DAY), "TRANSFERRED"))
     elif fate < TRANSFERRED_SHARE + EARLY_NFA_SHARE:
         steps.append((allocated, "ALLOCATED"))
         steps.append((allocated + between(rng, 5 * DAY, 90 * DAY), "NO_FURTHER_ACTION"))
@@ -84,7 +84,7 @@ def timeline(
         assessed=assessed,
         status=status,
         version=len(reached),
-        last_activity=max(at, done_examined or 0),
+        last_activity=max(at, assessed, done_examined or 0),
         enforced=done_enforced,
         arrested=done_enforced is not None and rng.random() < ARREST_SHARE,
         examined=done_examined,

@@ -218,12 +218,14 @@ _FORBIDDEN_KEYS = frozenset(
         "variables",
     }
 )
+# uvicorn's ANSI-coloured copy of its message: noise in a JSON line.
+_NOISE_KEYS = frozenset({"color_message"})
 _BEARER = re.compile(r"\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
 
 
 def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Last line of defence: drop forbidden keys and anything shaped like a JWT."""
-    for key in [k for k in event if k.lower() in _FORBIDDEN_KEYS]:
+    for key in [k for k in event if k.lower() in _FORBIDDEN_KEYS or k in _NOISE_KEYS]:
         del event[key]
     for key, value in event.items():
         if isinstance(value, str) and "eyJ" in value:

@@ -73,6 +73,12 @@ def _graph_uri(request: pytest.FixtureRequest) -> str:
     return uri
 
 
+def _hub_data_dir(factory: pytest.TempPathFactory, engine: str) -> Path:
+    path = factory.getbasetemp() / f"hub-{engine}"
+    path.mkdir(exist_ok=True)
+    return path
+
+
 @pytest.fixture(scope="module", params=ENGINES)
 def hub_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -80,7 +86,9 @@ def hub_server(
     port = free_port()
     settings = Settings(
         graph_uri=_graph_uri(request),
-        data_dir=tmp_path_factory.mktemp("hub"),
+        # One data dir per engine for the whole session: its key-encryption key must keep
+        # unwrapping the data keys that earlier modules' hubs left in the same graph.
+        data_dir=_hub_data_dir(tmp_path_factory, request.param),
         public_url=f"http://127.0.0.1:{port}",
     )
     server = BackgroundServer(settings, "127.0.0.1", port)

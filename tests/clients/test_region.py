@@ -352,9 +352,17 @@ def test_the_region_streams_in_constant_memory() -> None:
         finally:
             tracemalloc.stop()
 
-    streamed = peak(lambda: sum(1 for _ in region_cases(RegionParams(cases=10_000))))
+    streamed = peak(lambda: sum(1 for _ in region_cases(RegionParams(cases=5_000))))
     held = peak(lambda: list(region_cases(RegionParams(cases=1_000))))
     assert streamed < held
+
+
+def test_a_million_case_region_starts_at_once() -> None:
+    million = region_cases(RegionParams(cases=1_000_000, forces=43))
+    first = list(itertools.islice(million, 100))  # generated on demand, not all up front
+    assert [c["referral"]["receivedAt"] for c in first] == sorted(
+        c["referral"]["receivedAt"] for c in first
+    )
 
 
 @pytest.mark.parametrize(

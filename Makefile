@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: demo serve test lint typecheck unit soak bench clean
+.PHONY: demo serve test lint typecheck unit soak bench clean web
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -17,7 +17,20 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
-demo: $(STAMP)
+# The web UI (web/, Vite) into gateway/static/: rebuilt when any of its sources is newer.
+WEB_SOURCES := $(shell find web/src web/plugins -type f 2>/dev/null) \
+	web/index.html web/vite.config.ts web/tsconfig.json web/package.json
+
+web/node_modules/.installed: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+gateway/static/index.html: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npm run build
+
+web: gateway/static/index.html
+
+demo: $(STAMP) web
 	$(BIN)/crossforce demo
 
 serve: $(STAMP)
@@ -30,7 +43,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) web
 	$(BIN)/pytest
 
 test: lint typecheck unit

@@ -1,10 +1,18 @@
 """Sync throughput: case summaries through the HTTP API, against raw `UNWIND ... MERGE` Cypher.
 
-Both write the same cases and entities to the same engine in the same run, so the ratio holds
-on a noisy machine. The hub runs as its own process (`crossforce serve`), as in production.
+Both write the same synthetic region (`clients.region`) to the same engine in the same run, so
+the ratio holds on a noisy machine. The hub runs as its own process (`crossforce serve`), as in
+production. The region is generated once into one JSON Lines file per force and streamed from
+there by both paths, so memory does not grow with `--cases`.
 
-    python -m bench.bench_sync --cases 100000
-    python -m bench.bench_sync --cases 20000 --graph-uri neo4j://localhost:7687
+    python -m bench.bench_sync --cases 20000
+    python -m bench.bench_sync --cases 20000 --engine neo4j            # starts Neo4j on the JVM
+    python -m bench.bench_sync --cases 20000 --engine neo4j --neo4j-uri bolt://localhost:7687
+
+An external Neo4j must be a scratch database: the benchmark refuses one that holds cases unless
+`--clear` is given, and then deletes everything in it.
+
+Results: bench/results/sync-<engine>-<cases>.json and a Markdown table beside it.
 """
 
 from __future__ import annotations
@@ -14,17 +22,23 @@ import asyncio
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
+import orjson
+import yaml
 
-from bench.synthetic import case_summaries
+from clients.region import RegionParams, region_cases
 from federation.prepare import prepare_case
 from graph import GraphStore
 from graph.embedded import EmbeddedFalkorDB, free_port
@@ -37,57 +51,126 @@ from policies.devidp import mint_token
 from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
 
 RESULTS = Path(__file__).parent / "results"
+DEFAULT_POLICIES = Path(__file__).parent.parent / "policies" / "defaults"
 ENTITY_FIELDS = ("persons", "devices", "accounts", "ips", "media", "victims")
+RAW_PREFIX = "raw:"  # the baseline's keys, apart from the hub's when both share one database
 
 
-def start_hub(graph_uri: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+@dataclass
+class Engine:
+    name: str
+    hub_uri: str  # what the hub is pointed at (CROSSFORCE_GRAPH_URI)
+    user: str | None = None
+    password: str | None = None
+    falkordb_port: int | None = None
+
+    def raw_store(self) -> GraphStore:
+        if self.falkordb_port is not None:
+            return FalkorDBStore(
+                "127.0.0.1", self.falkordb_port, graph_name="raw", query_timeout=300
+            )
+        return Neo4jStore(self.hub_uri, user=self.user, password=self.password, query_timeout=300)
+
+
+# --- the region, written once per force -----------------------------------------------------------
+
+
+def write_region(params: RegionParams, directory: Path) -> tuple[dict[str, Path], float]:
+    """One JSON Lines file per force; the seconds generation and writing took."""
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {code: directory / f"{code}.jsonl" for code in params.force_codes}
+    handles: dict[str, IO[bytes]] = {code: path.open("wb") for code, path in files.items()}
+    started = time.perf_counter()
+    try:
+        for case in region_cases(params):
+            handles[case["force"]].write(orjson.dumps(case, option=orjson.OPT_APPEND_NEWLINE))
+    finally:
+        for handle in handles.values():
+            handle.close()
+    return files, time.perf_counter() - started
+
+
+def chunks(path: Path, size: int) -> Iterator[list[bytes]]:
+    with path.open("rb") as handle:
+        chunk: list[bytes] = []
+        for line in handle:
+            chunk.append(line)
+            if len(chunk) == size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+
+def round_robin(files: dict[str, Path], size: int) -> Iterator[tuple[str, list[bytes]]]:
+    """Batches of every force in turn, as several force systems syncing at once."""
+    streams = {force: chunks(path, size) for force, path in files.items()}
+    while streams:
+        for force in list(streams):
+            batch = next(streams[force], None)
+            if batch is None:
+                del streams[force]
+            else:
+                yield force, batch
+
+
+# --- the hub and its policies ---------------------------------------------------------------------
+
+
+def policy_dir(forces: tuple[str, ...], directory: Path) -> Path:
+    """The default policies, with a force client for every force of the region."""
+    if set(forces) <= {"AS", "GL", "WI", "DC", "DO"}:
+        return DEFAULT_POLICIES
+    shutil.copytree(DEFAULT_POLICIES, directory)
+    clients_file = directory / "clients.yaml"
+    clients = yaml.safe_load(clients_file.read_text())
+    clients["forces"] = list(dict.fromkeys([*clients.get("forces", []), *forces]))
+    for force in forces:
+        clients["clients"][f"force-{force}"] = {"scopes": ["sync:write"], "force": force}
+    clients_file.write_text(yaml.safe_dump(clients, sort_keys=False))
+    return directory
+
+
+def start_hub(engine: Engine, data_dir: Path, policies: Path, port: int) -> subprocess.Popen[bytes]:
     env = os.environ | {
-        "CROSSFORCE_GRAPH_URI": graph_uri,
+        "CROSSFORCE_GRAPH_URI": engine.hub_uri,
         "CROSSFORCE_DATA_DIR": str(data_dir),
+        "CROSSFORCE_POLICY_DIR": str(policies),
         "CROSSFORCE_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "CROSSFORCE_GRAPH_QUERY_TIMEOUT": "120",
     }
+    if engine.user:
+        env["CROSSFORCE_GRAPH_USER"] = engine.user
+        env["CROSSFORCE_GRAPH_PASSWORD"] = engine.password or ""
     hub = subprocess.Popen(
         [sys.executable, "-m", "clients.cli", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
                 return hub
         except httpx.TransportError:
             pass
+        if hub.poll() is not None:
+            break
         time.sleep(0.2)
     hub.kill()
     raise RuntimeError("the hub did not become ready")
 
 
-def batches(items: list[Any], size: int) -> list[list[Any]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-async def sync_over_http(url: str, data_dir: Path, cases: list[dict[str, Any]], batch: int,
-                         concurrency: int) -> tuple[float, dict[str, int]]:  # fmt: skip
-    tokens = {
-        force: mint_token(data_dir, url, "crossforce", f"force-{force}")
-        for force in {c["force"] for c in cases}
-    }
-    by_force: dict[str, list[dict[str, Any]]] = {}
-    for case in cases:
-        by_force.setdefault(case["force"], []).append(case)
-    work = [(f, chunk) for f, items in by_force.items() for chunk in batches(items, batch)]
+async def sync_over_http(
+    url: str, tokens: dict[str, str], files: dict[str, Path], batch: int, concurrency: int
+) -> tuple[float, dict[str, int]]:
+    work = round_robin(files, batch)
     statuses: dict[str, int] = {}
-    queue: asyncio.Queue[tuple[str, list[dict[str, Any]]]] = asyncio.Queue()
-    for item in work:
-        queue.put_nowait(item)
 
     async def worker(http: httpx.AsyncClient) -> None:
-        while not queue.empty():
-            force, chunk = queue.get_nowait()
-            body = gzip.compress(b"".join(json.dumps(c).encode() + b"\n" for c in chunk), 1)
+        for force, lines in work:  # one shared iterator: each batch goes to one worker
+            body = gzip.compress(b"".join(lines), 1)
             response = await http.post(
                 "/federation/v1/cases",
                 content=body,
@@ -103,66 +186,134 @@ async def sync_over_http(url: str, data_dir: Path, cases: list[dict[str, Any]], 
     return time.perf_counter() - started, statuses
 
 
-async def raw_rows(cases: list[dict[str, Any]], data_dir: Path) -> list[Any]:
+# --- the baseline ---------------------------------------------------------------------------------
+
+
+def apart(row: Any) -> Any:
+    """The row under keys of its own, so it never merges into what the hub wrote."""
+    row["key"] = RAW_PREFIX + row["key"]
+    row["props"]["key"] = row["key"]
+    for victim in row["victims"]:
+        victim["key"] = RAW_PREFIX + victim["key"]
+    return row
+
+
+async def write_raw(
+    store: GraphStore, files: dict[str, Path], batch: int, data_dir: Path
+) -> tuple[float, int]:
+    """Seconds spent writing (preparing rows is not timed) and entity links written."""
     keyring = KeyRing(MemoryKeyStore(), LocalKeyFile(data_dir / "raw-kek.key"))
     cipher, blind = FieldCipher(keyring), BlindIndex(os.urandom(32))
     now = datetime.now(UTC)
-    return [await prepare_case(c, blind=blind, cipher=cipher, now=now) for c in cases]
+    seconds, links = 0.0, 0
+    for _, lines in round_robin(files, batch):
+        rows = [
+            apart(await prepare_case(json.loads(line), blind=blind, cipher=cipher, now=now))
+            for line in lines
+        ]
+        links += sum(len(row[field]) for row in rows for field in ENTITY_FIELDS)
+        started = time.perf_counter()
+        await store.write(RAW_UPSERT, {"cases": rows}, timeout=300)
+        seconds += time.perf_counter() - started
+    return seconds, links
 
 
-async def write_raw(store: GraphStore, rows: list[Any], batch: int) -> float:
-    started = time.perf_counter()
-    for chunk in batches(rows, batch):
-        await store.write(RAW_UPSERT, {"cases": chunk}, timeout=300)
-    return time.perf_counter() - started
+# --- engines --------------------------------------------------------------------------------------
 
 
-def entity_links(rows: list[Any]) -> int:
-    return sum(len(row[field]) for row in rows for field in ENTITY_FIELDS)
+@contextmanager
+def falkordb(directory: Path) -> Iterator[Engine]:
+    embedded = EmbeddedFalkorDB(directory)
+    embedded.start()
+    try:
+        yield Engine("falkordb", f"falkordb://127.0.0.1:{embedded.port}/api",
+                     falkordb_port=embedded.port)  # fmt: skip
+    finally:
+        embedded.stop()
+
+
+@asynccontextmanager
+async def neo4j(args: argparse.Namespace) -> AsyncIterator[Engine]:
+    if args.neo4j_uri:
+        engine = Engine("neo4j", args.neo4j_uri, args.neo4j_user, args.neo4j_password)
+        await scratch(engine, clear=args.clear)
+        yield engine
+        return
+    from tests.neo4j_server.server import Neo4jServer, java_available
+
+    if not java_available():
+        raise SystemExit("--engine neo4j needs Java 17+ and Maven, or --neo4j-uri")
+    server = Neo4jServer()
+    try:
+        yield Engine("neo4j", server.start())
+    finally:
+        server.stop()
+
+
+async def scratch(engine: Engine, *, clear: bool) -> None:
+    store = engine.raw_store()
+    try:
+        held = await store.read("MATCH (c:Case) RETURN count(c) AS n")
+        if held[0]["n"] and not clear:
+            raise SystemExit(f"{engine.hub_uri} holds cases: pass --clear to delete everything")
+        if clear:
+            await store.write("MATCH (n) DETACH DELETE n", timeout=3600)
+    finally:
+        await store.close()
+
+
+@asynccontextmanager
+async def engine_for(args: argparse.Namespace, directory: Path) -> AsyncIterator[Engine]:
+    if args.engine == "falkordb":
+        with falkordb(directory) as engine:
+            yield engine
+    else:
+        async with neo4j(args) as engine:
+            yield engine
+
+
+# --- the run --------------------------------------------------------------------------------------
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    cases = case_summaries(args.cases)
+    params = RegionParams(seed=args.seed, forces=args.forces, cases=args.cases)
     with tempfile.TemporaryDirectory(prefix="crossforce-bench-") as tmp:
-        data_dir = Path(tmp)
-        embedded = None
-        graph_uri = args.graph_uri
-        if graph_uri is None:
-            embedded = EmbeddedFalkorDB(data_dir / "engine")
-            embedded.start()
-            graph_uri = f"falkordb://127.0.0.1:{embedded.port}/api"
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        mint_token(data_dir / "hub", url, "crossforce", "force-AS")  # creates the issuer keys
-        hub = start_hub(graph_uri, data_dir / "hub", port)
-        try:
-            api_seconds, statuses = await sync_over_http(
-                url, data_dir / "hub", cases, args.batch, args.concurrency
-            )
-        finally:
-            hub.terminate()
-            hub.wait(60)
-        rows = await raw_rows(cases, data_dir)
-        store: GraphStore
-        if embedded is not None:
-            store = FalkorDBStore("127.0.0.1", embedded.port, graph_name="raw", query_timeout=300)
-        else:
-            store = Neo4jStore(graph_uri, query_timeout=300)
-            await store.write("MATCH (n:Case) WHERE n.key STARTS WITH 'AS-B' DETACH DELETE n")
-        await store.migrate()
-        raw_seconds = await write_raw(store, rows, args.batch)
-        await store.close()
-        if embedded is not None:
-            embedded.stop()
-    entities = entity_links(rows)
+        work = Path(tmp)
+        files, generate_seconds = write_region(params, work / "region")
+        policies = policy_dir(params.force_codes, work / "policies")
+        async with engine_for(args, work / "engine") as engine:
+            port = free_port()
+            url, hub_dir = f"http://127.0.0.1:{port}", work / "hub"
+            tokens = {
+                force: mint_token(hub_dir, url, "crossforce", f"force-{force}", policy_dir=policies)
+                for force in files
+            }  # also creates the issuer's keys before the hub starts
+            hub = start_hub(engine, hub_dir, policies, port)
+            try:
+                api_seconds, statuses = await sync_over_http(
+                    url, tokens, files, args.batch, args.concurrency
+                )
+            finally:
+                hub.terminate()
+                hub.wait(60)
+            store = engine.raw_store()
+            try:
+                await store.migrate()
+                raw_seconds, entities = await write_raw(store, files, args.batch, work)
+            finally:
+                await store.close()
     return {
         "benchmark": "sync",
-        "engine": "falkordb" if args.graph_uri is None else args.graph_uri.split(":")[0],
+        "engine": engine.name,
         "cases": args.cases,
+        "forces": args.forces,
+        "seed": args.seed,
+        "input": "clients.region (synthetic region generator)",
         "entity_links": entities,
         "batch": args.batch,
         "concurrency": args.concurrency,
         "statuses": statuses,
+        "generate": {"seconds": generate_seconds, "records_per_s": args.cases / generate_seconds},
         "api": {"seconds": api_seconds, "records_per_s": args.cases / api_seconds,
                 "entities_per_s": entities / api_seconds},
         "raw": {"seconds": raw_seconds, "records_per_s": args.cases / raw_seconds,
@@ -183,7 +334,7 @@ def markdown(result: dict[str, Any]) -> str:
 
     return "\n".join(
         [
-            f"# Sync: {result['cases']} cases on {result['engine']}",
+            f"# Sync: {result['cases']} cases of {result['forces']} forces on {result['engine']}",
             "",
             f"`{result['command']}`",
             "",
@@ -193,19 +344,41 @@ def markdown(result: dict[str, Any]) -> str:
             row("raw UNWIND MERGE", raw),
             "",
             f"API rate as a share of the raw rate: {result['api_to_raw']:.0%} "
-            f"(statuses: {result['statuses']})",
+            f"(statuses: {result['statuses']}; {result['entity_links']} entity links). "
+            f"Input: the region generator, {result['generate']['records_per_s']:.0f} cases/s "
+            "generated and written.",
             "",
         ]
-    )  # fmt: skip
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--cases", type=int, default=10_000, help="cases in the region")
+    p.add_argument("--forces", type=int, default=5, help="forces in the region (5..43)")
+    p.add_argument("--seed", type=int, default=7, help="the region's seed")
+    p.add_argument("--engine", choices=("falkordb", "neo4j"), default="falkordb")
+    p.add_argument(
+        "--neo4j-uri",
+        default=os.environ.get("CROSSFORCE_TEST_NEO4J_URI"),
+        help="an existing scratch Neo4j (default: start one from Maven Central jars)",
+    )
+    p.add_argument("--neo4j-user", default=os.environ.get("CROSSFORCE_TEST_NEO4J_USER"))
+    p.add_argument("--neo4j-password", default=os.environ.get("CROSSFORCE_TEST_NEO4J_PASSWORD"))
+    p.add_argument(
+        "--clear", action="store_true", help="delete everything in the --neo4j-uri database first"
+    )
+    p.add_argument("--batch", type=int, default=500, help="records per request and per UNWIND")
+    p.add_argument("--concurrency", type=int, default=2, help="requests in flight")
+    return p  # fmt: skip
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--cases", type=int, default=10_000)
-    parser.add_argument("--batch", type=int, default=500)
-    parser.add_argument("--concurrency", type=int, default=2)
-    parser.add_argument("--graph-uri", default=None, help="default: an embedded FalkorDB")
-    args = parser.parse_args()
+    args = parser().parse_args()
+    if args.cases < 1 or args.batch < 1 or args.concurrency < 1:
+        raise SystemExit("--cases, --batch and --concurrency must be at least 1")
     result = asyncio.run(run(args))
     RESULTS.mkdir(exist_ok=True)
     name = f"sync-{result['engine']}-{args.cases}"

@@ -11,9 +11,10 @@ import strawberry
 
 from gateway import priority
 from gateway.facts import CaseFacts, facts_of
-from gateway.graphql import loaders
+from gateway.graphql import explore, loaders
 from gateway.graphql.context import Context, Info
 from gateway.graphql.errors import BadInput, NotFound
+from gateway.graphql.explore import GraphNode, Neighbourhood, NodeRef
 from gateway.graphql.figures import Oversight, PrioritisedCase, RegradeAlert
 from gateway.graphql.sharing import sees_record
 from gateway.graphql.types import Case, RiskLevel, case_of
@@ -134,6 +135,29 @@ class Query:
         links = await cross_force_links(context, [c.key for c in candidates])
         counts = {key: len({other for other, _ in found}) for key, found in links.items()}
         return [PrioritisedCase(scored=s) for s in priority.rank(candidates, now, counts, first)]
+
+    @strawberry.field(description="Cases and entities around a case or entity, nearest first.")
+    async def neighbourhood(
+        self,
+        info: Info,
+        start: NodeRef,
+        depth: int = 1,
+        first: int = 50,
+        after: str | None = None,
+    ) -> Neighbourhood:
+        context = info.context
+        context.require(CASES_READ)
+        checked_page(first)
+        label, key = start.label_and_key()
+        return explore.page(await explore.draw(context, label, key, depth), first, after)
+
+    @strawberry.field(description="A shortest path between two nodes; null if none is visible.")
+    async def path(
+        self, info: Info, start: NodeRef, end: NodeRef, max_hops: int = explore.MAX_PATH_HOPS
+    ) -> list[GraphNode] | None:
+        context = info.context
+        context.require(CASES_READ)
+        return await explore.path(context, start.label_and_key(), end.label_and_key(), max_hops)
 
     @strawberry.field(description="Regional figures for coordinators.")
     async def oversight(self, info: Info, filter: OversightFilter | None = None) -> Oversight:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,6 +107,24 @@ class SharingGuard(SchemaExtension):
 def sees_record(context: Context, owner: str) -> bool:
     """Whether the caller may know that a case of `owner` exists at all."""
     return context.visibility(owner, "case", "caseRef") == Visibility.CLEAR
+
+
+# The summary field that identifies each kind of shared entity.
+IDENTIFYING = {
+    "Person": ("suspect", "familyName"),
+    "Device": ("device", "imei"),
+    "Account": ("account", "handle"),
+    "IPAddress": ("ipAddress", "address"),
+    "Media": ("media", "sha1"),
+    "Series": ("media", "seriesRef"),
+}
+
+
+def existence_only(context: Context, label: str, owners: Iterable[str]) -> bool:
+    """Whether the caller may know of an entity only that these forces hold it: no force's
+    agreement shows its identifying field even masked."""
+    type_name, field_name = IDENTIFYING[label]
+    return all(context.visibility(o, type_name, field_name) < Visibility.MASKED for o in owners)
 
 
 def level_of(context: Context, owner: str, rule: tuple[str, str]) -> Visibility:

@@ -1,0 +1,313 @@
+"""The graph around a case or entity, and paths between two: what the graph explorer draws.
+
+Only cases the caller may know of are crossed; an entity reached only through such cases is
+drawn, flagged `existenceOnly` where no agreement shows its identifying field. Entities hold no
+personal data (their ids are blind indexes), so the drawing never does either.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import strawberry
+
+from gateway.graphql.context import Context
+from gateway.graphql.errors import BadInput, NotFound
+from gateway.graphql.sharing import existence_only, sees_record
+from gateway.graphql.types import RiskLevel
+from graph.cases import case_key
+from graph.queries import explore as q
+from graph.queries.links import ENTITY_KINDS
+
+MAX_DEPTH = 3
+MAX_NODES = 2000
+MAX_PATH_HOPS = 6
+CASE = "Case"
+
+
+@strawberry.enum
+class NodeKind(enum.Enum):
+    CASE = "CASE"
+    PERSON = "PERSON"
+    DEVICE = "DEVICE"
+    ACCOUNT = "ACCOUNT"
+    IP_ADDRESS = "IP_ADDRESS"
+    MEDIA = "MEDIA"
+    SERIES = "SERIES"
+
+
+KIND_OF_LABEL = {CASE: NodeKind.CASE} | {
+    label: NodeKind(kind) for label, kind in ENTITY_KINDS.items()
+}
+
+
+@strawberry.input(description="A case by force and reference, or any node by its id.")
+class NodeRef:
+    id: strawberry.ID | None = None
+    force: str | None = None
+    case_ref: str | None = None
+
+    def label_and_key(self) -> tuple[str, str]:
+        if self.id is not None and self.force is None and self.case_ref is None:
+            label, _, key = str(self.id).partition(":")
+            if label not in KIND_OF_LABEL or not 0 < len(key) <= 200:
+                raise BadInput("id: not a node id")
+            return label, key
+        if self.id is None and self.force and self.case_ref:
+            return CASE, case_key(self.force, self.case_ref)
+        raise BadInput("give either id, or force and caseRef")
+
+
+@strawberry.type(description="A case or a shared entity in the drawing.")
+class GraphNode:
+    id: strawberry.ID
+    kind: NodeKind
+    distance: int = strawberry.field(description="hops from the start")
+    force: str | None = None
+    case_ref: str | None = None
+    risk_level: RiskLevel | None = None
+    held_by: list[str] = strawberry.field(
+        default_factory=list, description="forces whose visible cases hold this entity"
+    )
+    existence_only: bool = strawberry.field(
+        default=False, description="only that these forces hold it is known"
+    )
+
+
+@strawberry.type
+class GraphEdge:
+    source: strawberry.ID
+    target: strawberry.ID
+    relation: str
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class GraphNodeEdge:
+    node: GraphNode
+    cursor: str
+
+
+@strawberry.type(description="A page of the neighbourhood, nearest first, and the links among it.")
+class Neighbourhood:
+    edges: list[GraphNodeEdge]
+    links: list[GraphEdge] = strawberry.field(description="graph edges among nodes up to this page")
+    page_info: PageInfo
+    total_count: int
+    truncated: bool = strawberry.field(description=f"stopped at {MAX_NODES} nodes")
+
+
+def node_id(label: str, key: str) -> strawberry.ID:
+    return strawberry.ID(f"{label}:{key}")
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"n:{offset}".encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        if text.startswith("n:"):
+            return int(text[2:]) + 1
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise BadInput("after: not a cursor from this connection")
+
+
+@dataclass
+class _Drawing:
+    context: Context
+    nodes: dict[str, GraphNode] = field(default_factory=dict)
+    edges: set[tuple[str, str, str]] = field(default_factory=set)
+    holders: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    truncated: bool = False
+
+    def add_case(self, key: str, force: str, case_ref: str, risk: str, distance: int) -> bool:
+        if not sees_record(self.context, force):
+            return False
+        nid = str(node_id(CASE, key))
+        if nid not in self.nodes:
+            self.nodes[nid] = GraphNode(
+                id=strawberry.ID(nid), kind=NodeKind.CASE, distance=distance, force=force,
+                case_ref=case_ref, risk_level=RiskLevel(risk),
+            )  # fmt: skip
+        return True
+
+    def add_entity(self, label: str, key: str, holder: str, distance: int) -> None:
+        nid = str(node_id(label, key))
+        self.holders[nid].add(holder)
+        if nid not in self.nodes:
+            self.nodes[nid] = GraphNode(
+                id=strawberry.ID(nid), kind=KIND_OF_LABEL[label], distance=distance
+            )
+
+    def finish(self) -> None:
+        for nid, forces in self.holders.items():
+            node = self.nodes[nid]
+            node.held_by = sorted(forces)
+            node.existence_only = existence_only(self.context, nid.split(":", 1)[0], forces)
+
+
+async def _expand_cases(drawing: _Drawing, keys: list[str], distance: int) -> list[tuple[str, str]]:
+    found = []
+    rows = await drawing.context.graph.read(q.ENTITIES_OF_CASES, {"keys": keys})
+    for row in rows:
+        case = drawing.nodes[str(node_id(CASE, row["case"]))]
+        nid = str(node_id(row["label"], row["entity"]))
+        if nid not in drawing.nodes:
+            found.append((row["label"], row["entity"]))
+        drawing.add_entity(row["label"], row["entity"], case.force or "", distance)
+        drawing.edges.add((str(case.id), nid, row["relation"]))
+    return found
+
+
+async def _expand_entities(
+    drawing: _Drawing, keys: list[str], distance: int
+) -> list[tuple[str, str]]:
+    found = []
+    rows = await drawing.context.graph.read(q.CASES_OF_ENTITIES, {"keys": keys})
+    for row in rows:
+        cid = str(node_id(CASE, row["case"]))
+        new = cid not in drawing.nodes
+        if not drawing.add_case(
+            row["case"], row["force"], row["caseRef"], row["riskLevel"], distance
+        ):
+            continue
+        if new:
+            found.append((CASE, row["case"]))
+        eid = str(node_id(row["label"], row["entity"]))
+        drawing.holders[eid].add(row["force"])
+        drawing.edges.add((cid, eid, row["relation"]))
+    return found
+
+
+async def _start(drawing: _Drawing, label: str, key: str) -> None:
+    graph = drawing.context.graph
+    if label == CASE:
+        rows = await graph.read(q.CASE_HEADS, {"keys": [key]})
+        if not rows or not drawing.add_case(
+            key, rows[0]["force"], rows[0]["caseRef"], rows[0]["riskLevel"], 0
+        ):
+            raise NotFound("no such case")
+        return
+    rows = [
+        r for r in await graph.read(q.CASES_OF_ENTITIES, {"keys": [key]}) if r["label"] == label
+    ]
+    visible = [r for r in rows if sees_record(drawing.context, r["force"])]
+    if not visible:
+        raise NotFound("no such node")  # an entity no visible case holds does not exist for you
+    drawing.nodes[str(node_id(label, key))] = GraphNode(
+        id=node_id(label, key), kind=KIND_OF_LABEL[label], distance=0
+    )
+    drawing.holders[str(node_id(label, key))].update(r["force"] for r in visible)
+
+
+async def draw(context: Context, label: str, key: str, depth: int) -> _Drawing:
+    if not 0 < depth <= MAX_DEPTH:
+        raise BadInput(f"depth: between 1 and {MAX_DEPTH}")
+    drawing = _Drawing(context)
+    await _start(drawing, label, key)
+    frontier = [(label, key)]
+    for distance in range(1, depth + 1):
+        cases = [k for lbl, k in frontier if lbl == CASE]
+        entities = [k for lbl, k in frontier if lbl != CASE]
+        frontier = []
+        if cases:
+            frontier += await _expand_cases(drawing, cases, distance)
+        if entities:
+            frontier += await _expand_entities(drawing, entities, distance)
+        if len(drawing.nodes) > MAX_NODES:
+            drawing.truncated = True
+            break
+    drawing.finish()
+    return drawing
+
+
+def page(drawing: _Drawing, first: int, after: str | None) -> Neighbourhood:
+    ordered = sorted(drawing.nodes.values(), key=lambda n: (n.distance, n.kind.value, str(n.id)))
+    start = decode_cursor(after)
+    chosen = ordered[start : start + first]
+    shown = {str(n.id) for n in ordered[: start + first]}
+    return Neighbourhood(
+        edges=[
+            GraphNodeEdge(node=n, cursor=encode_cursor(start + i)) for i, n in enumerate(chosen)
+        ],
+        links=[
+            GraphEdge(source=strawberry.ID(a), target=strawberry.ID(b), relation=r)
+            for a, b, r in sorted(drawing.edges)
+            if a in shown and b in shown
+        ],
+        page_info=PageInfo(
+            has_next_page=start + first < len(ordered),
+            end_cursor=encode_cursor(start + len(chosen) - 1) if chosen else None,
+        ),
+        total_count=len(ordered),
+        truncated=drawing.truncated,
+    )
+
+
+async def path(
+    context: Context, start: tuple[str, str], end: tuple[str, str], max_hops: int
+) -> list[GraphNode] | None:
+    """A shortest path; null when there is none, or when it crosses what the caller may not see."""
+    if not 0 < max_hops <= MAX_PATH_HOPS:
+        raise BadInput(f"maxHops: between 1 and {MAX_PATH_HOPS}")
+    hops = await context.graph.shortest_path(start, end, max_hops)
+    if not hops or any(h["label"] not in KIND_OF_LABEL for h in hops):
+        return None
+    cases = [h["key"] for h in hops if h["label"] == CASE]
+    heads = (
+        {r["case"]: r for r in await context.graph.read(q.CASE_HEADS, {"keys": cases})}
+        if cases
+        else {}
+    )
+    nodes = []
+    for distance, hop in enumerate(hops):
+        if hop["label"] == CASE:
+            head = heads.get(hop["key"])
+            if head is None or not sees_record(context, head["force"]):
+                return None
+            nodes.append(_case_node(hop["key"], head, distance))
+        else:
+            nodes.append(
+                GraphNode(
+                    id=node_id(hop["label"], hop["key"]),
+                    kind=KIND_OF_LABEL[hop["label"]],
+                    distance=distance,
+                )
+            )
+    _entity_holders(context, nodes)
+    return nodes
+
+
+def _case_node(key: str, head: dict[str, str], distance: int) -> GraphNode:
+    return GraphNode(
+        id=node_id(CASE, key),
+        kind=NodeKind.CASE,
+        distance=distance,
+        force=head["force"],
+        case_ref=head["caseRef"],
+        risk_level=RiskLevel(head["riskLevel"]),
+    )
+
+
+def _entity_holders(context: Context, nodes: list[GraphNode]) -> None:
+    for i, node in enumerate(nodes):
+        if node.kind == NodeKind.CASE:
+            continue
+        forces = {
+            n.force for n in nodes[max(0, i - 1) : i + 2] if n.kind == NodeKind.CASE and n.force
+        }
+        node.held_by = sorted(forces)
+        node.existence_only = existence_only(context, str(node.id).split(":", 1)[0], forces)

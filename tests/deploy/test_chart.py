@@ -11,6 +11,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from gateway.config import Settings
 from tests.deploy.conftest import (
     CHART,
     NAMESPACE,
@@ -78,6 +79,13 @@ def test_the_neo4j_dependency_is_optional_and_off_by_default() -> None:
 def gateway_env(objects: list[dict[str, Any]]) -> dict[str, Any]:
     container = one(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
     return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+
+
+def test_every_setting_the_chart_passes_is_one_the_hub_reads() -> None:
+    names = {n for n in gateway_env(render()) if n.startswith("CROSSFORCE_")}
+    known = {f"CROSSFORCE_{field.upper()}" for field in Settings.model_fields}
+    assert names - known == set()
+    assert {"CROSSFORCE_GRAPH_URI", "CROSSFORCE_OIDC_ISSUER", "CROSSFORCE_DATA_DIR"} <= names
 
 
 def test_default_values_use_an_external_neo4j_with_credentials_from_a_secret() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import io
+import itertools
 import json
 import logging
 import os
@@ -27,7 +28,7 @@ import structlog
 import uvicorn
 from prometheus_client import REGISTRY
 
-from bench.synthetic import case_summaries
+from clients.region import RegionParams, region_cases
 from federation.sensitive import sensitive_values
 from gateway.app import create_app
 from gateway.config import Settings
@@ -270,7 +271,8 @@ async def test_sigterm_mid_sync_finishes_the_sync_before_exiting(
     store = FalkorDBStore("127.0.0.1", falkordb_server.port, graph_name=graph)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    records = [c for c in case_summaries(10_000) if c["force"] == "AS"]  # 2000 records
+    region = region_cases(RegionParams(cases=10_000))
+    records = list(itertools.islice((c for c in region if c["force"] == "AS"), 2000))
     body = gzip.compress(b"".join(json.dumps(r).encode() + b"\n" for r in records))
     log = tmp_path / "serve.log"
     process = serve(tmp_path, f"falkordb://127.0.0.1:{falkordb_server.port}/{graph}", port, log)

@@ -58,12 +58,14 @@ function start(token: string, expiresIn: number | undefined): Session {
 export class SignInError extends Error {}
 
 export async function signInWithSecret(clientId: string, secret: string): Promise<Session> {
-  const body = new URLSearchParams({ grant_type: "client_credentials" });
-  const basic = btoa(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`);
+  // client_secret_post and no credentials mode: the provider answers a wrong secret with a
+  // Basic challenge, which must not turn into the browser's own login prompt.
+  const body = new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: secret });
   const response = await fetch("/oauth/token", {
     method: "POST",
-    headers: { Authorization: `Basic ${basic}`, Accept: "application/json" },
+    headers: { Accept: "application/json" },
     body,
+    credentials: "omit",
   });
   const payload = (await response.json().catch(() => ({}))) as Record<string, unknown>;
   if (!response.ok || typeof payload.access_token !== "string") {

@@ -84,7 +84,7 @@ const revealDialog = (() => {
 function askToReveal(owner: Owner, label: string, field: Protected, slot: HTMLElement, opener: HTMLElement): void {
   const dialog = revealDialog();
   const status = h("div", { role: "alert" });
-  const purpose = h("textarea", { id: "purpose", name: "purpose", required: true, "aria-describedby": "purpose-hint" });
+  const purpose = h("input", { id: "purpose", name: "purpose", required: true, maxlength: 500, autocomplete: "off", "aria-describedby": "purpose-hint" });
   const submit = h("button", { type: "submit" }, "Reveal");
   const cancel = h("button", { type: "button", class: "secondary", onClick: () => dialog.close() }, "Cancel");
   const form = h(
@@ -236,21 +236,29 @@ function victims(owner: Owner, items: Victim[]): HTMLElement {
   );
 }
 
+/** One row per linked case, naming every kind of entity it shares with this one. */
 function links(items: Link[]): HTMLElement {
-  const body = items.map((l) =>
+  const byCase = new Map<string, { link: Link; via: string[] }>();
+  for (const link of items) {
+    const key = `${link.force}\u0000${link.caseRef}`;
+    const entry = byCase.get(key) ?? { link, via: [] };
+    entry.via.push(words(link.via));
+    byCase.set(key, entry);
+  }
+  const body = [...byCase.values()].map(({ link: l, via }) =>
     h(
       "tr",
       {},
       h("th", { scope: "row" }, h("a", { href: caseHash(l.force, l.caseRef) }, l.caseRef)),
       h("td", {}, l.force),
-      h("td", {}, words(l.via)),
+      h("td", {}, via.sort().join(", ")),
       h("td", {}, l.contact ?? "—"),
     ),
   );
   return h(
     "section",
     { "aria-labelledby": "links" },
-    h("h2", { id: "links" }, `Links to other cases (${items.length})`),
+    h("h2", { id: "links" }, `Links to other cases (${byCase.size})`),
     items.length
       ? h(
           "table",
@@ -277,7 +285,7 @@ export async function caseView(force: string, caseRef: string): Promise<HTMLElem
     facts([
       ["Risk", words(c.riskLevel)],
       ["Status", words(c.status)],
-      ["Referral source", c.referralSource ? words(c.referralSource) : "—"],
+      ["Referral source", c.referralSource ? c.referralSource.replaceAll("_", " ") : "—"],
       ["Referral received", dateTime(c.receivedAt)],
       ["Enforcement target", dateTime(c.enforcementDueAt)],
       ["Opened", dateTime(c.openedAt)],

@@ -64,11 +64,11 @@ function days(value: number | null): string {
 }
 
 function targetChart(force: string, rows: RiskRow[], scale: number): SVGElement {
-  const width = 520;
-  const label = 90;
+  const width = 320;
+  const label = 72;
   const barHeight = 22;
   const gap = 8;
-  const unit = (width - label - 70) / Math.max(scale, 1);
+  const unit = (width - label - 56) / Math.max(scale, 1);
   const height = rows.length * (barHeight + gap);
   const parts = rows.map((row) => `${words(row.riskLevel)}: ${withinTarget(row)} within target, ${row.dueWithin48Hours} due soon, ${row.pastTarget} past target`);
   const chart = s("svg", {

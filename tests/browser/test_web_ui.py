@@ -1,0 +1,233 @@
+"""People use the hub through the web UI in a real Chromium: figures equal the API's, cases open,
+fields are revealed only with a purpose, and every reveal or refusal is in the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.federation.conftest import Hub, examples
+from tests.gateway.graphql_client import sync_all
+
+from .conftest import Console, screenshot
+from .helpers import oversight, region, sign_in
+
+pytestmark = pytest.mark.browser
+
+AS_CASE = examples()[0]
+GL_CASE = examples()[1]
+TARGET_DAYS = {"VERY_HIGH": 7, "HIGH": 7, "MEDIUM": 14, "LOW": 30}
+
+
+@pytest.fixture(scope="module")
+async def seeded(ui_hub: Hub) -> Hub:
+    await sync_all(ui_hub, region(7))
+    return ui_hub
+
+
+async def figures(page: Page) -> dict[str, str]:
+    cells = page.locator("[data-figure]")
+    keys = await cells.evaluate_all("els => els.map(e => [e.dataset.figure, e.textContent])")
+    return dict(keys)
+
+
+def share(value: float | None) -> str:
+    return "—" if value is None else f"{round(value * 100)}%"
+
+
+def days(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def expected_figures(api: dict[str, Any]) -> dict[str, str]:
+    """What the dashboard must show, derived from the API's answer alone."""
+    out: dict[str, str] = {}
+    backlog: dict[tuple[str, str], int] = {}
+    for row in api["byForce"]:
+        key = f"{row['force']}/{row['riskLevel']}"
+        within = row["open"] - row["pastTarget"] - row["dueWithin48Hours"]
+        out[f"{key}/open"] = str(row["open"])
+        out[f"{key}/pastTarget"] = str(row["pastTarget"])
+        out[f"{key}/dueWithin48Hours"] = str(row["dueWithin48Hours"])
+        out[f"{key}/withinTarget"] = str(within)
+        out[f"{key}/enforcedWithinTargetShare"] = share(row["enforcedWithinTargetShare"])
+        out[f"{key}/medianDaysToEnforcement"] = days(row["medianDaysToEnforcement"])
+        for band in row["backlogByAge"]:
+            slot = (row["force"], band["band"])
+            backlog[slot] = backlog.get(slot, 0) + band["count"]
+    for (force, band), count in backlog.items():
+        out[f"{force}/backlog/{band}"] = str(count)
+    for row in api["forces"]:
+        force = row["force"]
+        for name in ("newCases28Days", "enforcements28Days", "inactive30Days"):
+            out[f"{force}/{name}"] = str(row[name])
+        for month in row["monthlyReferrals"]:
+            count = month["count"]
+            out[f"{force}/referrals/{month['month']}"] = (
+                str(int(count)) if count == int(count) else str(count)
+            )
+    return out
+
+
+async def test_coordinator_dashboard_shows_the_apis_figures(
+    seeded: Hub, page_and_console: tuple[Page, Console]
+) -> None:
+    page, console = page_and_console
+    await sign_in(page, seeded, "coordinator")
+    await expect(page.get_by_role("heading", name="Regional oversight")).to_be_visible()
+    await expect(page.get_by_test_id("signed-in-as")).to_have_text("Signed in as coordinator")
+    shown = await figures(page)
+    api = await oversight(seeded)
+    expected = expected_figures(api)
+    # Trend text is a rounding of the API's float; every other figure must match exactly.
+    assert {k: v for k, v in shown.items() if not k.endswith("/trendPerMonth")} == expected
+    assert sum(r["pastTarget"] for r in api["byForce"]) > 0, "the seed must put cases past target"
+    assert sum(r["dueWithin48Hours"] for r in api["byForce"]) > 0
+    alerts = page.get_by_role("heading", name=f"Regrade alerts ({len(api['regradeAlerts'])})")
+    await expect(alerts).to_be_visible()
+    assert await page.evaluate("document.images.length") == 0
+    await screenshot(page, "dashboard", full_page=True)
+    await page.get_by_label("Force", exact=True).select_option("GL")
+    await expect(page).to_have_url(f"{seeded.url}/#/dashboard/GL")
+    await expect(page.locator("[data-figure^='AS/']")).to_have_count(0)
+    await expect(page.locator("[data-figure^='GL/']").first).to_be_visible()
+    assert console.errors == []
+
+
+async def test_coordinator_sees_case_metadata_without_personal_data(
+    seeded: Hub, page_and_console: tuple[Page, Console]
+) -> None:
+    page, console = page_and_console
+    await sign_in(page, seeded, "coordinator")
+    await expect(page.get_by_role("heading", name="Regional oversight")).to_be_visible()
+    await page.goto(f"{seeded.url}/#/case/AS/{AS_CASE['caseRef']}")
+    await expect(
+        page.get_by_role("heading", name=f"Case AS / {AS_CASE['caseRef']}")
+    ).to_be_visible()
+    await expect(page.get_by_text("high", exact=True)).to_be_visible()
+    text = await page.locator("main").inner_text()
+    assert AS_CASE["suspects"][0]["familyName"] not in text
+    assert AS_CASE["officer"]["name"] not in text
+    assert await page.get_by_role("button", name="Reveal").count() == 0
+    assert console.errors == []
+
+
+async def test_analyst_works_the_queue_and_opens_a_case_with_the_keyboard(
+    seeded: Hub, page_and_console: tuple[Page, Console]
+) -> None:
+    page, console = page_and_console
+    await sign_in(page, seeded, "analyst-AS")
+    await expect(page.get_by_role("heading", name="Priority queue")).to_be_visible()
+    queue = page.get_by_test_id("priority-queue")
+    await expect(queue).to_be_visible()
+    await expect(queue.get_by_text("suspect has access to children").first).to_be_visible()
+    await screenshot(page, "priority-queue")
+    link = queue.get_by_role("link", name=AS_CASE["caseRef"])
+    await link.focus()
+    await page.keyboard.press("Enter")
+    await expect(
+        page.get_by_role("heading", name=f"Case AS / {AS_CASE['caseRef']}")
+    ).to_be_visible()
+    links = page.get_by_test_id("links-table")
+    gl_row = links.get_by_role("row").filter(has_text="person")
+    await expect(gl_row).to_contain_text(GL_CASE["caseRef"])
+    await expect(gl_row).to_contain_text(GL_CASE["officer"]["name"])
+    await screenshot(page, "case", full_page=True)
+    await links.get_by_role("link", name=GL_CASE["caseRef"]).first.click()
+    await expect(
+        page.get_by_role("heading", name=f"Case GL / {GL_CASE['caseRef']}")
+    ).to_be_visible()
+    family = page.locator("[data-field='/suspects/0/familyName']")
+    await expect(family).to_have_attribute("data-state", "EXISTENCE")
+    assert console.errors == []
+
+
+async def audit_entries(hub: Hub, action: str, target: str) -> list[dict[str, Any]]:
+    return await hub.store.read(
+        "MATCH (a:AuditEntry) WHERE a.action = $action AND a.target = $target "
+        "RETURN a.purpose AS purpose, a.outcome AS outcome ORDER BY a.seq",
+        {"action": action, "target": target},
+    )
+
+
+async def open_own_case(page: Page, hub: Hub) -> None:
+    await sign_in(page, hub, "analyst-AS")
+    await expect(page.get_by_role("heading", name="Priority queue")).to_be_visible()
+    await page.goto(f"{hub.url}/#/case/AS/{AS_CASE['caseRef']}")
+    await expect(
+        page.get_by_role("heading", name=f"Case AS / {AS_CASE['caseRef']}")
+    ).to_be_visible()
+
+
+async def test_a_reveal_with_a_purpose_shows_the_value_and_is_audited(
+    seeded: Hub, page_and_console: tuple[Page, Console]
+) -> None:
+    page, console = page_and_console
+    await open_own_case(page, seeded)
+    family = page.locator("[data-field='/suspects/0/familyName']")
+    await expect(family).to_have_attribute("data-state", "MASKED")
+    secret = AS_CASE["suspects"][0]["familyName"]
+    assert secret not in await page.locator("main").inner_text()
+    await family.get_by_role("button", name="Reveal family name").click()
+    dialog = page.get_by_role("dialog", name="Reveal family name")
+    await expect(dialog).to_be_visible()
+    assert await page.evaluate("document.activeElement.id") == "purpose"
+    await page.keyboard.type("arrest planning for tomorrow")
+    await screenshot(page, "reveal")
+    await page.keyboard.press("Enter")
+    await expect(dialog).to_be_hidden()
+    await expect(family.locator("[data-revealed]")).to_have_text(secret)
+    target = f"case:AS/{AS_CASE['caseRef']}#/suspects/0/familyName"
+    entries = await audit_entries(seeded, "reveal", target)
+    assert [e["purpose"] for e in entries][-1:] == ["arrest planning for tomorrow"]
+    assert console.errors == []
+
+
+async def test_a_reveal_without_a_purpose_is_refused(
+    seeded: Hub, page_and_console: tuple[Page, Console]
+) -> None:
+    page, console = page_and_console
+    await open_own_case(page, seeded)
+    target = f"case:AS/{AS_CASE['caseRef']}#/devices/0/imei"
+    denied_before = len(await audit_entries(seeded, "access.denied", target))
+    requests: list[str] = []
+    page.on(
+        "request", lambda r: requests.append(r.post_data or "") if "/graphql" in r.url else None
+    )
+    imei = page.locator("[data-field='/devices/0/imei']")
+    await imei.get_by_role("button", name="Reveal IMEI").click()
+    dialog = page.get_by_role("dialog", name="Reveal IMEI")
+    await dialog.get_by_role("button", name="Reveal").click()
+    await expect(dialog.get_by_role("alert")).to_contain_text("State a purpose")
+    assert not [r for r in requests if "Reveal" in r], "an empty purpose must not be sent"
+    # A purpose of one word reaches the hub, which refuses it and logs the refusal.
+    await dialog.get_by_label("Purpose").fill("why")
+    await dialog.get_by_role("button", name="Reveal").click()
+    await expect(dialog.get_by_role("alert")).to_contain_text("Refused: state a purpose")
+    await screenshot(page, "reveal-refused")
+    await expect(imei).to_have_attribute("data-state", "MASKED")
+    assert AS_CASE["devices"][0]["imei"] not in await page.content()
+    denied = await audit_entries(seeded, "access.denied", target)
+    assert len(denied) == denied_before + 1
+    assert denied[-1]["purpose"] == "why"
+    await page.keyboard.press("Escape")
+    await expect(dialog).to_be_hidden()
+    assert console.errors == []
+
+
+async def test_a_wrong_secret_is_refused_and_nothing_is_stored(
+    seeded: Hub, page_and_console: tuple[Page, Console]
+) -> None:
+    page, console = page_and_console
+    await sign_in(page, seeded, "analyst-AS", secret="not-the-secret")
+    await expect(page.get_by_role("alert")).to_contain_text("wrong secret")
+    await sign_in(page, seeded, "analyst-AS")
+    await expect(page.get_by_role("heading", name="Priority queue")).to_be_visible()
+    stored = await page.evaluate("[localStorage.length, sessionStorage.length, document.cookie]")
+    assert stored == [0, 0, ""]
+    await page.reload()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    # the browser's own console logs the refused token request (401) as a resource error
+    assert all("401" in e for e in console.errors)

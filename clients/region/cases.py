@@ -248,7 +248,7 @@ class Region:
             "email": f"{given}.{family}@{code.lower()}.example.org".lower(),
         }
         if i % 2:
-            officer["phone"] = f"01632 960{(force * 24 + i) % 1000:03d}"
+            officer["phone"] = f"0306 999 0{(force * 24 + i) % 1000:03d}"  # drama, non-geographic
         return officer
 
     # --- suspects, devices, accounts, addresses, victims and media -----------------------------

@@ -41,15 +41,19 @@ async def record_new_links(store: GraphStore, case_keys: Iterable[str], now_ms: 
                 "via": kind,
                 "at": now_ms,
             }
+    return await append_new(store, events)
+
+
+async def append_new(store: GraphStore, events: dict[str, dict[str, Any]]) -> int:
+    """Append the events (by dedupe key) not already on the feed; how many were new."""
     if not events:
         return 0
     known = await store.read(q.KNOWN, {"dedupes": list(events)})
-    for row in known:
-        events.pop(row["dedupe"], None)
-    if not events:
+    fresh = {d: e for d, e in events.items() if d not in {row["dedupe"] for row in known}}
+    if not fresh:
         return 0
-    await store.write(q.APPEND, {"events": [events[d] for d in sorted(events)]})
-    return len(events)
+    await store.write(q.APPEND, {"events": [fresh[d] for d in sorted(fresh)]})
+    return len(fresh)
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         "pull federation: the hub's cursor in each force connector's feed",
         (Step("unique", "PullCursor", "force"),),
     ),
+    Migration(
+        5,
+        "victim identification: one claim per victim group, actions by group",
+        (
+            Step("unique", "VictimGroupClaim", "group"),
+            Step("index", "VictimAction", "group"),
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

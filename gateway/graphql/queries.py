@@ -11,7 +11,7 @@ import strawberry
 
 from gateway import priority
 from gateway.facts import CaseFacts, facts_of
-from gateway.graphql import explore, loaders
+from gateway.graphql import explore, loaders, victims
 from gateway.graphql.context import Context, Info
 from gateway.graphql.errors import BadInput, NotFound
 from gateway.graphql.explore import GraphNode, Neighbourhood, NodeRef
@@ -159,6 +159,12 @@ class Query:
         context.require(CASES_READ)
         return await explore.path(context, start.label_and_key(), end.label_and_key(), max_hops)
 
+    @strawberry.field(description="The regional victim identification queue.")
+    async def victim_groups(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> victims.VictimGroupConnection:
+        return await victims.victim_groups(info, checked_page(first), after)
+
     @strawberry.field(description="Regional figures for coordinators.")
     async def oversight(self, info: Info, filter: OversightFilter | None = None) -> Oversight:
         context = info.context
@@ -172,6 +178,35 @@ class Query:
 
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(description="Take a victim group from the queue to work on it.")
+    async def claim_victim_group(self, info: Info, group_id: strawberry.ID) -> victims.VictimGroup:
+        return await victims.claim(info, str(group_id))
+
+    @strawberry.mutation(description="Give a claimed group back to the queue for others.")
+    async def hand_over_victim_group(
+        self, info: Info, group_id: strawberry.ID
+    ) -> victims.VictimGroup:
+        return await victims.hand_over(info, str(group_id))
+
+    @strawberry.mutation(description="Record that a victim of the group has been identified.")
+    async def record_identification(
+        self, info: Info, group_id: strawberry.ID, victim: victims.VictimRef
+    ) -> victims.VictimGroup:
+        kind = victims.VictimActionKind.IDENTIFIED
+        return await victims.record(info, str(group_id), victim, kind)
+
+    @strawberry.mutation(description="Record a safeguarding referral for a victim and its outcome.")
+    async def record_safeguarding_referral(
+        self,
+        info: Info,
+        group_id: strawberry.ID,
+        victim: victims.VictimRef,
+        referred_to: victims.SafeguardingAgency,
+        outcome: victims.SafeguardingOutcome,
+    ) -> victims.VictimGroup:
+        kind = victims.VictimActionKind.SAFEGUARDING_REFERRAL
+        return await victims.record(info, str(group_id), victim, kind, referred_to, outcome)
+
     @strawberry.mutation(
         description="Decrypts one field the agreement lets the caller reveal, stating why. The "
         "audit log records who, which field and the purpose before the value is returned."

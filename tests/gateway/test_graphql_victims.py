@@ -1,0 +1,110 @@
+"""Victim identification across forces: groups from shared images and series, the work queue,
+and recorded actions on every member force's change feed."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.federation.conftest import Hub
+from tests.gateway.graphql_client import data, graphql, summary, sync_all
+
+IMAGE = "9c1185a5c5e9fc54612808977ee8f548b2258d31"
+
+GROUPS = """
+{ victimGroups { totalCount edges { node {
+    id forces unidentified categories sharedImages sharedSeries
+    victims { force caseRef ref ageBand identified }
+    claim { force stale } actions { kind force referredTo outcome } } } } }
+"""
+
+CLAIM = "mutation C($g: ID!) { claimVictimGroup(groupId: $g) { claim { force } } }"
+HAND_OVER = "mutation H($g: ID!) { handOverVictimGroup(groupId: $g) { claim { force } } }"
+REFER = """
+mutation R($g: ID!, $v: VictimRef!) {
+  recordSafeguardingReferral(groupId: $g, victim: $v, referredTo: NSPCC, outcome: ACCEPTED) {
+    actions { kind force referredTo outcome }
+  }
+}
+"""
+
+
+def victim(ref: str, age: str = "8-12") -> dict[str, object]:
+    return {"ref": ref, "identified": False, "ageBand": age}
+
+
+@pytest.fixture
+async def region(hub: Hub) -> Hub:
+    await sync_all(
+        hub,
+        [
+            summary("AS", 1, victims=[victim("V1")],
+                    media=[{"sha1": IMAGE.upper(), "category": "A", "depicts": ["V1"]}]),
+            summary("GL", 2, victims=[victim("V7", "13-15")],
+                    media=[{"sha1": IMAGE, "category": "B", "seriesRef": "S-44",
+                            "depicts": ["V7"]}]),
+            summary("WI", 3, victims=[victim("V2")],
+                    media=[{"md5": "e" * 32, "seriesRef": "s-44", "depicts": ["V2"]}]),
+            summary("DC", 4, victims=[victim("V9")],
+                    media=[{"md5": "f" * 32, "depicts": ["V9"]}]),  # shares nothing
+        ],
+    )  # fmt: skip
+    return hub
+
+
+async def groups(hub: Hub, client: str) -> list[dict[str, object]]:
+    result = await data(hub, client, GROUPS)
+    return [edge["node"] for edge in result["victimGroups"]["edges"]]
+
+
+async def test_victims_group_across_forces_by_shared_image_and_series(region: Hub) -> None:
+    (group,) = await groups(region, "analyst-AS")
+    assert group["forces"] == ["AS", "GL", "WI"]
+    assert group["unidentified"] == 3
+    assert group["sharedImages"] == 1 and group["sharedSeries"] == 1
+    assert group["categories"] == ["A", "B", "UNGRADED"]
+    victims = {v["force"]: v for v in group["victims"]}  # type: ignore[attr-defined]
+    assert victims["AS"]["ageBand"] == "8-12" and victims["AS"]["ref"] == "V1"
+    assert victims["GL"]["ageBand"] is None and victims["GL"]["ref"] is None  # existence only
+
+
+async def test_a_claimed_group_is_others_only_after_a_hand_over(region: Hub) -> None:
+    (group,) = await groups(region, "analyst-AS")
+    ids = {"g": group["id"]}
+    claimed = await data(region, "analyst-AS", CLAIM, ids)
+    assert claimed["claimVictimGroup"]["claim"] == {"force": "AS"}
+    refused = (await graphql(region, "analyst-GL", CLAIM, ids)).json()
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    refused = (await graphql(region, "analyst-GL", HAND_OVER, ids)).json()
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    released = await data(region, "analyst-AS", HAND_OVER, ids)
+    assert released["handOverVictimGroup"]["claim"] is None
+    taken = await data(region, "analyst-GL", CLAIM, ids)
+    assert taken["claimVictimGroup"]["claim"] == {"force": "GL"}
+
+
+async def test_a_recorded_referral_reaches_every_member_forces_feed(region: Hub) -> None:
+    (group,) = await groups(region, "analyst-GL")
+    variables = {"g": group["id"], "v": {"force": "AS", "caseRef": "AS-T-0001", "ref": "V1"}}
+    result = await data(region, "analyst-GL", REFER, variables)
+    assert result["recordSafeguardingReferral"]["actions"] == [
+        {"kind": "SAFEGUARDING_REFERRAL", "force": "GL", "referredTo": "NSPCC",
+         "outcome": "ACCEPTED"}
+    ]  # fmt: skip
+    for force, case_ref in (("AS", "AS-T-0001"), ("GL", "GL-T-0002"), ("WI", "WI-T-0003")):
+        feed = (await region.changes(f"force-{force}")).json()["changes"]
+        mine = [c for c in feed if c["kind"] == "VICTIM_SAFEGUARDING_REFERRAL"]
+        assert [(c["caseRef"], c["group"], c["otherForce"]) for c in mine] == [
+            (case_ref, group["id"], "GL")
+        ]
+    dc_feed = (await region.changes("force-DC")).json()["changes"]
+    assert not [c for c in dc_feed if c["kind"].startswith("VICTIM")]
+
+
+async def test_recording_needs_the_victim_id_scope_and_a_member_victim(region: Hub) -> None:
+    (group,) = await groups(region, "analyst-AS")
+    outsider = {"g": group["id"], "v": {"force": "DC", "caseRef": "DC-T-0004", "ref": "V9"}}
+    payload = (await graphql(region, "analyst-AS", REFER, outsider)).json()
+    assert payload["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    member = {"g": group["id"], "v": {"force": "AS", "caseRef": "AS-T-0001", "ref": "V1"}}
+    payload = (await graphql(region, "coordinator", REFER, member)).json()
+    assert payload["errors"][0]["extensions"]["code"] == "FORBIDDEN"

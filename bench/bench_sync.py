@@ -277,6 +277,7 @@ async def engine_for(args: argparse.Namespace, directory: Path) -> AsyncIterator
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     params = RegionParams(seed=args.seed, forces=args.forces, cases=args.cases)
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="crossforce-bench-") as tmp:
         work = Path(tmp)
         files, generate_seconds = write_region(params, work / "region")
@@ -319,6 +320,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "raw": {"seconds": raw_seconds, "records_per_s": args.cases / raw_seconds,
                 "entities_per_s": entities / raw_seconds},
         "api_to_raw": raw_seconds / api_seconds,
+        # The machine may be shared: the ratio above is what to compare between runs.
+        "load_average": {"before": load_before, "after": os.getloadavg()[0],
+                         "cpus": os.cpu_count()},
         "command": "python -m bench.bench_sync " + " ".join(sys.argv[1:]),
     }  # fmt: skip
 
@@ -347,8 +351,19 @@ def markdown(result: dict[str, Any]) -> str:
             f"(statuses: {result['statuses']}; {result['entity_links']} entity links). "
             f"Input: the region generator, {result['generate']['records_per_s']:.0f} cases/s "
             "generated and written.",
+            _load(result),
             "",
         ]
+    )
+
+
+def _load(result: dict[str, Any]) -> str:
+    load = result.get("load_average")
+    if not load:
+        return ""
+    return (
+        f"Load average {load['before']:.1f} before and {load['after']:.1f} after, "
+        f"on {load['cpus']} CPUs."
     )
 
 

@@ -8,11 +8,13 @@ that is not transient, records are written one by one so one bad record cannot s
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from federation import changes
 from federation.body import Item
@@ -23,6 +25,7 @@ from graph.cases import (
     CaseRow,
     TombstoneRow,
     case_key,
+    insert_cases,
     stored_versions,
     tombstone_cases,
     upsert_cases,
@@ -35,7 +38,8 @@ from policies.principal import Principal
 log = logging.getLogger("crossforce.federation")
 
 Status = Literal["applied", "stale", "rejected"]
-BATCH = 500
+BATCH = 250
+YIELD_EVERY = 25  # records prepared between turns of the event loop
 REFUSED = Problem("", "could not be stored; nothing of it was applied")
 
 
@@ -63,6 +67,18 @@ class _Candidate:
         return case_key(self.record["force"], self.record["caseRef"])
 
 
+@dataclass
+class _Staged:
+    """One batch on its way: results so far, the fresh candidates, and their graph rows."""
+
+    items: Sequence[Item]
+    now: datetime
+    results: dict[int, Result] = field(default_factory=dict)
+    held: dict[str, int] = field(default_factory=dict)
+    fresh: list[_Candidate] = field(default_factory=list)
+    rows: list[CaseRow | TombstoneRow] = field(default_factory=list)
+
+
 class Ingest:
     def __init__(
         self,
@@ -82,32 +98,54 @@ class Ingest:
         self.batch_size = batch_size
 
     async def apply(self, principal: Principal, items: AsyncIterator[Item]) -> list[Result]:
+        """Results in record order. Batches overlap: while the graph engine (its own process)
+        writes one batch, the next is prepared here (sealing, blind indexes), so the CPU work of
+        both sides runs at once. Writes themselves stay one after another, in batch order."""
         results: list[Result] = []
-        batch: list[Item] = []
-        async for item in items:
-            batch.append(item)
-            if len(batch) >= self.batch_size:
-                results.extend(await self.apply_batch(principal, batch))
-                batch = []
-        if batch:
-            results.extend(await self.apply_batch(principal, batch))
+        staged: _Staged | None = None
+        writing: asyncio.Task[list[Result]] | None = None
+        try:
+            async for batch in _batches(items, self.batch_size):
+                checked = await self._check(principal, batch)
+                if staged is not None:
+                    writing = asyncio.create_task(self._commit(staged))
+                staged = await self._prepare(checked)
+                if writing is not None:
+                    results.extend(await writing)
+                    writing = None
+            if staged is not None:
+                results.extend(await self._commit(staged))
+        except BaseException:
+            if writing is not None:
+                # A write in flight finishes either way; wait for it so nothing outlives the
+                # request, then report the first failure.
+                with contextlib.suppress(Exception):
+                    await writing
+            raise
         return results
 
     async def apply_batch(self, principal: Principal, items: Sequence[Item]) -> list[Result]:
+        return await self._commit(await self._prepare(await self._check(principal, items)))
+
+    async def _check(self, principal: Principal, items: Sequence[Item]) -> _Staged:
+        """Validate, keep the newest of each case, and set aside what the graph holds as new."""
         now = self.clock()
-        results: dict[int, Result] = {}
-        candidates = await self._valid(principal, items, now, results)
-        newest = self._newest(candidates, results)
-        held = await stored_versions(self.store, [c.key for c in newest]) if newest else {}
-        fresh = []
+        staged = _Staged(items, now)
+        candidates = await self._valid(principal, items, now, staged.results)
+        newest = self._newest(candidates, staged.results)
+        staged.held = await stored_versions(self.store, [c.key for c in newest]) if newest else {}
         for candidate in newest:
-            if candidate.record["version"] <= held.get(candidate.key, 0):
-                results[candidate.index] = _result(candidate, "stale")
+            if candidate.record["version"] <= staged.held.get(candidate.key, 0):
+                staged.results[candidate.index] = _result(candidate, "stale")
             else:
-                fresh.append(candidate)
-        rows = await self._prepare(fresh, now, results)
-        applied, refused = await self._write(rows)
-        for candidate in fresh:
+                staged.fresh.append(candidate)
+        return staged
+
+    async def _commit(self, staged: _Staged) -> list[Result]:
+        """Write a prepared batch; each record is `applied` only once its statement committed."""
+        results, now = staged.results, staged.now
+        applied, refused = await self._write(staged.rows, staged.held)
+        for candidate in staged.fresh:
             if candidate.index in results:
                 continue
             if candidate.key in refused:
@@ -115,9 +153,9 @@ class Ingest:
             else:
                 status: Status = "applied" if candidate.key in applied else "stale"
                 results[candidate.index] = _result(candidate, status)
-        live = [c.key for c in fresh if c.key in applied and not c.record.get("deleted")]
+        live = [c.key for c in staged.fresh if c.key in applied and not c.record.get("deleted")]
         await changes.record_new_links(self.store, live, int(now.timestamp() * 1000))
-        return [results[index] for index, _ in items]
+        return [results[index] for index, _ in staged.items]
 
     async def _valid(
         self,
@@ -161,31 +199,38 @@ class Ingest:
                 results[candidate.index] = _result(candidate, "stale")
         return list(best.values())
 
-    async def _prepare(
-        self, fresh: list[_Candidate], now: datetime, results: dict[int, Result]
-    ) -> list[CaseRow | TombstoneRow]:
-        rows: list[CaseRow | TombstoneRow] = []
-        for candidate in fresh:
+    async def _prepare(self, staged: _Staged) -> _Staged:
+        for n, candidate in enumerate(staged.fresh):
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # let a write in flight send, and other requests run
             if candidate.record.get("deleted"):
-                rows.append(tombstone(candidate.record))
+                staged.rows.append(tombstone(candidate.record))
                 continue
             try:
-                rows.append(
-                    await prepare_case(
-                        candidate.record, blind=self.blind, cipher=self.cipher, now=now
-                    )
+                row = await prepare_case(
+                    candidate.record, blind=self.blind, cipher=self.cipher, now=staged.now
                 )
             except InvalidIdentifiers as error:
-                results[candidate.index] = _result(candidate, "rejected", error.problems)
-        return rows
+                staged.results[candidate.index] = _result(candidate, "rejected", error.problems)
+            else:
+                staged.rows.append(row)
+        return staged
 
-    async def _write(self, rows: list[CaseRow | TombstoneRow]) -> tuple[set[str], set[str]]:
-        """Keys applied, and keys the engine refused outright."""
-        upserts = [r for r in rows if "props" in r]
-        tombstones = [r for r in rows if "props" not in r]
-        applied, refused = await self._write_kind(upserts, upsert_cases)
-        more_applied, more_refused = await self._write_kind(tombstones, tombstone_cases)
-        return applied | more_applied, refused | more_refused
+    async def _write(
+        self, rows: list[CaseRow | TombstoneRow], held: dict[str, int]
+    ) -> tuple[set[str], set[str]]:
+        """Keys applied, and keys the engine refused outright. Cases the graph did not hold when
+        checked take the cheaper insert; any found to exist by then go through the upsert."""
+        upserts = [r for r in rows if _is_case(r)]
+        tombstones = [r for r in rows if not _is_case(r)]
+        new = [r for r in upserts if held.get(r["key"], 0) == 0]
+        applied, refused = await self._write_kind(new, insert_cases)
+        known = [r for r in upserts if r["key"] not in applied and r["key"] not in refused]
+        for rows_of_kind, write in ((known, upsert_cases), (tombstones, tombstone_cases)):
+            more_applied, more_refused = await self._write_kind(rows_of_kind, write)
+            applied |= more_applied
+            refused |= more_refused
+        return applied, refused
 
     async def _write_kind(
         self, rows: Sequence[Any], write: Callable[[GraphStore, Any], Awaitable[set[str]]]
@@ -207,6 +252,21 @@ class Ingest:
             applied |= one_applied
             refused |= one_refused
         return applied, refused
+
+
+async def _batches(items: AsyncIterator[Item], size: int) -> AsyncIterator[list[Item]]:
+    batch: list[Item] = []
+    async for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _is_case(row: CaseRow | TombstoneRow) -> TypeGuard[CaseRow]:
+    return "props" in row
 
 
 def _result(candidate: _Candidate, status: Status, errors: list[Problem] | None = None) -> Result:

@@ -8,14 +8,15 @@ is kept in clear on the case, as it holds no personal data.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+import orjson
+
 from federation.sensitive import sensitive_values
-from federation.validation import Problem, parse_instant
+from federation.validation import Problem, parse_instant, pointer
 from graph.cases import CaseRow, Contact, Depiction, EntityLink, TombstoneRow, VictimRow, case_key
 from policies import normalise
 from policies.blind_index import BlindIndex
@@ -59,11 +60,14 @@ class _Indexer:
     blind: BlindIndex
     problems: list[Problem] = field(default_factory=list)
 
-    def key(self, path: str, kind: str, normaliser: Callable[..., str], *raw: str) -> str | None:
+    def key(
+        self, at: tuple[str | int, ...], kind: str, normaliser: Callable[..., str], *raw: str
+    ) -> str | None:
+        """`at`: where the identifier is, as JSON-pointer parts (joined only for a problem)."""
         try:
             return self.blind.of(kind, normaliser(*raw))
         except normalise.InvalidIdentifier as error:
-            self.problems.append(Problem(path, f"is not a valid {kind}: {error.reason}"))
+            self.problems.append(Problem(pointer(at), f"is not a valid {kind}: {error.reason}"))
             return None
 
 
@@ -77,32 +81,32 @@ def _unique(links: Iterable[tuple[str | None, dict[str, Any]]]) -> list[EntityLi
     return out
 
 
-def _suspect_keys(suspect: Record, base: str, ix: _Indexer) -> list[str]:
+def _suspect_keys(suspect: Record, i: int, ix: _Indexer) -> list[str]:
     found = []
     if suspect.get("givenName") and suspect.get("familyName") and suspect.get("dateOfBirth"):
         names = (suspect["givenName"], suspect["familyName"], suspect["dateOfBirth"])
-        found.append(ix.key(f"{base}/dateOfBirth", "person", normalise.person, *names))
+        found.append(ix.key(("suspects", i, "dateOfBirth"), "person", normalise.person, *names))
     if suspect.get("pncId"):
-        found.append(ix.key(f"{base}/pncId", "pnc", normalise.pnc_id, suspect["pncId"]))
+        found.append(ix.key(("suspects", i, "pncId"), "pnc", normalise.pnc_id, suspect["pncId"]))
     for name, kind, normaliser in PERSON_IDENTIFIERS:
-        for j, value in enumerate(suspect.get(name) or []):
-            found.append(ix.key(f"{base}/{name}/{j}", kind, normaliser, value))
+        for j, value in enumerate(suspect.get(name) or ()):
+            found.append(ix.key(("suspects", i, name, j), kind, normaliser, value))
     return [k for k in found if k is not None]
 
 
-def _device_keys(device: Record, base: str, ix: _Indexer) -> list[str]:
+def _device_keys(device: Record, i: int, ix: _Indexer) -> list[str]:
     found = []
     if device.get("imei"):
-        found.append(ix.key(f"{base}/imei", "imei", normalise.imei, device["imei"]))
+        found.append(ix.key(("devices", i, "imei"), "imei", normalise.imei, device["imei"]))
     if device.get("serial") and device.get("make"):
         serial = (device["make"], device["serial"])
-        found.append(ix.key(f"{base}/serial", "serial", normalise.device_serial, *serial))
+        found.append(ix.key(("devices", i, "serial"), "serial", normalise.device_serial, *serial))
     return [k for k in found if k is not None]
 
 
-def _media_keys(item: Record, base: str, ix: _Indexer) -> list[str]:
+def _media_keys(item: Record, i: int, ix: _Indexer) -> list[str]:
     found = [
-        ix.key(f"{base}/{kind}", kind, normaliser, item[kind])
+        ix.key(("media", i, kind), kind, normaliser, item[kind])
         for kind, normaliser in MEDIA_HASHES
         if item.get(kind)
     ]
@@ -127,7 +131,7 @@ class _Entities:
 def _entities(record: Record, case: str, ix: _Indexer) -> _Entities:
     out = _Entities()
     for i, s in enumerate(record.get("suspects") or []):
-        keys = _suspect_keys(s, f"/suspects/{i}", ix)
+        keys = _suspect_keys(s, i, ix)
         out.by_ref[s["ref"]] = keys
         out.persons.extend((k, {"ref": s["ref"], "idx": i}) for k in keys)
     for i, d in enumerate(record.get("devices") or []):
@@ -139,26 +143,26 @@ def _entities(record: Record, case: str, ix: _Indexer) -> _Entities:
             "seizedAt": millis(d.get("seizedAt")),
             "examinedAt": millis(d.get("examinedAt")),
         }
-        out.devices.extend((k, props) for k in _device_keys(d, f"/devices/{i}", ix))
+        out.devices.extend((k, props) for k in _device_keys(d, i, ix))
     for i, a in enumerate(record.get("accounts") or []):
         key = ix.key(
-            f"/accounts/{i}/handle", "account", normalise.account, a["platform"], a["handle"]
+            ("accounts", i, "handle"), "account", normalise.account, a["platform"], a["handle"]
         )
         if key is not None:
             out.accounts_by_ref[a["ref"]] = key
             out.accounts.append((key, {"ref": a["ref"], "idx": i, "platform": a["platform"]}))
     for i, ip in enumerate(record.get("ipAddresses") or []):
-        key = ix.key(f"/ipAddresses/{i}/address", "ip", normalise.ip_address, ip["address"])
+        key = ix.key(("ipAddresses", i, "address"), "ip", normalise.ip_address, ip["address"])
         if key is not None:
             out.ips.append((key, {"idx": i, "seenAt": millis(ip.get("seenAt"))}))
     for i, m in enumerate(record.get("media") or []):
-        hashes = _media_keys(m, f"/media/{i}", ix)
+        hashes = _media_keys(m, i, ix)
         props = {"idx": i, "category": m.get("category") or "UNGRADED",
                  "gradedAt": millis(m.get("gradedAt"))}  # fmt: skip
         out.media.extend((k, props) for k in hashes)
         if m.get("seriesRef"):
-            path = f"/media/{i}/seriesRef"
-            key = ix.key(path, "series", normalise.series_ref, m["seriesRef"])
+            at = ("media", i, "seriesRef")
+            key = ix.key(at, "series", normalise.series_ref, m["seriesRef"])
             if key is not None:
                 out.series.append((key, {}))
         out.depicts.extend(
@@ -192,13 +196,11 @@ def _victims(
     return victims, persons, accounts
 
 
-async def _sealed(record: Record, cipher: FieldCipher) -> str:
+async def _sealed(record: Record, cipher: FieldCipher) -> tuple[int, str]:
+    """The data key version, and the JSON object from JSON pointer to ciphertext."""
     force, case_ref = record["force"], record["caseRef"]
-    sealed = {
-        path: await cipher.seal(force, case_ref, path, value)
-        for path, value in sensitive_values(record)
-    }
-    return json.dumps(sealed, separators=(",", ":"))
+    version, sealed = await cipher.seal_record(force, case_ref, sensitive_values(record))
+    return version, orjson.dumps(sealed).decode("ascii")
 
 
 def _figures(record: Record) -> dict[str, Any]:
@@ -237,7 +239,7 @@ def _figures(record: Record) -> dict[str, Any]:
     }
 
 
-def _case_props(record: Record, key: str, sealed: str, now: datetime) -> dict[str, Any]:
+def _case_props(record: Record, key: str, sealed: tuple[int, str], now: datetime) -> dict[str, Any]:
     referral, risk = record["referral"], record["risk"]
     return present(
         {
@@ -258,7 +260,10 @@ def _case_props(record: Record, key: str, sealed: str, now: datetime) -> dict[st
             "closedAt": millis(record.get("closedAt")),
             "offences": list(record.get("offences") or []),
             "hasOfficer": "officer" in record,
-            "sealed": sealed,
+            "sealed": sealed[1],
+            # Every field of a record is sealed with one key version: re-encryption after a
+            # rotation finds the cases still on an older one by this number.
+            "sealedWith": sealed[0],
             "syncedAt": int(now.timestamp() * 1000),
             **_figures(record),
         }

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from federation.validation import pointer, schema
+from federation.validation import schema
 
 Pattern = tuple[str, ...]  # property names, "*" for any array index
 _SENSITIVE = re.compile(r"(^|[.;]\s*)sensitive\b")
@@ -47,37 +47,67 @@ def sensitive_patterns() -> tuple[Pattern, ...]:
     return tuple(_walk(root, root, ()))
 
 
-def _leaves(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[str, str]]:
-    if value is None:
-        return
-    if isinstance(value, dict):
+# The patterns compiled into a tree, walked once per record: each step names the property to
+# take (its JSON-pointer segment escaped once, here), or "*" for every item of an array.
+_Step = tuple[str, str, "_Tree | None"]  # property, escaped segment, subtree (None: take all)
+_Tree = list[_Step]
+
+
+def _segment(name: str) -> str:
+    return "/" + name.replace("~", "~0").replace("/", "~1")
+
+
+@cache
+def _tree() -> _Tree:
+    nested: dict[str, Any] = {}
+    for pattern in sensitive_patterns():
+        node = nested
+        for part in pattern[:-1]:
+            node = node.setdefault(part, {})
+        node[pattern[-1]] = None
+
+    def compile_(node: dict[str, Any]) -> _Tree:
+        return [
+            (name, _segment(name), None if sub is None else compile_(sub))
+            for name, sub in node.items()
+        ]
+
+    return compile_(nested)
+
+
+def _leaves(value: Any, path: str, out: list[tuple[str, str]]) -> None:
+    if isinstance(value, str):
+        out.append((path, value))
+    elif isinstance(value, dict):
         for key, child in value.items():
-            yield from _leaves(child, (*path, key))
+            _leaves(child, path + _segment(key), out)
     elif isinstance(value, list):
         for i, child in enumerate(value):
-            yield from _leaves(child, (*path, i))
-    else:
-        yield pointer(path), value if isinstance(value, str) else str(value)
+            _leaves(child, f"{path}/{i}", out)
+    elif value is not None:
+        out.append((path, str(value)))
 
 
-def _matches(
-    value: Any, pattern: Pattern, path: tuple[str | int, ...]
-) -> Iterator[tuple[str, str]]:
-    if not pattern:
-        yield from _leaves(value, path)
-        return
-    head, rest = pattern[0], pattern[1:]
-    if head == "*":
-        for i, item in enumerate(value if isinstance(value, list) else []):
-            yield from _matches(item, rest, (*path, i))
-    elif isinstance(value, dict) and head in value:
-        yield from _matches(value[head], rest, (*path, head))
+def _collect(value: Any, tree: _Tree, path: str, out: list[tuple[str, str]]) -> None:
+    for name, segment, sub in tree:
+        if name == "*":
+            if isinstance(value, list) and sub is not None:
+                for i, item in enumerate(value):
+                    _collect(item, sub, f"{path}/{i}", out)
+            elif isinstance(value, list):
+                _leaves(value, path, out)
+        elif isinstance(value, dict) and name in value:
+            if sub is None:
+                _leaves(value[name], path + segment, out)
+            else:
+                _collect(value[name], sub, path + segment, out)
 
 
-def sensitive_values(record: dict[str, Any]) -> Iterator[tuple[str, str]]:
+def sensitive_values(record: dict[str, Any]) -> list[tuple[str, str]]:
     """(JSON pointer, text) of every sensitive leaf present in the record."""
-    for pattern in sensitive_patterns():
-        yield from _matches(record, pattern, ())
+    out: list[tuple[str, str]] = []
+    _collect(record, _tree(), "", out)
+    return out
 
 
 def is_sensitive(field: str) -> bool:

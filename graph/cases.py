@@ -74,6 +74,18 @@ async def upsert_cases(store: GraphStore, cases: Sequence[CaseRow]) -> set[str]:
     return {row["key"] for row in rows}
 
 
+async def insert_cases(store: GraphStore, cases: Sequence[CaseRow]) -> set[str]:
+    """Write cases the graph has never held (no case, no tombstone); return the keys written.
+
+    Cheaper than `upsert_cases` for a first sync. A case found to exist after all is skipped
+    (not returned): write it with `upsert_cases`. One statement, committed whole or not at all.
+    """
+    if not cases:
+        return set()
+    rows = await store.write(q.INSERT, {"cases": list(cases)})
+    return {row["key"] for row in rows}
+
+
 async def tombstone_cases(store: GraphStore, tombstones: Sequence[TombstoneRow]) -> set[str]:
     if not tombstones:
         return set()
@@ -83,5 +95,7 @@ async def tombstone_cases(store: GraphStore, tombstones: Sequence[TombstoneRow])
 
 async def stored_versions(store: GraphStore, keys: Sequence[str]) -> dict[str, int]:
     """The version held for each key (a live case or a tombstone); 0 when unknown."""
-    rows = await store.read(q.VERSIONS, {"keys": list(keys)})
-    return {row["key"]: row["version"] for row in rows}
+    held = dict.fromkeys(keys, 0)
+    for row in await store.read(q.VERSIONS, {"keys": list(keys)}):
+        held[row["key"]] = row["version"]
+    return held

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+from collections.abc import Iterable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -27,12 +28,14 @@ class DecryptionFailed(Exception):
     """The sealed value is malformed, altered, or belongs to another force, case or field."""
 
 
+def _record_binding(force: str, case_ref: str) -> str:
+    return f"{FORMAT}|{len(force)}:{force}|{len(case_ref)}:{case_ref}|"
+
+
 def associated_data(force: str, case_ref: str, field: str, version: int) -> bytes:
     # Length-prefixed parts: no choice of values can make two different bindings encode alike
     # (a plain separator could, e.g. a case reference containing it).
-    return (
-        f"{FORMAT}|{len(force)}:{force}|{len(case_ref)}:{case_ref}|{len(field)}:{field}|{version}"
-    ).encode()
+    return f"{_record_binding(force, case_ref)}{len(field)}:{field}|{version}".encode()
 
 
 def key_version(sealed: str) -> int:
@@ -79,15 +82,30 @@ class FieldCipher:
         return aead
 
     async def seal(self, force: str, case_ref: str, field: str, plaintext: str) -> str:
+        _, sealed = await self.seal_record(force, case_ref, [(field, plaintext)])
+        return sealed[field]
+
+    async def seal_record(
+        self, force: str, case_ref: str, values: Iterable[tuple[str, str]]
+    ) -> tuple[int, dict[str, str]]:
+        """The key version used, and each (field, plaintext) of one record sealed with it: one
+        key look-up and one random read for the whole record, the same format as `seal`."""
+        items = list(values)
         version, dek = await self.keyring.current(force)
-        nonce = os.urandom(NONCE_BYTES)
-        ciphertext = self._aead(dek).encrypt(
-            nonce,
-            plaintext.encode("utf-8"),
-            associated_data(force, case_ref, field, version),
+        encrypt = self._aead(dek).encrypt
+        binding, tail, label = (
+            _record_binding(force, case_ref),
+            f"|{version}",
+            f"{FORMAT}:{version}:",
         )
-        body = base64.urlsafe_b64encode(nonce + ciphertext).rstrip(b"=").decode("ascii")
-        return f"{FORMAT}:{version}:{body}"
+        nonces = os.urandom(NONCE_BYTES * len(items))
+        sealed = {}
+        for i, (field, plaintext) in enumerate(items):
+            nonce = nonces[i * NONCE_BYTES : (i + 1) * NONCE_BYTES]
+            aad = f"{binding}{len(field)}:{field}{tail}".encode()
+            body = nonce + encrypt(nonce, plaintext.encode("utf-8"), aad)
+            sealed[field] = label + base64.urlsafe_b64encode(body).rstrip(b"=").decode("ascii")
+        return version, sealed
 
     async def open(self, force: str, case_ref: str, field: str, sealed: str) -> str:
         """The plaintext; `KeyShredded` if its key version was shredded, else `DecryptionFailed`

@@ -27,18 +27,8 @@ CALL {
 RETURN c.key AS key
 """
 
-UPSERT = (
-    """
-UNWIND $cases AS c
-OPTIONAL MATCH (t:Tombstone {key: c.key})
-WITH c, t WHERE t IS NULL OR t.version < c.version
-MERGE (k:Case {key: c.key})
-  ON CREATE SET k.version = 0
-WITH c, t, k WHERE k.version < c.version
-"""
-    + _DETACH_PREVIOUS
-    + """
-FOREACH (x IN CASE WHEN t IS NULL THEN [] ELSE [t] END | DELETE x)
+# The case's entities, victims and the pairs between them, written under the case node `k`.
+_WRITE_CONTENT = """
 SET k = c.props
 FOREACH (p IN c.persons |
   MERGE (e:Person {key: p.key}) CREATE (k)-[r:SUSPECT]->(e) SET r = p.props)
@@ -61,7 +51,40 @@ FOREACH (d IN c.contactPersons |
 FOREACH (d IN c.contactAccounts |
   MERGE (e:Account {key: d.entity}) MERGE (x:Victim {key: d.victim}) CREATE (x)-[:CONTACTED]->(e))
 """
+
+UPSERT = (
+    """
+UNWIND $cases AS c
+OPTIONAL MATCH (t:Tombstone {key: c.key})
+WITH c, t WHERE t IS NULL OR t.version < c.version
+MERGE (k:Case {key: c.key})
+  ON CREATE SET k.version = 0
+WITH c, t, k WHERE k.version < c.version
+"""
+    + _DETACH_PREVIOUS
+    + """
+FOREACH (x IN CASE WHEN t IS NULL THEN [] ELSE [t] END | DELETE x)
+"""
+    + _WRITE_CONTENT
     + _REMOVE_ORPHANS
+)
+
+# Cases the hub has never held, neither live nor as a tombstone: nothing to detach or clean up,
+# which makes the common first sync cheaper. A case that exists after all (another request wrote
+# it meanwhile) is left alone and not returned; the caller writes it with UPSERT.
+INSERT = (
+    """
+UNWIND $cases AS c
+OPTIONAL MATCH (t:Tombstone {key: c.key})
+WITH c WHERE t IS NULL
+MERGE (k:Case {key: c.key})
+  ON CREATE SET k.version = 0
+WITH c, k WHERE k.version = 0
+"""
+    + _WRITE_CONTENT
+    + """
+RETURN c.key AS key
+"""
 )
 
 TOMBSTONE = (
@@ -82,9 +105,12 @@ FOREACH (x IN CASE WHEN k IS NULL THEN [] ELSE [k] END | DETACH DELETE x)
     + _REMOVE_ORPHANS
 )
 
+# Only keys the graph holds come back: a first sync's batch answers with no rows.
 VERSIONS = """
 UNWIND $keys AS key
 OPTIONAL MATCH (k:Case {key: key})
 OPTIONAL MATCH (t:Tombstone {key: key})
-RETURN key, coalesce(k.version, t.version, 0) AS version
+WITH key, coalesce(k.version, t.version) AS version
+WHERE version IS NOT NULL
+RETURN key, version
 """

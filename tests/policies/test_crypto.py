@@ -227,3 +227,21 @@ def test_associated_data_never_confuses_two_bindings(
     a: tuple[str, str, str, int], b: tuple[str, str, str, int]
 ) -> None:
     assert (associated_data(*a) == associated_data(*b)) == (a == b)
+
+
+async def test_a_record_is_sealed_with_one_version_each_field_bound_to_itself(
+    cipher: FieldCipher,
+) -> None:
+    await cipher.seal("AS", "AS-1", "/summary", "first use makes version 1")
+    await cipher.keyring.rotate("AS")
+    values = [("/summary", "text"), ("/suspects/0/familyName", SECRET), ("/officer/name", "")]
+    version, sealed = await cipher.seal_record("AS", "AS-1", values)
+    assert version == 2 and list(sealed) == [field for field, _ in values]
+    assert {key_version(value) for value in sealed.values()} == {2}
+    for field, plaintext in values:
+        assert await cipher.open("AS", "AS-1", field, sealed[field]) == plaintext
+    with pytest.raises(DecryptionFailed):
+        await cipher.open("AS", "AS-1", "/summary", sealed["/officer/name"])
+    # Fresh nonces: the same plaintext twice in one record gives two ciphertexts.
+    _, twice = await cipher.seal_record("AS", "AS-1", [("/a", "same"), ("/b", "same")])
+    assert twice["/a"].split(":")[2][:16] != twice["/b"].split(":")[2][:16]

@@ -306,3 +306,79 @@ def test_linking_key_file_is_private_and_stable(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert load_linking_key(tmp_path) == first
     assert len(first) == 32
+
+
+# Fast paths: plain ASCII e-mail addresses and UK mobiles skip the libraries' parsers. Whenever a
+# fast path answers, its answer must be the one the slow path gives for the same text.
+FAST_PATH = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+email_like = st.one_of(
+    st.from_regex(
+        r"\A[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]{0,66}@"
+        r"([A-Za-z0-9\-]{0,64}\.){0,3}(com|org|uk|local|localhost|arpa|test|x|c0m|xn--p1ai)\Z"
+    ),
+    st.text(alphabet="aZ9.-_@+\"'() é", min_size=1, max_size=30),
+    st.tuples(local_parts, domains).map(lambda t: "@".join(t)),
+)
+phone_like = st.one_of(
+    st.from_regex(r"\A(\+44|0044|0|\+44 \(0\)|\+1|\+)[ \-]{0,2}[0-9 \-]{6,16}\Z"),
+    st.text(alphabet="0123456789 +-()x", min_size=1, max_size=20),
+)
+
+
+def slow_or_invalid(slow: object, text: str) -> str | None:
+    try:
+        result = slow(text)  # type: ignore[operator]
+    except n.InvalidIdentifier:
+        return None
+    assert isinstance(result, str)
+    return result
+
+
+@FAST_PATH
+@given(text=email_like)
+def test_email_fast_path_agrees_with_email_validator(text: str) -> None:
+    fast = n._email_fast(text)
+    if fast is not None:
+        assert fast == slow_or_invalid(n._email_validated, text)
+
+
+@PROPERTY
+@given(local=local_parts, domain=domains, data=st.data())
+def test_plain_addresses_take_the_email_fast_path(
+    local: str, domain: str, data: st.DataObject
+) -> None:
+    address = random_case(f"{local}@{domain}", data)
+    assert n._email_fast(address) == n._email_validated(address) == address.lower()
+
+
+@pytest.mark.parametrize(
+    "address", ["a@b.local", "x@mail.localhost", "a@xn--p1ai.com", "a@ab--cd.com", "a..b@c.org"]
+)
+def test_unusual_addresses_take_the_slow_path(address: str) -> None:
+    assert n._email_fast(address) is None
+
+
+@FAST_PATH
+@given(text=phone_like)
+def test_phone_fast_path_agrees_with_phonenumbers(text: str) -> None:
+    fast = n._phone_fast(text.strip(), "GB")
+    if fast is not None:
+        assert fast == slow_or_invalid(lambda t: n._phone_parsed(t, "GB"), text.strip())
+
+
+@PROPERTY
+@given(nsn=uk_mobiles, data=st.data())
+def test_uk_mobiles_take_the_phone_fast_path(nsn: str, data: st.DataObject) -> None:
+    for notation in ("0" + spaced(nsn, data), "+44" + spaced(nsn, data)):
+        assert n._phone_fast(notation, "GB") == n._phone_parsed(notation, "GB") == "+44" + nsn
+    assert n._phone_fast("0" + nsn, "US") is None
+
+
+@FAST_PATH
+@given(text=st.text(alphabet=string.printable + "é\u00a0\u2003İ", max_size=30))
+def test_fold_of_ascii_text_matches_the_unicode_path(text: str) -> None:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text)
+    without_marks = "".join(c for c in decomposed if not unicodedata.combining(c))
+    assert n.fold(text) == " ".join(without_marks.casefold().split())

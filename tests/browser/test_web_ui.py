@@ -231,3 +231,36 @@ async def test_a_wrong_secret_is_refused_and_nothing_is_stored(
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     # the browser's own console logs the refused token request (401) as a resource error
     assert all("401" in e for e in console.errors)
+
+
+async def test_analyst_expands_the_network_and_finds_a_path(
+    seeded: Hub, page_and_console: tuple[Page, Console]
+) -> None:
+    page, console = page_and_console
+    await open_own_case(page, seeded)
+    await page.get_by_role("link", name="Explore its network").click()
+    heading = f"Network of case AS / {AS_CASE['caseRef']}"
+    await expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    nodes = page.get_by_test_id("graph-nodes").locator("tbody tr")
+    await expect(nodes.first).to_be_visible()
+    before = await nodes.count()
+    assert await page.locator(".cy canvas").count() > 0
+    # The other force's case is not yet drawn; expanding the shared phone reaches it.
+    await expect(nodes.filter(has_text=GL_CASE["caseRef"])).to_have_count(0)
+    device = nodes.filter(has_text="device").first
+    await device.get_by_role("button", name="Expand").click()
+    await expect(nodes.filter(has_text=GL_CASE["caseRef"])).to_have_count(1)
+    assert await nodes.count() > before
+    await expect(device.get_by_role("button", name="Expand")).to_be_disabled()
+    await page.evaluate("window.scrollTo(0, 0)")
+    await screenshot(page, "graph", full_page=True)
+    gl = nodes.filter(has_text=GL_CASE["caseRef"])
+    gl_id = await gl.get_attribute("data-node")
+    start_id = await nodes.filter(has_text=AS_CASE["caseRef"]).get_attribute("data-node")
+    await page.get_by_label("From").select_option(str(start_id))
+    await page.get_by_label("To").select_option(str(gl_id))
+    await page.get_by_role("button", name="Find path").click()
+    result = page.get_by_test_id("path-result")
+    await expect(result.locator("li")).to_have_count(3)
+    await expect(result.locator("li").last).to_contain_text(GL_CASE["caseRef"])
+    assert console.errors == []

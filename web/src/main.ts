@@ -7,6 +7,7 @@ import { type Child, h } from "./dom";
 import { applyPalette } from "./theme";
 import { caseView } from "./views/case";
 import { dashboard } from "./views/dashboard";
+import { graphView } from "./views/graph";
 import { priorityQueue } from "./views/queue";
 import { signIn } from "./views/signin";
 
@@ -32,6 +33,7 @@ const ROUTES: Route[] = [
   { pattern: /^#\/dashboard(?:\/([A-Z]{2,4}))?$/, title: "Oversight", scope: "oversight:read", view: ([f]) => dashboard(f ?? null) },
   { pattern: /^#\/queue$/, title: "Priority queue", scope: "cases:read", view: () => priorityQueue() },
   { pattern: /^#\/case\/([^/]+)\/([^/]+)$/, title: "Case", scope: null, view: ([f, r]) => caseView(f ?? "", r ?? "") },
+  { pattern: /^#\/graph\/([^/]+)\/([^/]+)$/, title: "Network", scope: "cases:read", view: ([f, r]) => graphView(f ?? "", r ?? "") },
 ];
 
 let oidc: OidcConfig | null = null;
@@ -70,6 +72,7 @@ function show(title: string, content: Node): void {
   document.title = `${title} — Crossforce`;
   main.replaceChildren(content);
   app.replaceChildren(bar(), main);
+  content.dispatchEvent(new Event("connected"));
   main.focus();
 }
 

@@ -281,7 +281,7 @@ export async function caseView(force: string, caseRef: string): Promise<HTMLElem
   const c = found;
   const parts: Child[] = [
     h("h1", {}, `Case ${c.force} / ${c.caseRef}`),
-    h("p", {}, h("a", { href: graphHash(c.force, c.caseRef), class: "button" }, "Explore its network")),
+    current()?.scopes.has("cases:read") ? h("p", {}, h("a", { href: graphHash(c.force, c.caseRef), class: "button" }, "Explore its network")) : null,
     facts([
       ["Risk", words(c.riskLevel)],
       ["Status", words(c.status)],

@@ -1,0 +1,237 @@
+"""What the pull tests share: force connectors on loopback, a puller beside the hub, case data."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from clients.force_connector import Endpoint, IterableFeed, asgi_app, build_schema
+from clients.force_connector.auth import HubTokenVerifier
+from federation.ingest import Ingest
+from federation.pull import Puller, PullState
+from gateway.config import Settings
+from gateway.protection import Protection, build_protection
+from graph import GraphStore
+from graph.embedded import free_port
+from policies.pull import PullSource
+from tests.federation.conftest import examples
+
+AsgiApp = Callable[
+    [
+        MutableMapping[str, Any],
+        Callable[[], Awaitable[MutableMapping[str, Any]]],
+        Callable[[MutableMapping[str, Any]], Awaitable[None]],
+    ],
+    Awaitable[None],
+]
+
+
+class ThreadServer:
+    """Uvicorn in a thread on a free loopback port."""
+
+    def __init__(self, app: AsgiApp, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> ThreadServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@contextmanager
+def serving(app: AsgiApp) -> Iterator[ThreadServer]:
+    server = ThreadServer(app).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def pulled_cases(force: str, count: int, *, start: int = 0) -> list[dict[str, Any]]:
+    """`count` valid case summaries of `force`, each with its own phone and IMEI."""
+    template = examples()[0]
+    cases = []
+    for i in range(start, start + count):
+        case = copy.deepcopy(template)
+        case["force"] = force
+        case["caseRef"] = f"{force}-PULL-{i:05d}"
+        case["suspects"][0]["phones"] = [f"07700 8{i:05d}"]
+        case["devices"][0]["imei"] = f"35209911{i:06d}"
+        cases.append(case)
+    return cases
+
+
+@dataclass
+class Source:
+    """A force system's data: summaries with a change sequence, as its database would hold."""
+
+    rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def put(self, *summaries: dict[str, Any]) -> None:
+        with self.lock:
+            for summary in summaries:
+                self.rows.append((len(self.rows) + 1, copy.deepcopy(summary)))
+
+    def snapshot(self) -> list[tuple[int, dict[str, Any]]]:
+        with self.lock:
+            return [(seq, copy.deepcopy(summary)) for seq, summary in self.rows]
+
+    def newest(self) -> dict[str, dict[str, Any]]:
+        """caseRef -> the newest version held."""
+        best: dict[str, dict[str, Any]] = {}
+        for _, summary in self.snapshot():
+            held = best.get(summary["caseRef"])
+            if held is None or summary["version"] > held["version"]:
+                best[summary["caseRef"]] = summary
+        return best
+
+
+def feed_of(source: Source) -> IterableFeed:
+    """The source as the connector sees it, ordered by its change sequence."""
+    rows = source.snapshot()
+    positions = {id(summary): seq for seq, summary in rows}
+    return IterableFeed([s for _, s in rows], position=lambda s: positions[id(s)])
+
+
+def connector_app(
+    source: Source, issuer: str, *, delay: float = 0.0, fail: bool = False
+) -> tuple[AsgiApp, list[str | None]]:
+    """The connector over `source`, optionally slow or answering 503; also the `since` of each
+    request it served, in order."""
+    seen: list[str | None] = []
+
+    class _Feed:
+        def page(self, since: str | None, first: int) -> Any:
+            seen.append(since)
+            return feed_of(source).page(since, first)
+
+    endpoint = Endpoint(build_schema(_Feed()), HubTokenVerifier(issuer))
+    inner = asgi_app(endpoint)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and delay:
+            await asyncio.sleep(delay)
+        if scope["type"] == "http" and fail:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [(b"retry-after", b"0"), (b"content-type", b"text/plain")],
+                }
+            )
+            await send({"type": "http.response.body", "body": b"down for maintenance"})
+            return
+        await inner(scope, receive, send)
+
+    return app, seen
+
+
+def pull_source(force: str, connector_url: str, settings: Settings, **options: Any) -> PullSource:
+    """A pull.yaml entry for `force`, with the hub's `hub` client of its development issuer."""
+    entry: dict[str, Any] = {
+        "force": force,
+        "url": connector_url,
+        "issuer": settings.public_url,
+        "client_id": "hub",
+        "client_secret": {
+            "file": str(settings.data_dir / "devidp" / "client-secrets.json"),
+            "key": "hub",
+        },
+        "interval": 0.2,
+        "page_size": 10,
+        "timeout": 5,
+        "backoff": {"initial": 0.1, "max": 1.0},
+    }
+    entry.update(options)
+    return PullSource.model_validate(entry)
+
+
+def ingest_beside(settings: Settings, store: GraphStore) -> tuple[Ingest, Protection]:
+    """The ingest a second hub replica would use: same graph, same data dir."""
+    protection = build_protection(settings, store)
+    ingest = Ingest(store, blind=protection.blind, cipher=protection.cipher, audit=protection.audit)
+    return ingest, protection
+
+
+async def wait_for(
+    check: Callable[[], Awaitable[bool]], timeout: float = 60.0, every: float = 0.1
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(every)
+
+
+def caught_up(puller: Puller, force: str) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        state: PullState = puller.state()[force]
+        return state.caught_up_at is not None
+
+    return check
+
+
+def write_policy_dir(target: Path, sources: list[dict[str, Any]]) -> Path:
+    """Default clients and sharing agreements, plus a pull.yaml listing `sources`."""
+    defaults = Path(__file__).resolve().parents[2] / "policies" / "defaults"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("clients.yaml", "sharing.yaml"):
+        (target / name).write_text((defaults / name).read_text())
+    (target / "pull.yaml").write_text(json.dumps({"forces": sources}))
+    return target
+
+
+def serve_with_pull(port: int) -> None:
+    """`crossforce serve`, with the puller started in the app's lifespan as the gateway does
+    (settings from the environment). Run in a subprocess by the crash test."""
+    from contextlib import asynccontextmanager
+
+    from starlette.applications import Starlette
+
+    from gateway.app import create_app
+
+    settings = Settings()
+    app = create_app(settings)
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> Any:
+        async with inner(app):
+            protection = app.state.protection
+            ingest = Ingest(
+                app.state.graph,
+                blind=protection.blind,
+                cipher=protection.cipher,
+                audit=protection.audit,
+            )
+            puller = Puller.from_policy_dir(settings.policy_dir, ingest, ready=app.state.migrated)
+            async with puller:
+                yield
+
+    app.router.lifespan_context = lifespan
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

@@ -1,0 +1,210 @@
+"""Pull federation end to end, on both engines: a force's Graphene connector on loopback, the hub
+(uvicorn, its development issuer) and a puller beside it sharing its graph and data dir."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+
+from clients.force_connector.feed import decode_cursor
+from federation.pull import PullCollector, Puller
+from graph.queries import pull as pull_queries
+from tests.federation.conftest import Hub, examples
+from tests.federation.pull_fixtures import (
+    Source,
+    caught_up,
+    connector_app,
+    ingest_beside,
+    pull_source,
+    pulled_cases,
+    serving,
+    wait_for,
+)
+
+KEPT_IN_TOMBSTONE = ("schema", "force", "caseRef", "referral", "risk", "status", "openedAt")
+
+
+async def held_versions(hub: Hub, force: str) -> dict[str, int]:
+    rows = await hub.store.read(
+        "MATCH (c:Case {force: $force}) RETURN c.caseRef AS ref, c.version AS version",
+        {"force": force},
+    )
+    return {r["ref"]: r["version"] for r in rows}
+
+
+def live_versions(source: Source) -> dict[str, int]:
+    return {ref: s["version"] for ref, s in source.newest().items() if not s.get("deleted")}
+
+
+async def test_a_force_served_by_the_connector_is_pulled_into_the_hub(hub: Hub) -> None:
+    as_case, _ = examples()
+    assert (await hub.sync("force-AS", [as_case])).status_code == 200  # AS pushes
+    source = Source()
+    source.put(*pulled_cases("WI", 25))
+    app, seen = connector_app(source, hub.url)
+    ingest, protection = ingest_beside(hub.settings, hub.store)
+    with serving(app) as connector:
+        puller = Puller(ingest, [pull_source("WI", connector.url, hub.settings)])
+        async with puller:
+            await wait_for(caught_up(puller, "WI"))
+            assert await held_versions(hub, "WI") == live_versions(source)
+
+            # The force changes a case and withdraws another: both reach the hub.
+            changed = source.newest()["WI-PULL-00003"] | {"version": 2, "status": "ENFORCED"}
+            gone = source.newest()["WI-PULL-00005"]
+            withdrawn = {k: gone[k] for k in KEPT_IN_TOMBSTONE} | {"version": 2, "deleted": True}
+            source.put(changed, withdrawn)
+
+            async def applied() -> bool:
+                return await held_versions(hub, "WI") == live_versions(source)
+
+            await wait_for(applied)
+    await protection.aclose()
+
+    state = puller.state()["WI"]
+    assert state.records["applied"] == 27
+    assert state.records["rejected"] == 0
+    assert state.consecutive_errors == 0 and state.last_success is not None
+    assert "WI-PULL-00005" not in await held_versions(hub, "WI")
+    # Pages were read after the first with the cursor of the page before.
+    assert seen[0] is None and all(since is not None for since in seen[1:])
+    cursor = await hub.store.read(pull_queries.READ_CURSOR, {"force": "WI"})
+    assert decode_cursor(cursor[0]["cursor"], 3)[0] == 27  # the end of the feed: 25 + 2 changes
+    # Pulled records take the push path: linked across forces, in the pushing force's feed.
+    feed = (await hub.changes("force-AS")).json()["changes"]
+    assert {c["otherForce"] for c in feed} == {"WI"}
+
+
+async def test_malformed_records_are_rejected_with_reasons_while_valid_ones_apply(
+    hub: Hub, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="crossforce")
+    valid = pulled_cases("WI", 3)
+    bad_risk = pulled_cases("WI", 1, start=10)[0]
+    bad_risk["risk"]["level"] = "EXTREME"
+    stray = pulled_cases("WI", 1, start=11)[0] | {"nickname": "PLAINTEXT-MARKER"}
+    stray["suspects"][0]["familyName"] = "PLAINTEXT-MARKER"
+    other_force = pulled_cases("GL", 1)[0]
+    source = Source()
+    source.put(valid[0], bad_risk, valid[1], stray, other_force, "not a case", valid[2])  # type: ignore[arg-type]
+    app, _ = connector_app(source, hub.url)
+    ingest, protection = ingest_beside(hub.settings, hub.store)
+    with serving(app) as connector:
+        puller = Puller(ingest, [pull_source("WI", connector.url, hub.settings)])
+        async with puller:
+            await wait_for(caught_up(puller, "WI"))
+    await protection.aclose()
+
+    assert sorted(await held_versions(hub, "WI")) == [c["caseRef"] for c in valid]
+    assert await held_versions(hub, "GL") == {}
+    state = puller.state()["WI"]
+    assert (state.records["applied"], state.records["rejected"]) == (3, 4)
+    assert state.consecutive_errors == 0
+    assert state.rejections[("/risk/level", "must be one of VERY_HIGH, HIGH, MEDIUM, LOW")] == 1
+    assert state.rejections[("/nickname", "unknown field")] == 1
+    assert state.rejections[("/force", "must be the force of the sending client")] == 1
+    assert state.rejections[("", "must be a JSON object")] == 1
+
+    registry = CollectorRegistry()
+    registry.register(PullCollector(puller))
+    metrics = generate_latest(registry).decode()
+    assert 'crossforce_pull_records_total{force="WI",result="rejected"} 4.0' in metrics
+    assert (
+        'crossforce_pull_rejections_total{force="WI",path="/risk/level",'
+        'reason="must be one of VERY_HIGH, HIGH, MEDIUM, LOW"} 1.0'
+    ) in metrics
+
+    rejected_logs = [r.getMessage() for r in caplog.records if "rejected" in r.getMessage()]
+    assert any("WI-PULL-00010" in m and "/risk/level" in m for m in rejected_logs)
+    assert any("/force: must be the force of the sending client" in m for m in rejected_logs)
+    assert "PLAINTEXT-MARKER" not in caplog.text + metrics
+    audit = await hub.store.read("MATCH (e:AuditEntry) RETURN e.action AS action")
+    assert {"action": "sync.write_other_force"} in audit
+
+
+def _ceiling(attempt: int, initial: float, most: float) -> float:
+    return min(most, initial * 2 ** (attempt - 1))
+
+
+async def test_slow_and_failing_connectors_back_off_without_delaying_others(hub: Hub) -> None:
+    sleeps: dict[str, list[float]] = defaultdict(list)
+
+    async def recording_sleep(delay: float) -> None:
+        task = asyncio.current_task()
+        sleeps[task.get_name() if task else ""].append(delay)
+        await asyncio.sleep(delay)
+
+    good, slow, down = Source(), Source(), Source()
+    good.put(*pulled_cases("WI", 30))
+    slow.put(*pulled_cases("DC", 5))
+    down.put(*pulled_cases("DO", 5))
+    good_app, _ = connector_app(good, hub.url)
+    slow_app, _ = connector_app(slow, hub.url, delay=6.0)
+    down_app, _ = connector_app(down, hub.url, fail=True)
+    ingest, protection = ingest_beside(hub.settings, hub.store)
+    backoff: dict[str, Any] = {"initial": 0.1, "max": 0.8}
+    with serving(good_app) as one, serving(slow_app) as two, serving(down_app) as three:
+        sources = [
+            pull_source("WI", one.url, hub.settings),
+            pull_source("DC", two.url, hub.settings, timeout=3, backoff=backoff),
+            pull_source("DO", three.url, hub.settings, backoff=backoff),
+        ]
+        puller = Puller(ingest, sources, sleep=recording_sleep)
+        async with puller:
+            await wait_for(caught_up(puller, "WI"))
+            at_catch_up = puller.state()
+            await wait_for(_failed(puller, "DC"))
+            await wait_for(_failed(puller, "DO", times=5))
+    await protection.aclose()
+
+    # The good force was read whole while the slow one still waited for its first answer.
+    assert at_catch_up["DC"].last_attempt is not None and at_catch_up["DC"].errors == 0
+    assert await held_versions(hub, "WI") == live_versions(good)
+    assert await held_versions(hub, "DC") == {} and await held_versions(hub, "DO") == {}
+    state = puller.state()
+    assert state["DC"].last_error == "connector did not answer within 3 s"
+    assert state["DO"].last_error == "connector answered HTTP 503"
+    assert state["WI"].consecutive_errors == 0
+    # Exponential backoff with jitter: each delay in [ceiling / 2, ceiling], ceilings doubling.
+    delays = sleeps["pull-DO"][:5]
+    assert len(delays) == 5
+    for attempt, delay in enumerate(delays, start=1):
+        ceiling = _ceiling(attempt, 0.1, 0.8)
+        assert ceiling / 2 <= delay <= ceiling, (attempt, delay)
+    assert sleeps["pull-DC"][0] <= 0.1
+
+
+def _failed(puller: Puller, force: str, times: int = 1) -> Any:
+    async def check() -> bool:
+        return puller.state()[force].errors >= times
+
+    return check
+
+
+async def test_a_page_is_read_again_until_it_commits(hub: Hub) -> None:
+    """The cursor moves only with a committed page: replaying from an old cursor doubles
+    nothing, because every record of the replayed page is stale."""
+    source = Source()
+    source.put(*pulled_cases("WI", 12))
+    app, _ = connector_app(source, hub.url)
+    ingest, protection = ingest_beside(hub.settings, hub.store)
+    with serving(app) as connector:
+        first = Puller(ingest, [pull_source("WI", connector.url, hub.settings)])
+        async with first:
+            await wait_for(caught_up(first, "WI"))
+        before = await hub.store.read("MATCH (n) RETURN count(n) AS n")
+        # As if the hub had died before storing any cursor: read the whole feed again.
+        await hub.store.write("MATCH (p:PullCursor) DELETE p")
+        again = Puller(ingest, [pull_source("WI", connector.url, hub.settings)])
+        async with again:
+            await wait_for(caught_up(again, "WI"))
+    await protection.aclose()
+    state = again.state()["WI"]
+    assert (state.records["applied"], state.records["stale"]) == (0, 12)
+    assert await hub.store.read("MATCH (n) RETURN count(n) AS n") == before
+    assert await held_versions(hub, "WI") == live_versions(source)

@@ -112,12 +112,21 @@ class RegradeAlert:
     reasons: list[str]
 
 
+@strawberry.type
+class ForceCount:
+    force: str
+    count: int
+
+
 @strawberry.type(description="Regional figures for coordinators; filters apply to every figure.")
 class Oversight:
     facts: strawberry.Private[list[CaseFacts]]
     now_ms: strawberry.Private[int]
     alerts: strawberry.Private[list[RegradeAlert]]
     as_of: datetime
+    image_views_avoided: list[ForceCount] = strawberry.field(
+        description="images a force's officers need not view: another case had graded them first"
+    )
 
     @strawberry.field(description="A row per force and risk level with at least one case")
     def by_force(self) -> list[ForceRiskFigures]:

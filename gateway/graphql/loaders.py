@@ -71,6 +71,11 @@ async def _links(context: Context, keys: list[str]) -> list[list[LinkRow]]:
     ]
 
 
+async def _media_review(context: Context, keys: list[str]) -> list[list[dict[str, Any]]]:
+    rows = await context.graph.read(reading.MEDIA_GRADED_ELSEWHERE, {"keys": keys})
+    return _grouped(rows, keys, "case")
+
+
 async def _contacts(context: Context, keys: list[str]) -> list[str | None]:
     protection = context.protection
     found = await officer_contacts(
@@ -97,3 +102,7 @@ def links(context: Context) -> DataLoader[str, list[LinkRow]]:
 
 def contacts(context: Context) -> DataLoader[str, str | None]:
     return _loader(context, "contacts", _contacts)
+
+
+def media_review(context: Context) -> DataLoader[str, list[dict[str, Any]]]:
+    return _loader(context, "media_review", _media_review)

@@ -15,7 +15,7 @@ from gateway.graphql import explore, loaders, victims
 from gateway.graphql.context import Context, Info
 from gateway.graphql.errors import BadInput, NotFound
 from gateway.graphql.explore import GraphNode, Neighbourhood, NodeRef
-from gateway.graphql.figures import Oversight, PrioritisedCase, RegradeAlert
+from gateway.graphql.figures import ForceCount, Oversight, PrioritisedCase, RegradeAlert
 from gateway.graphql.sharing import sees_record
 from gateway.graphql.types import Case, RiskLevel, case_of
 from graph.cases import case_key
@@ -173,7 +173,16 @@ class Query:
         if filter is not None:
             facts = filter.apply(facts)
         alerts = await regrade_alerts(context, facts)
-        return Oversight(facts=facts, now_ms=context.now_ms, alerts=alerts, as_of=context.now)
+        forces = {f.force for f in facts}
+        avoided = [
+            ForceCount(force=row["force"], count=row["avoided"])
+            for row in await context.graph.read(reading.VIEWS_AVOIDED)
+            if row["force"] in forces
+        ]
+        return Oversight(
+            facts=facts, now_ms=context.now_ms, alerts=alerts, as_of=context.now,
+            image_views_avoided=sorted(avoided, key=lambda f: f.force),
+        )  # fmt: skip
 
 
 @strawberry.type

@@ -247,6 +247,40 @@ class CaseLink(Owned):
         return await loaders.contacts(info.context).load(self.other_key)
 
 
+@strawberry.type
+class CategoryCount:
+    category: str
+    count: int
+
+
+@strawberry.type(description="How many of a case's images other cases have already graded.")
+class ImageReview:
+    items: int
+    graded_elsewhere: int = strawberry.field(
+        description="images another case (any force) has graded: no need to view them again"
+    )
+    categories_elsewhere: list[CategoryCount] = strawberry.field(
+        description="the most severe grade given elsewhere, per image"
+    )
+
+
+SEVERITY = ("A", "B", "C", "NOT_INDECENT")
+
+
+def image_review(rows: list[dict[str, Any]]) -> ImageReview:
+    grades: dict[int, set[str]] = {}
+    for row in rows:
+        grades.setdefault(int(row["item"]), set()).update(row["elsewhere"] or [])
+    worst = [next(c for c in SEVERITY if c in found) for found in grades.values() if found]
+    return ImageReview(
+        items=len(grades),
+        graded_elsewhere=len(worst),
+        categories_elsewhere=[
+            CategoryCount(category=c, count=worst.count(c)) for c in SEVERITY if c in worst
+        ],
+    )
+
+
 @strawberry.type(description="One force's case, as far as the sharing agreement shows it.")
 class Case(Owned):
     owner: strawberry.Private[str]
@@ -372,6 +406,10 @@ class Case(Owned):
             Victim(owner=self.owner, case_ref=self.case_ref, sealed=sealed, props=row)
             for row in rows
         ]
+
+    @strawberry.field(metadata=governed("media", "category"))
+    async def image_review(self, info: Info) -> ImageReview | None:
+        return image_review(await loaders.media_review(info.context).load(self.node["key"]))
 
     @strawberry.field(
         metadata=governed("case", "caseRef"),

@@ -47,3 +47,20 @@ MATCH (c:Case {key: key})-->(e)<--(o:Case)
 WHERE o.force <> c.force
 RETURN DISTINCT key AS case, o.key AS other, o.riskLevel AS riskLevel
 """
+
+# For each media item of the cases: the grades other cases (any force) gave the same image.
+MEDIA_GRADED_ELSEWHERE = """
+UNWIND $keys AS key
+MATCH (c:Case {key: key})-[r:CONTAINS_MEDIA]->(m:Media)
+OPTIONAL MATCH (m)<-[o:CONTAINS_MEDIA]-(d:Case)
+WHERE d.key <> key AND o.category IN ['A', 'B', 'C', 'NOT_INDECENT']
+RETURN key AS case, r.idx AS item, r.category AS category, collect(DISTINCT o.category) AS elsewhere
+"""
+
+# Media items whose image another case had graded before: views an officer need not repeat.
+VIEWS_AVOIDED = """
+MATCH (c:Case)-[r:CONTAINS_MEDIA]->(m:Media)<-[o:CONTAINS_MEDIA]-(d:Case)
+WHERE d.key <> c.key AND o.category IN ['A', 'B', 'C', 'NOT_INDECENT']
+  AND o.gradedAt IS NOT NULL AND (r.gradedAt IS NULL OR o.gradedAt < r.gradedAt)
+RETURN c.force AS force, count(DISTINCT c.key + '#' + toString(r.idx)) AS avoided
+"""

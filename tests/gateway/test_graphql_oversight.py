@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tests.federation.conftest import Hub
-from tests.gateway.graphql_client import data, graphql, summary, sync_all
+from tests.gateway.graphql_client import data, graphql, iso, summary, sync_all
 
 CLOSED = {"CHARGED", "CAUTIONED", "NO_FURTHER_ACTION", "TRANSFERRED", "CLOSED"}
 TARGET = {"VERY_HIGH": 7, "HIGH": 7, "MEDIUM": 14, "LOW": 30}
@@ -158,3 +158,25 @@ async def test_regrade_alerts_fire_for_each_sign_and_not_without_one(hub: Hub) -
         "AS-T-0005": ["a victim is in contact with the suspect"],
         "AS-T-0006": ["linked to GL case GL-T-0007, graded high risk"],
     }
+
+
+async def test_images_graded_in_another_case_need_not_be_viewed_again(hub: Hub) -> None:
+    image = "b" * 40
+    graded = {"sha1": image, "category": "A", "gradedAt": iso(datetime.now(UTC))}
+    await sync_all(
+        hub,
+        [
+            summary("AS", 1, media=[graded]),
+            summary("GL", 2, media=[{"sha1": image.upper()}, {"md5": "c" * 32}]),
+        ],
+    )
+    query = '{ case(force: "GL", caseRef: "GL-T-0002") { imageReview { items gradedElsewhere '
+    query += "categoriesElsewhere { category count } } } }"
+    review = (await data(hub, "analyst-GL", query))["case"]["imageReview"]
+    assert review == {
+        "items": 2,
+        "gradedElsewhere": 1,
+        "categoriesElsewhere": [{"category": "A", "count": 1}],
+    }
+    avoided = await data(hub, "coordinator", "{ oversight { imageViewsAvoided { force count } } }")
+    assert avoided["oversight"]["imageViewsAvoided"] == [{"force": "GL", "count": 1}]

@@ -11,6 +11,7 @@ import typer
 from clients.region_cli import region
 
 if TYPE_CHECKING:
+    from federation.reseal import ResealProgress
     from gateway.config import Settings
     from graph import GraphConnection
     from policies.audit import Verification
@@ -114,6 +115,34 @@ def keys_rotate(
         typer.echo("no data keys yet: nothing to rotate")
     for code, version in sorted(added.items()):
         typer.echo(f"{code}: now data key version {version}")
+    if added:
+        typer.echo(
+            "older data is re-encrypted by the hub in the background, or now by `keys reseal`"
+        )
+
+
+@keys_app.command("reseal")
+def keys_reseal(
+    force: str | None = typer.Option(None, "--force", help="force code; all forces when omitted"),
+) -> None:
+    """Re-encrypt data sealed under older key versions with each force's current version."""
+    import asyncio
+
+    from policies.scopes import FORCE_CODE
+
+    if force is not None and not FORCE_CODE.match(force):
+        typer.echo("crossforce keys reseal: --force takes a force code such as AS", err=True)
+        raise typer.Exit(2)
+    for progress in asyncio.run(_reseal(force)):
+        line = (
+            f"{progress.force}: {progress.resealed} of {progress.total} cases resealed "
+            f"to data key version {progress.version}"
+        )
+        if progress.changed:
+            line += f"; {progress.changed} rewritten by syncs meanwhile"
+        if progress.unreadable:
+            line += f"; {progress.unreadable} unreadable (shredded key)"
+        typer.echo(line)
 
 
 @audit_app.command("verify")
@@ -149,6 +178,34 @@ async def _rotate(force: str | None) -> dict[str, int]:
             audit=AuditLog(GraphAuditStore(connection.store)),
         )
         return await keyring.rotate(force, actor=_operator())
+    finally:
+        await connection.close()
+
+
+async def _reseal(force: str | None) -> list[ResealProgress]:
+    from federation.reseal import Resealer
+    from graph.audit_store import GraphAuditStore
+    from graph.keyring_store import GraphKeyStore
+    from policies.audit import AuditLog
+    from policies.crypto import FieldCipher
+    from policies.keys import KeyRing, LocalKeyFile
+
+    def report(progress: ResealProgress) -> None:
+        typer.echo(f"{progress.force}: {progress.handled}/{progress.total}", err=True)
+
+    settings, connection = _graph()
+    try:
+        await connection.store.migrate()
+        keyring = KeyRing(
+            GraphKeyStore(connection.store),
+            LocalKeyFile.in_data_dir(settings.data_dir),
+            audit=AuditLog(GraphAuditStore(connection.store)),
+        )
+        resealer = Resealer(connection.store, FieldCipher(keyring))
+        if force is None:
+            return await resealer.reseal_all(report)
+        one = await resealer.reseal_force(force, report)
+        return [one] if one is not None else []
     finally:
         await connection.close()
 

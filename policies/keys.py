@@ -270,6 +270,10 @@ class KeyRing:
     async def versions(self, force: str) -> Sequence[DataKeyRecord]:
         return await self._store.versions(force)
 
+    async def forces(self) -> list[str]:
+        """Forces that have data keys (shredded ones included)."""
+        return await self._store.forces()
+
     async def _record(self, actor: Principal | str | None, action: str, target: str) -> None:
         if self._audit is not None:
             await self._audit.record(actor=actor, action=action, target=f"datakey:{target}")

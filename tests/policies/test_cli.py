@@ -95,3 +95,55 @@ def test_keys_rotate_and_audit_verify(
     broken = runner.invoke(app, ["audit", "verify"])
     assert broken.exit_code == 1
     assert "broken at entry 1" in broken.stdout
+
+
+def test_keys_reseal_after_rotate(
+    env: Path, falkordb_server: EmbeddedFalkorDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from federation.ingest import Ingest
+    from graph.keyring_store import GraphKeyStore
+    from policies.audit import AuditLog, MemoryAuditStore
+    from policies.blind_index import BlindIndex
+    from policies.crypto import FieldCipher
+    from policies.keys import KeyRing, LocalKeyFile
+    from policies.principal import Principal
+    from tests.federation.conftest import examples
+    from tests.federation.test_ingest_pipeline import stream
+
+    graph_name = f"cli{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv(
+        "CROSSFORCE_GRAPH_URI",
+        f"falkordb://{falkordb_server.host}:{falkordb_server.port}/{graph_name}",
+    )
+
+    async def sync_three() -> None:
+        store = FalkorDBStore(falkordb_server.host, falkordb_server.port, graph_name=graph_name)
+        await store.migrate()
+        keyring = KeyRing(GraphKeyStore(store), LocalKeyFile.in_data_dir(env))
+        ingest = Ingest(
+            store,
+            blind=BlindIndex(bytes(32)),
+            cipher=FieldCipher(keyring),
+            audit=AuditLog(MemoryAuditStore()),
+        )
+        records = [examples()[0] | {"caseRef": f"AS-CLI-{i}"} for i in range(3)]
+        principal = Principal(client_id="force-AS", scopes=frozenset({"sync:write"}), force="AS")
+        assert {r.status for r in await ingest.apply(principal, stream(records))} == {"applied"}
+        await store.close()
+
+    async def sealed_with() -> set[int]:
+        store = FalkorDBStore(falkordb_server.host, falkordb_server.port, graph_name=graph_name)
+        rows = await store.read("MATCH (c:Case) RETURN c.sealedWith AS v")
+        await store.close()
+        return {row["v"] for row in rows}
+
+    asyncio.run(sync_three())
+    assert runner.invoke(app, ["keys", "rotate", "--force", "AS"]).exit_code == 0
+    assert asyncio.run(sealed_with()) == {1}
+    result = runner.invoke(app, ["keys", "reseal"])
+    assert result.exit_code == 0, result.output
+    assert "AS: 3 of 3 cases resealed to data key version 2" in result.stdout
+    assert asyncio.run(sealed_with()) == {2}
+    again = runner.invoke(app, ["keys", "reseal", "--force", "AS"])
+    assert "AS: 0 of 0 cases resealed" in again.stdout
+    assert runner.invoke(app, ["keys", "reseal", "--force", "as"]).exit_code == 2

@@ -95,6 +95,16 @@ class _Reader:
 
 Item = tuple[int, Any | list[Problem]]
 
+# Numbers the graph cannot hold: integers past 64 bits, decimals past a double.
+TOO_LARGE = (
+    "holds a number out of range: integers must fit in 64 bits (at most 9223372036854775807) "
+    "and other numbers in a double"
+)
+
+
+def _out_of_range(parser_message: str) -> bool:
+    return "overflow" in parser_message or "infinity" in parser_message
+
 
 async def _ndjson(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[Item]:
     buffer = first
@@ -106,6 +116,8 @@ async def _ndjson(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[Ite
         except orjson.JSONDecodeError as error:
             # orjson's message says what is wrong and where, not what the text was.
             reason = str(error).split(":", 1)[0]
+            if _out_of_range(reason):
+                return [Problem("", f"line {TOO_LARGE}")]
             return [Problem("", f"line is not valid JSON ({reason})")]
 
     async def lines() -> AsyncIterator[bytes]:
@@ -136,6 +148,11 @@ async def _array(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[Item
             yield index, record
             index += 1
     except ijson.JSONError as error:
+        # The parser's own message quotes the body around the error: classify it, never echo it.
+        if _out_of_range(str(error)):
+            raise Malformed(f"body {TOO_LARGE}") from None
+        if "premature EOF" in str(error):
+            raise Malformed("body ends before its JSON array does") from None
         raise Malformed(f"body is not a valid JSON array ({type(error).__name__})") from None
     except UnicodeDecodeError:
         raise Malformed("body is not UTF-8") from None

@@ -187,3 +187,13 @@ async def test_tokens_and_scopes_are_enforced(hub: Hub) -> None:
         headers={"Authorization": f"Bearer {hub.token('force-AS')}"},
     )
     assert empty.status_code == 400
+
+
+async def test_a_number_out_of_range_is_a_400_that_says_so(hub: Hub) -> None:
+    response = await hub.http.post(
+        "/federation/v1/cases",
+        content=b"[" + b"1" + b"0" * 400 + b"]",
+        headers={"Authorization": f"Bearer {hub.token('force-AS')}"},
+    )
+    assert response.status_code == 400
+    assert "number out of range" in response.json()["error"]

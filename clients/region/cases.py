@@ -136,8 +136,8 @@ class Region:
             "status": life.status,
             "openedAt": iso(life.opened),
         }
-        if life.enforced is not None:
-            record["enforcementAt"] = iso(life.enforced)
+        if life.enforced_at is not None:
+            record["enforcementAt"] = life.enforced_at
         record["lastActivityAt"] = iso(life.last_activity)
         if life.closed is not None:
             record["closedAt"] = iso(life.closed)
@@ -307,7 +307,7 @@ class Region:
         if person.pnc and rng.random() < 0.3:
             out["registeredSexOffender"] = True
         if life.enforced is not None and life.arrested:
-            out["arrestedAt"] = iso(life.enforced)
+            out["arrestedAt"] = life.enforced_at
         return out
 
     def _new_person(self) -> Person:
@@ -356,9 +356,9 @@ class Region:
             out["serial"] = serial if style % 3 else f"{serial[:4]}-{serial[4:8]}-{serial[8:]}"
         out["usedBy"] = [refs[0] if len(refs) == 1 or rng.random() < 0.8 else refs[1]]
         if life.enforced is not None:
-            out["seizedAt"] = iso(life.enforced)
+            out["seizedAt"] = life.enforced_at
             if life.examined is not None:
-                out["examinedAt"] = iso(life.examined)
+                out["examinedAt"] = life.examined_at
         return out
 
     def _new_device(self) -> Device:
@@ -432,7 +432,7 @@ class Region:
         rng = self.rng
         categories = CATEGORIES[plan.level] if plan.category_a or plan.level != "LOW" else None
         categories = categories or CATEGORIES["LOW"]
-        graded = life.received - between(rng, DAY, 20 * DAY)
+        graded = iso(life.received - between(rng, DAY, 20 * DAY))
         found_on = [devices[0]["ref"]] if devices else []
         items: list[Record] = []
         for _ in range(_count(rng, self.p.media_per_case, 500)):
@@ -462,7 +462,7 @@ class Region:
         md5 = f"{rng.getrandbits(128):032x}" if r >= 0.8 else None
         return Image(sha1, md5, pick(rng, categories), int(rng.random() * 2))
 
-    def _media_item(self, image: Image, style: int, graded: int, found_on: list[str]) -> Record:
+    def _media_item(self, image: Image, style: int, graded: str, found_on: list[str]) -> Record:
         item: Record = {}
         if image.sha1:
             item["sha1"] = ids.hash_text(image.sha1, style)
@@ -470,13 +470,13 @@ class Region:
             item["md5"] = ids.hash_text(image.md5, style)
         item["category"] = image.category
         if image.category != "UNGRADED":
-            item["gradedAt"] = iso(graded)
+            item["gradedAt"] = graded
         if found_on:
             item["foundOn"] = found_on
         return item
 
     def _series_items(
-        self, plan: _Plan, graded: int, found_on: list[str], victims: list[Record], life: Timeline
+        self, plan: _Plan, graded: str, found_on: list[str], victims: list[Record], life: Timeline
     ) -> list[Record]:
         rng = self.rng
         series = self._pick_series()

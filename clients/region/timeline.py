@@ -34,6 +34,8 @@ class Timeline:
     arrested: bool = False
     examined: int | None = None
     closed: int | None = None
+    enforced_at: str | None = None  # the same instants as text, written on several items
+    examined_at: str | None = None
 
 
 def pick(rng: random.Random, weighted: tuple[tuple[str, float], ...]) -> str:
@@ -89,23 +91,25 @@ def timeline(
         arrested=done_enforced is not None and rng.random() < ARREST_SHARE,
         examined=done_examined,
         closed=at if status in ENDING else None,
+        enforced_at=iso(done_enforced) if done_enforced is not None else None,
+        examined_at=iso(done_examined) if done_examined is not None else None,
     )
 
 
 _HOURS: dict[int, str] = {}
+_MINUTES_SECONDS = tuple(f"{m:02d}:{sec:02d}Z" for m in range(60) for sec in range(60))
 
 
 def iso(seconds: int) -> str:
-    """RFC 3339 in UTC with a Z. The part up to the hour is cached: millions of instants share
-    few hours, and formatting dates dominates otherwise."""
+    """RFC 3339 in UTC with a Z. Formatting dates dominated generation: the part up to the hour
+    is cached (millions of instants share few hours) and the rest looked up."""
     hour, rest = divmod(seconds, HOUR)
     text = _HOURS.get(hour)
     if text is None:
         text = datetime.fromtimestamp(hour * HOUR, UTC).strftime("%Y-%m-%dT%H:")
         if len(_HOURS) < 200_000:
             _HOURS[hour] = text
-    minutes, secs = divmod(rest, MINUTE)
-    return f"{text}{minutes:02d}:{secs:02d}Z"
+    return text + _MINUTES_SECONDS[rest]
 
 
 def seeded(*parts: object) -> random.Random:

@@ -110,7 +110,11 @@ def run_region_command(
             "future dates; choose an earlier --start, fewer --months, or --start recent"
         )
     started = time.perf_counter()
-    written = write_region(params, out)
+    try:
+        written = write_region(params, out)
+    except OSError as error:
+        Console(stderr=True).print(f"crossforce region: cannot write {out}: {error.strerror}")
+        raise typer.Exit(2) from None
     seconds = time.perf_counter() - started
     rate = written / seconds if seconds else 0.0
     where = "stdout" if out == "-" else out

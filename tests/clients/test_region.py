@@ -407,6 +407,13 @@ def test_the_command_writes_to_stdout_with_a_dash() -> None:
     assert all(r["schema"] == "crossforce/case-summary/v1" for r in records)
 
 
+def test_the_command_says_when_it_cannot_write(tmp_path: Path) -> None:
+    out = tmp_path / "missing" / "region.jsonl"
+    result = CliRunner().invoke(app, ["region", "--cases", "5", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "cannot write" in result.output
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -66,6 +66,17 @@ def region(seed: int) -> list[dict[str, Any]]:
                 source=rng.choice(["NCA", "NCMEC", "ROCU"]),
             )
         )
+    # A Gloucestershire victim depicted by the image Avon and Somerset's case holds: one group.
+    shared = examples()[0]["media"][0]["sha1"]
+    records.append(
+        summary(
+            "GL",
+            900,
+            level="HIGH",
+            victims=[{"ref": "V7", "identified": False, "ageBand": "8-12"}],
+            media=[{"sha1": shared, "category": "A", "depicts": ["V7"]}],
+        )
+    )
     return [*examples(), *records]
 
 

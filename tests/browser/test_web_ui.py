@@ -9,7 +9,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.federation.conftest import Hub, examples
-from tests.gateway.graphql_client import sync_all
+from tests.gateway.graphql_client import data, sync_all
 
 from .conftest import Console, screenshot
 from .helpers import oversight, region, sign_in
@@ -263,4 +263,44 @@ async def test_analyst_expands_the_network_and_finds_a_path(
     result = page.get_by_test_id("path-result")
     await expect(result.locator("li")).to_have_count(3)
     await expect(result.locator("li").last).to_contain_text(GL_CASE["caseRef"])
+    assert console.errors == []
+
+
+async def test_analyst_records_an_identification_and_a_safeguarding_referral(
+    seeded: Hub, page_and_console: tuple[Page, Console]
+) -> None:
+    page, console = page_and_console
+    await sign_in(page, seeded, "analyst-AS")
+    await expect(page.get_by_role("heading", name="Priority queue")).to_be_visible()
+    await page.get_by_role("link", name="Victim identification").click()
+    await expect(page.get_by_role("heading", name="Victim identification")).to_be_visible()
+    group = page.locator("[data-group]").filter(has_text="AS, GL")
+    await expect(group).to_have_count(1)
+    await expect(group.get_by_role("heading", level=2)).to_contain_text("2 unidentified")
+    assert await page.evaluate("document.images.length") == 0
+    own = group.locator(f"[data-victim='AS {AS_CASE['caseRef']} victim V1']")
+    await own.get_by_role("button", name="Record identification").click()
+    await expect(group.get_by_role("status")).to_contain_text("Identification recorded")
+    recorded = group.get_by_role("listitem").filter(has_text="AS recorded an identification")
+    await expect(recorded).to_be_visible()
+    own = group.locator(f"[data-victim='AS {AS_CASE['caseRef']} victim V1']")
+    await own.get_by_text("Safeguarding referral").click()
+    await own.get_by_label("Referred to").select_option("NSPCC")
+    await own.get_by_label("Outcome").select_option("ACCEPTED")
+    await own.get_by_role("button", name="Record referral").click()
+    await expect(group.get_by_role("status")).to_contain_text("Safeguarding referral recorded")
+    await expect(group.get_by_text("AS referred to NSPCC — accepted")).to_be_visible()
+    await screenshot(page, "victims", full_page=True)
+    api = await data(
+        seeded,
+        "analyst-AS",
+        "{ victimGroups { edges { node { forces actions { kind outcome } } } } }",
+    )
+    [actions] = [
+        e["node"]["actions"]
+        for e in api["victimGroups"]["edges"]
+        if e["node"]["forces"] == ["AS", "GL"]
+    ]
+    kinds = sorted((a["kind"], a["outcome"]) for a in actions)
+    assert kinds == [("IDENTIFIED", None), ("SAFEGUARDING_REFERRAL", "ACCEPTED")]
     assert console.errors == []

@@ -10,6 +10,7 @@ import { dashboard } from "./views/dashboard";
 import { graphView } from "./views/graph";
 import { priorityQueue } from "./views/queue";
 import { signIn } from "./views/signin";
+import { victimsView } from "./views/victims";
 
 interface Route {
   pattern: RegExp;
@@ -27,11 +28,13 @@ interface NavItem {
 const NAV: NavItem[] = [
   { hash: "#/dashboard", label: "Oversight", scope: "oversight:read" },
   { hash: "#/queue", label: "Priority queue", scope: "cases:read" },
+  { hash: "#/victims", label: "Victim identification", scope: "cases:read" },
 ];
 
 const ROUTES: Route[] = [
   { pattern: /^#\/dashboard(?:\/([A-Z]{2,4}))?$/, title: "Oversight", scope: "oversight:read", view: ([f]) => dashboard(f ?? null) },
   { pattern: /^#\/queue$/, title: "Priority queue", scope: "cases:read", view: () => priorityQueue() },
+  { pattern: /^#\/victims$/, title: "Victim identification", scope: "cases:read", view: () => victimsView() },
   { pattern: /^#\/case\/([^/]+)\/([^/]+)$/, title: "Case", scope: null, view: ([f, r]) => caseView(f ?? "", r ?? "") },
   { pattern: /^#\/graph\/([^/]+)\/([^/]+)$/, title: "Network", scope: "cases:read", view: ([f, r]) => graphView(f ?? "", r ?? "") },
 ];

@@ -2,6 +2,7 @@
 
     crossforce region --seed 7 --forces 5 --cases 5000 --out region.jsonl
     crossforce region --cases 200 --out - | head -1
+    crossforce region --cases 5000 --out region.jsonl --by-force   # region-AS.jsonl, ...
 
 Records are written as they are generated, so any size streams in constant memory. A progress
 bar goes to stderr when writing to a file; the output stays clean when writing to stdout.
@@ -12,11 +13,10 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import orjson
 import typer
@@ -39,18 +39,43 @@ def parse_start(value: str, months: int) -> date:
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 
-@contextmanager
-def _output(out: str) -> Iterator[IO[bytes]]:
-    if out == "-":
-        yield sys.stdout.buffer
-        sys.stdout.buffer.flush()
-        return
-    with Path(out).open("wb") as handle:
-        yield handle
+def force_file(out: Path, force: str) -> Path:
+    """`region.jsonl` -> `region-AS.jsonl`: one file per force, for `crossforce sync`."""
+    return out.with_name(f"{out.stem}-{force}{out.suffix}")
 
 
-def write_region(params: RegionParams, out: str) -> int:
-    """Write every case of the region to `out` (a path, or `-` for stdout); the count written."""
+class _Sink:
+    """Where records go: one stream, or one file per force opened on its first record."""
+
+    def __init__(self, stack: ExitStack, out: str, by_force: bool) -> None:
+        self._stack, self._by_force = stack, by_force
+        self._out = Path(out)
+        self._files: dict[str, IO[bytes]] = {}
+        self._single: IO[bytes] | None = None
+        if out == "-":
+            self._single = sys.stdout.buffer
+            stack.callback(sys.stdout.buffer.flush)
+        elif not by_force:
+            self._single = stack.enter_context(self._out.open("wb"))
+
+    def write(self, case: dict[str, Any]) -> None:
+        line = orjson.dumps(case, option=orjson.OPT_APPEND_NEWLINE)
+        if self._single is not None:
+            self._single.write(line)
+            return
+        force = case["force"]
+        handle = self._files.get(force)
+        if handle is None:
+            handle = self._stack.enter_context(force_file(self._out, force).open("wb"))
+            self._files[force] = handle
+        handle.write(line)
+
+
+def write_region(params: RegionParams, out: str, *, by_force: bool = False) -> int:
+    """Write every case of the region to `out` (a path, or `-` for stdout), or with `by_force`
+    to one file per force beside it; the count written."""
+    if by_force and out == "-":
+        raise ValueError("one file per force needs a file name, not -")
     total = sum(map(sum, counts(params)))
     show = out != "-" and total >= PROGRESS_FROM
     progress = Progress(
@@ -62,10 +87,11 @@ def write_region(params: RegionParams, out: str) -> int:
         disable=not show,
     )
     written = 0
-    with _output(out) as handle, progress:
+    with ExitStack() as stack, progress:
+        sink = _Sink(stack, out, by_force)
         task = progress.add_task("region", total=total)
         for case in region_cases(params):
-            handle.write(orjson.dumps(case, option=orjson.OPT_APPEND_NEWLINE))
+            sink.write(case)
             written += 1
             if written % 1000 == 0:
                 progress.update(task, completed=written)
@@ -87,7 +113,10 @@ def run_region_command(
     series_share: float,
     media_per_case: float,
     out: str,
+    by_force: bool = False,
 ) -> None:
+    if by_force and out == "-":
+        raise typer.BadParameter("needs a file name, not -", param_hint="--by-force")
     try:
         params = RegionParams(
             seed=seed,
@@ -111,13 +140,15 @@ def run_region_command(
         )
     started = time.perf_counter()
     try:
-        written = write_region(params, out)
+        written = write_region(params, out, by_force=by_force)
     except OSError as error:
         Console(stderr=True).print(f"crossforce region: cannot write {out}: {error.strerror}")
         raise typer.Exit(2) from None
     seconds = time.perf_counter() - started
     rate = written / seconds if seconds else 0.0
     where = "stdout" if out == "-" else out
+    if by_force:
+        where = f"{force_file(Path(out), '<force>')}"
     Console(stderr=True).print(
         f"{written} case summaries of {forces} forces, {params.start:%Y-%m} to "
         f"{params.end:%Y-%m} (exclusive), to {where} in {seconds:.1f} s ({rate:,.0f}/s)",
@@ -148,6 +179,9 @@ def region(
     ),
     media_per_case: float = typer.Option(3.0, min=0, help="mean media items per case"),
     out: str = typer.Option(..., "--out", "-o", help="JSON Lines file to write, or - for stdout"),
+    by_force: bool = typer.Option(
+        False, "--by-force", help="one file per force beside --out: region-AS.jsonl, ..."
+    ),
 ) -> None:
     """Write a synthetic region's case summaries as JSON Lines (docs/region.md)."""
     run_region_command(
@@ -163,4 +197,5 @@ def region(
         series_share=series_share,
         media_per_case=media_per_case,
         out=out,
+        by_force=by_force,
     )

@@ -407,6 +407,23 @@ def test_the_command_writes_to_stdout_with_a_dash() -> None:
     assert all(r["schema"] == "crossforce/case-summary/v1" for r in records)
 
 
+def test_the_command_writes_one_file_per_force_for_crossforce_sync(tmp_path: Path) -> None:
+    out = tmp_path / "region.jsonl"
+    args = ["region", "--cases", "300", "--forces", "7", "--out", str(out), "--by-force"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    written = {}
+    for path in sorted(tmp_path.glob("region-*.jsonl")):
+        force = path.stem.removeprefix("region-")
+        written[force] = [json.loads(line) for line in path.read_text().splitlines()]
+        assert {r["force"] for r in written[force]} == {force}
+    expected = list(region_cases(RegionParams(forces=7, cases=300)))
+    assert set(written) == {c["force"] for c in expected}
+    for force, records in written.items():
+        assert records == [c for c in expected if c["force"] == force]
+    assert not out.exists()
+
+
 def test_the_command_says_when_it_cannot_write(tmp_path: Path) -> None:
     out = tmp_path / "missing" / "region.jsonl"
     result = CliRunner().invoke(app, ["region", "--cases", "5", "--out", str(out)])
@@ -421,6 +438,7 @@ def test_the_command_says_when_it_cannot_write(tmp_path: Path) -> None:
         (["--start", "2099-01"], "in the future"),
         (["--forces", "50"], "43"),
         (["--growth", "3"], "monthly_growth"),
+        (["--by-force"], "needs a file name"),
     ],
 )
 def test_the_command_refuses_bad_parameters(args: list[str], message: str) -> None:

@@ -78,7 +78,9 @@ GRAPHQL_LATENCY = Histogram(
 # first scrape, before anything was counted.
 HUB_METRICS = (SYNC_RECORDS, SYNC_BATCHES, GRAPH_QUERY_LATENCY, AUDIT_ENTRIES, DATA_KEY_VERSION)
 
-log = structlog.get_logger("crossforce.access")
+# A standard-library logger: its level check is cheap, and `configure_logging` renders its
+# records, extras and the bound request id included, as JSON.
+access_log = logging.getLogger("crossforce.access")
 
 
 # --- GraphQL ---------------------------------------------------------------------------------
@@ -165,19 +167,33 @@ class ObservabilityMiddleware:
     def _observe(scope: Scope, status: int, seconds: float) -> None:
         method = scope["method"] if scope["method"] in _METHODS else "OTHER"
         route = route_template(scope)
-        HTTP_REQUESTS.labels(method, route, str(status)).inc()
-        HTTP_LATENCY.labels(method, route).observe(seconds)
+        _series(HTTP_REQUESTS, method, route, str(status)).inc()
+        _series(HTTP_LATENCY, method, route).observe(seconds)
         # The template, never the path or query string: paths and queries may carry values.
-        log.info(
-            "request",
-            method=method,
-            route=route,
-            status=status,
-            duration_ms=round(seconds * 1000, 1),
-        )
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info(
+                "request",
+                extra={
+                    "method": method,
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 1),
+                },
+            )
 
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# Children of labelled metrics by label values: a lookup here is cheaper than `.labels()`, and
+# label values are bounded (methods, route templates, status codes), so this stays small.
+_children: dict[tuple[object, ...], Any] = {}
+
+
+def _series(metric: Counter | Histogram, *labels: str) -> Any:
+    key = (metric, *labels)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*labels)
+    return child
 
 
 # --- /metrics --------------------------------------------------------------------------------
@@ -292,6 +308,8 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     logging.config.dictConfig(logging_config(settings, stream or sys.stderr))
     structlog.configure(
         processors=[
+            # Drop filtered events before any work is done on them.
+            structlog.stdlib.filter_by_level,
             *_shared_processors(),
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from prometheus_client import Histogram
 
@@ -30,6 +30,8 @@ class MeasuredGraphStore:
 
     def __init__(self, store: GraphStore) -> None:
         self.inner = store
+        # Label lookups cost as much as the observation itself: keep each series' child.
+        self._series: dict[tuple[str, str], Any] = {}
 
     @property
     def engine(self) -> Engine:
@@ -46,9 +48,14 @@ class MeasuredGraphStore:
             outcome = "unavailable"
             raise
         finally:
-            GRAPH_QUERY_LATENCY.labels(self.inner.engine, call, outcome).observe(
-                time.perf_counter() - started
-            )
+            self._series_of(call, outcome).observe(time.perf_counter() - started)
+
+    def _series_of(self, call: str, outcome: str) -> Any:
+        series = self._series.get((call, outcome))
+        if series is None:
+            series = GRAPH_QUERY_LATENCY.labels(self.inner.engine, call, outcome)
+            self._series[(call, outcome)] = series
+        return series
 
     async def read(
         self, query: str, params: Params | None = None, *, timeout: float | None = None

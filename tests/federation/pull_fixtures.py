@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import uvicorn
 
+from clients.demo import BackgroundServer
 from clients.force_connector import Endpoint, IterableFeed, asgi_app, build_schema
 from clients.force_connector.auth import HubTokenVerifier
 from federation.ingest import Ingest
@@ -24,6 +26,7 @@ from gateway.protection import Protection, build_protection
 from graph import GraphStore
 from graph.embedded import free_port
 from policies.pull import PullSource
+from tests.federation.conftest import _graph_uri as graph_uri
 from tests.federation.conftest import examples
 
 AsgiApp = Callable[
@@ -204,6 +207,21 @@ def write_policy_dir(target: Path, sources: list[dict[str, Any]]) -> Path:
         (target / name).write_text((defaults / name).read_text())
     (target / "pull.yaml").write_text(json.dumps({"forces": sources}))
     return target
+
+
+def started_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The federation tests' hub, given longer to become ready: a Neo4j started on a loaded
+    machine can take more than a minute to migrate."""
+    port = free_port()
+    settings = Settings(
+        graph_uri=graph_uri(request),
+        data_dir=tmp_path_factory.mktemp("hub"),
+        public_url=f"http://127.0.0.1:{port}",
+    )
+    server = BackgroundServer(settings, "127.0.0.1", port)
+    server.start(timeout=300)
+    yield settings
+    server.stop()
 
 
 def serve_with_pull(port: int) -> None:

@@ -11,9 +11,13 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
+from clients.force_connector.demo import DemoConnector
 from clients.force_connector.feed import decode_cursor
 from federation.pull import PullCollector, Puller
+from graph.embedded import free_port
 from graph.queries import pull as pull_queries
+from policies.pull import PullSource
+from tests.conftest import ENGINES
 from tests.federation.conftest import Hub, examples
 from tests.federation.pull_fixtures import (
     Source,
@@ -23,8 +27,11 @@ from tests.federation.pull_fixtures import (
     pull_source,
     pulled_cases,
     serving,
+    started_hub,
     wait_for,
 )
+
+hub_server = pytest.fixture(scope="module", params=ENGINES)(started_hub)
 
 KEPT_IN_TOMBSTONE = ("schema", "force", "caseRef", "referral", "risk", "status", "openedAt")
 
@@ -208,3 +215,20 @@ async def test_a_page_is_read_again_until_it_commits(hub: Hub) -> None:
     assert (state.records["applied"], state.records["stale"]) == (0, 12)
     assert await hub.store.read("MATCH (n) RETURN count(n) AS n") == before
     assert await held_versions(hub, "WI") == live_versions(source)
+
+
+async def test_the_demo_force_is_pulled_to_the_end_of_its_feed(hub: Hub) -> None:
+    cases = pulled_cases("WI", 7)
+    demo = DemoConnector("WI", cases, issuer=hub.url, port=free_port())
+    demo.start()
+    secrets = hub.settings.data_dir / "devidp" / "client-secrets.json"
+    entry = demo.pull_entry(hub.url, secrets, interval=0.2) | {"page_size": 3}
+    ingest, protection = ingest_beside(hub.settings, hub.store)
+    try:
+        async with Puller(ingest, [PullSource.model_validate(entry)]):
+            assert await asyncio.to_thread(demo.wait_caught_up, 60)
+    finally:
+        demo.stop()
+        await protection.aclose()
+    assert await held_versions(hub, "WI") == {c["caseRef"]: 1 for c in cases}
+    assert demo.pages_served >= 3

@@ -90,12 +90,11 @@ def month_of(instant: str) -> str:
 
 
 def test_the_same_seed_gives_the_same_region_and_another_seed_another() -> None:
-    first = list(itertools.islice(region_cases(RegionParams(seed=3, cases=800)), 800))
+    first = list(region_cases(RegionParams(seed=3, cases=800)))
     again = list(region_cases(RegionParams(seed=3, cases=800)))
     other = list(region_cases(RegionParams(seed=4, cases=800)))
-    assert json.dumps(first) == json.dumps(again)
     assert len(first) == 800
-    assert [c["caseRef"] for c in first] != [c["caseRef"] for c in other] or first != other
+    assert json.dumps(first) == json.dumps(again)
     assert sum(a != b for a, b in zip(first, other, strict=True)) > 700
 
 

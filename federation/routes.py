@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +17,7 @@ from federation.contacts import officer_contacts
 from federation.ingest import Ingest
 from federation.metrics import count_records, count_refused
 from graph import GraphUnavailable
+from graph.cases import case_key
 from policies.audit import AuditUnavailable
 from policies.bearer import authenticate
 from policies.crypto import FieldCipher
@@ -45,6 +48,8 @@ class FederationAPI:
     cipher: FieldCipher
     sharing: PolicyHolder
     max_body_bytes: int
+    # Called with the keys of the cases a request applied, once they have committed.
+    after_sync: Callable[[list[str], int], Awaitable[None]] | None = None
 
     def routes(self) -> list[Route]:
         return [
@@ -85,6 +90,13 @@ class FederationAPI:
             count_refused("unavailable")
             return unavailable()
         count_records(principal.force or "", (r.status for r in results))
+        if self.after_sync is not None:
+            force = principal.force or ""
+            applied = [
+                case_key(force, r.case_ref) for r in results if r.status == "applied" and r.case_ref
+            ]
+            if applied:
+                await self.after_sync(applied, int(time.time() * 1000))
         body: dict[str, Any] = {"results": [r.as_dict() for r in results]}
         all_rejected = all(r.status == "rejected" for r in results)
         return JSONResponse(body, status_code=422 if all_rejected else 200)

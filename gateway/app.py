@@ -7,12 +7,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
 from federation.ingest import Ingest
 from federation.routes import FederationAPI
+from gateway.alerts import feed_regrade_alerts
 from gateway.config import Settings, open_configured_graph
 from gateway.graphql.schema import build_schema
 from gateway.graphql.view import GraphQLView
@@ -58,6 +60,7 @@ def create_app(
             cipher=protection.cipher,
             sharing=protection.sharing,
             max_body_bytes=settings.max_body_bytes,
+            after_sync=partial(feed_regrade_alerts, store),
         )
         app.router.routes.extend(federation.routes())
         graphql = GraphQLView(schema, store=store, protection=protection, settings=settings)

@@ -25,8 +25,7 @@ ORDER BY v.idx
 """
 
 # The metadata that figures and the priority queue are computed from: no personal data.
-CASE_METADATA = """
-MATCH (c:Case)
+_METADATA = """
 RETURN c.key AS key, c.force AS force, c.caseRef AS caseRef, c.riskLevel AS riskLevel,
        c.status AS status, c.open AS open, c.referralSource AS source,
        c.receivedAt AS receivedAt, c.enforcementAt AS enforcementAt,
@@ -39,6 +38,10 @@ RETURN c.key AS key, c.force AS force, c.caseRef AS caseRef, c.riskLevel AS risk
        c.oldestUnexaminedSeizedAt AS oldestUnexaminedSeizedAt,
        c.firstSafeguardingAt AS firstSafeguardingAt, c.syncedAt AS syncedAt
 """
+
+CASE_METADATA = "MATCH (c:Case)" + _METADATA
+
+CASE_METADATA_BY_KEY = "UNWIND $keys AS key MATCH (c:Case {key: key})" + _METADATA
 
 # Other forces' cases linked to each given case, with their risk level.
 CROSS_FORCE_RISKS = """

@@ -158,6 +158,12 @@ async def test_regrade_alerts_fire_for_each_sign_and_not_without_one(hub: Hub) -
         "AS-T-0005": ["a victim is in contact with the suspect"],
         "AS-T-0006": ["linked to GL case GL-T-0007, graded high risk"],
     }
+    feed = (await hub.changes("force-AS")).json()["changes"]
+    assert {c["caseRef"]: c["reasons"] for c in feed if c["kind"] == "REGRADE"} == reasons
+    replay = await hub.sync("force-AS", cases[:1])
+    assert replay.json()["results"][0]["status"] == "stale"
+    again = (await hub.changes("force-AS")).json()["changes"]
+    assert len([c for c in again if c["kind"] == "REGRADE"]) == len(reasons)
 
 
 async def test_images_graded_in_another_case_need_not_be_viewed_again(hub: Hub) -> None:

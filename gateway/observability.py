@@ -7,8 +7,8 @@ can carry personal data, and label values stay few whatever clients send.
 Wiring (in `create_app`): `install(app, settings)` adds the middleware and the `/metrics` route;
 `configure_logging(settings)` (the CLI's `serve` calls it, then runs uvicorn with
 `log_config=None`) sends every log line, uvicorn's included, through structlog as one JSON
-object a line. GraphQL reports each operation through
-`observe_graphql`.
+object a line. GraphQL reports each operation through the `GraphQLMetrics` schema extension
+(or `observe_graphql` directly).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -36,6 +36,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import SchemaExtension
 
 from federation.metrics import SYNC_BATCHES, SYNC_RECORDS
 from gateway.config import Settings
@@ -88,27 +89,49 @@ access_log = logging.getLogger("crossforce.access")
 _OPERATION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 # Operation names are chosen by clients: past this many distinct ones, the rest share one label.
 MAX_OPERATION_NAMES = 200
-_seen_operations: set[str] = set()
 
 
-def operation_label(name: str | None) -> str:
-    """A bounded, safe label for a client-chosen operation name."""
-    if not name:
-        return "anonymous"
-    if not _OPERATION_NAME.match(name):
-        return "invalid"
-    if name not in _seen_operations:
-        if len(_seen_operations) >= MAX_OPERATION_NAMES:
-            return "other"
-        _seen_operations.add(name)
-    return name
+class OperationNames:
+    """Turns client-chosen operation names into a bounded set of safe labels."""
+
+    def __init__(self, limit: int = MAX_OPERATION_NAMES) -> None:
+        self.limit = limit
+        self.seen: set[str] = set()
+
+    def label(self, name: str | None) -> str:
+        if not name:
+            return "anonymous"
+        if not _OPERATION_NAME.match(name):
+            return "invalid"
+        if name not in self.seen:
+            if len(self.seen) >= self.limit:
+                return "other"
+            self.seen.add(name)
+        return name
+
+
+_operation_names = OperationNames()
 
 
 def observe_graphql(operation_name: str | None, seconds: float, ok: bool) -> None:
     """Count one executed GraphQL operation and its latency (called by the GraphQL layer)."""
-    label = operation_label(operation_name)
+    label = _operation_names.label(operation_name)
     GRAPHQL_OPERATIONS.labels(label, "ok" if ok else "error").inc()
     GRAPHQL_LATENCY.labels(label).observe(seconds)
+
+
+class GraphQLMetrics(SchemaExtension):
+    """Strawberry extension: times each operation, parsing and validation included, and counts
+    it as an error when it produced any error (add to the schema's `extensions`)."""
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        context = self.execution_context
+        failed = bool(context.pre_execution_errors) or bool(
+            context.result is not None and context.result.errors
+        )
+        observe_graphql(context.operation_name, time.perf_counter() - started, not failed)
 
 
 # --- HTTP middleware -------------------------------------------------------------------------

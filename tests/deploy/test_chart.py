@@ -198,9 +198,12 @@ INVALID = {
 
 @pytest.mark.parametrize("name", sorted(INVALID))
 def test_invalid_values_are_refused_with_a_clear_message(name: str) -> None:
+    values = yaml.safe_load((VALUES / "invalid" / name).read_text())
     with pytest.raises(helm.HelmValuesError) as refused:
-        render(yaml.safe_load((VALUES / "invalid" / name).read_text()))
+        render(values)
     assert INVALID[name] in str(refused.value)
+    report = helm.lint(CHART, values, strict=True, namespace=NAMESPACE)
+    assert any(INVALID[name] in message for message in problems(report))
 
 
 def test_no_graph_at_all_is_refused() -> None:

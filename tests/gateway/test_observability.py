@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+import strawberry
 import structlog
 from prometheus_client import REGISTRY
 from starlette.applications import Starlette
@@ -19,11 +20,12 @@ from starlette.testclient import TestClient
 from gateway.config import Settings
 from gateway.observability import (
     MAX_OPERATION_NAMES,
+    GraphQLMetrics,
     ObservabilityMiddleware,
+    OperationNames,
     configure_logging,
     install,
     observe_graphql,
-    operation_label,
 )
 
 
@@ -142,11 +144,42 @@ def test_graphql_operations_are_counted_with_bounded_labels() -> None:
         sample("crossforce_graphql_operations_total", operation="PriorityQueue", outcome="error")
         >= 1
     )
-    assert operation_label(None) == "anonymous"
-    assert operation_label("Jane Doe 07700900123") == "invalid"
-    for n in range(MAX_OPERATION_NAMES + 5):
-        label = operation_label(f"Op{n}")
-    assert label == "other"
+    names = OperationNames()
+    assert names.label(None) == "anonymous"
+    assert names.label("Jane Doe 07700900123") == "invalid"
+    labels = [names.label(f"Op{n}") for n in range(MAX_OPERATION_NAMES + 5)]
+    assert labels[MAX_OPERATION_NAMES - 1] == f"Op{MAX_OPERATION_NAMES - 1}"
+    assert labels[MAX_OPERATION_NAMES:] == ["other"] * 5
+    assert names.label("Op0") == "Op0"  # a name seen before keeps its label
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def hello(self) -> str:
+        return "hi"
+
+    @strawberry.field
+    def broken(self) -> str:
+        raise ValueError("resolver failed")
+
+
+async def test_the_schema_extension_counts_operations_and_their_errors() -> None:
+    schema = strawberry.Schema(query=Query, extensions=[GraphQLMetrics])
+
+    def count(operation: str, outcome: str) -> float:
+        return sample("crossforce_graphql_operations_total", operation=operation, outcome=outcome)
+
+    before = (count("Hello", "ok"), count("Broken", "error"), count("anonymous", "error"))
+    assert (await schema.execute("query Hello { hello }")).errors is None
+    assert (await schema.execute("query Broken { broken }")).errors
+    assert (await schema.execute("{ nosuchfield }")).errors  # refused in validation
+    assert (count("Hello", "ok"), count("Broken", "error"), count("anonymous", "error")) == (
+        before[0] + 1,
+        before[1] + 1,
+        before[2] + 1,
+    )
+    assert sample("crossforce_graphql_operation_duration_seconds_count", operation="Hello") >= 1
 
 
 CONFIGURED = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "httpx", "httpcore")

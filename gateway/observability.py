@@ -222,8 +222,18 @@ def _series(metric: Counter | Histogram, *labels: str) -> Any:
 # --- /metrics --------------------------------------------------------------------------------
 
 
+# Headers every reverse proxy and ingress controller adds: their presence means the request came
+# from outside the cluster, where metrics are not served.
+_PROXY_HEADERS = ("forwarded", "x-forwarded-for")
+
+
 def metrics_endpoint(registry: CollectorRegistry = REGISTRY) -> Route:
-    async def metrics(_: Request) -> Response:
+    """`/metrics` for Prometheus, which scrapes each pod directly; a request that came through
+    a proxy (the public ingress) is answered 404, as if there were no such path."""
+
+    async def metrics(request: Request) -> Response:
+        if any(name in request.headers for name in _PROXY_HEADERS):
+            return Response("Not Found", status_code=404, media_type="text/plain")
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return Route("/metrics", metrics, methods=["GET"])

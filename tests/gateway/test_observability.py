@@ -124,6 +124,17 @@ def test_metrics_are_served_in_prometheus_text_format(client: TestClient) -> Non
         assert f"# TYPE {family.removesuffix('_total').removesuffix('_bucket')}" in response.text
 
 
+@pytest.mark.parametrize(
+    "header", [("X-Forwarded-For", "203.0.113.9"), ("Forwarded", "for=203.0.113.9")]
+)
+def test_metrics_are_not_served_through_a_proxy(
+    client: TestClient, header: tuple[str, str]
+) -> None:
+    response = client.get("/metrics", headers=[header])
+    assert response.status_code == 404
+    assert "crossforce_" not in response.text
+
+
 def test_install_twice_adds_one_middleware_and_one_route() -> None:
     app = small_app()
     install(app, Settings())

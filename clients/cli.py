@@ -56,11 +56,12 @@ def demo(
         None, "--serve/--exit", help="keep the hub running afterwards (default: when interactive)"
     ),
     port: int | None = typer.Option(None, help="port for the hub (default: a free one)"),
+    cases: int = typer.Option(3000, min=50, max=200_000, help="size of the synthetic region"),
 ) -> None:
     """What `make demo` runs: start the hub, sync a synthetic region, print where to look."""
     from clients.demo import run_demo
 
-    run_demo(keep_serving, port)
+    run_demo(keep_serving, port, cases)
 
 
 @app.command()

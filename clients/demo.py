@@ -8,7 +8,6 @@ import sys
 import threading
 import time
 from collections import defaultdict
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 
+from clients.region import RegionParams, recent_start, region_cases
 from clients.sdk import CrossforceClient
 from clients.sync_cli import devidp_secrets_file
 from gateway.app import create_app
@@ -52,47 +52,126 @@ class BackgroundServer:
         self.thread.join(30)
 
 
-def example_cases() -> list[dict[str, Any]]:
-    text = resources.files("clients.data").joinpath("two-forces.jsonl").read_text()
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+DEMO_CASES = 3000
+ROLES = (
+    ("regional coordinator", "coordinator"),
+    ("analyst, Avon and Somerset", "analyst-AS"),
+    ("analyst, Gloucestershire", "analyst-GL"),
+    ("operator", "admin"),
+)
+
+OVERSIGHT = """
+{ oversight {
+    byForce { force riskLevel open pastTarget dueWithin48Hours }
+    regradeAlerts { force caseRef riskLevel reasons } } }
+"""
+QUEUE = "{ priorityQueue(first: 5) { force caseRef riskLevel score reasons } }"
 
 
-async def tour(url: str, data_dir: Path) -> None:
-    """Each force system pushes its cases with its own client; then each reads its feed."""
-    secrets = json.loads(devidp_secrets_file(data_dir).read_text())
+def region_by_force(cases: int) -> dict[str, list[dict[str, Any]]]:
+    """A synthetic South West region: a year of referrals, ending this month."""
+    params = RegionParams(seed=7, forces=5, cases=cases, start=recent_start(12))
     by_force: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for case in example_cases():
+    for case in region_cases(params):
         by_force[case["force"]].append(case)
+    return by_force
+
+
+async def push_all(url: str, secrets: dict[str, str], by_force: dict[str, list[Any]]) -> None:
+    """Each force system pushes its own cases with its own client and token."""
     for force, cases in sorted(by_force.items()):
         client_id = f"force-{force}"
         async with CrossforceClient(url, client_id, secrets[client_id]) as client:
             report = await client.sync(cases)
         console.print(
             f"  {client_id}: {report.applied} applied, {report.stale} already held, "
-            f"{report.rejected} rejected"
+            f"{report.rejected} rejected ({report.records_per_second:.0f} records/s)"
         )
-    table = Table(title="Cross-force links found (each force's change feed)")
-    for column in ("force", "its case", "other force", "other case", "shared", "contact"):
+
+
+async def show_coordinator(url: str, secrets: dict[str, str]) -> None:
+    async with CrossforceClient(url, "coordinator", secrets["coordinator"]) as client:
+        oversight = (await client.graphql(OVERSIGHT))["oversight"]
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in oversight["byForce"]:
+        for i, name in enumerate(("open", "pastTarget", "dueWithin48Hours")):
+            totals[row["force"]][i] += row[name]
+    table = Table(title="Coordinator: cases against their 7/14/30-day targets")
+    for column in ("force", "open", "past target", "due within 48 h"):
+        table.add_column(column, justify="right")
+    for force, (open_, past, due) in sorted(totals.items()):
+        table.add_row(force, str(open_), str(past), str(due))
+    console.print(table)
+    alerts = oversight["regradeAlerts"]
+    table = Table(title=f"Regrade alerts: {len(alerts)} LOW/MEDIUM cases with high-risk signs")
+    for column in ("force", "case", "graded", "why"):
         table.add_column(column)
-    for force in sorted(by_force):
+    for alert in alerts[:5]:
+        table.add_row(
+            alert["force"], alert["caseRef"], alert["riskLevel"], "; ".join(alert["reasons"])
+        )
+    console.print(table)
+
+
+async def show_analyst(url: str, secrets: dict[str, str], client_id: str) -> None:
+    async with CrossforceClient(url, client_id, secrets[client_id]) as client:
+        queue = (await client.graphql(QUEUE))["priorityQueue"]
+    table = Table(title=f"Analyst ({client_id}): the top of the regional priority queue")
+    for column in ("force", "case", "graded", "score", "why"):
+        table.add_column(column)
+    for item in queue:
+        table.add_row(
+            item["force"], item["caseRef"], item["riskLevel"], f"{item['score']:.1f}",
+            "; ".join(item["reasons"][:4]),
+        )  # fmt: skip
+    console.print(table)
+
+
+async def show_links(url: str, secrets: dict[str, str], forces: list[str]) -> None:
+    table = Table(title="Cross-force links found (each force's change feed)")
+    for column in ("force", "links to other forces' cases", "other forces", "regrade alerts"):
+        table.add_column(column)
+    for force in forces:
         client_id = f"force-{force}"
+        links, others, regrades = 0, set(), 0
         async with CrossforceClient(url, client_id, secrets[client_id]) as client:
-            page = await client.changes()
-        for change in page.changes:
-            table.add_row(
-                force,
-                change["caseRef"],
-                change["otherForce"],
-                change["otherCaseRef"],
-                change["via"],
-                change.get("contact", ""),
-            )
+            async for page in client.change_pages():
+                for change in page.changes:
+                    if change["kind"] == "LINK":
+                        links += 1
+                        others.add(change["otherForce"])
+                    elif change["kind"] == "REGRADE":
+                        regrades += 1
+        table.add_row(force, str(links), ", ".join(sorted(others)), str(regrades))
+    console.print(table)
+
+
+def show_sign_in(url: str, data_dir: Path, secrets: dict[str, str]) -> None:
+    table = Table(title=f"Sign in at {url}/ (development identity provider)")
+    for column in ("role", "client id", "client secret"):
+        table.add_column(column, overflow="fold")
+    for role, client_id in ROLES:
+        table.add_row(role, client_id, secrets.get(client_id, ""))
     console.print(table)
     console.print("Tokens: .venv/bin/crossforce token --client coordinator (or analyst-AS, ...)")
     console.print(f"Client secrets of the development issuer: {devidp_secrets_file(data_dir)}")
 
 
-def run_demo(keep_serving: bool | None = None, port: int | None = None) -> None:
+async def tour(url: str, data_dir: Path, cases: int = DEMO_CASES) -> None:
+    secrets = json.loads(devidp_secrets_file(data_dir).read_text())
+    with console.status(f"generating a region of {cases} cases"):
+        by_force = region_by_force(cases)
+    console.print(f"Syncing {cases} case summaries from {len(by_force)} force systems:")
+    await push_all(url, secrets, by_force)
+    await show_coordinator(url, secrets)
+    await show_analyst(url, secrets, "analyst-AS")
+    await show_links(url, secrets, sorted(by_force))
+    show_sign_in(url, data_dir, secrets)
+
+
+def run_demo(
+    keep_serving: bool | None = None, port: int | None = None, cases: int = DEMO_CASES
+) -> None:
     host = "127.0.0.1"
     port = port or free_port()
     settings = Settings(public_url=f"http://{host}:{port}")
@@ -108,7 +187,7 @@ def run_demo(keep_serving: bool | None = None, port: int | None = None) -> None:
     if keep_serving is None:
         keep_serving = sys.stdin.isatty()
     try:
-        asyncio.run(tour(server.url, settings.data_dir))
+        asyncio.run(tour(server.url, settings.data_dir, cases))
         if keep_serving:
             console.print("Serving until Ctrl-C.")
             while server.thread.is_alive():

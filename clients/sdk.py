@@ -44,6 +44,7 @@ import httpx
 
 CASES_PATH = "/federation/v1/cases"
 CHANGES_PATH = "/federation/v1/changes"
+GRAPHQL_PATH = "/graphql"
 TOKEN_PATH = "/oauth/token"  # noqa: S105 (a path, not a password)
 
 DEFAULT_BATCH_SIZE = 500
@@ -630,6 +631,30 @@ class CrossforceClient:
         ):
             raise SyncError(f"{what}: the answer is not a changes page", status=200)
         return ChangesPage(changes=changes, next=cursor)
+
+    async def graphql(
+        self, document: str, variables: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The `data` of a GraphQL operation; on errors, `CrossforceError` with their messages."""
+        url = f"{self.base_url}{GRAPHQL_PATH}"
+        body = json.dumps({"query": document, "variables": dict(variables or {})}).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/graphql-response+json",
+        }
+        response = await self._authorized("POST", url, content=body, headers=headers)
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            raise CrossforceError(f"POST {url}: answer {response.status_code} is not GraphQL",
+                                  status=response.status_code)  # fmt: skip
+        if payload.get("errors"):
+            messages = "; ".join(str(e.get("message")) for e in payload["errors"])
+            raise CrossforceError(f"POST {url}: {messages}", status=response.status_code)
+        data = payload.get("data")
+        return data if isinstance(data, dict) else {}
 
     async def change_pages(self, since: str | None = None) -> AsyncIterator[ChangesPage]:
         """Every page from cursor `since` on, ending with the first empty one (or one with no

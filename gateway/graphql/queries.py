@@ -86,7 +86,8 @@ async def regrade_alerts(context: Context, facts: list[CaseFacts]) -> list[Regra
                     reasons=reasons,
                 )
             )
-    return alerts
+    # Most signs first: the cases most likely graded too low.
+    return sorted(alerts, key=lambda a: (-len(a.reasons), a.force, a.case_ref))
 
 
 @strawberry.input(description="Restricts every oversight figure; all parts optional.")

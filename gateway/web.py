@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -94,6 +95,24 @@ class Headers:
         await self.app(scope, receive, send_with_headers)
 
 
+class Assets(StaticFiles):
+    """StaticFiles answering a missing file itself, so `Headers` marks the 404 `no-store`."""
+
+    async def check_config(self) -> None:
+        """Before `make web` has run there is no directory: every asset is a 404, not a 500."""
+        try:
+            await super().check_config()
+        except RuntimeError as error:
+            if "does not exist" not in str(error):
+                raise
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        try:
+            return await super().get_response(path, scope)
+        except HTTPException as error:
+            return PlainTextResponse(error.detail, status_code=error.status_code)
+
+
 def _not_built(static: Path) -> Response:
     return PlainTextResponse(
         f"The web UI is not built ({static} is missing): run `make web`.", status_code=503
@@ -123,7 +142,7 @@ def web_routes(settings: Settings, static: Path = STATIC_DIR) -> list[BaseRoute]
             }
         return JSONResponse(body)
 
-    assets = StaticFiles(directory=static / "assets", check_dir=False)
+    assets = Assets(directory=static / "assets", check_dir=False)
     return [
         Route("/", Headers(_endpoint(page), csp, REVALIDATE), methods=["GET", "HEAD"]),
         Route(

@@ -123,9 +123,12 @@ def ui_server(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Settings]:
     port = free_port()
+    data_dir = tmp_path_factory.mktemp("web-hub")
+    # A graph per module: its data keys are wrapped by this module's data dir's key file.
+    graph = "web_" + data_dir.name.replace("-", "_")
     settings = Settings(
-        graph_uri=f"falkordb://127.0.0.1:{falkordb_server.port}/web",
-        data_dir=tmp_path_factory.mktemp("web-hub"),
+        graph_uri=f"falkordb://127.0.0.1:{falkordb_server.port}/{graph}",
+        data_dir=data_dir,
         public_url=f"http://127.0.0.1:{port}",
     )
     server = UIServer(settings, port)
@@ -136,7 +139,8 @@ def ui_server(
 
 @pytest.fixture(scope="module")
 async def ui_hub(ui_server: Settings, falkordb_server: EmbeddedFalkorDB) -> AsyncIterator[Hub]:
-    store = FalkorDBStore("127.0.0.1", falkordb_server.port, graph_name="web")
+    graph = (ui_server.graph_uri or "").rsplit("/", 1)[1]
+    store = FalkorDBStore("127.0.0.1", falkordb_server.port, graph_name=graph)
     await store.write(CLEAR)
     url = ui_server.public_url or ""
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:

@@ -12,7 +12,7 @@ from tests.federation.conftest import Hub, examples
 from tests.gateway.graphql_client import data, sync_all
 
 from .conftest import Console, screenshot
-from .helpers import oversight, region, sign_in
+from .helpers import document, oversight, region, sha256, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -75,9 +75,18 @@ async def test_coordinator_dashboard_shows_the_apis_figures(
     seeded: Hub, page_and_console: tuple[Page, Console]
 ) -> None:
     page, console = page_and_console
+    sent: list[dict[str, Any]] = []
+    page.on(
+        "request", lambda r: sent.append(r.post_data_json) if r.url.endswith("/graphql") else None
+    )
     await sign_in(page, seeded, "coordinator")
     await expect(page.get_by_role("heading", name="Regional oversight")).to_be_visible()
     await expect(page.get_by_test_id("signed-in-as")).to_have_text("Signed in as coordinator")
+    [body] = sent
+    assert body["extensions"]["persistedQuery"] == {
+        "version": 1,
+        "sha256Hash": sha256(document("Oversight")),
+    }
     shown = await figures(page)
     api = await oversight(seeded)
     expected = expected_figures(api)

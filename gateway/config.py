@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     graphql_introspection: bool | None = Field(
         None, description="schema introspection; default on in development, off in production"
     )
+    graphql_persisted_queries: Path | None = Field(
+        None, description="manifest of persisted queries (default: the built web UI's)"
+    )
     graphql_persisted_only: bool = Field(
         False, description="accept only the persisted queries shipped with the web UI"
     )

@@ -28,6 +28,7 @@ from strawberry.types import ExecutionResult
 from gateway.config import Settings
 from gateway.graphql.context import Context, CountingStore
 from gateway.graphql.errors import formatted
+from gateway.graphql.persisted import PersistedQueries
 from gateway.protection import Protection
 from graph import GraphStore
 from policies.bearer import authenticate
@@ -112,6 +113,9 @@ class GraphQLView(GraphQL[Context, None]):
         self.store = store
         self.protection = protection
         self.settings = settings
+        self.persisted = PersistedQueries.load(
+            settings.graphql_persisted_queries, only=settings.graphql_persisted_only
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -124,7 +128,9 @@ class GraphQLView(GraphQL[Context, None]):
             try:
                 refusal = await self.run(Request(scope, receive))
             except HTTPException as error:
-                code = "METHOD_NOT_ALLOWED" if error.status_code == 405 else "BAD_REQUEST"
+                code = getattr(error, "code", None) or (
+                    "METHOD_NOT_ALLOWED" if error.status_code == 405 else "BAD_REQUEST"
+                )
                 refusal = error_response(error.status_code, error.reason, code, media_type or JSON)
         await refusal(scope, receive, send)
 
@@ -215,4 +221,5 @@ class GraphQLView(GraphQL[Context, None]):
         data = await super().parse_http_body(request)
         if isinstance(data, list):
             raise HTTPException(400, "batched operations are not accepted")
+        data.query = self.persisted.resolve(data.query, data.extensions)
         return data

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from functools import partial
 
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from federation.ingest import Ingest
 from federation.routes import FederationAPI
@@ -65,6 +65,7 @@ def create_app(
         app.router.routes.extend(federation.routes())
         graphql = GraphQLView(schema, store=store, protection=protection, settings=settings)
         app.router.routes.append(Route("/graphql", graphql))
+        app.router.routes.append(WebSocketRoute("/graphql", graphql))
         if protection.devidp is not None:
             app.router.routes.extend(protection.devidp.routes())
         app.state.graph = store

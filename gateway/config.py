@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     graphql_introspection: bool | None = Field(
         None, description="schema introspection; default on in development, off in production"
     )
+    subscription_poll_seconds: float = Field(
+        2.0, gt=0, le=60, description="how often subscriptions look for new events"
+    )
     graphql_persisted_queries: Path | None = Field(
         None, description="manifest of persisted queries (default: the built web UI's)"
     )

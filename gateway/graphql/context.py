@@ -62,10 +62,18 @@ class Context:
     protection: Protection
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     loaders: dict[str, Any] = field(default_factory=dict)
+    # Set by graphql-transport-ws from `connection_init`: how a WebSocket carries its token.
+    connection_params: dict[str, Any] | None = None
+    poll_seconds: float = 2.0  # how often a subscription looks for news
 
     @property
     def now_ms(self) -> int:
         return int(self.now.timestamp() * 1000)
+
+    def refresh_now(self) -> int:
+        """A subscription lives for hours: "now" moves on."""
+        self.now = datetime.now(UTC)
+        return self.now_ms
 
     def visibility(self, owner_force: str, type_name: str, field_name: str) -> Visibility:
         return self.protection.sharing.visibility(
@@ -76,5 +84,8 @@ class Context:
         if not self.principal.scopes.intersection(scopes):
             raise Forbidden("requires scope " + " or ".join(scopes))
 
+
+# Who a WebSocket is until its `connection_init` presents a token.
+NOBODY = Principal(client_id="", scopes=frozenset())
 
 Info = strawberry.Info[Context, None]

@@ -23,6 +23,7 @@ from gateway.graphql.errors import INTERNAL, formatted
 from gateway.graphql.limits import cost_limit
 from gateway.graphql.queries import MAX_PAGE, Mutation, Query
 from gateway.graphql.sharing import SharingGuard, check_governed
+from gateway.graphql.subscriptions import Subscription
 
 log = logging.getLogger("crossforce.graphql")
 
@@ -55,6 +56,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if not introspection_allowed(settings):
         extensions.append(DisableIntrospection)
-    schema = HubSchema(query=Query, mutation=Mutation, extensions=extensions)
+    schema = HubSchema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+    )
     check_governed(schema)
     return schema

@@ -21,12 +21,14 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.config import Settings
-from gateway.graphql.context import Context, CountingStore
+from gateway.graphql.context import NOBODY, Context, CountingStore
 from gateway.graphql.errors import formatted
 from gateway.graphql.persisted import PersistedQueries
 from gateway.protection import Protection
@@ -167,12 +169,27 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         context = Context(
-            principal=request.scope[PRINCIPAL],
+            principal=request.scope.get(PRINCIPAL, NOBODY),
             graph=CountingStore(self.store),
             protection=self.protection,
+            poll_seconds=self.settings.subscription_poll_seconds,
         )
         request.scope[CONTEXT] = context
         return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """A WebSocket presents its bearer token in `connection_init`, as browsers cannot set
+        headers on one: `{"Authorization": "Bearer <token>"}`."""
+        params = context.connection_params or {}
+        scheme, _, token = str(params.get("Authorization", "")).partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ConnectionRejectionError({"reason": "missing bearer token"})
+        try:
+            context.principal = await self.protection.validator.validate(token.strip())
+        except InvalidToken as error:
+            raise ConnectionRejectionError({"reason": str(error)}) from error
+        acknowledged: UnsetType = UNSET
+        return acknowledged
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)

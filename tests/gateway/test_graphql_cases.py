@@ -113,7 +113,7 @@ async def test_case_with_links_and_contacts_costs_a_fixed_number_of_round_trips(
 ) -> None:
     records = [examples()[0] | {"caseRef": f"AS-COPY-{n}"} for n in range(6)]
     await sync_all(two_forces, records)
-    query = "{ a: case(force: \"AS\", caseRef: \"AS-COPY-0\") { links { caseRef contact } } }"
+    query = '{ a: case(force: "AS", caseRef: "AS-COPY-0") { links { caseRef contact } } }'
     few = (await graphql(two_forces, "analyst-AS", query)).json()
     aliases = " ".join(
         f'c{n}: case(force: "AS", caseRef: "AS-COPY-{n}") {{ links {{ caseRef contact }} }}'

@@ -11,7 +11,7 @@ from playwright.async_api import Page, expect
 from tests.federation.conftest import Hub, examples
 from tests.gateway.graphql_client import sync_all
 
-from .conftest import ROOT, Console
+from .conftest import ROOT, Console, screenshot
 from .helpers import region, sign_in
 
 pytestmark = pytest.mark.browser
@@ -51,6 +51,7 @@ async def test_sign_in_and_dashboard_pass_axe(
     await page.goto(seeded.url + "/")
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert await violations(page) == []
+    await screenshot(page, "sign-in")
     await sign_in(page, seeded, "coordinator")
     await expect(page.get_by_role("heading", name="Regional oversight")).to_be_visible()
     assert await violations(page) == []

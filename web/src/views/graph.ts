@@ -67,6 +67,7 @@ class Explorer {
   readonly from = h("select", { id: "path-from" });
   readonly to = h("select", { id: "path-to" });
   readonly pathResult = h("div", { "data-testid": "path-result" });
+  readonly forceLegend = h("ul", { class: "legend", "aria-label": "Force colours" });
 
   constructor(readonly container: HTMLElement) {}
 
@@ -91,6 +92,12 @@ class Explorer {
     if (!this.forces.includes(force)) this.forces.push(force);
     const colours = palette.forces;
     return colours[this.forces.indexOf(force) % colours.length] ?? palette.text;
+  }
+
+  /** A case, or an entity one force holds, in that force's colour; shared entities in black. */
+  outline(node: GraphNode): string {
+    const owner = node.force ?? (node.heldBy.length === 1 ? node.heldBy[0] : null);
+    return owner ? this.colour(owner) : palette.text;
   }
 
   style(): cytoscape.StylesheetJson {
@@ -133,7 +140,6 @@ class Explorer {
         continue;
       }
       this.nodes.set(node.id, node);
-      const owner = node.force ?? (node.heldBy.length === 1 ? node.heldBy[0] : null);
       elements.push({
         group: "nodes",
         data: {
@@ -141,7 +147,7 @@ class Explorer {
           kind: node.kind,
           label: nodeLabel(node),
           icon: ICONS[node.kind] ?? caseIcon,
-          colour: owner ? this.colour(owner) : palette.text,
+          colour: this.outline(node),
           existenceOnly: node.existenceOnly,
         },
       });
@@ -164,7 +170,11 @@ class Explorer {
     const heldBy = [...new Set([...known.heldBy, ...node.heldBy])].sort();
     const merged = { ...known, heldBy, existenceOnly: known.existenceOnly && node.existenceOnly };
     this.nodes.set(node.id, merged);
-    this.cy.getElementById(node.id).data({ label: nodeLabel(merged), existenceOnly: merged.existenceOnly });
+    this.cy.getElementById(node.id).data({
+      label: nodeLabel(merged),
+      existenceOnly: merged.existenceOnly,
+      colour: this.outline(merged),
+    });
   }
 
   async load(start: Record<string, string>): Promise<Neighbourhood> {
@@ -181,13 +191,22 @@ class Explorer {
       const before = this.nodes.size;
       this.add(result);
       const more = result.totalCount > result.edges.length ? ` (${result.totalCount - result.edges.length} more not drawn)` : "";
-      this.status.textContent = `${this.nodes.size - before} nodes added around ${nodeLabel(this.nodes.get(id) as GraphNode)}${more}.`;
+      const added = this.nodes.size - before;
+      this.status.textContent = `${added} node${added === 1 ? "" : "s"} added around ${nodeLabel(this.nodes.get(id) as GraphNode)}${more}.`;
     } catch (error) {
       this.status.textContent = error instanceof ApiError ? `Refused: ${error.message}` : "The hub could not be reached.";
     }
   }
 
   render(): void {
+    this.forceLegend.replaceChildren(
+      ...this.forces.map((force) => {
+        const swatch = h("span", { class: "swatch" });
+        swatch.style.backgroundColor = this.colour(force); // CSSOM: allowed by the CSP
+        return h("li", {}, swatch, force);
+      }),
+      h("li", {}, h("span", { class: "swatch shared" }), "held by several forces"),
+    );
     const sorted = [...this.nodes.values()].sort((a, b) => a.distance - b.distance || nodeLabel(a).localeCompare(nodeLabel(b)));
     this.list.replaceChildren(
       ...sorted.map((node) => {
@@ -263,6 +282,7 @@ export async function graphView(force: string, caseRef: string): Promise<HTMLEle
     {},
     h("h1", {}, `Network of case ${force} / ${caseRef}`),
     legend(),
+    explorer.forceLegend,
     container,
     explorer.status,
     h(

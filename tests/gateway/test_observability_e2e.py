@@ -87,7 +87,8 @@ class ThreadedHub:
 
     def start(self) -> None:
         self.thread.start()
-        deadline = time.monotonic() + 60
+        # Neo4j's first migrations take a while on a busy two-core machine.
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:

@@ -41,14 +41,15 @@ def _text(kind: str, value: object, limit: int = 320) -> str:
     return stripped
 
 
-# UK mobiles, the usual case, in their two everyday notations: `07700 900123` and
-# `+447700900123`, digits optionally grouped by single spaces or hyphens. They need no parsing:
+# UK numbers of ten national digits starting 1, 2, 3 (geographic and non-geographic) or 7
+# (mobiles), the usual case, in their two everyday notations: `07700 900123` and
+# `+441614960467`, digits optionally grouped by single spaces or hyphens. They need no parsing:
 # the answer is what phonenumbers gives (a property test holds the two paths equal).
-_UK_MOBILE = re.compile(r"(?:\+44|0)[ -]?7(?:[ -]?[0-9]){9}")
+_UK_NUMBER = re.compile(r"(?:\+44|0)[ -]?[1237](?:[ -]?[0-9]){9}")
 
 
 def _phone_fast(text: str, region: str) -> str | None:
-    if region != "GB" or not _UK_MOBILE.fullmatch(text):
+    if region != "GB" or not _UK_NUMBER.fullmatch(text):
         return None
     digits = text.replace(" ", "").replace("-", "")
     return "+44" + digits[-10:]

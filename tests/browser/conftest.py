@@ -130,6 +130,8 @@ def ui_server(
         graph_uri=f"falkordb://127.0.0.1:{falkordb_server.port}/{graph}",
         data_dir=data_dir,
         public_url=f"http://127.0.0.1:{port}",
+        # As in production: the UI must work with nothing but its persisted queries.
+        graphql_persisted_only=True,
     )
     server = UIServer(settings, port)
     server.start()

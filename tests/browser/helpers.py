@@ -10,7 +10,7 @@ from typing import Any
 from playwright.async_api import Page, expect
 
 from tests.federation.conftest import Hub, examples
-from tests.gateway.graphql_client import data, summary
+from tests.gateway.graphql_client import GRAPHQL_RESPONSE, summary
 
 from .conftest import ROOT, client_secret
 
@@ -80,8 +80,25 @@ def region(seed: int) -> list[dict[str, Any]]:
     return [*examples(), *records]
 
 
+async def persisted(
+    hub: Hub, client_id: str, name: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The hub's answer to one of the UI's persisted queries, asked by hash as the UI does."""
+    body = {
+        "variables": variables or {},
+        "extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha256(document(name))}},
+    }
+    headers = {"Authorization": f"Bearer {hub.token(client_id)}", "Accept": GRAPHQL_RESPONSE}
+    response = await hub.http.post("/graphql", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    payload = response.json()
+    assert "errors" not in payload, payload["errors"]
+    result: dict[str, Any] = payload["data"]
+    return result
+
+
 async def oversight(hub: Hub) -> dict[str, Any]:
-    result: dict[str, Any] = (await data(hub, "coordinator", document("Oversight")))["oversight"]
+    result: dict[str, Any] = (await persisted(hub, "coordinator", "Oversight"))["oversight"]
     return result
 
 

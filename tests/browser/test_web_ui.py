@@ -9,10 +9,10 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.federation.conftest import Hub, examples
-from tests.gateway.graphql_client import data, sync_all
+from tests.gateway.graphql_client import graphql, sync_all
 
 from .conftest import Console, screenshot
-from .helpers import document, oversight, region, sha256, sign_in
+from .helpers import document, oversight, persisted, region, sha256, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -87,6 +87,11 @@ async def test_coordinator_dashboard_shows_the_apis_figures(
         "version": 1,
         "sha256Hash": sha256(document("Oversight")),
     }
+    assert "query" not in body
+    # The hub runs nothing else: a document sent as text is refused.
+    refused = await graphql(seeded, "coordinator", document("Oversight"))
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
     shown = await figures(page)
     api = await oversight(seeded)
     expected = expected_figures(api)
@@ -300,11 +305,7 @@ async def test_analyst_records_an_identification_and_a_safeguarding_referral(
     await expect(group.get_by_role("status")).to_contain_text("Safeguarding referral recorded")
     await expect(group.get_by_text("AS referred to NSPCC — accepted")).to_be_visible()
     await screenshot(page, "victims", full_page=True)
-    api = await data(
-        seeded,
-        "analyst-AS",
-        "{ victimGroups { edges { node { forces actions { kind outcome } } } } }",
-    )
+    api = await persisted(seeded, "analyst-AS", "VictimGroups", {"first": 50})
     [actions] = [
         e["node"]["actions"]
         for e in api["victimGroups"]["edges"]

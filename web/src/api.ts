@@ -30,8 +30,6 @@ export async function run<T>(name: string, variables: Record<string, unknown> = 
       "Content-Type": "application/json",
     },
     body: JSON.stringify({
-      // The text too, until the hub looks persisted queries up by hash.
-      query: query.text,
       operationName: name,
       variables,
       extensions: { persistedQuery: { version: 1, sha256Hash: query.hash } },

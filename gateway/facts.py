@@ -37,6 +37,7 @@ class CaseFacts:
     devices_unexamined: int = 0
     oldest_unexamined_seized_at: int | None = None
     first_safeguarding_at: int | None = None
+    synced_at: int = 0
 
     @property
     def target_days(self) -> int:
@@ -88,4 +89,5 @@ def facts_of(row: Mapping[str, Any]) -> CaseFacts:
         devices_unexamined=_int(row, "devicesUnexamined"),
         oldest_unexamined_seized_at=row.get("oldestUnexaminedSeizedAt"),
         first_safeguarding_at=row.get("firstSafeguardingAt"),
+        synced_at=_int(row, "syncedAt"),
     )

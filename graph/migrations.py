@@ -73,6 +73,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             Step("index", "VictimAction", "group"),
         ),
     ),
+    Migration(
+        6,
+        "cases by when they were last written, for replicas keeping their figures up to date",
+        (Step("index", "Case", "syncedAt"),),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 
 from gateway.protection import Protection
+from gateway.region import RegionFacts
 from graph import GraphStore
 from graph.port import Engine, Params, Record
 from policies.principal import Principal
@@ -60,6 +61,7 @@ class Context:
     principal: Principal
     graph: CountingStore
     protection: Protection
+    region: RegionFacts
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     loaders: dict[str, Any] = field(default_factory=dict)
     # Set by graphql-transport-ws from `connection_init`: how a WebSocket carries its token.

@@ -7,7 +7,6 @@ from datetime import datetime
 import strawberry
 
 from gateway import oversight, priority
-from gateway.facts import CaseFacts
 from gateway.graphql.types import ReferralSource, RiskLevel
 
 
@@ -120,8 +119,8 @@ class ForceCount:
 
 @strawberry.type(description="Regional figures for coordinators; filters apply to every figure.")
 class Oversight:
-    facts: strawberry.Private[list[CaseFacts]]
-    now_ms: strawberry.Private[int]
+    risk_rows: strawberry.Private[list[oversight.RiskFigures]]
+    force_rows: strawberry.Private[list[oversight.ForceFigures]]
     alerts: strawberry.Private[list[RegradeAlert]]
     as_of: datetime
     image_views_avoided: list[ForceCount] = strawberry.field(
@@ -130,11 +129,11 @@ class Oversight:
 
     @strawberry.field(description="A row per force and risk level with at least one case")
     def by_force(self) -> list[ForceRiskFigures]:
-        return [ForceRiskFigures.of(r) for r in oversight.risk_figures(self.facts, self.now_ms)]
+        return [ForceRiskFigures.of(r) for r in self.risk_rows]
 
     @strawberry.field
     def forces(self) -> list[ForceFigures]:
-        return [ForceFigures.of(r) for r in oversight.force_figures(self.facts, self.now_ms)]
+        return [ForceFigures.of(r) for r in self.force_rows]
 
     @strawberry.field
     def regrade_alerts(self) -> list[RegradeAlert]:

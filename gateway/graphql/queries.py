@@ -9,8 +9,8 @@ from datetime import datetime
 
 import strawberry
 
-from gateway import priority
-from gateway.facts import CaseFacts, facts_of
+from gateway import oversight, priority
+from gateway.facts import CaseFacts
 from gateway.graphql import explore, loaders, victims
 from gateway.graphql.context import Context, Info
 from gateway.graphql.errors import BadInput, NotFound
@@ -18,6 +18,7 @@ from gateway.graphql.explore import GraphNode, Neighbourhood, NodeRef
 from gateway.graphql.figures import ForceCount, Oversight, PrioritisedCase, RegradeAlert
 from gateway.graphql.sharing import sees_record
 from gateway.graphql.types import Case, RiskLevel, case_of
+from gateway.region import RegionFacts
 from graph.cases import case_key
 from graph.queries import reading
 from policies.reveal import reveal as reveal_field
@@ -46,9 +47,13 @@ def checked_page(first: int) -> int:
     return first
 
 
+async def current_region(context: Context) -> RegionFacts:
+    await context.region.refresh(context.graph)
+    return context.region
+
+
 async def region_facts(context: Context) -> list[CaseFacts]:
-    rows = await context.graph.read(reading.CASE_METADATA)
-    return [facts_of(row) for row in rows]
+    return list((await current_region(context)).facts.values())
 
 
 async def cross_force_links(context: Context, keys: list[str]) -> dict[str, list[tuple[str, str]]]:
@@ -98,8 +103,14 @@ class OversightFilter:
     )
     received_before: datetime | None = None
 
+    def force_set(self) -> set[str] | None:
+        return {checked_force(f) for f in self.forces} if self.forces is not None else None
+
+    def has_dates(self) -> bool:
+        return self.received_from is not None or self.received_before is not None
+
     def apply(self, facts: list[CaseFacts]) -> list[CaseFacts]:
-        forces = {checked_force(f) for f in self.forces} if self.forces is not None else None
+        forces = self.force_set()
         low = int(self.received_from.timestamp() * 1000) if self.received_from else None
         high = int(self.received_before.timestamp() * 1000) if self.received_before else None
         if low is not None and high is not None and low >= high:
@@ -130,9 +141,10 @@ class Query:
         context = info.context
         context.require(CASES_READ)
         checked_page(first)
-        facts = [f for f in await region_facts(context) if sees_record(context, f.force)]
+        region = await current_region(context)
         now = context.now_ms
-        candidates = priority.candidates(facts, now, first)
+        visible = [force for force in region.forces() if sees_record(context, force)]
+        candidates = region.candidates(visible, now, first)
         links = await cross_force_links(context, [c.key for c in candidates])
         counts = {key: len({other for other, _ in found}) for key, found in links.items()}
         return [PrioritisedCase(scored=s) for s in priority.rank(candidates, now, counts, first)]
@@ -170,9 +182,17 @@ class Query:
     async def oversight(self, info: Info, filter: OversightFilter | None = None) -> Oversight:
         context = info.context
         context.require(OVERSIGHT_READ)
-        facts = await region_facts(context)
+        region, now = await current_region(context), context.now_ms
+        facts = list(region.facts.values())
         if filter is not None:
             facts = filter.apply(facts)
+        if filter is not None and filter.has_dates():  # figures of a period: counted afresh
+            risk_rows = oversight.risk_figures(facts, now)
+            force_rows = oversight.force_figures(facts, now)
+        else:  # the whole record: from the region's running indexes
+            forces = filter.force_set() if filter is not None else None
+            risk_rows = region.risk_figures(forces, now)
+            force_rows = region.force_figures(forces, now)
         alerts = await regrade_alerts(context, facts)
         forces = {f.force for f in facts}
         avoided = [
@@ -181,7 +201,7 @@ class Query:
             if row["force"] in forces
         ]
         return Oversight(
-            facts=facts, now_ms=context.now_ms, alerts=alerts, as_of=context.now,
+            risk_rows=risk_rows, force_rows=force_rows, alerts=alerts, as_of=context.now,
             image_views_avoided=sorted(avoided, key=lambda f: f.force),
         )  # fmt: skip
 

@@ -32,6 +32,7 @@ from gateway.graphql.context import NOBODY, Context, CountingStore
 from gateway.graphql.errors import formatted
 from gateway.graphql.persisted import PersistedQueries
 from gateway.protection import Protection
+from gateway.region import RegionFacts
 from graph import GraphStore
 from policies.bearer import authenticate
 from policies.tokens import InvalidToken
@@ -115,6 +116,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.store = store
         self.protection = protection
         self.settings = settings
+        self.region = RegionFacts()  # this replica's view of the region's case facts
         self.persisted = PersistedQueries.load(
             settings.graphql_persisted_queries, only=settings.graphql_persisted_only
         )
@@ -172,6 +174,7 @@ class GraphQLView(GraphQL[Context, None]):
             principal=request.scope.get(PRINCIPAL, NOBODY),
             graph=CountingStore(self.store),
             protection=self.protection,
+            region=self.region,
             poll_seconds=self.settings.subscription_poll_seconds,
         )
         request.scope[CONTEXT] = context

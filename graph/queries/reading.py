@@ -41,6 +41,12 @@ RETURN c.key AS key, c.force AS force, c.caseRef AS caseRef, c.riskLevel AS risk
 
 CASE_METADATA = "MATCH (c:Case)" + _METADATA
 
+# Cases written at or after a moment (each write stamps `syncedAt`): the region's facts kept up
+# to date without reading them all.
+CASE_METADATA_SINCE = "MATCH (c:Case) WHERE c.syncedAt >= $since" + _METADATA
+
+CASE_COUNT = "MATCH (c:Case) RETURN count(c) AS cases"
+
 CASE_METADATA_BY_KEY = "UNWIND $keys AS key MATCH (c:Case {key: key})" + _METADATA
 
 # Other forces' cases linked to each given case, with their risk level.

@@ -1,0 +1,241 @@
+"""The region's case facts, kept in step with the graph, indexed so figures cost no scan.
+
+A gateway replica holds every case's facts (no personal data) and, per force and risk level,
+sorted lists of the dates its figures count between: figures are then a few binary searches
+whatever the region's size. Each request first brings the facts up to date with one indexed
+query for cases synced since the last look, and compares counts to notice removed cases (a full
+reload then). Nothing here is the source of truth: the graph is, so every replica agrees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from gateway import oversight
+from gateway.facts import DAY_MS, CaseFacts, facts_of
+from gateway.priority import LINK_CAP, WAITING_CAP, base_parts
+from graph import GraphStore
+from graph.queries import reading
+
+CLOCK_SKEW_MS = 60_000  # replicas' clocks may differ this much when stamping `syncedAt`
+
+
+def _add(values: list[float], value: float) -> None:
+    bisect.insort(values, value)
+
+
+def _drop(values: list[float], value: float) -> None:
+    at = bisect.bisect_left(values, value)
+    if at < len(values) and values[at] == value:
+        del values[at]
+
+
+def _between(values: list[float], low: float, high: float) -> int:
+    """How many values v with low <= v < high."""
+    return bisect.bisect_left(values, high) - bisect.bisect_left(values, low)
+
+
+@dataclass
+class _RiskGroup:
+    cases: int = 0
+    open: int = 0
+    due: list[float] = field(default_factory=list)  # due_at of open cases awaiting enforcement
+    waiting_since: list[float] = field(default_factory=list)  # their received_at
+    days: list[float] = field(default_factory=list)  # days to enforcement, enforced cases
+    within_target: int = 0
+
+    def apply(self, fact: CaseFacts, sign: int) -> None:
+        change = _add if sign > 0 else _drop
+        self.cases += sign
+        self.open += sign if fact.open else 0
+        if fact.awaiting_enforcement():
+            change(self.due, fact.due_at)
+            change(self.waiting_since, fact.received_at)
+        days = fact.days_to_enforcement()
+        if days is not None:
+            change(self.days, days)
+            self.within_target += sign if days <= fact.target_days else 0
+
+    def figures(self, force: str, risk: str, now: int) -> oversight.RiskFigures:
+        row = oversight.RiskFigures(force, risk, cases=self.cases, open=self.open)
+        row.past_target = bisect.bisect_left(self.due, now)
+        row.due_soon = _between(self.due, now, now + oversight.DUE_SOON_MS + 1)
+        row.backlog_by_age = _bands(self.waiting_since, now)
+        if self.days:
+            row.enforced_within_target_share = self.within_target / len(self.days)
+            row.median_days_to_enforcement = statistics.median(self.days)
+            row.p90_days_to_enforcement = oversight.percentile(self.days, 0.9)
+        return row
+
+
+def _bands(starts: list[float], now: int) -> dict[str, int]:
+    """Counts by age band (as `oversight.age_band`) of the dates in `starts`, aged at `now`.
+    An age in [low, high) days is a start in (now - high days, now - low days]; the first band
+    also takes dates a little in the future."""
+    out = {}
+    for label, low, high in oversight.AGE_BANDS:
+        upper = float("inf") if low == 0 else now - low * DAY_MS
+        lower = float("-inf") if high is None else now - high * DAY_MS
+        count = bisect.bisect_right(starts, upper) - bisect.bisect_right(starts, lower)
+        if count:
+            out[label] = count
+    return out
+
+
+@dataclass
+class _ForceGroup:
+    referrals: Counter[tuple[str, str]] = field(default_factory=Counter)
+    received: list[float] = field(default_factory=list)
+    enforced: list[float] = field(default_factory=list)
+    open_activity: list[float] = field(default_factory=list)
+    seized: list[float] = field(default_factory=list)  # one entry per device awaiting examination
+    safeguarding_days: list[float] = field(default_factory=list)
+
+    def apply(self, fact: CaseFacts, sign: int) -> None:
+        change = _add if sign > 0 else _drop
+        self.referrals[(oversight.month_of(fact.received_at), fact.source)] += sign
+        change(self.received, fact.received_at)
+        if fact.enforcement_at is not None:
+            change(self.enforced, fact.enforcement_at)
+        if fact.open:
+            change(self.open_activity, fact.last_activity_at or fact.opened_at or fact.received_at)
+        if fact.devices_unexamined and fact.oldest_unexamined_seized_at is not None:
+            for _ in range(fact.devices_unexamined):
+                change(self.seized, fact.oldest_unexamined_seized_at)
+        if fact.first_safeguarding_at is not None:
+            change(self.safeguarding_days, (fact.first_safeguarding_at - fact.received_at) / DAY_MS)
+
+    def figures(self, force: str, now: int) -> oversight.ForceFigures:
+        by_source = sorted((m, s, n) for (m, s), n in self.referrals.items() if n)
+        totals: Counter[str] = Counter()
+        for month, _, count in by_source:
+            totals[month] += count
+        months = oversight.months_between(min(totals), max(totals)) if totals else []
+        monthly = [(m, totals.get(m, 0)) for m in months]
+        since = now - oversight.ACTIVITY_DAYS * DAY_MS
+        return oversight.ForceFigures(
+            force=force,
+            referrals_by_month=by_source,
+            monthly_totals=monthly,
+            trend=oversight.trend(monthly),
+            new_cases_28_days=_between(self.received, since, now + 1),
+            enforcements_28_days=_between(self.enforced, since, now + 1),
+            inactive_30_days=bisect.bisect_left(
+                self.open_activity, now - oversight.INACTIVE_DAYS * DAY_MS
+            ),
+            devices_awaiting_examination=_bands(self.seized, now),
+            median_days_to_first_safeguarding=(
+                statistics.median(self.safeguarding_days) if self.safeguarding_days else None
+            ),
+        )
+
+
+class RegionFacts:
+    """Every case's facts, with the per-force and per-risk indexes of the oversight figures,
+    and the cases ordered by the part of their priority score that does not change with time."""
+
+    def __init__(self) -> None:
+        self.facts: dict[str, CaseFacts] = {}
+        self.watermark = 0
+        self._risk: dict[tuple[str, str], _RiskGroup] = defaultdict(_RiskGroup)
+        self._force: dict[str, _ForceGroup] = defaultdict(_ForceGroup)
+        self._by_static: list[tuple[float, str]] = []  # (-static score, key), open cases
+        self._lock = asyncio.Lock()
+
+    def __len__(self) -> int:
+        return len(self.facts)
+
+    def _apply(self, fact: CaseFacts, sign: int) -> None:
+        self._risk[(fact.force, fact.risk_level)].apply(fact, sign)
+        self._force[fact.force].apply(fact, sign)
+        if fact.open:
+            entry = (-static_score(fact), fact.key)
+            if sign > 0:
+                bisect.insort(self._by_static, entry)
+            else:
+                at = bisect.bisect_left(self._by_static, entry)
+                if at < len(self._by_static) and self._by_static[at] == entry:
+                    del self._by_static[at]
+
+    def put(self, fact: CaseFacts) -> None:
+        old = self.facts.get(fact.key)
+        if old == fact:
+            return
+        if old is not None:
+            self._apply(old, -1)
+        self.facts[fact.key] = fact
+        self._apply(fact, +1)
+
+    def clear(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    async def refresh(self, store: GraphStore) -> None:
+        """Bring the facts up to date with the graph: what was synced since the last look, and
+        a full reload when cases have disappeared (tombstones)."""
+        async with self._lock:
+            since = max(0, self.watermark - CLOCK_SKEW_MS)
+            rows = await store.read(reading.CASE_METADATA_SINCE, {"since": since})
+            for row in rows:
+                self.put(facts_of(row))
+                self.watermark = max(self.watermark, int(row.get("syncedAt") or 0))
+            counted = await store.read(reading.CASE_COUNT)
+            if counted and int(counted[0]["cases"]) != len(self.facts):
+                self._reload([facts_of(row) for row in await store.read(reading.CASE_METADATA)])
+
+    def _reload(self, facts: list[CaseFacts]) -> None:
+        watermark = max((f.synced_at for f in facts), default=0)
+        self.__init__()  # type: ignore[misc]
+        for fact in facts:
+            self.put(fact)
+        self.watermark = watermark
+
+    def risk_figures(self, forces: set[str] | None, now: int) -> list[oversight.RiskFigures]:
+        return [
+            group.figures(force, risk, now)
+            for (force, risk), group in sorted(self._risk.items())
+            if group.cases and (forces is None or force in forces)
+        ]
+
+    def force_figures(self, forces: set[str] | None, now: int) -> list[oversight.ForceFigures]:
+        return [
+            group.figures(force, now)
+            for force, group in sorted(self._force.items())
+            if group.received and (forces is None or force in forces)
+        ]
+
+    def forces(self) -> list[str]:
+        return sorted(force for force, group in self._force.items() if group.received)
+
+    def open_by_static_score(self) -> Iterator[tuple[float, CaseFacts]]:
+        for negative, key in self._by_static:
+            yield -negative, self.facts[key]
+
+    def candidates(self, visible: Iterable[str], now: int, first: int) -> list[CaseFacts]:
+        """Open cases of the visible forces that can make the top `first`: walk from the highest
+        static score; stop once no later case could beat the `first`-th best full score even
+        with the most waiting time and links."""
+        forces = set(visible)
+        best: list[float] = []
+        out = []
+        for static, fact in self.open_by_static_score():
+            if fact.force not in forces:
+                continue
+            if len(best) >= first and static + WAITING_CAP + LINK_CAP < best[0]:
+                break
+            out.append(fact)
+            score = sum(points for points, _ in base_parts(fact, now))
+            bisect.insort(best, score)
+            if len(best) > first:
+                best.pop(0)
+        return out
+
+
+def static_score(fact: CaseFacts) -> float:
+    """The priority score without waiting time and links, fixed until the case changes: the
+    score as it would be on the day of referral."""
+    return sum(points for points, _ in base_parts(fact, fact.received_at))

@@ -1,0 +1,79 @@
+"""The region's running indexes give the same figures and queue as counting afresh."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from gateway import oversight, priority
+from gateway.facts import DAY_MS, TARGET_DAYS, CaseFacts
+from gateway.region import RegionFacts
+
+NOW = 1_800_000_000_000
+STATUSES = ["NEW", "ALLOCATED", "ENFORCED", "CHARGED", "CLOSED"]
+
+
+def random_fact(rng: random.Random, n: int) -> CaseFacts:
+    received = NOW - int(rng.uniform(-0.5, 200) * DAY_MS)
+    enforced = received + int(rng.uniform(0, 60) * DAY_MS) if rng.random() < 0.4 else None
+    status = rng.choice(STATUSES)
+    seized = received + int(rng.uniform(0, 30) * DAY_MS) if rng.random() < 0.3 else None
+    force = ["AS", "GL", "WI"][n % 3]
+    return CaseFacts(
+        key=f"{force}:{n}",
+        force=force,
+        case_ref=str(n),
+        risk_level=rng.choice(list(TARGET_DAYS)),
+        status=status,
+        open=status in ("NEW", "ALLOCATED", "ENFORCED"),
+        source=rng.choice(["NCA", "ROCU", "NCMEC"]),
+        received_at=received,
+        enforcement_at=enforced,
+        last_activity_at=received + int(rng.uniform(0, 100) * DAY_MS)
+        if rng.random() < 0.7
+        else None,
+        access_to_children=rng.random() < 0.2,
+        media_a=rng.choice([0, 0, 1, 3]),
+        media_b=rng.choice([0, 2]),
+        victims_unidentified=rng.choice([0, 0, 1, 2]),
+        victims_identified=rng.choice([0, 1]),
+        victim_in_contact=rng.random() < 0.1,
+        grooming_indicated=rng.random() < 0.2,
+        devices_unexamined=rng.choice([0, 1, 3]) if seized else 0,
+        oldest_unexamined_seized_at=seized,
+        first_safeguarding_at=received + int(rng.uniform(0, 20) * DAY_MS)
+        if rng.random() < 0.3
+        else None,
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_indexed_figures_equal_figures_counted_afresh(seed: int) -> None:
+    rng = random.Random(seed)
+    facts = [random_fact(rng, n) for n in range(400)]
+    region = RegionFacts()
+    for fact in facts:
+        region.put(fact)
+    current = {f.key: f for f in facts}
+    for n in range(0, 400, 3):  # later versions of a third of the cases replace the first
+        fact = random_fact(rng, n)
+        region.put(fact)
+        current[fact.key] = fact
+    expected = list(current.values())
+    assert region.risk_figures(None, NOW) == oversight.risk_figures(expected, NOW)
+    assert region.force_figures(None, NOW) == oversight.force_figures(expected, NOW)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_indexed_candidates_rank_like_all_cases(seed: int) -> None:
+    rng = random.Random(seed)
+    facts = {f.key: f for f in (random_fact(rng, n) for n in range(600))}
+    region = RegionFacts()
+    for fact in facts.values():
+        region.put(fact)
+    links = {key: rng.choice([0, 0, 1, 5]) for key in facts}
+    for first in (1, 5, 20):
+        fast = priority.rank(region.candidates(["AS", "GL", "WI"], NOW, first), NOW, links, first)
+        slow = priority.rank([f for f in facts.values() if f.open], NOW, links, first)
+        assert [s.facts.key for s in fast] == [s.facts.key for s in slow]

@@ -7,7 +7,6 @@ import { type Child, h } from "./dom";
 import { applyPalette } from "./theme";
 import { caseView } from "./views/case";
 import { dashboard } from "./views/dashboard";
-import { graphView } from "./views/graph";
 import { priorityQueue } from "./views/queue";
 import { signIn } from "./views/signin";
 import { victimsView } from "./views/victims";
@@ -16,6 +15,7 @@ interface Route {
   pattern: RegExp;
   title: string;
   scope: string | null;
+  // Cytoscape (the network view) loads only when that view is first opened.
   view: (params: string[]) => Promise<HTMLElement> | HTMLElement;
 }
 
@@ -36,7 +36,7 @@ const ROUTES: Route[] = [
   { pattern: /^#\/queue$/, title: "Priority queue", scope: "cases:read", view: () => priorityQueue() },
   { pattern: /^#\/victims$/, title: "Victim identification", scope: "cases:read", view: () => victimsView() },
   { pattern: /^#\/case\/([^/]+)\/([^/]+)$/, title: "Case", scope: null, view: ([f, r]) => caseView(f ?? "", r ?? "") },
-  { pattern: /^#\/graph\/([^/]+)\/([^/]+)$/, title: "Network", scope: "cases:read", view: ([f, r]) => graphView(f ?? "", r ?? "") },
+  { pattern: /^#\/graph\/([^/]+)\/([^/]+)$/, title: "Network", scope: "cases:read", view: async ([f, r]) => (await import("./views/graph")).graphView(f ?? "", r ?? "") },
 ];
 
 let oidc: OidcConfig | null = null;

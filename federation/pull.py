@@ -36,6 +36,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from federation.body import Item
+from federation.hooks import AfterSync, run_after_sync
 from federation.ingest import Ingest, Result
 from graph import GraphUnavailable
 from graph.queries import pull as q
@@ -186,9 +187,11 @@ class ForcePull:
         *,
         http: httpx.AsyncClient,
         clock: Callable[[], datetime],
+        after_sync: AfterSync | None = None,
     ) -> None:
         self.source = source
         self.ingest = ingest
+        self.after_sync = after_sync
         self.http = http
         self.clock = clock
         self.state = PullState(source.force, started_at=clock())
@@ -205,6 +208,8 @@ class ForcePull:
             since = await read_cursor(self.ingest, self.source.force)
             page = await self._fetch(since)
             results = await self.ingest.apply(self.principal, _items(page.nodes))
+            # As after a push (regrade alerts), before the page counts as received.
+            await run_after_sync(self.after_sync, self.source.force, results)
             if page.end_cursor is not None and page.end_cursor != since:
                 await write_cursor(self.ingest, self.source.force, page.end_cursor, self.clock())
         except (GraphUnavailable, AuditUnavailable):
@@ -341,6 +346,7 @@ class Puller:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         ready: asyncio.Event | None = None,
+        after_sync: AfterSync | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], Any] = asyncio.sleep,
         rng: Callable[[], float] = random.random,
@@ -351,7 +357,13 @@ class Puller:
         self._clock = clock
         self._tasks: list[asyncio.Task[None]] = []
         self.forces = {
-            s.force: ForcePull(s, ingest, http=httpx.AsyncClient(transport=transport), clock=clock)
+            s.force: ForcePull(
+                s,
+                ingest,
+                http=httpx.AsyncClient(transport=transport),
+                clock=clock,
+                after_sync=after_sync,
+            )
             for s in sources
         }
 

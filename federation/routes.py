@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,10 +12,10 @@ from starlette.routing import Route
 from federation import changes
 from federation.body import BodyError, records
 from federation.contacts import officer_contacts
+from federation.hooks import AfterSync, run_after_sync
 from federation.ingest import Ingest
 from federation.metrics import count_records, count_refused
 from graph import GraphUnavailable
-from graph.cases import case_key
 from policies.audit import AuditUnavailable
 from policies.bearer import authenticate
 from policies.crypto import FieldCipher
@@ -49,7 +47,7 @@ class FederationAPI:
     sharing: PolicyHolder
     max_body_bytes: int
     # Called with the keys of the cases a request applied, once they have committed.
-    after_sync: Callable[[list[str], int], Awaitable[None]] | None = None
+    after_sync: AfterSync | None = None
 
     def routes(self) -> list[Route]:
         return [
@@ -90,13 +88,7 @@ class FederationAPI:
             count_refused("unavailable")
             return unavailable()
         count_records(principal.force or "", (r.status for r in results))
-        if self.after_sync is not None:
-            force = principal.force or ""
-            applied = [
-                case_key(force, r.case_ref) for r in results if r.status == "applied" and r.case_ref
-            ]
-            if applied:
-                await self.after_sync(applied, int(time.time() * 1000))
+        await run_after_sync(self.after_sync, principal.force or "", results)
         body: dict[str, Any] = {"results": [r.as_dict() for r in results]}
         all_rejected = all(r.status == "rejected" for r in results)
         return JSONResponse(body, status_code=422 if all_rejected else 200)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 
@@ -25,6 +26,8 @@ from gateway.config import Settings
 from gateway.protection import Protection, build_protection
 from graph import GraphStore
 from graph.embedded import free_port
+from graph.falkordb_adapter import FalkorDBStore
+from graph.neo4j_adapter import Neo4jStore
 from policies.pull import PullSource
 from tests.federation.conftest import _graph_uri as graph_uri
 from tests.federation.conftest import examples
@@ -218,19 +221,53 @@ def started_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
         data_dir=tmp_path_factory.mktemp("hub"),
         public_url=f"http://127.0.0.1:{port}",
     )
+    # Data keys left by another module's hub are wrapped by another data dir's key: start clean,
+    # and leave clean for the next module.
+    asyncio.run(wipe(settings.graph_uri or ""))
     server = BackgroundServer(settings, "127.0.0.1", port)
-    server.start(timeout=300)
+    server.thread.start()
+    deadline = time.monotonic() + 300
+    while not _ready(server.url):
+        # A server that could not bind its port (taken since `free_port`) ends its thread.
+        if time.monotonic() > deadline or not server.thread.is_alive():
+            server.stop()
+            raise RuntimeError(f"the hub at {server.url} did not become ready")
+        time.sleep(0.2)
     yield settings
     server.stop()
+    asyncio.run(wipe(settings.graph_uri or ""))
+
+
+async def wipe(uri: str) -> None:
+    """Delete everything but the schema version from the graph a test hub used."""
+    store: GraphStore
+    if uri.startswith("falkordb://"):
+        address, _, name = uri.removeprefix("falkordb://").partition("/")
+        store = FalkorDBStore("127.0.0.1", int(address.rsplit(":", 1)[1]), graph_name=name)
+    else:
+        store = Neo4jStore(uri)
+    try:
+        await store.write("MATCH (n) WHERE NOT n:SchemaVersion DETACH DELETE n")
+    finally:
+        await store.close()
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 def serve_with_pull(port: int) -> None:
     """`crossforce serve`, with the puller started in the app's lifespan as the gateway does
     (settings from the environment). Run in a subprocess by the crash test."""
     from contextlib import asynccontextmanager
+    from functools import partial
 
     from starlette.applications import Starlette
 
+    from gateway.alerts import feed_regrade_alerts
     from gateway.app import create_app
 
     settings = Settings()
@@ -247,7 +284,12 @@ def serve_with_pull(port: int) -> None:
                 cipher=protection.cipher,
                 audit=protection.audit,
             )
-            puller = Puller.from_policy_dir(settings.policy_dir, ingest, ready=app.state.migrated)
+            puller = Puller.from_policy_dir(
+                settings.policy_dir,
+                ingest,
+                ready=app.state.migrated,
+                after_sync=partial(feed_regrade_alerts, app.state.graph),
+            )
             async with puller:
                 yield
 

@@ -31,7 +31,7 @@ from tests.federation.pull_fixtures import (
     wait_for,
 )
 
-hub_server = pytest.fixture(scope="module", params=ENGINES)(started_hub)
+hub_server = pytest.fixture(scope="module", params=ENGINES, name="hub_server")(started_hub)
 
 KEPT_IN_TOMBSTONE = ("schema", "force", "caseRef", "referral", "risk", "status", "openedAt")
 
@@ -55,8 +55,14 @@ async def test_a_force_served_by_the_connector_is_pulled_into_the_hub(hub: Hub) 
     source.put(*pulled_cases("WI", 25))
     app, seen = connector_app(source, hub.url)
     ingest, protection = ingest_beside(hub.settings, hub.store)
+    after_sync: list[str] = []
+
+    async def record_after_sync(keys: list[str], now_ms: int) -> None:
+        after_sync.extend(keys)
+
     with serving(app) as connector:
-        puller = Puller(ingest, [pull_source("WI", connector.url, hub.settings)])
+        sources = [pull_source("WI", connector.url, hub.settings)]
+        puller = Puller(ingest, sources, after_sync=record_after_sync)
         async with puller:
             await wait_for(caught_up(puller, "WI"))
             assert await held_versions(hub, "WI") == live_versions(source)
@@ -68,7 +74,8 @@ async def test_a_force_served_by_the_connector_is_pulled_into_the_hub(hub: Hub) 
             source.put(changed, withdrawn)
 
             async def applied() -> bool:
-                return await held_versions(hub, "WI") == live_versions(source)
+                counted = puller.state()["WI"].records["applied"] == 27
+                return counted and await held_versions(hub, "WI") == live_versions(source)
 
             await wait_for(applied)
     await protection.aclose()
@@ -78,6 +85,11 @@ async def test_a_force_served_by_the_connector_is_pulled_into_the_hub(hub: Hub) 
     assert state.records["rejected"] == 0
     assert state.consecutive_errors == 0 and state.last_success is not None
     assert "WI-PULL-00005" not in await held_versions(hub, "WI")
+    # The push path's after-sync step (regrade alerts) saw every applied case, the tombstone too.
+    assert sorted(after_sync) == sorted(
+        [f"WI:{c['caseRef']}" for c in pulled_cases("WI", 25)]
+        + ["WI:WI-PULL-00003", "WI:WI-PULL-00005"]
+    )
     # Pages were read after the first with the cursor of the page before.
     assert seen[0] is None and all(since is not None for since in seen[1:])
     cursor = await hub.store.read(pull_queries.READ_CURSOR, {"force": "WI"})

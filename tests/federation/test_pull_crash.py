@@ -50,6 +50,7 @@ async def graph(request: pytest.FixtureRequest) -> Any:
         store = Neo4jStore(uri)
     await store.write(CLEAR)
     yield uri, store
+    await store.write(CLEAR)  # data keys of this hub's data dir would be useless to the next
     await store.close()
 
 
@@ -178,8 +179,9 @@ async def test_killing_the_hub_mid_pull_loses_and_doubles_nothing(
     assert phones[0]["n"] == CASES * 4  # name+dob, phone, email, postcode per case
     # One shared name+dob, email, postcode; one phone each.
     assert persons[0]["n"] == CASES + 3
-    # After the restart the hub went on from its stored cursor, not from the start.
+    # After the restart the hub went on from its stored cursor, not from the start: at most the
+    # page applied when it died (5 records) is read again.
     resumed = seen[requests_before_restart]
-    assert resumed is not None and decode_cursor(resumed, 3)[0] >= 20
+    assert resumed is not None and decode_cursor(resumed, 3)[0] >= at_kill - 5
     cursor = await store.read(pull_queries.READ_CURSOR, {"force": "WI"})
     assert decode_cursor(cursor[0]["cursor"], 3)[0] == CASES

@@ -59,6 +59,8 @@ def expected_figures(api: dict[str, Any]) -> dict[str, str]:
             backlog[slot] = backlog.get(slot, 0) + band["count"]
     for (force, band), count in backlog.items():
         out[f"{force}/backlog/{band}"] = str(count)
+    for row in api["imageViewsAvoided"]:
+        out[f"{row['force']}/imageViewsAvoided"] = str(row["count"])
     for row in api["forces"]:
         force = row["force"]
         for name in ("newCases28Days", "enforcements28Days", "inactive30Days"):
@@ -99,6 +101,7 @@ async def test_coordinator_dashboard_shows_the_apis_figures(
     assert {k: v for k, v in shown.items() if not k.endswith("/trendPerMonth")} == expected
     assert sum(r["pastTarget"] for r in api["byForce"]) > 0, "the seed must put cases past target"
     assert sum(r["dueWithin48Hours"] for r in api["byForce"]) > 0
+    assert sum(r["count"] for r in api["imageViewsAvoided"]) > 0
     alerts = page.get_by_role("heading", name=f"Regrade alerts ({len(api['regradeAlerts'])})")
     await expect(alerts).to_be_visible()
     assert await page.evaluate("document.images.length") == 0
@@ -148,6 +151,8 @@ async def test_analyst_works_the_queue_and_opens_a_case_with_the_keyboard(
     gl_row = links.get_by_role("row").filter(has_text="person")
     await expect(gl_row).to_contain_text(GL_CASE["caseRef"])
     await expect(gl_row).to_contain_text(GL_CASE["officer"]["name"])
+    # Of its two images, the one Gloucestershire holds too was graded there as well.
+    await expect(page.get_by_test_id("image-review")).to_contain_text("2 images; 1 already graded")
     await screenshot(page, "case", full_page=True)
     await links.get_by_role("link", name=GL_CASE["caseRef"]).first.click()
     await expect(

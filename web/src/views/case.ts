@@ -64,7 +64,14 @@ interface Case {
   suspects: Suspect[] | null;
   devices: Device[] | null;
   victims: Victim[] | null;
+  imageReview: ImageReview | null;
   links: Link[];
+}
+
+interface ImageReview {
+  items: number;
+  gradedElsewhere: number;
+  categoriesElsewhere: { category: string; count: number }[];
 }
 
 interface Owner {
@@ -271,6 +278,22 @@ function links(items: Link[]): HTMLElement {
   );
 }
 
+/** Counts and grades only: the hub holds hashes, and the UI never shows an image. */
+function imageReview(review: ImageReview): HTMLElement {
+  const grades = review.categoriesElsewhere.map((c) => `category ${c.category}: ${c.count}`).join(", ");
+  return h(
+    "section",
+    { "aria-labelledby": "image-review" },
+    h("h2", { id: "image-review" }, "Image review"),
+    h(
+      "p",
+      { "data-testid": "image-review" },
+      `${review.items} image${review.items === 1 ? "" : "s"}; ${review.gradedElsewhere} already graded in another case, no need to view again`,
+      grades ? ` (${grades}).` : ".",
+    ),
+  );
+}
+
 /** One case as the sharing agreement shows it to the signed-in person. */
 export async function caseView(force: string, caseRef: string): Promise<HTMLElement> {
   const { case: found } = await run<{ case: Case | null }>("Case", { force, caseRef });
@@ -309,6 +332,7 @@ export async function caseView(force: string, caseRef: string): Promise<HTMLElem
     );
   }
   parts.push(links(c.links));
+  if (c.imageReview) parts.push(imageReview(c.imageReview));
   if (c.suspects) parts.push(suspects(owner, c.suspects));
   if (c.devices) parts.push(devices(owner, c.devices));
   if (c.victims) parts.push(victims(owner, c.victims));

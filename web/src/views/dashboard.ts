@@ -36,8 +36,13 @@ interface Alert {
   riskLevel: string;
   reasons: string[];
 }
+interface ForceCount {
+  force: string;
+  count: number;
+}
 interface Oversight {
   asOf: string;
+  imageViewsAvoided: ForceCount[];
   byForce: RiskRow[];
   forces: ForceRow[];
   regradeAlerts: Alert[];
@@ -257,6 +262,17 @@ function activity(forces: ForceRow[]): HTMLElement {
   );
 }
 
+function imagesAvoided(counts: ForceCount[]): HTMLElement {
+  const rows = counts.map((c) => [c.force, cell(c.count, `${c.force}/imageViewsAvoided`)]);
+  return h(
+    "section",
+    { "aria-labelledby": "images" },
+    h("h2", { id: "images" }, "Image views avoided"),
+    h("p", { class: "hint" }, "Images an officer need not view: another case had already graded them."),
+    rows.length ? table("Images not viewed again, by force", ["Force", "Images"], rows, "images-table") : h("p", {}, "None yet."),
+  );
+}
+
 function alerts(list: Alert[]): HTMLElement {
   const rows = list.map((a) => [
     h("a", { href: caseHash(a.force, a.caseRef) }, a.caseRef),
@@ -298,6 +314,7 @@ export async function dashboard(force: string | null): Promise<HTMLElement> {
     backlog(oversight.byForce),
     referrals(oversight.forces),
     activity(oversight.forces),
+    imagesAvoided(oversight.imageViewsAvoided),
     alerts(oversight.regradeAlerts),
   );
 }

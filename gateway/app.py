@@ -19,8 +19,10 @@ from gateway.config import Settings, open_configured_graph
 from gateway.graphql.schema import build_schema
 from gateway.graphql.view import GraphQLView
 from gateway.health import healthz, readyz
+from gateway.observability import install
 from gateway.protection import build_protection
 from graph import GraphConnection, GraphStore, GraphUnavailable
+from graph.metrics import MeasuredGraphStore
 
 log = logging.getLogger("crossforce.gateway")
 
@@ -50,7 +52,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         connection = graph or open_configured_graph(settings)
-        store = connection.store
+        store = MeasuredGraphStore(connection.store)
         protection = build_protection(settings, store)
         federation = FederationAPI(
             ingest=Ingest(
@@ -88,4 +90,5 @@ def create_app(
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
+    install(app, settings)
     return app

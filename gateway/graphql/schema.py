@@ -24,6 +24,7 @@ from gateway.graphql.limits import cost_limit
 from gateway.graphql.queries import MAX_PAGE, Mutation, Query
 from gateway.graphql.sharing import SharingGuard, check_governed
 from gateway.graphql.subscriptions import Subscription
+from gateway.observability import GraphQLMetrics
 
 log = logging.getLogger("crossforce.graphql")
 
@@ -53,6 +54,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
         partial(AddValidationRules, [cost_limit(settings.graphql_max_cost, MAX_PAGE)]),
         SharingGuard,
+        GraphQLMetrics,
     ]
     if not introspection_allowed(settings):
         extensions.append(DisableIntrospection)

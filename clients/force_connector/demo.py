@@ -6,6 +6,8 @@ the hub asks with, and can wait until the hub has read its feed to the end. Need
 
 from __future__ import annotations
 
+import json
+import shutil
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -89,3 +91,18 @@ class DemoConnector:
             "interval": interval,
             "backoff": {"initial": 0.5, "max": 10},
         }
+
+
+def demo_policy_dir(
+    data_dir: Path, defaults: Path, connectors: Sequence[DemoConnector], issuer: str
+) -> Path:
+    """`<data dir>/demo-policies`: the default policies plus a pull.yaml listing `connectors`,
+    with the `hub` client's secret from the development issuer's secrets file."""
+    target = data_dir / "demo-policies"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("clients.yaml", "sharing.yaml"):
+        shutil.copyfile(defaults / name, target / name)
+    secrets = (data_dir / "devidp" / "client-secrets.json").resolve()
+    entries = [c.pull_entry(issuer, secrets) for c in connectors]
+    (target / "pull.yaml").write_text(json.dumps({"forces": entries}, indent=2))
+    return target

@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
-from clients.force_connector.demo import DemoConnector
+from clients.force_connector.demo import DemoConnector, demo_policy_dir
 from clients.force_connector.feed import decode_cursor
 from federation.pull import PullCollector, Puller
 from graph.embedded import free_port
 from graph.queries import pull as pull_queries
-from policies.pull import PullSource
+from policies.devidp import DEFAULT_POLICY_DIR
+from policies.scopes import load_clients
 from tests.conftest import ENGINES
 from tests.federation.conftest import Hub, examples
 from tests.federation.pull_fixtures import (
@@ -233,11 +234,15 @@ async def test_the_demo_force_is_pulled_to_the_end_of_its_feed(hub: Hub) -> None
     cases = pulled_cases("WI", 7)
     demo = DemoConnector("WI", cases, issuer=hub.url, port=free_port())
     demo.start()
-    secrets = hub.settings.data_dir / "devidp" / "client-secrets.json"
-    entry = demo.pull_entry(hub.url, secrets, interval=0.2) | {"page_size": 3}
+    # What the demo does: a policy dir with a pull.yaml naming the connector.
+    policy_dir = demo_policy_dir(hub.settings.data_dir, DEFAULT_POLICY_DIR, [demo], hub.url)
+    assert len(load_clients(policy_dir / "clients.yaml")) == 13
     ingest, protection = ingest_beside(hub.settings, hub.store)
     try:
-        async with Puller(ingest, [PullSource.model_validate(entry)]):
+        puller = Puller.from_policy_dir(policy_dir, ingest)
+        (pull,) = puller.forces.values()
+        pull.source = pull.source.model_copy(update={"interval": 0.2, "page_size": 3})
+        async with puller:
             assert await asyncio.to_thread(demo.wait_caught_up, 60)
     finally:
         demo.stop()

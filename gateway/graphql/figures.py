@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 import strawberry
 
 from gateway import oversight, priority
+from gateway.facts import CaseFacts
+from gateway.graphql.alerts import RegradeAlert, regrade_alerts
+from gateway.graphql.context import Info
 from gateway.graphql.types import ReferralSource, RiskLevel
+from graph.queries import reading
 
 
 @strawberry.type
@@ -103,14 +108,6 @@ class ForceFigures:
         )
 
 
-@strawberry.type(description="A case graded LOW or MEDIUM that carries signs of higher risk.")
-class RegradeAlert:
-    force: str
-    case_ref: str
-    risk_level: RiskLevel
-    reasons: list[str]
-
-
 @strawberry.type
 class ForceCount:
     force: str
@@ -121,11 +118,8 @@ class ForceCount:
 class Oversight:
     risk_rows: strawberry.Private[list[oversight.RiskFigures]]
     force_rows: strawberry.Private[list[oversight.ForceFigures]]
-    alerts: strawberry.Private[list[RegradeAlert]]
+    facts: strawberry.Private[Collection[CaseFacts]]
     as_of: datetime
-    image_views_avoided: list[ForceCount] = strawberry.field(
-        description="images a force's officers need not view: another case had graded them first"
-    )
 
     @strawberry.field(description="A row per force and risk level with at least one case")
     def by_force(self) -> list[ForceRiskFigures]:
@@ -135,9 +129,20 @@ class Oversight:
     def forces(self) -> list[ForceFigures]:
         return [ForceFigures.of(r) for r in self.force_rows]
 
-    @strawberry.field
-    def regrade_alerts(self) -> list[RegradeAlert]:
-        return self.alerts
+    @strawberry.field(description="Most signs first")
+    async def regrade_alerts(self, info: Info) -> list[RegradeAlert]:
+        return await regrade_alerts(info.context, self.facts)
+
+    @strawberry.field(
+        description="images a force's officers need not view: another case had graded them first"
+    )
+    async def image_views_avoided(self, info: Info) -> list[ForceCount]:
+        forces = {f.force for f in self.facts}
+        rows = await info.context.graph.read(reading.VIEWS_AVOIDED)
+        counts = [
+            ForceCount(force=r["force"], count=r["avoided"]) for r in rows if r["force"] in forces
+        ]
+        return sorted(counts, key=lambda f: f.force)
 
 
 @strawberry.type(description="An open case and why it is this high in the queue.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 import strawberry
@@ -12,15 +12,15 @@ import strawberry
 from gateway import oversight, priority
 from gateway.facts import CaseFacts
 from gateway.graphql import explore, loaders, victims
+from gateway.graphql.alerts import cross_force_links
 from gateway.graphql.context import Context, Info
 from gateway.graphql.errors import BadInput, NotFound
 from gateway.graphql.explore import GraphNode, Neighbourhood, NodeRef
-from gateway.graphql.figures import ForceCount, Oversight, PrioritisedCase, RegradeAlert
+from gateway.graphql.figures import Oversight, PrioritisedCase
 from gateway.graphql.sharing import sees_record
-from gateway.graphql.types import Case, RiskLevel, case_of
+from gateway.graphql.types import Case, case_of
 from gateway.region import RegionFacts
 from graph.cases import case_key
-from graph.queries import reading
 from policies.reveal import reveal as reveal_field
 from policies.scopes import CASES_READ, OVERSIGHT_READ, SENSITIVE_REVEAL
 
@@ -56,45 +56,6 @@ async def region_facts(context: Context) -> list[CaseFacts]:
     return list((await current_region(context)).facts.values())
 
 
-async def cross_force_links(context: Context, keys: list[str]) -> dict[str, list[tuple[str, str]]]:
-    """Other forces' linked cases per case: (other key, its risk level)."""
-    if not keys:
-        return {}
-    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for row in await context.graph.read(reading.CROSS_FORCE_RISKS, {"keys": keys}):
-        found[row["case"]].append((row["other"], row["riskLevel"]))
-    return found
-
-
-def _force_and_ref(key: str) -> tuple[str, str]:
-    force, _, case_ref = key.partition(":")
-    return force, case_ref
-
-
-async def regrade_alerts(context: Context, facts: list[CaseFacts]) -> list[RegradeAlert]:
-    regradable = [f for f in facts if f.open and f.risk_level in priority.REGRADABLE]
-    links = await cross_force_links(context, [f.key for f in regradable])
-    alerts = []
-    for fact in regradable:
-        high = [
-            _force_and_ref(other)
-            for other, risk in links.get(fact.key, [])
-            if priority.is_high(risk)
-        ]
-        reasons = priority.regrade_reasons(fact, high)
-        if reasons:
-            alerts.append(
-                RegradeAlert(
-                    force=fact.force,
-                    case_ref=fact.case_ref,
-                    risk_level=RiskLevel(fact.risk_level),
-                    reasons=reasons,
-                )
-            )
-    # Most signs first: the cases most likely graded too low.
-    return sorted(alerts, key=lambda a: (-len(a.reasons), a.force, a.case_ref))
-
-
 @strawberry.input(description="Restricts every oversight figure; all parts optional.")
 class OversightFilter:
     forces: list[str] | None = None
@@ -109,7 +70,7 @@ class OversightFilter:
     def has_dates(self) -> bool:
         return self.received_from is not None or self.received_before is not None
 
-    def apply(self, facts: list[CaseFacts]) -> list[CaseFacts]:
+    def apply(self, facts: Iterable[CaseFacts]) -> list[CaseFacts]:
         forces = self.force_set()
         low = int(self.received_from.timestamp() * 1000) if self.received_from else None
         high = int(self.received_before.timestamp() * 1000) if self.received_before else None
@@ -183,9 +144,9 @@ class Query:
         context = info.context
         context.require(OVERSIGHT_READ)
         region, now = await current_region(context), context.now_ms
-        facts = list(region.facts.values())
+        facts: Collection[CaseFacts] = region.facts.values()  # a view: no copy of the region
         if filter is not None:
-            facts = filter.apply(facts)
+            facts = filter.apply(facts)  # alerts and views avoided are counted from these
         if filter is not None and filter.has_dates():  # figures of a period: counted afresh
             risk_rows = oversight.risk_figures(facts, now)
             force_rows = oversight.force_figures(facts, now)
@@ -193,17 +154,7 @@ class Query:
             forces = filter.force_set() if filter is not None else None
             risk_rows = region.risk_figures(forces, now)
             force_rows = region.force_figures(forces, now)
-        alerts = await regrade_alerts(context, facts)
-        forces = {f.force for f in facts}
-        avoided = [
-            ForceCount(force=row["force"], count=row["avoided"])
-            for row in await context.graph.read(reading.VIEWS_AVOIDED)
-            if row["force"] in forces
-        ]
-        return Oversight(
-            risk_rows=risk_rows, force_rows=force_rows, alerts=alerts, as_of=context.now,
-            image_views_avoided=sorted(avoided, key=lambda f: f.force),
-        )  # fmt: skip
+        return Oversight(risk_rows=risk_rows, force_rows=force_rows, facts=facts, as_of=context.now)
 
 
 @strawberry.type

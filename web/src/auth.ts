@@ -75,9 +75,16 @@ export async function signInWithSecret(clientId: string, secret: string): Promis
   return start(payload.access_token, Number(payload.expires_in) || undefined);
 }
 
+/** Plain http only to a provider on this machine, as the hub itself allows (tests). */
+function requestOptions(config: OidcConfig): { [oauth.allowInsecureRequests]?: boolean } {
+  const { protocol, hostname } = new URL(config.issuer);
+  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(hostname);
+  return protocol === "http:" && loopback ? { [oauth.allowInsecureRequests]: true } : {};
+}
+
 async function server(config: OidcConfig): Promise<oauth.AuthorizationServer> {
   const issuer = new URL(config.issuer);
-  const response = await oauth.discoveryRequest(issuer, { algorithm: "oidc" });
+  const response = await oauth.discoveryRequest(issuer, { algorithm: "oidc", ...requestOptions(config) });
   return oauth.processDiscoveryResponse(issuer, response);
 }
 
@@ -114,7 +121,7 @@ export async function completeOidc(config: OidcConfig): Promise<Session | null> 
   const as = await server(config);
   const client: oauth.Client = { client_id: config.clientId };
   const params = oauth.validateAuthResponse(as, client, here, state);
-  const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, redirectUri(), verifier);
+  const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, redirectUri(), verifier, requestOptions(config));
   const result = await oauth.processAuthorizationCodeResponse(as, client, response);
   return start(result.access_token, result.expires_in);
 }

@@ -39,8 +39,20 @@ LAPTOP = {"width": 1366, "height": 768}
 CLEAR = "MATCH (n) WHERE NOT n:SchemaVersion AND NOT n:DataKey DETACH DELETE n"
 
 
+def _installed_chromium() -> str | None:
+    return shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Installing Chromium takes minutes: give the browser tests room while it happens."""
+    if _installed_chromium() is None:
+        for item in items:
+            if item.get_closest_marker("browser"):
+                item.add_marker(pytest.mark.timeout(1200))
+
+
 def _install_chromium() -> str:
-    found = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
+    found = _installed_chromium()
     if found:
         return found
     if os.geteuid() != 0 or shutil.which("apt-get") is None:

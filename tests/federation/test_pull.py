@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -85,6 +86,9 @@ async def test_a_force_served_by_the_connector_is_pulled_into_the_hub(hub: Hub) 
     assert state.records["applied"] == 27
     assert state.records["rejected"] == 0
     assert state.consecutive_errors == 0 and state.last_success is not None
+    view = state.as_dict(datetime.now(UTC))  # what the oversight API shows
+    assert view["records"] == {"applied": 27, "stale": 0, "rejected": 0}
+    assert view["lastError"] is None and view["lagSeconds"] >= 0 and view["pages"] >= 3
     assert "WI-PULL-00005" not in await held_versions(hub, "WI")
     # The push path's after-sync step (regrade alerts) saw every applied case, the tombstone too.
     assert sorted(after_sync) == sorted(

@@ -19,6 +19,7 @@ from graph import GraphUnavailable
 from policies.audit import AuditUnavailable
 from policies.bearer import authenticate
 from policies.crypto import FieldCipher
+from policies.limits import RateLimited, RateLimiter
 from policies.principal import Principal
 from policies.scopes import SYNC_WRITE, Forbidden, require
 from policies.sharing import PolicyHolder
@@ -48,6 +49,7 @@ class FederationAPI:
     max_body_bytes: int
     # Called with the keys of the cases a request applied, once they have committed.
     after_sync: AfterSync | None = None
+    limiter: RateLimiter | None = None
 
     def routes(self) -> list[Route]:
         return [
@@ -60,6 +62,8 @@ class FederationAPI:
         require(principal, SYNC_WRITE)
         if principal.force is None:
             raise Forbidden("token acts for no force")
+        if self.limiter is not None:
+            self.limiter.check(principal.client_id, request.url.path)
         return principal
 
     async def post_cases(self, request: Request) -> Response:
@@ -78,6 +82,9 @@ class FederationAPI:
         except InvalidToken as error:
             count_refused("unauthorised")
             return _unauthorised(error)
+        except RateLimited as error:
+            count_refused("rate_limited")
+            return rate_limited(error)
         except Forbidden as error:
             count_refused("forbidden")
             return problem(403, str(error))
@@ -107,6 +114,8 @@ class FederationAPI:
             )
         except InvalidToken as error:
             return _unauthorised(error)
+        except RateLimited as error:
+            return rate_limited(error)
         except Forbidden as error:
             return problem(403, str(error))
         except ValueError as error:
@@ -120,6 +129,10 @@ class FederationAPI:
                 change["contact"] = contacts[other]
             items.append(change)
         return JSONResponse({"changes": items, "next": page.next})
+
+
+def rate_limited(error: RateLimited) -> JSONResponse:
+    return problem(429, str(error), {"Retry-After": error.retry_after_header})
 
 
 def _unauthorised(error: InvalidToken) -> JSONResponse:

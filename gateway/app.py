@@ -63,6 +63,7 @@ def create_app(
             sharing=protection.sharing,
             max_body_bytes=settings.max_body_bytes,
             after_sync=partial(feed_regrade_alerts, store),
+            limiter=protection.limiter,
         )
         app.router.routes.extend(federation.routes())
         graphql = GraphQLView(schema, store=store, protection=protection, settings=settings)

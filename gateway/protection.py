@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
-from gateway.config import Settings
+from gateway.config import DEFAULT_POLICY_DIR, Settings
 from graph import GraphStore
 from graph.audit_store import GraphAuditStore
 from graph.keyring_store import GraphKeyStore
@@ -15,6 +16,7 @@ from policies.blind_index import BlindIndex, load_linking_key
 from policies.crypto import FieldCipher
 from policies.devidp import DEFAULT_DEV_ISSUER, DevIdentityProvider, load_client_secrets
 from policies.keys import KeyRing, LocalKeyFile
+from policies.limits import RateLimiter, load_limits
 from policies.scopes import ClientDirectory, load_clients
 from policies.sharing import PolicyHolder
 from policies.tokens import TokenValidator
@@ -34,6 +36,7 @@ class Protection:
     sharing: PolicyHolder
     validator: TokenValidator
     devidp: DevIdentityProvider | None
+    limiter: RateLimiter
 
     async def aclose(self) -> None:
         await self.validator.aclose()
@@ -64,4 +67,11 @@ def build_protection(
         sharing=PolicyHolder(settings.policy_dir / "sharing.yaml", audit),
         validator=TokenValidator(issuer, audience=settings.audience, http=http, clients=clients),
         devidp=devidp,
+        limiter=load_limits(_policy_file(settings, "limits.yaml")),
     )
+
+
+def _policy_file(settings: Settings, name: str) -> Path:
+    """A policy file from the configured directory, or the default one if it has none."""
+    path = settings.policy_dir / name
+    return path if path.exists() else DEFAULT_POLICY_DIR / name

@@ -35,6 +35,7 @@ from gateway.protection import Protection
 from gateway.region import RegionFacts
 from graph import GraphStore
 from policies.bearer import authenticate
+from policies.limits import RateLimited
 from policies.tokens import InvalidToken
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -153,9 +154,15 @@ class GraphQLView(GraphQL[Context, None]):
                 415, "send the request as application/json", "UNSUPPORTED_MEDIA_TYPE", media_type
             ), receive
         try:
-            request.scope[PRINCIPAL] = await authenticate(request, self.protection.validator)
+            principal = await authenticate(request, self.protection.validator)
+            self.protection.limiter.check(principal.client_id, "/graphql")
         except InvalidToken as error:
             return error_response(401, str(error), "UNAUTHENTICATED", media_type), receive
+        except RateLimited as error:
+            refusal = error_response(429, str(error), "RATE_LIMITED", media_type)
+            refusal.headers["Retry-After"] = error.retry_after_header
+            return refusal, receive
+        request.scope[PRINCIPAL] = principal
         limit = self.settings.graphql_max_body_bytes
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:

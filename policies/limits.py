@@ -1,0 +1,96 @@
+"""Rate limits per client and per route: token buckets, configured in `limits.yaml`.
+
+Each (client, route) pair has a bucket of `burst` requests refilled at `rate` per second; an empty
+bucket refuses with the seconds until the next request would pass (the `Retry-After` of a 429).
+Buckets live in each gateway replica's memory: with n replicas a client gets at most n times its
+rate, which is the point of a limit (protecting the graph from one runaway client), not a quota.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from policies.scopes import PolicyFileError, format_errors
+
+MAX_BUCKETS = 100_000  # far more clients than a region has: a bound on memory, not a limit
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited; retry in {retry_after:.1f} s")
+        self.retry_after = retry_after
+
+    @property
+    def retry_after_header(self) -> str:
+        return str(max(1, math.ceil(self.retry_after)))
+
+
+class Limit(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rate: float = Field(gt=0, description="requests per second, sustained")
+    burst: int = Field(ge=1, description="requests at once after a quiet spell")
+
+
+class _LimitsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1, le=1)
+    default: Limit
+    routes: dict[str, Limit] = {}
+    clients: dict[str, dict[str, Limit]] = {}  # client id -> route (or "*") -> limit
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class RateLimiter:
+    def __init__(self, rules: _LimitsFile, clock: Callable[[], float] = time.monotonic) -> None:
+        self._rules = rules
+        self._clock = clock
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+
+    def limit_for(self, client_id: str, route: str) -> Limit:
+        own = self._rules.clients.get(client_id, {})
+        return (
+            own.get(route) or own.get("*") or self._rules.routes.get(route) or self._rules.default
+        )
+
+    def check(self, client_id: str, route: str) -> None:
+        """Take one request from the client's bucket for this route, or raise `RateLimited`."""
+        limit = self.limit_for(client_id, route)
+        now = self._clock()
+        bucket = self._buckets.get((client_id, route))
+        if bucket is None:
+            if len(self._buckets) >= MAX_BUCKETS:
+                self._buckets.clear()
+            bucket = self._buckets[(client_id, route)] = _Bucket(float(limit.burst), now)
+        bucket.tokens = min(limit.burst, bucket.tokens + (now - bucket.updated) * limit.rate)
+        bucket.updated = now
+        if bucket.tokens < 1:
+            raise RateLimited((1 - bucket.tokens) / limit.rate)
+        bucket.tokens -= 1
+
+
+def parse_limits(text: str, *, source: str = "limits.yaml") -> RateLimiter:
+    try:
+        raw = yaml.safe_load(text)
+        return RateLimiter(_LimitsFile.model_validate(raw))
+    except yaml.YAMLError as error:
+        raise PolicyFileError(f"{source}: not valid YAML ({error.__class__.__name__})") from error
+    except ValidationError as error:
+        raise PolicyFileError(f"{source}: {format_errors(error)}") from error
+
+
+def load_limits(path: Path) -> RateLimiter:
+    return parse_limits(path.read_text(), source=str(path))

@@ -21,6 +21,7 @@ from gateway.graphql.view import GraphQLView
 from gateway.health import healthz, readyz
 from gateway.observability import install
 from gateway.protection import build_protection
+from gateway.web import web_routes
 from graph import GraphConnection, GraphStore, GraphUnavailable
 from graph.metrics import MeasuredGraphStore
 
@@ -88,6 +89,7 @@ def create_app(
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        *web_routes(settings),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings

@@ -8,7 +8,8 @@ row version, or an updated-at instant in one fixed ISO format.
 
 Two ready-made feeds:
 
-- `IterableFeed`: any iterable of case summaries (re-read on every page), for small systems;
+- `IterableFeed`: any iterable of case summaries, or of (position, summary) pairs, re-read on
+  every page, for small systems;
 - `QueryFeed`: a query the force runs itself (`WHERE seq > %s ORDER BY seq LIMIT %s`), for
   tables too large to sort in memory.
 """
@@ -107,31 +108,32 @@ def _checked(position: object) -> Position:
 
 
 class IterableFeed:
-    """Case summaries from any iterable, sorted by `position` on every page.
+    """Case summaries from any iterable, sorted by position on every page.
 
-    `summaries` is an iterable that can be read again (a list, a queryset) or a function
-    returning a fresh one, so each page sees the force's current data.
+    `items` is an iterable that can be read again (a list, a queryset) or a function returning
+    a fresh one, so each page sees the force's current data. Its items are summaries, whose
+    position `position(summary)` gives, or else `(position, summary)` pairs.
     """
 
     def __init__(
         self,
-        summaries: Iterable[Summary] | Callable[[], Iterable[Summary]],
+        items: Iterable[Any] | Callable[[], Iterable[Any]],
         *,
-        position: Callable[[Summary], Position],
+        position: Callable[[Summary], Position] | None = None,
     ) -> None:
-        self._summaries = summaries
+        self._items = items
         self._position = position
 
-    def _read(self) -> Iterable[Summary]:
-        source = self._summaries
-        return source() if callable(source) else source
+    def _pairs(self) -> Iterable[tuple[Position, Summary]]:
+        items = self._items() if callable(self._items) else self._items
+        if self._position is None:
+            return ((_checked(p), s) for p, s in items)
+        place = self._position
+        return ((_checked(place(s)), s) for s in items)
 
     def page(self, since: str | None, first: int) -> FeedPage:
         after = decode_cursor(since, 3) if since else None
-        placed = [
-            ([_checked(self._position(s)), *_identity(s)], s)
-            for _, s in newest_only((0, s) for s in self._read())
-        ]
+        placed = [([p, *_identity(s)], s) for p, s in newest_only(self._pairs())]
         kinds = {type(place[0]) for place, _ in placed}
         if after is not None:
             kinds.add(type(after[0]))

@@ -69,6 +69,9 @@ def test_iterable_feed_pages_newest_versions_in_change_order_with_tombstones() -
     assert versions(second) == [("WI-PULL-00001", 3)] and not second.has_next_page
     idle = feed.page(second.end_cursor, 2)
     assert idle.entries == [] and idle.end_cursor == second.end_cursor  # keeps its place
+    # The same feed from (position, summary) pairs, as a force's rows would give them.
+    pairs = IterableFeed(lambda: iter(rows))
+    assert [pairs.page(None, 2), pairs.page(first.end_cursor, 2)] == [first, second]
 
 
 def test_query_feed_reads_the_forces_own_database() -> None:

@@ -14,20 +14,15 @@ import json
 import os
 import shutil
 import subprocess
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
-from starlette.applications import Starlette
 
-from gateway.app import create_app
+from clients.demo import BackgroundServer
 from gateway.config import Settings
-from gateway.web import web_routes
 from graph.embedded import EmbeddedFalkorDB, free_port
 from graph.falkordb_adapter import FalkorDBStore
 from tests.federation.conftest import Hub
@@ -94,40 +89,6 @@ def web_build() -> Path:
     return static
 
 
-def ui_app(settings: Settings) -> Starlette:
-    """The gateway with the UI's routes, unless `create_app` already adds them."""
-    app = create_app(settings)
-    if not any(getattr(route, "path", None) == "/web-config.json" for route in app.routes):
-        app.router.routes.extend(web_routes(settings))
-    return app
-
-
-class UIServer:
-    """Uvicorn in a thread, serving the gateway with its web UI."""
-
-    def __init__(self, settings: Settings, port: int) -> None:
-        config = uvicorn.Config(ui_app(settings), host="127.0.0.1", port=port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.url = f"http://127.0.0.1:{port}"
-
-    def start(self, timeout: float = 60.0) -> None:
-        self.thread.start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"the hub was not ready at {self.url} within {timeout:.0f} s")
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
-
-
 @pytest.fixture(scope="module")
 def ui_server(
     web_build: Path,
@@ -145,7 +106,7 @@ def ui_server(
         # As in production: the UI must work with nothing but its persisted queries.
         graphql_persisted_only=True,
     )
-    server = UIServer(settings, port)
+    server = BackgroundServer(settings, "127.0.0.1", port)  # the gateway serves the UI at /
     server.start()
     yield settings
     server.stop()

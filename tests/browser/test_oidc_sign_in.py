@@ -28,11 +28,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from clients.demo import BackgroundServer
 from gateway.config import Settings
 from graph.embedded import EmbeddedFalkorDB, free_port
 from policies.devidp import provider
 
-from .conftest import Console, UIServer, screenshot
+from .conftest import Console, screenshot
 
 pytestmark = pytest.mark.browser
 PERSON = "analyst-AS"
@@ -143,7 +144,7 @@ def oidc_hub(
         oidc_issuer=stand_in.url,
         graphql_persisted_only=True,
     )
-    server = UIServer(settings, port)
+    server = BackgroundServer(settings, "127.0.0.1", port)
     server.start()
     yield server.url
     server.stop()

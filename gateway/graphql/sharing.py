@@ -156,6 +156,8 @@ async def _guarded(
 
 async def _present(value: Any, level: Visibility, root: Any, context: Context) -> Any:
     if isinstance(value, list):
+        if level != Visibility.CLEAR and not (value and all(isinstance(v, Sealed) for v in value)):
+            return None  # plain values below clear show nothing, not a list of blanks
         return [await _present(v, level, root, context) for v in value]
     if isinstance(value, Sealed):
         return await _protected(value, level, root, context)

@@ -1,0 +1,34 @@
+"""The GraphQL read benchmark runs end to end at a tiny size, so it never rots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench.bench_graphql import checked, parser, run, write_results
+
+
+async def test_bench_graphql_measures_every_read_against_raw_cypher(tmp_path: Path) -> None:
+    args = checked(parser().parse_args([
+        "--cases", "100", "--requests", "8", "--warmup", "1",
+        "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "results"),
+    ]))  # fmt: skip
+
+    result = await run(args)
+    written = write_results(result, args.out)
+
+    assert result["graph"]["by_label"]["Case"] == 100
+    assert result["graph"]["nodes"] > 100 and result["graph"]["relationships"] > 0
+    assert result["build"]["statuses"] == {"applied": 100}
+    for read in ("case", "priority_queue", "oversight", "oversight_vs_cases_by_force_and_risk"):
+        figures = result[read]
+        assert figures["requests"] == 8
+        for side in ("graphql_ms", "raw_ms"):
+            assert 0 < figures[side]["p50"] <= figures[side]["p99"]
+        assert figures["p99_ratio"] > 0
+    assert result["case"]["seen"]["found"] == 8  # sampled cases exist, and the analyst sees them
+    assert result["priority_queue"]["top"]["graphql_top"] == 20
+    assert result["oversight"]["check"]["open_counts_agree"]
+    assert json.loads(written.read_text())["cases"] == 100
+    assert "| `case` with links |" in written.with_suffix(".md").read_text()
+    assert not (tmp_path / "data").exists()  # without --keep the data dir goes

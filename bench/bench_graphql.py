@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench.bench_sync import DEFAULT_POLICIES, Engine, neo4j, start_hub
@@ -418,6 +419,19 @@ async def measure_oversight(
 # --- the run --------------------------------------------------------------------------------------
 
 
+def unlimited_policies(data_dir: Path) -> Path:
+    """The default policies with a /graphql rate limit no sequential client reaches: the
+    benchmark times reads, not the limiter's refusals (the limiter still checks every request)."""
+    directory = data_dir / "policies"
+    shutil.rmtree(directory, ignore_errors=True)
+    shutil.copytree(DEFAULT_POLICIES, directory)
+    limits_file = directory / "limits.yaml"
+    limits = yaml.safe_load(limits_file.read_text())
+    limits.setdefault("routes", {})["/graphql"] = {"rate": 1_000_000, "burst": 1_000_000}
+    limits_file.write_text(yaml.safe_dump(limits, sort_keys=False))
+    return directory
+
+
 def default_data_dir(engine: str, cases: int) -> Path:
     return Path(tempfile.gettempdir()) / f"crossforce-bench-graphql-{engine}-{cases}"
 
@@ -430,8 +444,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         async with engine_for(args, data_dir) as engine:
             port = free_port()
             url = f"http://127.0.0.1:{port}"
+            policies = unlimited_policies(data_dir)
             settings = Settings(graph_uri=engine.hub_uri, data_dir=data_dir, public_url=url,
-                                policy_dir=DEFAULT_POLICIES)  # fmt: skip
+                                policy_dir=policies)  # fmt: skip
             connection = connect(engine, data_dir)
             try:
                 store = connection.store
@@ -443,7 +458,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 cases = await sample_cases(store, args.requests + args.warmup, args.seed)
             finally:
                 await connection.close()
-            hub = start_hub(engine, data_dir, DEFAULT_POLICIES, port)
+            hub = start_hub(engine, data_dir, policies, port)
             try:
                 measured = await measure(engine, data_dir, url, cases, args)
             finally:

@@ -175,3 +175,28 @@ async def test_shredded_versions_are_counted_not_fatal(region: Region) -> None:
     await region.cipher.keyring.shred("GL")
     assert await Resealer(region.store, region.cipher).reseal_force("GL") is None
     assert [v.version for v in await region.cipher.keyring.versions("GL")] == [1]
+
+
+async def test_the_background_job_reseals_after_a_rotation(region: Region) -> None:
+    import asyncio
+    import contextlib
+
+    from federation.reseal import run_periodically
+
+    await region.sync(cases("AS", 8))
+    wake = asyncio.Event()
+    job = asyncio.create_task(
+        run_periodically(Resealer(region.store, region.cipher), interval=300, wake=wake)
+    )
+    try:
+        await region.cipher.keyring.rotate("AS")
+        wake.set()  # what the hub does after a rotation it made; others wait for the interval
+        for _ in range(200):
+            if {row["sealedWith"] for row in (await region.sealed()).values()} == {2}:
+                break
+            await asyncio.sleep(0.05)
+        assert {row["sealedWith"] for row in (await region.sealed()).values()} == {2}
+    finally:
+        job.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await job

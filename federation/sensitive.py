@@ -90,12 +90,10 @@ def _leaves(value: Any, path: str, out: list[tuple[str, str]]) -> None:
 
 def _collect(value: Any, tree: _Tree, path: str, out: list[tuple[str, str]]) -> None:
     for name, segment, sub in tree:
-        if name == "*":
+        if name == "*":  # never last in a pattern, so `sub` is a tree here
             if isinstance(value, list) and sub is not None:
                 for i, item in enumerate(value):
                     _collect(item, sub, f"{path}/{i}", out)
-            elif isinstance(value, list):
-                _leaves(value, path, out)
         elif isinstance(value, dict) and name in value:
             if sub is None:
                 _leaves(value[name], path + segment, out)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import statistics
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,7 +23,11 @@ from gateway.priority import LINK_CAP, WAITING_CAP, base_parts
 from graph import GraphStore
 from graph.queries import reading
 
-CLOCK_SKEW_MS = 60_000  # replicas' clocks may differ this much when stamping `syncedAt`
+# Writes are stamped with `syncedAt` by the replica that made them; a look back this far covers
+# replicas' clock differences and writes that committed a little after they were stamped. A
+# write missed anyway is caught by the count check (new or removed cases) or the periodic reload.
+CLOCK_SKEW_MS = 5_000
+RELOAD_EVERY_SECONDS = 600.0
 
 
 def _add(values: list[float], value: float) -> None:
@@ -146,6 +151,8 @@ class RegionFacts:
         self._force: dict[str, _ForceGroup] = defaultdict(_ForceGroup)
         self._by_static: list[tuple[float, str]] = []  # (-static score, key), open cases
         self._lock = asyncio.Lock()
+        self._refreshed_at = float("-inf")
+        self._reloaded_at = float("-inf")
 
     def __len__(self) -> int:
         return len(self.facts)
@@ -171,25 +178,41 @@ class RegionFacts:
         self.facts[fact.key] = fact
         self._apply(fact, +1)
 
-    def clear(self) -> None:
-        self.__init__()  # type: ignore[misc]
-
     async def refresh(self, store: GraphStore) -> None:
         """Bring the facts up to date with the graph: what was synced since the last look, and
-        a full reload when cases have disappeared (tombstones)."""
+        a full reload when cases have disappeared (tombstones) or the last one is old.
+
+        Requests that arrive while a refresh runs wait for it and use its result: under load,
+        one refresh serves many requests instead of each queueing for its own."""
+        arrived = time.monotonic()
         async with self._lock:
-            since = max(0, self.watermark - CLOCK_SKEW_MS)
-            rows = await store.read(reading.CASE_METADATA_SINCE, {"since": since})
-            for row in rows:
-                self.put(facts_of(row))
-                self.watermark = max(self.watermark, int(row.get("syncedAt") or 0))
-            counted = await store.read(reading.CASE_COUNT)
-            if counted and int(counted[0]["cases"]) != len(self.facts):
-                self._reload([facts_of(row) for row in await store.read(reading.CASE_METADATA)])
+            if self._refreshed_at >= arrived:
+                return
+            started = time.monotonic()
+            if started - self._reloaded_at > RELOAD_EVERY_SECONDS:
+                await self._reload_from(store)
+            else:
+                await self._catch_up(store)
+            self._refreshed_at = started
+
+    async def _catch_up(self, store: GraphStore) -> None:
+        since = max(0, self.watermark - CLOCK_SKEW_MS)
+        for row in await store.read(reading.CASE_METADATA_SINCE, {"since": since}):
+            self.put(facts_of(row))
+            self.watermark = max(self.watermark, int(row.get("syncedAt") or 0))
+        counted = await store.read(reading.CASE_COUNT)
+        if counted and int(counted[0]["cases"]) != len(self.facts):
+            await self._reload_from(store)
+
+    async def _reload_from(self, store: GraphStore) -> None:
+        self._reload([facts_of(row) for row in await store.read(reading.CASE_METADATA)])
+        self._reloaded_at = time.monotonic()
 
     def _reload(self, facts: list[CaseFacts]) -> None:
         watermark = max((f.synced_at for f in facts), default=0)
+        lock, refreshed, reloaded = self._lock, self._refreshed_at, self._reloaded_at
         self.__init__()  # type: ignore[misc]
+        self._lock, self._refreshed_at, self._reloaded_at = lock, refreshed, reloaded
         for fact in facts:
             self.put(fact)
         self.watermark = watermark

@@ -127,9 +127,16 @@ def backoff_delay(source: PullSource, failures: int, rng: Callable[[], float]) -
 _INDEX = re.compile(r"/\d+(?=/|$)")
 
 
+UNKNOWN_FIELD = "unknown field"
+
+
 def rejection_reason(path: str, message: str) -> tuple[str, str]:
-    """Array indexes become `*`, so reasons group (and metric labels stay few)."""
-    return _INDEX.sub("/*", path), message
+    """Array indexes become `*` and unknown field names `<unknown>`, so reasons group, metric
+    labels stay few, and a name the force made up (it could be anything) stays out of logs."""
+    path = _INDEX.sub("/*", path)
+    if message == UNKNOWN_FIELD:
+        path = path.rsplit("/", 1)[0] + "/<unknown>"
+    return path, message
 
 
 async def read_cursor(ingest: Ingest, force: str) -> str | None:
@@ -215,7 +222,8 @@ class ForcePull:
         except (GraphUnavailable, AuditUnavailable):
             raise PullFailed("graph unavailable; the page will be read again") from None
         self._record(results, page)
-        return page.has_next_page
+        # A connector claiming more without moving its cursor would be polled in a tight loop.
+        return page.has_next_page and page.end_cursor != since
 
     def _record(self, results: Iterable[Result], page: Page) -> None:
         now = self.clock()
@@ -230,14 +238,14 @@ class ForcePull:
             state.records[result.status] += 1
             if result.status != "rejected":
                 continue
-            for problem in result.errors:
-                state.rejections[rejection_reason(problem.path, problem.message)] += 1
+            reasons = [rejection_reason(p.path, p.message) for p in result.errors]
+            state.rejections.update(reasons)
             log.warning(
                 "pulled record rejected: force=%s index=%d caseRef=%s reasons=%s",
                 self.source.force,
                 result.index,
                 result.case_ref,
-                "; ".join(f"{p.path or '/'}: {p.message}" for p in result.errors),
+                "; ".join(f"{path or '/'}: {message}" for path, message in reasons),
             )
 
     def failed(self, error: PullFailed, delay: float) -> None:

@@ -226,7 +226,7 @@ def started_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     asyncio.run(wipe(settings.graph_uri or ""))
     server = BackgroundServer(settings, "127.0.0.1", port)
     server.thread.start()
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 150
     while not _ready(server.url):
         # A server that could not bind its port (taken since `free_port`) ends its thread.
         if time.monotonic() > deadline or not server.thread.is_alive():

@@ -105,3 +105,7 @@ def test_rejection_reasons_group_array_items() -> None:
         "must match x",
     )
     assert rejection_reason("/risk/level", "m") == ("/risk/level", "m")
+    assert rejection_reason("/suspects/3/John Smith", "unknown field") == (
+        "/suspects/*/<unknown>",
+        "unknown field",
+    )

@@ -70,7 +70,7 @@ class HubProcess:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", code], cwd=ROOT, env=self.env, stdout=out, stderr=out
             )
-        deadline = time.monotonic() + 300  # Neo4j on a loaded machine migrates slowly
+        deadline = time.monotonic() + 150  # Neo4j on a loaded machine migrates slowly
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log.read_text()[-2000:]
             try:

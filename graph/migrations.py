@@ -78,6 +78,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "cases by when they were last written, for replicas keeping their figures up to date",
         (Step("index", "Case", "syncedAt"),),
     ),
+    Migration(
+        7,
+        "change feed entries by dedupe key: the check before each append stays fast as it grows",
+        (Step("index", "Change", "dedupe"),),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -16,11 +16,12 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 
+from clients.force_connector.demo import DemoConnector, demo_policy_dir
 from clients.region import RegionParams, recent_start, region_cases
 from clients.sdk import CrossforceClient
 from clients.sync_cli import devidp_secrets_file
 from gateway.app import create_app
-from gateway.config import Settings
+from gateway.config import DEFAULT_POLICY_DIR, Settings
 from graph.embedded import free_port
 
 console = Console()
@@ -53,6 +54,7 @@ class BackgroundServer:
 
 
 DEMO_CASES = 3000
+PULLED = "WI"  # the demo's force that cannot push
 ROLES = (
     ("regional coordinator", "coordinator"),
     ("analyst, Avon and Somerset", "analyst-AS"),
@@ -63,7 +65,8 @@ ROLES = (
 OVERSIGHT = """
 { oversight {
     byForce { force riskLevel open pastTarget dueWithin48Hours }
-    regradeAlerts { force caseRef riskLevel reasons } } }
+    regradeAlerts { force caseRef riskLevel reasons }
+    pulledForces { force recordsApplied recordsRejected lagSeconds consecutiveErrors } } }
 """
 QUEUE = "{ priorityQueue(first: 5) { force caseRef riskLevel score reasons } }"
 
@@ -102,6 +105,11 @@ async def show_coordinator(url: str, secrets: dict[str, str]) -> None:
     for force, (open_, past, due) in sorted(totals.items()):
         table.add_row(force, str(open_), str(past), str(due))
     console.print(table)
+    for pull in oversight["pulledForces"]:
+        console.print(
+            f"  {pull['force']} is pulled: {pull['recordsApplied']} records applied, "
+            f"{pull['recordsRejected']} rejected, {pull['consecutiveErrors']} errors in a row"
+        )
     alerts = oversight["regradeAlerts"]
     table = Table(title=f"Regrade alerts: {len(alerts)} LOW/MEDIUM cases with high-risk signs")
     for column in ("force", "case", "graded", "why"):
@@ -157,15 +165,24 @@ def show_sign_in(url: str, data_dir: Path, secrets: dict[str, str]) -> None:
     console.print(f"Client secrets of the development issuer: {devidp_secrets_file(data_dir)}")
 
 
-async def tour(url: str, data_dir: Path, cases: int = DEMO_CASES) -> None:
+async def tour(
+    url: str,
+    data_dir: Path,
+    by_force: dict[str, list[dict[str, Any]]],
+    pulled: DemoConnector,
+    total: int,
+) -> None:
     secrets = json.loads(devidp_secrets_file(data_dir).read_text())
-    with console.status(f"generating a region of {cases} cases"):
-        by_force = region_by_force(cases)
-    console.print(f"Syncing {cases} case summaries from {len(by_force)} force systems:")
+    console.print(f"Syncing {total} case summaries from {len(by_force) + 1} force systems:")
     await push_all(url, secrets, by_force)
+    caught_up = await asyncio.to_thread(pulled.wait_caught_up, 120)
+    console.print(
+        f"  force-{pulled.force}: pulled by the hub from its Graphene connector, "
+        f"{pulled.pages_served} pages, " + ("all read" if caught_up else "still reading")
+    )
     await show_coordinator(url, secrets)
     await show_analyst(url, secrets, "analyst-AS")
-    await show_links(url, secrets, sorted(by_force))
+    await show_links(url, secrets, sorted([*by_force, pulled.force]))
     show_sign_in(url, data_dir, secrets)
 
 
@@ -174,7 +191,15 @@ def run_demo(
 ) -> None:
     host = "127.0.0.1"
     port = port or free_port()
-    settings = Settings(public_url=f"http://{host}:{port}")
+    issuer = f"http://{host}:{port}"
+    with console.status(f"generating a region of {cases} cases"):
+        by_force = region_by_force(cases)
+    # One force cannot push: it serves its cases from a Graphene connector, and the hub pulls.
+    pulled = DemoConnector(PULLED, by_force.pop(PULLED, []), issuer=issuer, port=free_port())
+    pulled.start()
+    data_dir = Settings().data_dir
+    policies = demo_policy_dir(data_dir, DEFAULT_POLICY_DIR, [pulled], issuer)
+    settings = Settings(public_url=issuer, policy_dir=policies)
     started = time.monotonic()
     with console.status("starting the hub on the embedded graph"):
         server = BackgroundServer(settings, host, port)
@@ -187,7 +212,7 @@ def run_demo(
     if keep_serving is None:
         keep_serving = sys.stdin.isatty()
     try:
-        asyncio.run(tour(server.url, settings.data_dir, cases))
+        asyncio.run(tour(server.url, settings.data_dir, by_force, pulled, cases))
         if keep_serving:
             console.print("Serving until Ctrl-C.")
             while server.thread.is_alive():
@@ -196,3 +221,4 @@ def run_demo(
         pass
     finally:
         server.stop()
+        pulled.stop()

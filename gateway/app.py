@@ -9,10 +9,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
+from prometheus_client import REGISTRY
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from federation.ingest import Ingest
+from federation.pull import PullCollector, Puller
 from federation.routes import FederationAPI
 from gateway.alerts import feed_regrade_alerts
 from gateway.config import Settings, open_configured_graph
@@ -55,30 +57,45 @@ def create_app(
         connection = graph or open_configured_graph(settings)
         store = MeasuredGraphStore(connection.store)
         protection = build_protection(settings, store)
+        ingest = Ingest(
+            store, blind=protection.blind, cipher=protection.cipher, audit=protection.audit
+        )
+        after_sync = partial(feed_regrade_alerts, store)
+        app.state.migrated = asyncio.Event()
+        # Forces that cannot push are pulled, through the same ingest and after-sync step.
+        puller = Puller.from_policy_dir(
+            settings.policy_dir, ingest, ready=app.state.migrated, after_sync=after_sync
+        )
         federation = FederationAPI(
-            ingest=Ingest(
-                store, blind=protection.blind, cipher=protection.cipher, audit=protection.audit
-            ),
+            ingest=ingest,
             validator=protection.validator,
             cipher=protection.cipher,
             sharing=protection.sharing,
             max_body_bytes=settings.max_body_bytes,
-            after_sync=partial(feed_regrade_alerts, store),
+            after_sync=after_sync,
             limiter=protection.limiter,
         )
         app.router.routes.extend(federation.routes())
-        graphql = GraphQLView(schema, store=store, protection=protection, settings=settings)
+        graphql = GraphQLView(
+            schema, store=store, protection=protection, settings=settings, pulls=puller.state
+        )
         app.router.routes.append(Route("/graphql", graphql))
         app.router.routes.append(WebSocketRoute("/graphql", graphql))
         if protection.devidp is not None:
             app.router.routes.extend(protection.devidp.routes())
         app.state.graph = store
         app.state.protection = protection
-        app.state.migrated = asyncio.Event()
+        app.state.puller = puller
         migrating = asyncio.create_task(migrate_when_reachable(store, app.state.migrated))
+        pull_metrics = PullCollector(puller) if puller.forces else None
+        if pull_metrics is not None:
+            REGISTRY.register(pull_metrics)
         try:
-            yield
+            async with puller:
+                yield
         finally:
+            if pull_metrics is not None:
+                REGISTRY.unregister(pull_metrics)
             migrating.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await migrating

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
 
+from federation.pull import PullState
 from gateway.protection import Protection
 from gateway.region import RegionFacts
 from graph import GraphStore
@@ -67,6 +69,7 @@ class Context:
     # Set by graphql-transport-ws from `connection_init`: how a WebSocket carries its token.
     connection_params: dict[str, Any] | None = None
     poll_seconds: float = 2.0  # how often a subscription looks for news
+    pulls: Callable[[], Mapping[str, PullState]] = dict  # the state of each pulled force
 
     @property
     def now_ms(self) -> int:

@@ -114,6 +114,18 @@ class ForceCount:
     count: int
 
 
+@strawberry.type(description="A force whose cases the hub pulls from its connector.")
+class PulledForce:
+    force: str
+    last_success: datetime | None
+    lag_seconds: float = strawberry.field(description="since the hub last caught up")
+    consecutive_errors: int
+    errors: int
+    last_error: str | None
+    records_applied: int
+    records_rejected: int
+
+
 @strawberry.type(description="Regional figures for coordinators; filters apply to every figure.")
 class Oversight:
     risk_rows: strawberry.Private[list[oversight.RiskFigures]]
@@ -128,6 +140,23 @@ class Oversight:
     @strawberry.field
     def forces(self) -> list[ForceFigures]:
         return [ForceFigures.of(r) for r in self.force_rows]
+
+    @strawberry.field(description="Forces the hub pulls from (those that cannot push)")
+    def pulled_forces(self, info: Info) -> list[PulledForce]:
+        now = info.context.now
+        return [
+            PulledForce(
+                force=state.force,
+                last_success=state.last_success,
+                lag_seconds=round(state.lag_seconds(now), 3),
+                consecutive_errors=state.consecutive_errors,
+                errors=state.errors,
+                last_error=state.last_error,
+                records_applied=state.records["applied"],
+                records_rejected=state.records["rejected"],
+            )
+            for _, state in sorted(info.context.pulls().items())
+        ]
 
     @strawberry.field(description="Most signs first")
     async def regrade_alerts(self, info: Info) -> list[RegradeAlert]:

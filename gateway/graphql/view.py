@@ -11,6 +11,7 @@ Strawberry's ASGI view does the protocol; this adds what the specification and t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -27,6 +28,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
+from federation.pull import PullState
 from gateway.config import Settings
 from gateway.graphql.context import NOBODY, Context, CountingStore
 from gateway.graphql.errors import formatted
@@ -112,11 +114,13 @@ class GraphQLView(GraphQL[Context, None]):
         store: GraphStore,
         protection: Protection,
         settings: Settings,
+        pulls: Callable[[], Mapping[str, PullState]] = dict,
     ) -> None:
         super().__init__(schema, graphql_ide=None, multipart_uploads_enabled=False)
         self.store = store
         self.protection = protection
         self.settings = settings
+        self.pulls = pulls
         self.region = RegionFacts()  # this replica's view of the region's case facts
         self.persisted = PersistedQueries.load(
             settings.graphql_persisted_queries, only=settings.graphql_persisted_only
@@ -182,6 +186,7 @@ class GraphQLView(GraphQL[Context, None]):
             graph=CountingStore(self.store),
             protection=self.protection,
             region=self.region,
+            pulls=self.pulls,
             poll_seconds=self.settings.subscription_poll_seconds,
         )
         request.scope[CONTEXT] = context

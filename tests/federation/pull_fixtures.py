@@ -260,38 +260,8 @@ def _ready(url: str) -> bool:
 
 
 def serve_with_pull(port: int) -> None:
-    """`crossforce serve`, with the puller started in the app's lifespan as the gateway does
-    (settings from the environment). Run in a subprocess by the crash test."""
-    from contextlib import asynccontextmanager
-    from functools import partial
-
-    from starlette.applications import Starlette
-
-    from gateway.alerts import feed_regrade_alerts
+    """`crossforce serve` (settings from the environment): the app starts the puller that
+    `pull.yaml` in the policy dir names. Run in a subprocess by the crash test."""
     from gateway.app import create_app
 
-    settings = Settings()
-    app = create_app(settings)
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> Any:
-        async with inner(app):
-            protection = app.state.protection
-            ingest = Ingest(
-                app.state.graph,
-                blind=protection.blind,
-                cipher=protection.cipher,
-                audit=protection.audit,
-            )
-            puller = Puller.from_policy_dir(
-                settings.policy_dir,
-                ingest,
-                ready=app.state.migrated,
-                after_sync=partial(feed_regrade_alerts, app.state.graph),
-            )
-            async with puller:
-                yield
-
-    app.router.lifespan_context = lifespan
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(create_app(Settings()), host="127.0.0.1", port=port, log_level="warning")

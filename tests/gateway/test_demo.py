@@ -21,7 +21,10 @@ def test_demo_syncs_a_region_and_shows_what_to_look_at_first(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr[-2000:]
     out = done.stdout
     applied = [int(n) for n in re.findall(r"force-[A-Z]{2}: (\d+) applied", out)]
-    assert len(applied) == 5 and sum(applied) == 400
+    pulled = re.search(r"WI is pulled: (\d+) records applied, 0 rejected", out)
+    assert pulled is not None, out
+    assert len(applied) == 4 and sum(applied) + int(pulled.group(1)) == 400
+    assert "force-WI: pulled by the hub from its Graphene connector" in out
     assert "0 rejected" in out and not re.search(r"[1-9]\d* rejected", out)
     for title in (
         "Coordinator: cases against",

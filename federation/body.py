@@ -12,8 +12,12 @@ from typing import Any
 
 import ijson
 import orjson
+from ijson.common import ObjectBuilder
 
 from federation.validation import Problem
+
+# A case summary nests six levels at most; the array adds one. Anything deeper is not ours.
+MAX_DEPTH = 32
 
 GZIP_WBITS = zlib.MAX_WBITS | 16
 CHUNK = 64 * 1024
@@ -142,11 +146,29 @@ async def _ndjson(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[Ite
 
 
 async def _array(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[Item]:
-    index = 0
+    """The array's items, built from the parser's basic events so nesting is bounded as it
+    streams: a body of 100,000 nested arrays is refused at level `MAX_DEPTH` instead of costing
+    the parser minutes (its item paths grow with depth, so deep bodies cost quadratic time)."""
+    index, depth = 0, 0
+    builder: ObjectBuilder | None = None
     try:
-        async for record in ijson.items_async(_Reader(first, rest), "item", use_float=True):
-            yield index, record
-            index += 1
+        events = ijson.basic_parse_async(_Reader(first, rest), use_float=True)
+        async for event, value in events:
+            if event in ("start_map", "start_array"):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise Malformed(f"body nests deeper than {MAX_DEPTH} levels")
+                if depth == 1:
+                    continue  # the top-level array itself
+            elif event in ("end_map", "end_array"):
+                depth -= 1
+                if depth == 0:
+                    continue
+            builder = builder or ObjectBuilder()
+            builder.event(event, value)
+            if depth == 1:  # an item is complete
+                yield index, builder.value
+                index, builder = index + 1, None
     except ijson.JSONError as error:
         # The parser's own message quotes the body around the error: classify it, never echo it.
         if _out_of_range(str(error)):

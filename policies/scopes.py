@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,7 @@ class ClientEntry:
     client_id: str
     scopes: frozenset[str]
     force: str | None
+    revoked_before: int | None = None  # epoch seconds: tokens issued earlier are refused
 
 
 class _ClientModel(BaseModel):
@@ -72,6 +74,9 @@ class _ClientModel(BaseModel):
 
     scopes: list[str] = Field(default_factory=list)
     force: str | None = None
+    # Revoking a client: every token issued before this instant is refused, however long it has
+    # left to live (its provider must also stop issuing new ones).
+    revoked_before: datetime | None = None
 
     @field_validator("scopes")
     @classmethod
@@ -132,7 +137,12 @@ def load_clients(path: Path) -> ClientDirectory:
     except ValidationError as error:
         raise PolicyFileError(f"{path.name}: {format_errors(error)}") from None
     entries = {
-        client_id: ClientEntry(client_id, frozenset(model.scopes), model.force)
+        client_id: ClientEntry(
+            client_id,
+            frozenset(model.scopes),
+            model.force,
+            int(model.revoked_before.timestamp()) if model.revoked_before else None,
+        )
         for client_id, model in parsed.clients.items()
     }
     return ClientDirectory(entries, tuple(parsed.forces))

@@ -299,6 +299,11 @@ class TokenValidator:
         client_id = client_id_from_claims(claims)
         if client_id is None:
             raise InvalidToken("token names no client")
+        entry = self._clients.get(client_id)
+        if entry is not None and entry.revoked_before is not None:
+            issued = claims.get("iat")
+            if not isinstance(issued, int | float) or issued < entry.revoked_before:
+                raise InvalidToken("client revoked")
         try:
             force = bind_force(claims, self._clients)
         except ValueError:

@@ -3,6 +3,7 @@ HTTP); forged, stale, misdirected and key-smuggling tokens are refused with a sh
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -21,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from policies.devidp import DevIdentityProvider, load_signing_key
+from policies.devidp import DEFAULT_POLICY_DIR, DevIdentityProvider, load_signing_key
 from policies.principal import Principal
-from policies.scopes import ClientDirectory
+from policies.scopes import ClientDirectory, load_clients
 from policies.tokens import (
     InsecureIssuer,
     InvalidToken,
@@ -450,3 +451,25 @@ async def test_issued_tokens_and_secrets_stay_out_of_debug_logs(
     token = response.json()["access_token"]
     assert token not in caplog.text
     assert secret not in caplog.text
+
+
+async def test_tokens_issued_before_a_clients_revocation_are_refused(
+    idp: DevIdentityProvider, http: httpx.AsyncClient, tmp_path: Any
+) -> None:
+    issued_before = idp.mint("force-AS")
+    await asyncio.sleep(1.1)  # iat has one-second resolution
+    revoked_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    await asyncio.sleep(1.1)
+    issued_after = idp.mint("force-AS")
+    policy = tmp_path / "clients.yaml"
+    text = (DEFAULT_POLICY_DIR / "clients.yaml").read_text()
+    entry = "force-AS: {scopes: [sync:write], force: AS"
+    assert entry in text
+    policy.write_text(text.replace(entry, f"{entry}, revoked_before: '{revoked_at}'", 1))
+    clients = load_clients(policy)
+    assert clients.get("force-AS") is not None
+    validator = TokenValidator(ISSUER, audience=AUDIENCE, http=http, clients=clients)
+    with pytest.raises(InvalidToken) as refused:
+        await validator.validate(issued_before)
+    assert refused.value.reason == "client revoked"
+    assert (await validator.validate(issued_after)).client_id == "force-AS"

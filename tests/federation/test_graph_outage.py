@@ -23,6 +23,8 @@ from tests.conftest import ENGINES
 from tests.federation.conftest import CLEAR, Hub, examples
 from tests.federation.tcp_cut import TcpCut
 
+DROP_KEYS = "MATCH (k:DataKey) DETACH DELETE k"
+
 
 def synthetic_cases(count: int) -> list[dict[str, Any]]:
     template = examples()[0]
@@ -98,7 +100,9 @@ async def outage_hub(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
 
 async def test_graph_down_gives_503_and_resync_completes(outage_hub: Outage) -> None:
     settings, store = outage_hub.settings, outage_hub.store
+    # Neo4j has one database for all tests: no data keys wrapped by another test's KEK.
     await store.write(CLEAR)
+    await store.write(DROP_KEYS)
     cases = synthetic_cases(200)
     async with httpx.AsyncClient(base_url=settings.public_url or "", timeout=120) as http:
         hub = Hub(settings.public_url or "", settings, store, http)
@@ -124,4 +128,5 @@ async def test_graph_down_gives_503_and_resync_completes(outage_hub: Outage) -> 
     # Every case whole: suspect identifiers (name+dob, phone, email, postcode), one device,
     # one account, one IP, two media, one series and one victim; no case half-written.
     assert {r["rels"] for r in rows} == {11}
+    await store.write(DROP_KEYS)
     await store.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from policies.principal import Principal
 from tests.federation.conftest import examples
 from tests.federation.test_ingest_pipeline import stream
 
+DROP_KEYS = "MATCH (k:DataKey) DETACH DELETE k"
 FORCES = {
     force: Principal(client_id=f"force-{force}", scopes=frozenset({"sync:write"}), force=force)
     for force in ("AS", "GL")
@@ -62,7 +63,7 @@ class Region:
 
 
 @pytest.fixture
-def region(graph_store: GraphStore, tmp_path: Path) -> Region:
+async def region(graph_store: GraphStore, tmp_path: Path) -> AsyncIterator[Region]:
     keyring = KeyRing(GraphKeyStore(graph_store), LocalKeyFile.in_data_dir(tmp_path))
     cipher = FieldCipher(keyring)
     ingest = Ingest(
@@ -72,7 +73,9 @@ def region(graph_store: GraphStore, tmp_path: Path) -> Region:
         audit=AuditLog(MemoryAuditStore()),
         batch_size=50,
     )
-    return Region(graph_store, cipher, ingest)
+    yield Region(graph_store, cipher, ingest)
+    # Neo4j has one database for all tests: keys wrapped by this test's KEK must not outlive it.
+    await graph_store.write(DROP_KEYS)
 
 
 def cases(force: str, count: int, version: int = 1) -> list[dict[str, Any]]:

@@ -11,10 +11,12 @@ from functools import partial
 
 from prometheus_client import REGISTRY
 from starlette.applications import Starlette
+from starlette.datastructures import State
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from federation.ingest import Ingest
 from federation.pull import PullCollector, Puller
+from federation.reseal import Resealer, run_periodically
 from federation.routes import FederationAPI
 from gateway.alerts import feed_regrade_alerts
 from gateway.config import Settings, open_configured_graph
@@ -43,6 +45,12 @@ async def migrate_when_reachable(store: GraphStore, ready: asyncio.Event) -> Non
             continue
         ready.set()
         return
+
+
+async def reseal_when_migrated(resealer: Resealer, state: State) -> None:
+    """Re-encrypt, in the background, what older data key versions sealed (after rotations)."""
+    await state.migrated.wait()
+    await run_periodically(resealer, wake=state.reseal)
 
 
 def create_app(
@@ -87,6 +95,10 @@ def create_app(
         app.state.protection = protection
         app.state.puller = puller
         migrating = asyncio.create_task(migrate_when_reachable(store, app.state.migrated))
+        app.state.reseal = asyncio.Event()  # set after a rotation made through this hub
+        resealing = asyncio.create_task(
+            reseal_when_migrated(Resealer(store, protection.cipher), app.state)
+        )
         pull_metrics = PullCollector(puller) if puller.forces else None
         if pull_metrics is not None:
             REGISTRY.register(pull_metrics)
@@ -94,11 +106,12 @@ def create_app(
             async with puller:
                 yield
         finally:
+            for task in (resealing, migrating):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if pull_metrics is not None:
                 REGISTRY.unregister(pull_metrics)
-            migrating.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await migrating
             await protection.aclose()
             if graph is None:
                 await connection.close()

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     graph_retry_for: float = Field(5.0, ge=0, description="seconds of retries on transient errors")
     data_dir: Path = Path(".crossforce")
     oidc_issuer: str | None = None
+    vault_addr: str | None = Field(
+        None, description="Vault's address: wrap data keys with its transit engine (see docs)"
+    )
     audience: str = "crossforce"
     policy_dir: Path = DEFAULT_POLICY_DIR
     public_url: str | None = Field(

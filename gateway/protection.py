@@ -20,6 +20,7 @@ from policies.limits import RateLimiter, load_limits
 from policies.scopes import ClientDirectory, load_clients
 from policies.sharing import PolicyHolder
 from policies.tokens import TokenValidator
+from policies.vault import VaultTransitKEK
 
 
 def issuer_of(settings: Settings) -> str:
@@ -38,8 +39,12 @@ class Protection:
     devidp: DevIdentityProvider | None
     limiter: RateLimiter
 
+    kek: LocalKeyFile | VaultTransitKEK
+
     async def aclose(self) -> None:
         await self.validator.aclose()
+        if isinstance(self.kek, VaultTransitKEK):
+            await self.kek.aclose()
 
 
 def build_protection(
@@ -48,9 +53,13 @@ def build_protection(
     clients = load_clients(settings.policy_dir / "clients.yaml")
     issuer = issuer_of(settings)
     audit = AuditLog(GraphAuditStore(store))
-    keyring = KeyRing(
-        GraphKeyStore(store), LocalKeyFile.in_data_dir(settings.data_dir), audit=audit
+    # The key-encryption key: Vault's transit engine in production, a local file otherwise.
+    kek = (
+        VaultTransitKEK.from_environment()
+        if settings.vault_addr
+        else LocalKeyFile.in_data_dir(settings.data_dir)
     )
+    keyring = KeyRing(GraphKeyStore(store), kek, audit=audit)
     devidp = None
     if settings.oidc_issuer is None:
         devidp = DevIdentityProvider(
@@ -68,6 +77,7 @@ def build_protection(
         validator=TokenValidator(issuer, audience=settings.audience, http=http, clients=clients),
         devidp=devidp,
         limiter=load_limits(_policy_file(settings, "limits.yaml")),
+        kek=kek,
     )
 
 

@@ -23,9 +23,9 @@ from gateway.priority import LINK_CAP, WAITING_CAP, base_parts
 from graph import GraphStore
 from graph.queries import reading
 
-# Writes are stamped with `syncedAt` by the replica that made them; a look back this far covers
-# replicas' clock differences and writes that committed a little after they were stamped. A
-# write missed anyway is caught by the count check (new or removed cases) or the periodic reload.
+# Writes are stamped with `syncedAt` by the graph's clock; a look back this far covers writes
+# that committed a little after their statement read the clock. A write missed anyway is caught
+# by the count check (new or removed cases) or by the periodic full reload.
 CLOCK_SKEW_MS = 5_000
 RELOAD_EVERY_SECONDS = 600.0
 

@@ -28,8 +28,11 @@ RETURN c.key AS key
 """
 
 # The case's entities, victims and the pairs between them, written under the case node `k`.
+# `syncedAt` is the graph's own clock at the write, so replicas that keep the region's figures
+# up to date by it (gateway/region.py) need not trust each other's clocks.
 _WRITE_CONTENT = """
 SET k = c.props
+SET k.syncedAt = timestamp()
 FOREACH (p IN c.persons |
   MERGE (e:Person {key: p.key}) CREATE (k)-[r:SUSPECT]->(e) SET r = p.props)
 FOREACH (d IN c.devices |

@@ -14,6 +14,8 @@ as the hub wires it (`gateway.protection.build_protection`), from the region gen
 then runs as its own process (`crossforce serve`) on that graph, so the client's CPU stays out of
 its numbers. Requests are sequential and each GraphQL request is followed by its raw counterpart,
 so both see the same load on a shared machine; the ratio is what to compare between runs.
+The graph stamps `syncedAt` itself, so the build's last seconds look freshly synced to the hub:
+its per-request catch-up (`gateway/region.py`) re-reads those, as it would after any bulk load.
 
     python -m bench.bench_graphql --cases 100000 --keep      # builds once, resumable
     python -m bench.bench_graphql --cases 100000 --keep --requests 500
@@ -39,7 +41,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -172,7 +174,6 @@ class BuildState:
     done: int = 0
     seconds: float = 0.0
     statuses: dict[str, int] = field(default_factory=dict)
-    just_loaded: bool = False  # stamped `syncedAt` with the build's own clock (see `SyncClock`)
 
     def save(self, data_dir: Path) -> None:
         (data_dir / PROGRESS).write_text(json.dumps(self.__dict__, indent=2) + "\n")
@@ -200,25 +201,6 @@ def prepare_data_dir(data_dir: Path, *, keep: bool) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
 
 
-class SyncClock:
-    """The ingest's clock. A live region's cases reach the hub over months, so what the hub reads
-    as "synced in the last minute" (its incremental refresh) is a handful of cases; a bulk build
-    stamps every case within minutes, and a minute's worth is tens of thousands of cases. So each
-    chunk is stamped as if synced at a moment between the region's end and an hour before the
-    build, in order. `just_loaded` keeps the real clock: the state right after a bulk load.
-    Records never postdate the region's end, so validation sees nothing in the future."""
-
-    def __init__(self, state: BuildState) -> None:
-        self.state = state
-        self.origin = state.params.end
-        self.until = max(self.origin, datetime.now(UTC) - timedelta(hours=1))
-
-    def __call__(self) -> datetime:
-        if self.state.just_loaded:
-            return datetime.now(UTC)
-        return self.origin + (self.until - self.origin) * (self.state.done / self.state.cases)
-
-
 def chunks(records: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     while chunk := list(islice(records, size)):
         yield chunk
@@ -242,8 +224,7 @@ async def ingest_chunk(ingest: Ingest, chunk: list[dict[str, Any]], state: Build
 
 async def build(settings: Settings, store: GraphStore, state: BuildState, data_dir: Path) -> None:
     protection = build_protection(settings, store)
-    ingest = Ingest(store, blind=protection.blind, cipher=protection.cipher,
-                    audit=protection.audit, clock=SyncClock(state))  # fmt: skip
+    ingest = Ingest(store, blind=protection.blind, cipher=protection.cipher, audit=protection.audit)
     records = islice(region_cases(state.params), state.done, None)
     columns = (TextColumn("building the graph"), BarColumn(), MofNCompleteColumn(),
                TextColumn("cases"), TimeElapsedColumn())  # fmt: skip
@@ -454,8 +435,7 @@ def unlimited_policies(data_dir: Path) -> Path:
 
 
 def default_data_dir(args: argparse.Namespace) -> Path:
-    name = f"crossforce-bench-graphql-{args.engine}-{args.cases}"
-    return Path(tempfile.gettempdir()) / (name + ("-just-loaded" if args.just_loaded else ""))
+    return Path(tempfile.gettempdir()) / f"crossforce-bench-graphql-{args.engine}-{args.cases}"
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -496,7 +476,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "forces": FORCES,
         "seed": args.seed,
         "region_start": state.start,
-        "just_loaded": state.just_loaded,
         "input": "clients.region (synthetic region generator), ingested with federation.ingest",
         "graph": counted,
         "build": {"seconds": state.seconds, "cases_per_s": state.cases / state.seconds,
@@ -513,18 +492,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def resumed(data_dir: Path, args: argparse.Namespace) -> BuildState | None:
     state = BuildState.load(data_dir)
-    wanted = (args.cases, args.seed, args.just_loaded)
-    if state is not None and (state.cases, state.seed, state.just_loaded) != wanted:
-        raise SystemExit(
-            f"{data_dir} holds another build: {state.cases} cases, seed {state.seed}, "
-            f"just loaded {state.just_loaded}"
-        )
+    if state is not None and (state.cases, state.seed) != (args.cases, args.seed):
+        raise SystemExit(f"{data_dir} holds a build of {state.cases} cases (seed {state.seed})")
     return state
 
 
 def fresh_state(args: argparse.Namespace) -> BuildState:
-    start = recent_start(12).isoformat()
-    return BuildState(args.cases, args.seed, start, just_loaded=args.just_loaded)
+    return BuildState(args.cases, args.seed, recent_start(12).isoformat())
 
 
 async def measure(
@@ -573,12 +547,7 @@ def markdown(result: dict[str, Any]) -> str:
         f"Graph: {graph['nodes']:,} nodes, {graph['relationships']:,} relationships "
         f"({', '.join(f'{k} {v:,}' for k, v in graph['by_label'].items())}). Built in "
         f"{built['seconds']:.0f} s ({built['cases_per_s']:.0f} cases/s) through "
-        f"`federation.ingest.Ingest`; statuses {built['statuses']}. "
-        + (
-            "Cases stamped as synced during the build: the hub right after a bulk load."
-            if result["just_loaded"]
-            else "Cases stamped as synced over the weeks before the run, as a live region's are."
-        ),
+        f"`federation.ingest.Ingest`; statuses {built['statuses']}.",
         "",
         f"{result['requests']} sequential requests of each read after {result['warmup']} "
         "warm-up requests; each GraphQL request (HTTP, `crossforce serve` process) is followed "
@@ -630,11 +599,6 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--requests", type=int, default=300, help="measured requests of each read")
     p.add_argument("--warmup", type=int, default=20, help="unmeasured requests of each read first")
     p.add_argument(
-        "--just-loaded",
-        action="store_true",
-        help="stamp cases as synced during the build: the hub right after a bulk load",
-    )
-    p.add_argument(
         "--keep", action="store_true", help="keep the data dir, and resume a build found there"
     )
     p.add_argument(
@@ -666,7 +630,6 @@ def checked(args: argparse.Namespace) -> argparse.Namespace:
 def write_results(result: dict[str, Any], out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     name = f"graphql-{result['engine']}-{result['cases']}"
-    name += "-just-loaded" if result["just_loaded"] else ""
     (out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     (out / f"{name}.md").write_text(markdown(result))
     return out / f"{name}.json"

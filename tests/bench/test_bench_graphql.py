@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.bench_graphql import BuildState, SyncClock, checked, parser, run, write_results
+from bench.bench_graphql import checked, parser, run, write_results
 
 
 async def test_bench_graphql_measures_every_read_against_raw_cypher(tmp_path: Path) -> None:
@@ -33,18 +32,3 @@ async def test_bench_graphql_measures_every_read_against_raw_cypher(tmp_path: Pa
     assert json.loads(written.read_text())["cases"] == 100
     assert "| `case` with links |" in written.with_suffix(".md").read_text()
     assert not (tmp_path / "data").exists()  # without --keep the data dir goes
-
-
-def test_sync_clock_spreads_stamps_from_region_end_to_an_hour_ago_unless_just_loaded() -> None:
-    state = BuildState(cases=1000, seed=7, start="2025-01-01")
-    clock = SyncClock(state)
-    first = clock()
-    state.done = 500
-    middle = clock()
-    state.done = 1000
-    last = clock()
-
-    assert first == datetime(2026, 1, 1, tzinfo=UTC)  # the region's end: 12 months from start
-    assert first < middle < last <= datetime.now(UTC) - timedelta(minutes=59)
-    state.just_loaded = True
-    assert abs(clock() - datetime.now(UTC)) < timedelta(seconds=5)

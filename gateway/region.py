@@ -153,6 +153,7 @@ class RegionFacts:
         self._lock = asyncio.Lock()
         self._refreshed_at = float("-inf")
         self._reloaded_at = float("-inf")
+        self._graph_clock = 0  # the graph's time at the last catch-up
 
     def __len__(self) -> int:
         return len(self.facts)
@@ -196,13 +197,17 @@ class RegionFacts:
             self._refreshed_at = started
 
     async def _catch_up(self, store: GraphStore) -> None:
-        since = max(0, self.watermark - CLOCK_SKEW_MS)
+        # Looking back from the graph's clock at the previous look, not only from the newest
+        # stamp seen: once writes stop, the window empties instead of re-reading the last burst.
+        since = max(0, max(self.watermark, self._graph_clock) - CLOCK_SKEW_MS)
         for row in await store.read(reading.CASE_METADATA_SINCE, {"since": since}):
             self.put(facts_of(row))
             self.watermark = max(self.watermark, int(row.get("syncedAt") or 0))
         counted = await store.read(reading.CASE_COUNT)
-        if counted and int(counted[0]["cases"]) != len(self.facts):
-            await self._reload_from(store)
+        if counted:
+            self._graph_clock = int(counted[0]["now"])
+            if int(counted[0]["cases"]) != len(self.facts):
+                await self._reload_from(store)
 
     async def _reload_from(self, store: GraphStore) -> None:
         self._reload([facts_of(row) for row in await store.read(reading.CASE_METADATA)])
@@ -210,9 +215,9 @@ class RegionFacts:
 
     def _reload(self, facts: list[CaseFacts]) -> None:
         watermark = max((f.synced_at for f in facts), default=0)
-        lock, refreshed, reloaded = self._lock, self._refreshed_at, self._reloaded_at
+        kept = self._lock, self._refreshed_at, self._reloaded_at, self._graph_clock
         self.__init__()  # type: ignore[misc]
-        self._lock, self._refreshed_at, self._reloaded_at = lock, refreshed, reloaded
+        self._lock, self._refreshed_at, self._reloaded_at, self._graph_clock = kept
         for fact in facts:
             self.put(fact)
         self.watermark = watermark

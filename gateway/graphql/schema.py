@@ -13,8 +13,10 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 from strawberry.types import ExecutionContext
 
@@ -27,6 +29,8 @@ from gateway.graphql.subscriptions import Subscription
 from gateway.observability import GraphQLMetrics
 
 log = logging.getLogger("crossforce.graphql")
+
+CACHED_DOCUMENTS = 1000
 
 
 class HubSchema(strawberry.Schema):
@@ -53,6 +57,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),
         partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
         partial(AddValidationRules, [cost_limit(settings.graphql_max_cost, MAX_PAGE)]),
+        # The same document always gets the same verdict: parse and validate it once.
+        partial(ParserCache, maxsize=CACHED_DOCUMENTS),  # bounded: unique queries are cheap
+        partial(ValidationCache, maxsize=CACHED_DOCUMENTS),
         SharingGuard,
         GraphQLMetrics,
     ]

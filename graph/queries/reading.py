@@ -45,7 +45,8 @@ CASE_METADATA = "MATCH (c:Case)" + _METADATA
 # to date without reading them all.
 CASE_METADATA_SINCE = "MATCH (c:Case) WHERE c.syncedAt >= $since" + _METADATA
 
-CASE_COUNT = "MATCH (c:Case) RETURN count(c) AS cases"
+# How many cases there are, and the graph's clock (which stamps `syncedAt`) as it counts them.
+CASE_COUNT = "MATCH (c:Case) RETURN count(c) AS cases, timestamp() AS now"
 
 CASE_METADATA_BY_KEY = "UNWIND $keys AS key MATCH (c:Case {key: key})" + _METADATA
 

@@ -99,6 +99,14 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 
 
+def _check_force_code(command: str, force: str | None) -> None:
+    from policies.scopes import FORCE_CODE
+
+    if force is not None and not FORCE_CODE.match(force):
+        typer.echo(f"crossforce keys {command}: --force takes a force code such as AS", err=True)
+        raise typer.Exit(2)
+
+
 @keys_app.command("rotate")
 def keys_rotate(
     force: str | None = typer.Option(None, "--force", help="force code; all forces when omitted"),
@@ -106,11 +114,7 @@ def keys_rotate(
     """Add a data key version: new writes use it, old ciphertext stays readable."""
     import asyncio
 
-    from policies.scopes import FORCE_CODE
-
-    if force is not None and not FORCE_CODE.match(force):
-        typer.echo("crossforce keys rotate: --force takes a force code such as AS", err=True)
-        raise typer.Exit(2)
+    _check_force_code("rotate", force)
     added = asyncio.run(_rotate(force))
     if not added:
         typer.echo("no data keys yet: nothing to rotate")
@@ -129,11 +133,7 @@ def keys_reseal(
     """Re-encrypt data sealed under older key versions with each force's current version."""
     import asyncio
 
-    from policies.scopes import FORCE_CODE
-
-    if force is not None and not FORCE_CODE.match(force):
-        typer.echo("crossforce keys reseal: --force takes a force code such as AS", err=True)
-        raise typer.Exit(2)
+    _check_force_code("reseal", force)
     for progress in asyncio.run(_reseal(force)):
         line = (
             f"{progress.force}: {progress.resealed} of {progress.total} cases resealed "

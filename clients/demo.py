@@ -27,6 +27,19 @@ from graph.embedded import free_port
 console = Console()
 
 
+def wait_until_ready(url: str, timeout: float = 60.0) -> bool:
+    """Whether the hub at `url` answered `/readyz` with 200 within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
 class BackgroundServer:
     """Uvicorn in a thread, so the demo can talk to the hub it started."""
 
@@ -38,15 +51,8 @@ class BackgroundServer:
 
     def start(self, timeout: float = 60.0) -> None:
         self.thread.start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"the hub was not ready at {self.url} within {timeout:.0f} s")
+        if not wait_until_ready(self.url, timeout):
+            raise RuntimeError(f"the hub was not ready at {self.url} within {timeout:.0f} s")
 
     def stop(self) -> None:
         self.server.should_exit = True

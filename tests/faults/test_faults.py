@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from clients.demo import BackgroundServer
+from clients.demo import BackgroundServer, wait_until_ready
 from clients.region import RegionParams, recent_start, region_cases
 from federation.prepare import prepare_case
 from gateway.config import Settings
@@ -185,13 +185,8 @@ async def test_gateway_killed_mid_sync_loses_and_doubles_nothing(
     def serve() -> subprocess.Popen[bytes]:
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)  # fmt: skip
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{settings.public_url}/readyz", timeout=2).status_code == 200:
-                    return process
-            except httpx.TransportError:
-                time.sleep(0.2)
+        if wait_until_ready(settings.public_url or "", 120):
+            return process
         process.kill()
         raise AssertionError("the hub did not start")
 

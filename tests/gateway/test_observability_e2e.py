@@ -28,6 +28,7 @@ import structlog
 import uvicorn
 from prometheus_client import REGISTRY
 
+from clients.demo import wait_until_ready
 from clients.region import RegionParams, region_cases
 from federation.sensitive import sensitive_values
 from gateway.app import create_app
@@ -88,15 +89,8 @@ class ThreadedHub:
     def start(self) -> None:
         self.thread.start()
         # Neo4j's first migrations take a while on a busy two-core machine.
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("hub not ready")
+        if not wait_until_ready(self.url, 180):
+            raise RuntimeError("hub not ready")
 
     def stop(self) -> None:
         self.server.should_exit = True

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from clients.demo import wait_until_ready
 from clients.region import RegionParams, recent_start, region_cases
 from gateway.config import DEFAULT_POLICY_DIR
 from graph.embedded import EmbeddedFalkorDB, free_port
@@ -81,14 +82,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     command = [sys.executable, "-m", "clients.cli", "serve", "--port", str(port)]
     quiet = subprocess.DEVNULL
     process = subprocess.Popen(command, env=env, stdout=quiet, stderr=quiet)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
+    assert wait_until_ready(url, 120), "the hub did not start"
     yield Hub(url, process.pid, root / "hub", url)
     process.terminate()
     process.wait(60)

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from gateway.config import Settings
+from policies.vault import VaultSettings
 from tests.deploy.conftest import (
     CHART,
     NAMESPACE,
@@ -25,7 +26,7 @@ from tests.deploy.conftest import (
     values_file,
 )
 
-VALUE_SETS = ["default", "ingress.yaml", "bundled-neo4j.yaml", "fixed-replicas.yaml"]
+VALUE_SETS = ["default", "ingress.yaml", "bundled-neo4j.yaml", "fixed-replicas.yaml", "vault.yaml"]
 # The oldest Kubernetes the chart declares (Chart.yaml kubeVersion) and the newest schemas.
 KUBE_VERSIONS = ["1.27.0", kubernetes_validate.utils.latest_version()]
 MISSING_NEO4J = "chart directory is missing these dependencies: neo4j"
@@ -83,7 +84,11 @@ def gateway_env(objects: list[dict[str, Any]]) -> dict[str, Any]:
 
 def test_every_setting_the_chart_passes_is_one_the_hub_reads() -> None:
     names = {n for n in gateway_env(render()) if n.startswith("CROSSFORCE_")}
+    names |= {
+        n for n in gateway_env(render(values_file("vault.yaml"))) if n.startswith("CROSSFORCE_")
+    }
     known = {f"CROSSFORCE_{field.upper()}" for field in Settings.model_fields}
+    known |= {f"CROSSFORCE_VAULT_{field.upper()}" for field in VaultSettings.model_fields}
     assert names - known == set()
     assert {"CROSSFORCE_GRAPH_URI", "CROSSFORCE_OIDC_ISSUER", "CROSSFORCE_DATA_DIR"} <= names
 
@@ -212,3 +217,16 @@ def test_invalid_values_are_refused_with_a_clear_message(name: str) -> None:
 def test_no_graph_at_all_is_refused() -> None:
     with pytest.raises(helm.HelmRenderError, match=r"graph\.uri is required unless neo4j\.enabled"):
         render({"graph": {"uri": ""}})
+
+
+def test_with_vault_the_token_comes_from_a_secret_and_no_kek_file_is_mounted() -> None:
+    objects = render(values_file("vault.yaml"))
+    env = gateway_env(objects)
+    assert env["CROSSFORCE_VAULT_ADDR"] == "https://vault.south-west.example.org:8200"
+    assert env["CROSSFORCE_VAULT_TOKEN"] == {
+        "secretKeyRef": {"name": "crossforce-vault", "key": "token"}
+    }
+    pod = one(objects, "Deployment")["spec"]["template"]["spec"]
+    secret = next(v for v in pod["volumes"] if v["name"] == "keys-secret")
+    assert [item["path"] for item in secret["secret"]["items"]] == ["linking.key"]
+    assert "kek.key" not in " ".join(pod["initContainers"][0]["command"])

@@ -46,7 +46,8 @@ CASE_METADATA = "MATCH (c:Case)" + _METADATA
 CASE_METADATA_SINCE = "MATCH (c:Case) WHERE c.syncedAt >= $since" + _METADATA
 
 # How many cases there are, and the graph's clock (which stamps `syncedAt`) as it counts them.
-CASE_COUNT = "MATCH (c:Case) RETURN count(c) AS cases, timestamp() AS now"
+# (The clock is read after counting: beside an aggregate it would be a grouping key.)
+CASE_COUNT = "MATCH (c:Case) WITH count(c) AS cases RETURN cases, timestamp() AS now"
 
 CASE_METADATA_BY_KEY = "UNWIND $keys AS key MATCH (c:Case {key: key})" + _METADATA
 

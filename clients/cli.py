@@ -165,19 +165,12 @@ def _graph() -> tuple[Settings, GraphConnection]:
 
 
 async def _rotate(force: str | None) -> dict[str, int]:
-    from graph.audit_store import GraphAuditStore
-    from graph.keyring_store import GraphKeyStore
-    from policies.audit import AuditLog
-    from policies.keys import KeyRing, LocalKeyFile
+    from gateway.protection import keyring_for
 
     settings, connection = _graph()
     try:
         await connection.store.migrate()
-        keyring = KeyRing(
-            GraphKeyStore(connection.store),
-            LocalKeyFile.in_data_dir(settings.data_dir),
-            audit=AuditLog(GraphAuditStore(connection.store)),
-        )
+        keyring = keyring_for(settings, connection.store)
         return await keyring.rotate(force, actor=_operator())
     finally:
         await connection.close()
@@ -185,11 +178,8 @@ async def _rotate(force: str | None) -> dict[str, int]:
 
 async def _reseal(force: str | None) -> list[ResealProgress]:
     from federation.reseal import Resealer
-    from graph.audit_store import GraphAuditStore
-    from graph.keyring_store import GraphKeyStore
-    from policies.audit import AuditLog
+    from gateway.protection import keyring_for
     from policies.crypto import FieldCipher
-    from policies.keys import KeyRing, LocalKeyFile
 
     def report(progress: ResealProgress) -> None:
         typer.echo(f"{progress.force}: {progress.handled}/{progress.total}", err=True)
@@ -197,12 +187,7 @@ async def _reseal(force: str | None) -> list[ResealProgress]:
     settings, connection = _graph()
     try:
         await connection.store.migrate()
-        keyring = KeyRing(
-            GraphKeyStore(connection.store),
-            LocalKeyFile.in_data_dir(settings.data_dir),
-            audit=AuditLog(GraphAuditStore(connection.store)),
-        )
-        resealer = Resealer(connection.store, FieldCipher(keyring))
+        resealer = Resealer(connection.store, FieldCipher(keyring_for(settings, connection.store)))
         if force is None:
             return await resealer.reseal_all(report)
         one = await resealer.reseal_force(force, report)

@@ -47,18 +47,26 @@ class Protection:
             await self.kek.aclose()
 
 
+def key_encryption_key(settings: Settings) -> LocalKeyFile | VaultTransitKEK:
+    """Vault's transit engine when configured (production), else the local key file."""
+    if settings.vault_addr:
+        return VaultTransitKEK.from_environment()
+    return LocalKeyFile.in_data_dir(settings.data_dir)
+
+
+def keyring_for(settings: Settings, store: GraphStore) -> KeyRing:
+    """The key ring the hub uses, for the operator's CLI (`keys rotate`, `keys reseal`)."""
+    audit = AuditLog(GraphAuditStore(store))
+    return KeyRing(GraphKeyStore(store), key_encryption_key(settings), audit=audit)
+
+
 def build_protection(
     settings: Settings, store: GraphStore, *, http: httpx.AsyncClient | None = None
 ) -> Protection:
     clients = load_clients(settings.policy_dir / "clients.yaml")
     issuer = issuer_of(settings)
     audit = AuditLog(GraphAuditStore(store))
-    # The key-encryption key: Vault's transit engine in production, a local file otherwise.
-    kek = (
-        VaultTransitKEK.from_environment()
-        if settings.vault_addr
-        else LocalKeyFile.in_data_dir(settings.data_dir)
-    )
+    kek = key_encryption_key(settings)
     keyring = KeyRing(GraphKeyStore(store), kek, audit=audit)
     devidp = None
     if settings.oidc_issuer is None:

@@ -3,19 +3,25 @@ lacks the scope), never served, and the refusal names nothing of the token."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
+import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+import websockets
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from clients.demo import BackgroundServer
+from gateway.config import DEFAULT_POLICY_DIR, Settings
+from graph.embedded import EmbeddedFalkorDB, free_port
 from policies.devidp import load_signing_key
 from tests.federation.conftest import Hub
 
@@ -28,6 +34,7 @@ ROUTES = [
     ("GET", "/graphql"),
 ]
 QUERY = "{ priorityQueue(first: 1) { caseRef } }"
+PROTOCOL = "graphql-transport-ws"
 
 
 def b64(data: bytes) -> str:
@@ -127,3 +134,56 @@ async def test_a_real_token_without_the_scope_is_forbidden(
         assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     else:
         assert response.status_code == 403
+
+
+async def test_every_hostile_token_is_refused_on_the_websocket(hub: Hub) -> None:
+    key = load_signing_key(hub.settings.data_dir)
+    url = hub.url.replace("http://", "ws://") + "/graphql"
+    for name, make in HOSTILE.items():
+        token = make(hub, key)
+        async with websockets.connect(url, subprotocols=[PROTOCOL]) as socket:  # type: ignore[list-item]
+            payload = {"Authorization": f"Bearer {token}"}
+            await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(socket.recv(), 10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403, name
+
+
+@pytest.fixture(scope="module")
+def revoking_hub(
+    falkordb_server: EmbeddedFalkorDB, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
+    """A hub whose clients.yaml revokes force-AS: every token issued before tomorrow."""
+    policies = tmp_path_factory.mktemp("revoking")
+    shutil.copytree(DEFAULT_POLICY_DIR, policies, dirs_exist_ok=True)
+    entry = "force-AS: {scopes: [sync:write], force: AS"
+    tomorrow = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 86400))
+    text = (policies / "clients.yaml").read_text()
+    (policies / "clients.yaml").write_text(
+        text.replace(entry, f"{entry}, revoked_before: '{tomorrow}'")
+    )
+    port = free_port()
+    settings = Settings(
+        graph_uri=f"falkordb://127.0.0.1:{falkordb_server.port}/revoking",
+        data_dir=tmp_path_factory.mktemp("revoking-hub"),
+        public_url=f"http://127.0.0.1:{port}",
+        policy_dir=policies,
+    )
+    server = BackgroundServer(settings, "127.0.0.1", port)
+    server.start()
+    yield settings
+    server.stop()
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+async def test_a_revoked_clients_tokens_are_refused_on_every_route(
+    revoking_hub: Settings, method: str, path: str
+) -> None:
+    settings = revoking_hub
+    async with httpx.AsyncClient(base_url=settings.public_url or "", timeout=30) as http:
+        hub = Hub(settings.public_url or "", settings, None, http)  # type: ignore[arg-type]
+        replayed = await call(hub, method, path, hub.token("force-AS"))
+        assert replayed.status_code == 401, replayed.text
+        assert "revoked" in replayed.text
+        other = await call(hub, method, path, hub.token("force-GL"))
+        assert other.status_code != 401

@@ -50,7 +50,7 @@ import httpx
 import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bench.bench_sync import DEFAULT_POLICIES, Engine, neo4j, start_hub
+from bench.bench_sync import DEFAULT_POLICIES, Engine, load_line, neo4j, start_hub
 from clients.region import RegionParams, recent_start, region_cases
 from federation.body import Item
 from federation.ingest import Ingest
@@ -575,18 +575,10 @@ def markdown(result: dict[str, Any]) -> str:
         f"oversight open counts agree: {result['oversight']['check']['open_counts_agree']}. "
         f"Oversight p99 under 100 ms (issue 8): "
         f"{'yes' if result['oversight_under_100ms_p99'] else 'no'}.",
-        _load(result),
+        load_line(result),
         "",
     ]
     return "\n".join(lines)
-
-
-def _load(result: dict[str, Any]) -> str:
-    load = result["load_average"]
-    return (
-        f"Load average {load['before']:.1f} before and {load['after']:.1f} after, "
-        f"on {load['cpus']} CPUs."
-    )
 
 
 def parser() -> argparse.ArgumentParser:

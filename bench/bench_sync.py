@@ -351,13 +351,14 @@ def markdown(result: dict[str, Any]) -> str:
             f"(statuses: {result['statuses']}; {result['entity_links']} entity links). "
             f"Input: the region generator, {result['generate']['records_per_s']:.0f} cases/s "
             "generated and written.",
-            _load(result),
+            load_line(result),
             "",
         ]
     )
 
 
-def _load(result: dict[str, Any]) -> str:
+def load_line(result: dict[str, Any]) -> str:
+    """The machine's load during a run, for the results' Markdown (both benchmarks)."""
     load = result.get("load_average")
     if not load:
         return ""

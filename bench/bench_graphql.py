@@ -20,6 +20,11 @@ its per-request catch-up (`gateway/region.py`) re-reads those, as it would after
     python -m bench.bench_graphql --cases 100000 --keep      # builds once, resumable
     python -m bench.bench_graphql --cases 100000 --keep --requests 500
     python -m bench.bench_graphql --cases 20000 --engine neo4j  # starts Neo4j on the JVM
+    python -m bench.bench_graphql --cases 1000000 --at 100000,300000 --requests 100 --keep
+
+`--at` also measures the reads (and the memory of the graph and of the hub) at smaller sizes on
+the way, so one run shows how each cost grows as the region does; the build records its rate and
+the graph's memory after every chunk. `python -m bench.plot_growth` draws both.
 
 `--keep` keeps the data dir (graph, keys) and resumes an interrupted build from where it stopped
 (FalkorDB; a Neo4j started here lives only as long as the run). Results:
@@ -35,6 +40,7 @@ import os
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -47,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import redis
 import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -174,6 +181,10 @@ class BuildState:
     done: int = 0
     seconds: float = 0.0
     statuses: dict[str, int] = field(default_factory=dict)
+    # After every chunk: [cases done, build seconds so far, graph memory in MB or None].
+    growth: list[list[float | None]] = field(default_factory=list)
+    # The reads measured at each size of `--at` (and the last), in order.
+    checkpoints: list[dict[str, Any]] = field(default_factory=list)
 
     def save(self, data_dir: Path) -> None:
         (data_dir / PROGRESS).write_text(json.dumps(self.__dict__, indent=2) + "\n")
@@ -222,10 +233,13 @@ async def ingest_chunk(ingest: Ingest, chunk: list[dict[str, Any]], state: Build
             state.statuses[result.status] = state.statuses.get(result.status, 0) + 1
 
 
-async def build(settings: Settings, store: GraphStore, state: BuildState, data_dir: Path) -> None:
+async def build(
+    settings: Settings, engine: Engine, store: GraphStore, state: BuildState, until: int
+) -> None:
+    """Ingest the region's cases from where the build stopped up to the `until`-th."""
     protection = build_protection(settings, store)
     ingest = Ingest(store, blind=protection.blind, cipher=protection.cipher, audit=protection.audit)
-    records = islice(region_cases(state.params), state.done, None)
+    records = islice(region_cases(state.params), state.done, until)
     columns = (TextColumn("building the graph"), BarColumn(), MofNCompleteColumn(),
                TextColumn("cases"), TimeElapsedColumn())  # fmt: skip
     try:
@@ -236,7 +250,8 @@ async def build(settings: Settings, store: GraphStore, state: BuildState, data_d
                 await ingest_chunk(ingest, chunk, state)
                 state.seconds += time.perf_counter() - started
                 state.done += len(chunk)
-                state.save(data_dir)
+                state.growth.append([state.done, state.seconds, graph_memory_mb(engine)])
+                state.save(settings.data_dir)
                 bar.update(task, completed=state.done)
     finally:
         await protection.aclose()
@@ -247,6 +262,26 @@ async def count_graph(store: GraphStore) -> dict[str, Any]:
     relationships = await store.read(COUNT_RELATIONSHIPS)
     return {"nodes": sum(labels.values()), "relationships": int(relationships[0]["n"]),
             "by_label": labels}  # fmt: skip
+
+
+def graph_memory_mb(engine: Engine) -> float | None:
+    """FalkorDB's own count of the memory it holds (`INFO memory`); None for Neo4j, whose heap
+    is sized up front rather than grown with the data."""
+    if engine.falkordb_port is None:
+        return None
+    client = redis.Redis(port=engine.falkordb_port, socket_timeout=60)
+    try:
+        return int(client.info("memory")["used_memory"]) / 2**20
+    finally:
+        client.close()
+
+
+def process_memory_mb(pid: int) -> float:
+    """Resident memory of a process (Linux), for the hub's share of the machine."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
 
 
 # --- engines --------------------------------------------------------------------------------------
@@ -449,26 +484,20 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             policies = unlimited_policies(data_dir)
             settings = Settings(graph_uri=engine.hub_uri, data_dir=data_dir, public_url=url,
                                 policy_dir=policies)  # fmt: skip
-            connection = connect(engine, data_dir)
-            try:
-                store = connection.store
-                await store.migrate()
-                state = resumed(data_dir, args) if engine.name == "falkordb" else None
-                state = state or fresh_state(args)
-                await build(settings, store, state, data_dir)
-                counted = await count_graph(store)
-                cases = await sample_cases(store, args.requests + args.warmup, args.seed)
-            finally:
-                await connection.close()
-            hub = start_hub(engine, data_dir, policies, port)
-            try:
-                measured = await measure(engine, data_dir, url, cases, args)
-            finally:
-                hub.terminate()
-                hub.wait(60)
+            state = resumed(data_dir, args) if engine.name == "falkordb" else None
+            state = state or fresh_state(args)
+            measured_at = {point["cases"] for point in state.checkpoints}
+            for size in sizes(args):
+                if size in measured_at:
+                    continue
+                point = await checkpoint(engine, settings, port, state, size, args)
+                state.checkpoints.append(point)
+                state.save(data_dir)
+                print(growth_line(point), file=sys.stderr)
     finally:
         if not args.keep:
             shutil.rmtree(data_dir, ignore_errors=True)
+    final = state.checkpoints[-1]
     return {
         "benchmark": "graphql",
         "engine": engine.name,
@@ -477,17 +506,75 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "seed": args.seed,
         "region_start": state.start,
         "input": "clients.region (synthetic region generator), ingested with federation.ingest",
-        "graph": counted,
+        "graph": final["graph"],
         "build": {"seconds": state.seconds, "cases_per_s": state.cases / state.seconds,
-                  "statuses": state.statuses},
+                  "statuses": state.statuses, "growth": state.growth},
         "requests": args.requests,
         "warmup": args.warmup,
-        **measured,
+        **final["reads"],
+        "memory_mb": final["memory_mb"],
+        "checkpoints": state.checkpoints,
         # The machine may be shared: the ratios are what to compare between runs.
         "load_average": {"before": load_before, "after": os.getloadavg()[0],
                          "cpus": os.cpu_count()},
         "command": "python -m bench.bench_graphql " + " ".join(sys.argv[1:]),
     }  # fmt: skip
+
+
+def sizes(args: argparse.Namespace) -> list[int]:
+    return sorted({*args.at, args.cases})
+
+
+async def checkpoint(
+    engine: Engine,
+    settings: Settings,
+    port: int,
+    state: BuildState,
+    size: int,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """Build up to `size` cases, then measure every read against the hub on that graph."""
+    connection = connect(engine, settings.data_dir)
+    try:
+        store = connection.store
+        await store.migrate()
+        await build(settings, engine, store, state, until=size)
+        counted = await count_graph(store)
+        cases = await sample_cases(store, args.requests + args.warmup, args.seed)
+    finally:
+        await connection.close()
+    hub = start_hub(engine, settings.data_dir, settings.policy_dir, port)
+    try:
+        reads = await measure(engine, settings.data_dir, f"http://127.0.0.1:{port}", cases, args)
+        hub_mb = process_memory_mb(hub.pid)  # after the reads: the region's facts are loaded
+    finally:
+        hub.terminate()
+        hub.wait(60)
+    return {
+        "cases": size,
+        "hub_commit": commit(),  # a long run may span changes to the hub: say which one answered
+        "graph": counted,
+        "build_seconds": state.seconds,
+        "memory_mb": {"graph": graph_memory_mb(engine), "hub": hub_mb},
+        "reads": reads,
+    }
+
+
+def commit() -> str:
+    described = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
+                               text=True, cwd=Path(__file__).parent, check=False)  # fmt: skip
+    return described.stdout.strip() or "unknown"
+
+
+def growth_line(point: dict[str, Any]) -> str:
+    """One checkpoint in a line, printed as the run goes."""
+    p99 = ", ".join(
+        f"{name} {point['reads'][name]['graphql_ms']['p99']:.1f}"
+        f"/{point['reads'][name]['raw_ms']['p99']:.1f}"
+        for name in ("case", "priority_queue", "oversight")
+    )
+    return (f"{point['cases']:,} cases, {point['graph']['nodes']:,} nodes: p99 ms GraphQL/raw "
+            f"{p99}; memory MB {point['memory_mb']}")  # fmt: skip
 
 
 def resumed(data_dir: Path, args: argparse.Namespace) -> BuildState | None:
@@ -578,7 +665,26 @@ def markdown(result: dict[str, Any]) -> str:
         load_line(result),
         "",
     ]
-    return "\n".join(lines)
+    return "\n".join(lines + growth_table(result))
+
+
+def growth_table(result: dict[str, Any]) -> list[str]:
+    """The reads and the memory at each checkpoint: how each cost grows with the region."""
+    lines = [
+        "## As the region grows",
+        "",
+        "| cases | nodes | GraphQL p99 `case` / raw | queue / raw | oversight / raw "
+        "| graph MB | hub MB |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for point in result.get("checkpoints", []):
+        reads, memory = point["reads"], point["memory_mb"]
+        cells = [f"{reads[name]['graphql_ms']['p99']:.1f} / {reads[name]['raw_ms']['p99']:.1f}"
+                 for name in ("case", "priority_queue", "oversight")]  # fmt: skip
+        graph_mb = "n/a" if memory["graph"] is None else f"{memory['graph']:,.0f}"
+        lines.append(f"| {point['cases']:,} | {point['graph']['nodes']:,} | {' | '.join(cells)} "
+                     f"| {graph_mb} | {memory['hub']:,.0f} |")  # fmt: skip
+    return [*lines, ""]
 
 
 def parser() -> argparse.ArgumentParser:
@@ -586,6 +692,12 @@ def parser() -> argparse.ArgumentParser:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--cases", type=int, default=100_000, help="cases in the region")
+    p.add_argument(
+        "--at",
+        type=sizes_list,
+        default=[],
+        help="also measure at these sizes on the way, comma-separated (e.g. 100000,300000)",
+    )
     p.add_argument("--seed", type=int, default=7, help="the region's and the sample's seed")
     p.add_argument("--engine", choices=("falkordb", "neo4j"), default="falkordb")
     p.add_argument("--requests", type=int, default=300, help="measured requests of each read")
@@ -613,9 +725,18 @@ def parser() -> argparse.ArgumentParser:
     return p  # fmt: skip
 
 
+def sizes_list(text: str) -> list[int]:
+    try:
+        return [int(size) for size in text.split(",") if size.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of case counts: {text!r}") from None
+
+
 def checked(args: argparse.Namespace) -> argparse.Namespace:
     if args.cases < 1 or args.requests < 1 or args.warmup < 0:
         raise SystemExit("--cases and --requests must be at least 1, --warmup at least 0")
+    if any(not 0 < size <= args.cases for size in args.at):
+        raise SystemExit("every size of --at must be between 1 and --cases")
     return args
 
 

@@ -10,7 +10,7 @@ from bench.bench_graphql import checked, parser, run, write_results
 
 async def test_bench_graphql_measures_every_read_against_raw_cypher(tmp_path: Path) -> None:
     args = checked(parser().parse_args([
-        "--cases", "100", "--requests", "8", "--warmup", "1",
+        "--cases", "100", "--at", "60", "--requests", "8", "--warmup", "1",
         "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "results"),
     ]))  # fmt: skip
 
@@ -29,6 +29,15 @@ async def test_bench_graphql_measures_every_read_against_raw_cypher(tmp_path: Pa
     assert result["case"]["seen"]["found"] == 8  # sampled cases exist, and the analyst sees them
     assert result["priority_queue"]["top"]["graphql_top"] == 20
     assert result["oversight"]["check"]["open_counts_agree"]
+    assert [point["cases"] for point in result["checkpoints"]] == [60, 100]
+    assert result["checkpoints"][0]["graph"]["by_label"]["Case"] == 60
+    for point in result["checkpoints"]:
+        assert point["memory_mb"]["graph"] > 0 and point["memory_mb"]["hub"] > 0
+    growth = result["build"]["growth"]
+    assert [done for done, _, _ in growth] == [60, 100]  # one chunk up to each checkpoint
+    assert growth[0][1] < growth[1][1]  # build seconds only grow
     assert json.loads(written.read_text())["cases"] == 100
-    assert "| `case` with links |" in written.with_suffix(".md").read_text()
+    report = written.with_suffix(".md").read_text()
+    assert "| `case` with links |" in report
+    assert "## As the region grows" in report and "| 60 |" in report
     assert not (tmp_path / "data").exists()  # without --keep the data dir goes

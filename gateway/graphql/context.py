@@ -66,6 +66,8 @@ class Context:
     region: RegionFacts
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     loaders: dict[str, Any] = field(default_factory=dict)
+    # Seal rows (`key force caseRef sealed`) of cases read as links, by case key, this request.
+    seals: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Set by graphql-transport-ws from `connection_init`: how a WebSocket carries its token.
     connection_params: dict[str, Any] | None = None
     poll_seconds: float = 2.0  # how often a subscription looks for news

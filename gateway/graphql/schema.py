@@ -11,13 +11,13 @@ from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.types import ExecutionContext
 
 from gateway.config import Settings
@@ -52,11 +52,17 @@ def introspection_allowed(settings: Settings) -> bool:
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
+    # The rules are made once, not per request as `QueryDepthLimiter` and `MaxAliasesLimiter`
+    # make theirs: the validation cache is keyed by the rule classes too, and fresh classes on
+    # every request would make every request miss it and validate the document all over again.
+    limits = [
+        depth_rule(settings.graphql_max_depth, None),
+        aliases_rule(settings.graphql_max_aliases),
+        cost_limit(settings.graphql_max_cost, MAX_PAGE),
+    ]
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
-        partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),
-        partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
-        partial(AddValidationRules, [cost_limit(settings.graphql_max_cost, MAX_PAGE)]),
+        partial(AddValidationRules, limits),
         # The same document always gets the same verdict: parse and validate it once.
         partial(ParserCache, maxsize=CACHED_DOCUMENTS),  # bounded: unique queries are cheap
         partial(ValidationCache, maxsize=CACHED_DOCUMENTS),

@@ -9,13 +9,14 @@ ENTITY_KINDS = {
     "Series": "SERIES",
 }
 
-# One row per (case, other case, kind of shared entity), for a batch of cases.
+# One row per (case, other case, kind of shared entity), for a batch of cases; with the other
+# case's sealed fields, so whom to call about it needs no second read.
 CASE_LINKS = """
 UNWIND $keys AS key
 MATCH (k:Case {key: key})-->(e)<--(o:Case)
 WHERE o.key <> key
 RETURN DISTINCT key AS case, labels(e)[0] AS label, o.force AS force, o.caseRef AS caseRef,
-       o.key AS other
+       o.key AS other, o.sealed AS sealed
 ORDER BY case, force, caseRef, label
 """
 

@@ -114,3 +114,20 @@ def test_introspection_is_off_in_production_unless_enabled() -> None:
     assert result.errors
     development = build_schema(Settings())
     assert development.execute_sync("{ __schema { queryType { name } } }").errors is None
+
+
+def test_a_document_seen_before_is_not_validated_again() -> None:
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    from gateway.graphql.schema import CACHED_DOCUMENTS
+
+    schema = build_schema(Settings())
+    document = "{ __typename }"
+    cache = _get_validate_cache(CACHED_DOCUMENTS)
+    schema.execute_sync(document)
+    before = cache.cache_info()
+    for _ in range(3):
+        assert schema.execute_sync(document).errors is None
+    after = cache.cache_info()
+    # Every request builds its extensions afresh: their rules must still hit the cache.
+    assert (after.hits - before.hits, after.misses - before.misses) == (3, 0)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import partial
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -55,7 +55,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     # The rules are made once, not per request as `QueryDepthLimiter` and `MaxAliasesLimiter`
     # make theirs: the validation cache is keyed by the rule classes too, and fresh classes on
     # every request would make every request miss it and validate the document all over again.
-    limits = [
+    limits: list[type[ASTValidationRule]] = [
         depth_rule(settings.graphql_max_depth, None),
         aliases_rule(settings.graphql_max_aliases),
         cost_limit(settings.graphql_max_cost, MAX_PAGE),

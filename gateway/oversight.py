@@ -37,9 +37,21 @@ def age_band(age_ms: int) -> str:
 
 def percentile(values: Sequence[float], share: float) -> float | None:
     """Linear interpolation between closest ranks (as Cypher's percentileCont)."""
-    if not values:
+    return percentile_of_sorted(sorted(values), share)
+
+
+def median_of_sorted(ordered: Sequence[float]) -> float | None:
+    """`statistics.median` of values already in order, without copying them."""
+    if not ordered:
         return None
-    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def percentile_of_sorted(ordered: Sequence[float], share: float) -> float | None:
+    """`percentile` of values already in order, without copying them."""
+    if not ordered:
+        return None
     position = (len(ordered) - 1) * share
     low = int(position)
     high = min(low + 1, len(ordered) - 1)

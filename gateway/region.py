@@ -2,7 +2,9 @@
 
 A gateway replica holds every case's facts (no personal data) and, per force and risk level,
 sorted lists of the dates its figures count between: figures are then a few binary searches
-whatever the region's size. Each request first brings the facts up to date with one indexed
+whatever the region's size. The lists are `SortedList`s: a case changes in O(log n), where a
+plain list's insert moves half the list (a reload of 300,000 cases took 40 s that way), and a
+reload sorts each list once. Each request first brings the facts up to date with one indexed
 query for cases synced since the last look, and compares counts to notice removed cases (a full
 reload then). Nothing here is the source of truth: the graph is, so every replica agrees.
 """
@@ -11,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import statistics
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sortedcontainers import SortedList
 
 from gateway import oversight
 from gateway.facts import DAY_MS, CaseFacts, facts_of
@@ -30,32 +34,56 @@ CLOCK_SKEW_MS = 5_000
 RELOAD_EVERY_SECONDS = 600.0
 
 
-def _add(values: list[float], value: float) -> None:
-    bisect.insort(values, value)
+T = TypeVar("T")
 
 
-def _drop(values: list[float], value: float) -> None:
-    at = bisect.bisect_left(values, value)
-    if at < len(values) and values[at] == value:
-        del values[at]
+def _add(values: SortedList[T], value: T) -> None:
+    values.add(value)
 
 
-def _between(values: list[float], low: float, high: float) -> int:
+def _drop(values: SortedList[T], value: T) -> None:
+    values.discard(value)
+
+
+Change = Callable[[SortedList[Any], Any], None]
+
+
+class _Bulk:
+    """Adds for a reload: kept aside, then each list takes its values at once, sorted in one
+    go, instead of one O(log n) insert at a time."""
+
+    def __init__(self) -> None:
+        self._pending: dict[int, tuple[SortedList[Any], list[Any]]] = {}
+
+    def add(self, values: SortedList[Any], value: Any) -> None:
+        pending = self._pending.get(id(values))
+        if pending is None:
+            pending = self._pending[id(values)] = (values, [])
+        pending[1].append(value)
+
+    def flush(self) -> None:
+        for values, added in self._pending.values():
+            values.update(added)
+        self._pending.clear()
+
+
+def _between(values: SortedList[float], low: float, high: float) -> int:
     """How many values v with low <= v < high."""
-    return bisect.bisect_left(values, high) - bisect.bisect_left(values, low)
+    return int(values.bisect_left(high) - values.bisect_left(low))
 
 
 @dataclass
 class _RiskGroup:
     cases: int = 0
     open: int = 0
-    due: list[float] = field(default_factory=list)  # due_at of open cases awaiting enforcement
-    waiting_since: list[float] = field(default_factory=list)  # their received_at
-    days: list[float] = field(default_factory=list)  # days to enforcement, enforced cases
+    # due_at, and received_at, of open cases awaiting enforcement
+    due: SortedList[float] = field(default_factory=SortedList)
+    waiting_since: SortedList[float] = field(default_factory=SortedList)
+    days: SortedList[float] = field(default_factory=SortedList)  # to enforcement, enforced cases
     within_target: int = 0
 
-    def apply(self, fact: CaseFacts, sign: int) -> None:
-        change = _add if sign > 0 else _drop
+    def apply(self, fact: CaseFacts, sign: int, change: Change | None = None) -> None:
+        change = change or (_add if sign > 0 else _drop)
         self.cases += sign
         self.open += sign if fact.open else 0
         if fact.awaiting_enforcement():
@@ -68,17 +96,17 @@ class _RiskGroup:
 
     def figures(self, force: str, risk: str, now: int) -> oversight.RiskFigures:
         row = oversight.RiskFigures(force, risk, cases=self.cases, open=self.open)
-        row.past_target = bisect.bisect_left(self.due, now)
+        row.past_target = self.due.bisect_left(now)
         row.due_soon = _between(self.due, now, now + oversight.DUE_SOON_MS + 1)
         row.backlog_by_age = _bands(self.waiting_since, now)
         if self.days:
             row.enforced_within_target_share = self.within_target / len(self.days)
-            row.median_days_to_enforcement = statistics.median(self.days)
-            row.p90_days_to_enforcement = oversight.percentile(self.days, 0.9)
+            row.median_days_to_enforcement = oversight.median_of_sorted(self.days)
+            row.p90_days_to_enforcement = oversight.percentile_of_sorted(self.days, 0.9)
         return row
 
 
-def _bands(starts: list[float], now: int) -> dict[str, int]:
+def _bands(starts: SortedList[float], now: int) -> dict[str, int]:
     """Counts by age band (as `oversight.age_band`) of the dates in `starts`, aged at `now`.
     An age in [low, high) days is a start in (now - high days, now - low days]; the first band
     also takes dates a little in the future."""
@@ -86,7 +114,7 @@ def _bands(starts: list[float], now: int) -> dict[str, int]:
     for label, low, high in oversight.AGE_BANDS:
         upper = float("inf") if low == 0 else now - low * DAY_MS
         lower = float("-inf") if high is None else now - high * DAY_MS
-        count = bisect.bisect_right(starts, upper) - bisect.bisect_right(starts, lower)
+        count = starts.bisect_right(upper) - starts.bisect_right(lower)
         if count:
             out[label] = count
     return out
@@ -95,14 +123,15 @@ def _bands(starts: list[float], now: int) -> dict[str, int]:
 @dataclass
 class _ForceGroup:
     referrals: Counter[tuple[str, str]] = field(default_factory=Counter)
-    received: list[float] = field(default_factory=list)
-    enforced: list[float] = field(default_factory=list)
-    open_activity: list[float] = field(default_factory=list)
-    seized: list[float] = field(default_factory=list)  # one entry per device awaiting examination
-    safeguarding_days: list[float] = field(default_factory=list)
+    received: SortedList[float] = field(default_factory=SortedList)
+    enforced: SortedList[float] = field(default_factory=SortedList)
+    open_activity: SortedList[float] = field(default_factory=SortedList)
+    # one entry per device awaiting examination
+    seized: SortedList[float] = field(default_factory=SortedList)
+    safeguarding_days: SortedList[float] = field(default_factory=SortedList)
 
-    def apply(self, fact: CaseFacts, sign: int) -> None:
-        change = _add if sign > 0 else _drop
+    def apply(self, fact: CaseFacts, sign: int, change: Change | None = None) -> None:
+        change = change or (_add if sign > 0 else _drop)
         self.referrals[(oversight.month_of(fact.received_at), fact.source)] += sign
         change(self.received, fact.received_at)
         if fact.enforcement_at is not None:
@@ -130,13 +159,9 @@ class _ForceGroup:
             trend=oversight.trend(monthly),
             new_cases_28_days=_between(self.received, since, now + 1),
             enforcements_28_days=_between(self.enforced, since, now + 1),
-            inactive_30_days=bisect.bisect_left(
-                self.open_activity, now - oversight.INACTIVE_DAYS * DAY_MS
-            ),
+            inactive_30_days=self.open_activity.bisect_left(now - oversight.INACTIVE_DAYS * DAY_MS),
             devices_awaiting_examination=_bands(self.seized, now),
-            median_days_to_first_safeguarding=(
-                statistics.median(self.safeguarding_days) if self.safeguarding_days else None
-            ),
+            median_days_to_first_safeguarding=oversight.median_of_sorted(self.safeguarding_days),
         )
 
 
@@ -149,7 +174,7 @@ class RegionFacts:
         self.watermark = 0
         self._risk: dict[tuple[str, str], _RiskGroup] = defaultdict(_RiskGroup)
         self._force: dict[str, _ForceGroup] = defaultdict(_ForceGroup)
-        self._by_static: list[tuple[float, str]] = []  # (-static score, key), open cases
+        self._by_static: SortedList[tuple[float, str]] = SortedList()  # (-static score, key), open
         self._lock = asyncio.Lock()
         self._refreshed_at = float("-inf")
         self._reloaded_at = float("-inf")
@@ -158,17 +183,12 @@ class RegionFacts:
     def __len__(self) -> int:
         return len(self.facts)
 
-    def _apply(self, fact: CaseFacts, sign: int) -> None:
-        self._risk[(fact.force, fact.risk_level)].apply(fact, sign)
-        self._force[fact.force].apply(fact, sign)
+    def _apply(self, fact: CaseFacts, sign: int, change: Change | None = None) -> None:
+        self._risk[(fact.force, fact.risk_level)].apply(fact, sign, change)
+        self._force[fact.force].apply(fact, sign, change)
         if fact.open:
-            entry = (-static_score(fact), fact.key)
-            if sign > 0:
-                bisect.insort(self._by_static, entry)
-            else:
-                at = bisect.bisect_left(self._by_static, entry)
-                if at < len(self._by_static) and self._by_static[at] == entry:
-                    del self._by_static[at]
+            change = change or (_add if sign > 0 else _drop)
+            change(self._by_static, (-static_score(fact), fact.key))
 
     def put(self, fact: CaseFacts) -> None:
         old = self.facts.get(fact.key)
@@ -218,8 +238,12 @@ class RegionFacts:
         kept = self._lock, self._refreshed_at, self._reloaded_at, self._graph_clock
         self.__init__()  # type: ignore[misc]
         self._lock, self._refreshed_at, self._reloaded_at, self._graph_clock = kept
+        bulk = _Bulk()
         for fact in facts:
-            self.put(fact)
+            if fact.key not in self.facts:
+                self.facts[fact.key] = fact
+                self._apply(fact, +1, bulk.add)
+        bulk.flush()
         self.watermark = watermark
 
     def risk_figures(self, forces: set[str] | None, now: int) -> list[oversight.RiskFigures]:

@@ -490,6 +490,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             for size in sizes(args):
                 if size in measured_at:
                     continue
+                if size < state.done:  # the graph has grown past it: cannot measure there now
+                    print(f"skipping {size:,} cases: the kept graph holds {state.done:,}",
+                          file=sys.stderr)  # fmt: skip
+                    continue
                 point = await checkpoint(engine, settings, port, state, size, args)
                 state.checkpoints.append(point)
                 state.save(data_dir)

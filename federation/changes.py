@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,23 +17,15 @@ def _dedupe(recipient_case: str, other_case: str, kind: str) -> str:
     return f"LINK|{recipient_case}|{other_case}|{kind}"
 
 
-async def record_new_links(
-    store: GraphStore, case_keys: Iterable[str], now_ms: int, *, first_written: Iterable[str] = ()
-) -> int:
-    """Find links from these cases to other forces' cases; feed each new one to both forces.
-
-    `first_written`: cases the graph had never held before this write. No link of theirs can be
-    on the feed yet, so those are not looked up there (a look-up that grows with the feed)."""
+async def record_new_links(store: GraphStore, case_keys: Iterable[str], now_ms: int) -> int:
+    """Find links from these cases to other forces' cases; feed each new one to both forces."""
     keys = sorted(set(case_keys))
     if not keys:
         return 0
     rows = await store.read(q.CROSS_FORCE_LINKS, {"keys": keys})
-    new_cases = set(first_written)
     events: dict[str, dict[str, Any]] = {}
-    unseen: set[str] = set()
     for row in rows:
         kind = ENTITY_KINDS[row["label"]]
-        first_link = row["case"] in new_cases or row["other"] in new_cases
         one = (row["case"], row["force"], row["caseRef"])
         two = (row["other"], row["otherForce"], row["otherCaseRef"])
         for mine, theirs in ((one, two), (two, one)):
@@ -49,25 +41,17 @@ async def record_new_links(
                 "via": kind,
                 "at": now_ms,
             }
-            if first_link:
-                unseen.add(dedupe)
-    return await append_new(store, events, unseen=unseen)
+    return await append_new(store, events)
 
 
-async def append_new(
-    store: GraphStore, events: dict[str, dict[str, Any]], *, unseen: Collection[str] = ()
-) -> int:
-    """Append the events (by dedupe key) not already on the feed; how many were new. Dedupe keys
-    in `unseen` are known not to be on the feed and are not looked up."""
+async def append_new(store: GraphStore, events: dict[str, dict[str, Any]]) -> int:
+    """Append the events (by dedupe key) not already on the feed; how many were new. The check
+    and the append are one transaction, so an event appended twice (by two replicas, or again
+    after a crash) is on the feed once."""
     if not events:
         return 0
-    ask = [d for d in events if d not in unseen]
-    known = {row["dedupe"] for row in await store.read(q.KNOWN, {"dedupes": ask})} if ask else set()
-    fresh = {d: e for d, e in events.items() if d not in known}
-    if not fresh:
-        return 0
-    await store.write(q.APPEND, {"events": [fresh[d] for d in sorted(fresh)]})
-    return len(fresh)
+    rows = await store.write(q.APPEND, {"events": [events[d] for d in sorted(events)]})
+    return int(rows[0]["added"]) if rows else 0
 
 
 @dataclass(frozen=True)

@@ -144,7 +144,7 @@ class Ingest:
     async def _commit(self, staged: _Staged) -> list[Result]:
         """Write a prepared batch; each record is `applied` only once its statement committed."""
         results, now = staged.results, staged.now
-        applied, refused, inserted = await self._write(staged.rows, staged.held)
+        applied, refused = await self._write(staged.rows, staged.held)
         for candidate in staged.fresh:
             if candidate.index in results:
                 continue
@@ -154,9 +154,7 @@ class Ingest:
                 status: Status = "applied" if candidate.key in applied else "stale"
                 results[candidate.index] = _result(candidate, status)
         live = [c.key for c in staged.fresh if c.key in applied and not c.record.get("deleted")]
-        await changes.record_new_links(
-            self.store, live, int(now.timestamp() * 1000), first_written=inserted
-        )
+        await changes.record_new_links(self.store, live, int(now.timestamp() * 1000))
         return [results[index] for index, _ in staged.items]
 
     async def _valid(
@@ -220,21 +218,19 @@ class Ingest:
 
     async def _write(
         self, rows: list[CaseRow | TombstoneRow], held: dict[str, int]
-    ) -> tuple[set[str], set[str], set[str]]:
-        """Keys applied, keys the engine refused outright, and keys written as never held before.
-        Cases the graph did not hold when checked take the cheaper insert; any found to exist by
-        then go through the upsert."""
+    ) -> tuple[set[str], set[str]]:
+        """Keys applied, and keys the engine refused outright. Cases the graph did not hold when
+        checked take the cheaper insert; any found to exist by then go through the upsert."""
         upserts = [r for r in rows if _is_case(r)]
         tombstones = [r for r in rows if not _is_case(r)]
         new = [r for r in upserts if held.get(r["key"], 0) == 0]
         applied, refused = await self._write_kind(new, insert_cases)
-        inserted = set(applied)
         known = [r for r in upserts if r["key"] not in applied and r["key"] not in refused]
         for rows_of_kind, write in ((known, upsert_cases), (tombstones, tombstone_cases)):
             more_applied, more_refused = await self._write_kind(rows_of_kind, write)
             applied |= more_applied
             refused |= more_refused
-        return applied, refused, inserted
+        return applied, refused
 
     async def _write_kind(
         self, rows: Sequence[Any], write: Callable[[GraphStore, Any], Awaitable[set[str]]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,9 @@ class FederationAPI:
     max_body_bytes: int
     # Called with the keys of the cases a request applied, once they have committed.
     after_sync: AfterSync | None = None
+    # Awaited before a change-feed page is read: what this hub's syncs handed to the after-sync
+    # step so far is on the feed by then (a force reads the alerts of its own sync).
+    settle: Callable[[], Awaitable[None]] | None = None
     limiter: RateLimiter | None = None
 
     def routes(self) -> list[Route]:
@@ -104,6 +108,8 @@ class FederationAPI:
         try:
             principal = await self._sync_principal(request)
             since = changes.parse_cursor(request.query_params.get("since"))
+            if self.settle is not None:
+                await self.settle()
             page = await changes.page(self.ingest.store, principal.force or "", since)
             contacts = await officer_contacts(
                 self.ingest.store,

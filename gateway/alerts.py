@@ -1,10 +1,13 @@
 """Regrade alerts on the change feed: after each sync, the forces whose LOW or MEDIUM cases now
-carry a sign of higher risk hear of it, once per distinct set of reasons."""
+carry a sign of higher risk hear of it, once per distinct set of reasons.
+
+`alerts_for` is the hub's after-sync step, run in the background by `federation.hooks.
+AfterSyncQueue` (wired in `gateway/app.py`): it raises on a graph error, and the queue keeps the
+cases pending and runs it again."""
 
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -12,10 +15,8 @@ from typing import Any
 from federation.changes import append_new
 from gateway import priority
 from gateway.facts import CaseFacts, facts_of
-from graph import GraphError, GraphStore
+from graph import GraphStore
 from graph.queries import reading
-
-log = logging.getLogger("crossforce.alerts")
 
 
 def _force_and_ref(key: str) -> tuple[str, str]:
@@ -62,11 +63,3 @@ async def alerts_for(store: GraphStore, keys: Sequence[str], now_ms: int) -> int
             dedupe, event = _event(fact, reasons, now_ms)
             events[dedupe] = event
     return await append_new(store, events)
-
-
-async def feed_regrade_alerts(store: GraphStore, keys: Sequence[str], now_ms: int) -> None:
-    """The sync has committed by now: a failure here loses an alert, never a record."""
-    try:
-        await alerts_for(store, keys, now_ms)
-    except GraphError as error:
-        log.warning("regrade alerts not fed: %s", type(error).__name__)

@@ -14,23 +14,22 @@ RETURN DISTINCT k.key AS case, k.force AS force, k.caseRef AS caseRef, labels(e)
        o.key AS other, o.force AS otherForce, o.caseRef AS otherCaseRef
 """
 
-KNOWN = """
-UNWIND $dedupes AS d
-MATCH (ch:Change {dedupe: d})
-RETURN ch.dedupe AS dedupe
-"""
-
+# Appends the events whose dedupe key is not on the feed yet, and only those. The check runs
+# after the counter is locked, so two writers (replicas, or a sync and a recovery) appending the
+# same event one after the other add it once.
 APPEND = """
 MERGE (counter:Counter {key: 'changes'}) ON CREATE SET counter.value = 0
 SET counter.lock = true
-WITH counter, counter.value AS base
-UNWIND range(0, size($events) - 1) AS i
-WITH counter, base, i, $events[i] AS ev
-CREATE (ch:Change {seq: base + i + 1})
-SET ch += ev
-WITH counter, base, count(ch) AS added
-SET counter.value = base + added, counter.lock = false
-RETURN counter.value AS last
+WITH counter
+UNWIND $events AS ev
+OPTIONAL MATCH (old:Change {dedupe: ev.dedupe})
+WITH counter, collect(CASE WHEN old IS NULL THEN ev END) AS fresh
+WITH counter, fresh, counter.value AS base
+FOREACH (i IN range(0, size(fresh) - 1) |
+  CREATE (ch:Change {seq: base + i + 1})
+  SET ch += fresh[i])
+SET counter.value = base + size(fresh), counter.lock = false
+RETURN size(fresh) AS added
 """
 
 PAGE = """

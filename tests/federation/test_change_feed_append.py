@@ -1,0 +1,37 @@
+"""Appending to the change feed: each event once, in one transaction with its duplicate check."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from federation.changes import append_new, page
+from graph import GraphStore
+
+
+def event(n: int, force: str = "AS") -> dict[str, Any]:
+    return {"dedupe": f"TEST|{n}", "kind": "REGRADE", "force": force, "caseRef": f"AS-{n}",
+            "reasons": [f"reason {n}"], "at": 1_700_000_000_000 + n}  # fmt: skip
+
+
+def events(*numbers: int) -> dict[str, dict[str, Any]]:
+    return {e["dedupe"]: e for e in map(event, numbers)}
+
+
+async def test_an_event_already_on_the_feed_is_not_appended_again(graph_store: GraphStore) -> None:
+    assert await append_new(graph_store, events(1, 2)) == 2
+    assert await append_new(graph_store, events(2, 3, 1)) == 1
+    assert await append_new(graph_store, events(3)) == 0
+    feed = (await page(graph_store, "AS", 0)).changes
+    assert [(c["seq"], c["caseRef"]) for c in feed] == [(1, "AS-1"), (2, "AS-2"), (3, "AS-3")]
+    assert feed[2]["reasons"] == ["reason 3"]
+
+
+async def test_writers_racing_with_the_same_events_add_each_once(graph_store: GraphStore) -> None:
+    """As two replicas would, or a replica recovering what another is still feeding."""
+    batches = [events(*range(start, start + 20)) for start in (0, 10, 5, 0, 15)]
+    added = await asyncio.gather(*(append_new(graph_store, b) for b in batches))
+    assert sum(added) == 35
+    feed = (await page(graph_store, "AS", 0)).changes
+    assert sorted(c["caseRef"] for c in feed) == sorted(f"AS-{n}" for n in range(35))
+    assert [c["seq"] for c in feed] == list(range(1, 36))  # no gaps, no repeats

@@ -14,11 +14,12 @@ from starlette.applications import Starlette
 from starlette.datastructures import State
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from federation.hooks import AfterSyncQueue
 from federation.ingest import Ingest
 from federation.pull import PullCollector, Puller
 from federation.reseal import Resealer, run_periodically
 from federation.routes import FederationAPI
-from gateway.alerts import feed_regrade_alerts
+from gateway.alerts import alerts_for
 from gateway.config import Settings, open_configured_graph
 from gateway.graphql.schema import build_schema
 from gateway.graphql.view import GraphQLView
@@ -68,7 +69,9 @@ def create_app(
         ingest = Ingest(
             store, blind=protection.blind, cipher=protection.cipher, audit=protection.audit
         )
-        after_sync = partial(feed_regrade_alerts, store)
+        # Regrade alerts are fed in the background, off the syncs' path (federation/hooks.py).
+        regrade = AfterSyncQueue(store, partial(alerts_for, store))
+        after_sync = regrade.submit
         app.state.migrated = asyncio.Event()
         # Forces that cannot push are pulled, through the same ingest and after-sync step.
         puller = Puller.from_policy_dir(
@@ -81,6 +84,7 @@ def create_app(
             sharing=protection.sharing,
             max_body_bytes=settings.max_body_bytes,
             after_sync=after_sync,
+            settle=regrade.settle,
             limiter=protection.limiter,
         )
         app.router.routes.extend(federation.routes())
@@ -95,6 +99,7 @@ def create_app(
         app.state.protection = protection
         app.state.puller = puller
         migrating = asyncio.create_task(migrate_when_reachable(store, app.state.migrated))
+        alerting = asyncio.create_task(regrade.run(app.state.migrated))
         app.state.reseal = asyncio.Event()  # set after a rotation made through this hub
         resealing = asyncio.create_task(
             reseal_when_migrated(Resealer(store, protection.cipher), app.state)
@@ -106,7 +111,8 @@ def create_app(
             async with puller:
                 yield
         finally:
-            for task in (resealing, migrating):
+            await regrade.settle()  # what the last syncs handed over, if the graph allows
+            for task in (alerting, resealing, migrating):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

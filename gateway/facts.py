@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -64,15 +65,16 @@ def _int(row: Mapping[str, Any], name: str) -> int:
 
 
 def facts_of(row: Mapping[str, Any]) -> CaseFacts:
-    """From a `CASE_METADATA` row (absent properties come back as None)."""
+    """From a `CASE_METADATA` row (absent properties come back as None). The few forces, levels,
+    statuses and sources are interned: one string each, not one per case of a million."""
     return CaseFacts(
         key=row["key"],
-        force=row["force"],
+        force=sys.intern(row["force"]),
         case_ref=row["caseRef"],
-        risk_level=row["riskLevel"],
-        status=row["status"],
+        risk_level=sys.intern(row["riskLevel"]),
+        status=sys.intern(row["status"]),
         open=bool(row["open"]),
-        source=row["source"],
+        source=sys.intern(row["source"]),
         received_at=int(row["receivedAt"]),
         enforcement_at=row.get("enforcementAt"),
         last_activity_at=row.get("lastActivityAt"),

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from gateway import oversight, priority
-from gateway.facts import DAY_MS, TARGET_DAYS, CaseFacts
+from gateway.facts import DAY_MS, TARGET_DAYS, CaseFacts, facts_of
 from gateway.region import RegionFacts
 
 NOW = 1_800_000_000_000
@@ -77,3 +77,31 @@ def test_indexed_candidates_rank_like_all_cases(seed: int) -> None:
         fast = priority.rank(region.candidates(["AS", "GL", "WI"], NOW, first), NOW, links, first)
         slow = priority.rank([f for f in facts.values() if f.open], NOW, links, first)
         assert [s.facts.key for s in fast] == [s.facts.key for s in slow]
+
+
+def test_a_reload_indexes_the_cases_as_putting_them_one_by_one_does() -> None:
+    rng = random.Random(6)
+    facts = [random_fact(rng, n) for n in range(500)]
+    one_by_one = RegionFacts()
+    for fact in facts:
+        one_by_one.put(fact)
+    reloaded = RegionFacts()
+    reloaded._reload(facts)
+    assert reloaded.risk_figures(None, NOW) == oversight.risk_figures(facts, NOW)
+    assert reloaded.risk_figures(None, NOW) == one_by_one.risk_figures(None, NOW)
+    assert reloaded.force_figures(None, NOW) == oversight.force_figures(facts, NOW)
+    forces = ["AS", "GL", "WI"]
+    assert reloaded.candidates(forces, NOW, 20) == one_by_one.candidates(forces, NOW, 20)
+    assert len(reloaded) == len(facts)
+
+
+def test_facts_share_one_string_per_force_level_status_and_source() -> None:
+    def row(n: int) -> dict[str, object]:
+        # The graph client gives every row its own strings; "".join makes fresh ones here.
+        return {"key": f"k{n}", "caseRef": f"AS-{n}", "open": True, "receivedAt": NOW,
+                "force": "".join(["A", "S"]), "riskLevel": "".join(["HI", "GH"]),
+                "status": "".join(["OP", "EN"]), "source": "".join(["NC", "A"])}  # fmt: skip
+
+    first, second = facts_of(row(1)), facts_of(row(2))
+    for name in ("force", "risk_level", "status", "source"):
+        assert getattr(first, name) is getattr(second, name)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from bench.bench_graphql import checked, parser, run, write_results
+from bench.plot_growth import plot
 
 
 async def test_bench_graphql_measures_every_read_against_raw_cypher(tmp_path: Path) -> None:
@@ -41,3 +42,6 @@ async def test_bench_graphql_measures_every_read_against_raw_cypher(tmp_path: Pa
     assert "| `case` with links |" in report
     assert "## As the region grows" in report and "| 60 |" in report
     assert not (tmp_path / "data").exists()  # without --keep the data dir goes
+
+    picture = plot(json.loads(written.read_text()), written.with_suffix(".png"))
+    assert picture.read_bytes().startswith(b"\x89PNG") and picture.stat().st_size > 10_000

@@ -174,7 +174,12 @@ class FalkorDBStore:
             for c in existing
         ):
             return
-        await graph.create_node_unique_constraint(step.label, step.prop)
+        try:
+            await graph.create_node_unique_constraint(step.label, step.prop)
+        except redis_errors.ResponseError as error:
+            # Another replica (or worker) starting at the same time created it first.
+            if "already exists" not in str(error):
+                raise GraphError(_safe_message(error)) from None
         # Constraints build in the background; wait so later writes are checked.
         for _ in range(200):
             states = await graph.list_constraints()

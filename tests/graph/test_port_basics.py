@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import time
+
 import pytest
 
 from graph import ConstraintViolation, GraphError, GraphStore
+from graph.embedded import EmbeddedFalkorDB
+from graph.falkordb_adapter import FalkorDBStore
 from graph.migrations import LATEST_VERSION, READ_VERSION
 
 
@@ -42,3 +48,23 @@ async def test_rows_come_back_as_plain_dicts(graph_store: GraphStore) -> None:
 
 async def test_ping_answers(graph_store: GraphStore) -> None:
     await graph_store.ping()
+
+
+async def test_replicas_starting_together_both_migrate_a_fresh_graph(
+    falkordb_server: EmbeddedFalkorDB,
+) -> None:
+    """Two hubs (replicas, or `serve --workers`) migrating one new graph at once. FalkorDB only:
+    a fresh graph is a new name there, while Neo4j's DDL is `IF NOT EXISTS` by construction."""
+    name = f"fresh-{os.getpid()}-{time.monotonic_ns()}"
+    stores = [FalkorDBStore("127.0.0.1", falkordb_server.port, graph_name=name) for _ in range(3)]
+    try:
+        await asyncio.gather(*(store.migrate() for store in stores))
+        assert (await stores[0].read(READ_VERSION))[0]["version"] == LATEST_VERSION
+        await stores[0].write("CREATE (:Case {key: 'k'})")
+        with pytest.raises(ConstraintViolation):
+            await stores[1].write("CREATE (:Case {key: 'k'})")
+    finally:
+        graph = await stores[0]._graph()
+        await graph.delete()
+        for store in stores:
+            await store.close()

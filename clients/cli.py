@@ -11,6 +11,8 @@ import typer
 from clients.region_cli import region
 
 if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
     from federation.reseal import ResealProgress
     from gateway.config import Settings
     from graph import GraphConnection
@@ -24,8 +26,13 @@ app.command()(region)
 def serve(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
     port: int = typer.Option(8000, help="port to listen on"),
+    workers: int = typer.Option(
+        1, min=1, max=64, help="hub processes on this port (needs CROSSFORCE_GRAPH_URI)"
+    ),
 ) -> None:
     """Run the gateway; the graph comes from CROSSFORCE_GRAPH_URI, embedded when unset."""
+    import os
+
     import uvicorn
 
     from gateway.app import create_app
@@ -39,8 +46,7 @@ def serve(
     # On SIGTERM uvicorn stops accepting, lets in-flight syncs finish for up to the grace
     # period, then stops the app. Its access log would print query strings: the gateway's
     # middleware logs requests instead.
-    uvicorn.run(
-        create_app(settings),
+    options = dict(
         host=host,
         port=port,
         log_config=None,
@@ -48,6 +54,39 @@ def serve(
         access_log=False,
         timeout_graceful_shutdown=int(settings.graceful_shutdown_seconds),
     )
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        return
+    # Each worker is a replica of its own (docs/operations.md): the embedded graph belongs to
+    # one process, so several need a graph server.
+    if settings.graph_uri is None:
+        raise typer.BadParameter("needs CROSSFORCE_GRAPH_URI", param_hint="--workers")
+    _prepare_data_dir(settings)
+    os.environ["CROSSFORCE_PUBLIC_URL"] = settings.public_url  # workers read it from there
+    uvicorn.run("clients.cli:worker_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+
+
+def _prepare_data_dir(settings: Settings) -> None:
+    """Development keys are made on first use: make them once here, not in each worker."""
+    from policies.devidp import provider
+    from policies.keys import LocalKeyFile
+
+    if settings.oidc_issuer is None:
+        provider(settings.data_dir, issuer=settings.public_url or "",
+                 audience=settings.audience, policy_dir=settings.policy_dir)  # fmt: skip
+    if settings.vault_addr is None:
+        LocalKeyFile.in_data_dir(settings.data_dir)
+
+
+def worker_app() -> Starlette:
+    """One `serve --workers` process: settings from the environment, as the parent's."""
+    from gateway.app import create_app
+    from gateway.config import Settings
+    from gateway.observability import configure_logging
+
+    settings = Settings()
+    configure_logging(settings)
+    return create_app(settings)
 
 
 @app.command()

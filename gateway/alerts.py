@@ -26,6 +26,8 @@ def _force_and_ref(key: str) -> tuple[str, str]:
 
 async def _linked_risks(store: GraphStore, keys: list[str]) -> dict[str, list[tuple[str, str]]]:
     found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    if not keys:
+        return found
     for row in await store.read(reading.CROSS_FORCE_RISKS, {"keys": keys}):
         found[row["case"]].append((row["other"], row["riskLevel"]))
     return found
@@ -54,7 +56,9 @@ async def alerts_for(store: GraphStore, keys: Sequence[str], now_ms: int) -> int
     facts = [f for f in map(facts_of, rows) if f.open and f.risk_level in priority.REGRADABLE]
     if not facts:
         return 0
-    links = await _linked_risks(store, [f.key for f in facts])
+    # The synced cases' links are known from the first query; only neighbours' are still needed.
+    known = set(synced)
+    links.update(await _linked_risks(store, [f.key for f in facts if f.key not in known]))
     events = {}
     for fact in facts:
         high = [_force_and_ref(o) for o, risk in links.get(fact.key, []) if priority.is_high(risk)]

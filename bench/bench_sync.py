@@ -131,7 +131,9 @@ def policy_dir(forces: tuple[str, ...], directory: Path) -> Path:
     return directory
 
 
-def start_hub(engine: Engine, data_dir: Path, policies: Path, port: int) -> subprocess.Popen[bytes]:
+def start_hub(
+    engine: Engine, data_dir: Path, policies: Path, port: int, workers: int = 1
+) -> subprocess.Popen[bytes]:
     env = os.environ | {
         "CROSSFORCE_GRAPH_URI": engine.hub_uri,
         "CROSSFORCE_DATA_DIR": str(data_dir),
@@ -143,7 +145,16 @@ def start_hub(engine: Engine, data_dir: Path, policies: Path, port: int) -> subp
         env["CROSSFORCE_GRAPH_USER"] = engine.user
         env["CROSSFORCE_GRAPH_PASSWORD"] = engine.password or ""
     hub = subprocess.Popen(
-        [sys.executable, "-m", "clients.cli", "serve", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "clients.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -289,7 +300,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 force: mint_token(hub_dir, url, "crossforce", f"force-{force}", policy_dir=policies)
                 for force in files
             }  # also creates the issuer's keys before the hub starts
-            hub = start_hub(engine, hub_dir, policies, port)
+            hub = start_hub(engine, hub_dir, policies, port, args.workers)
             try:
                 api_seconds, statuses = await sync_over_http(
                     url, tokens, files, args.batch, args.concurrency
@@ -313,6 +324,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "entity_links": entities,
         "batch": args.batch,
         "concurrency": args.concurrency,
+        "workers": args.workers,
         "statuses": statuses,
         "generate": {"seconds": generate_seconds, "records_per_s": args.cases / generate_seconds},
         "api": {"seconds": api_seconds, "records_per_s": args.cases / api_seconds,
@@ -350,7 +362,10 @@ def markdown(result: dict[str, Any]) -> str:
             f"API rate as a share of the raw rate: {result['api_to_raw']:.0%} "
             f"(statuses: {result['statuses']}; {result['entity_links']} entity links). "
             f"Input: the region generator, {result['generate']['records_per_s']:.0f} cases/s "
-            "generated and written.",
+            "generated and written. "
+            f"Hub: {result.get('workers', 1)} process(es); {result['concurrency']} requests of "
+            f"{result['batch']} records in flight; the baseline writes {result['batch']} "
+            "records per statement.",
             load_line(result),
             "",
         ]
@@ -388,13 +403,14 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--batch", type=int, default=500, help="records per request and per UNWIND")
     p.add_argument("--concurrency", type=int, default=2, help="requests in flight")
+    p.add_argument("--workers", type=int, default=1, help="hub processes (serve --workers)")
     return p  # fmt: skip
 
 
 def main() -> None:
     args = parser().parse_args()
-    if args.cases < 1 or args.batch < 1 or args.concurrency < 1:
-        raise SystemExit("--cases, --batch and --concurrency must be at least 1")
+    if min(args.cases, args.batch, args.concurrency, args.workers) < 1:
+        raise SystemExit("--cases, --batch, --concurrency and --workers must be at least 1")
     result = asyncio.run(run(args))
     RESULTS.mkdir(exist_ok=True)
     name = f"sync-{result['engine']}-{args.cases}"

@@ -4,15 +4,18 @@ A gateway replica holds every case's facts (no personal data) and, per force and
 sorted lists of the dates its figures count between: figures are then a few binary searches
 whatever the region's size. The lists are `SortedList`s: a case changes in O(log n), where a
 plain list's insert moves half the list (a reload of 300,000 cases took 40 s that way), and a
-reload sorts each list once. Each request first brings the facts up to date with one indexed
-query for cases synced since the last look, and compares counts to notice removed cases (a full
-reload then). Nothing here is the source of truth: the graph is, so every replica agrees.
+reload sorts each list once. Each request first brings the facts up to date with indexed
+queries for cases written and removed (tombstones) since the last look; a count of cases notices
+a write the window missed (a full reload then), and the periodic full reload, a safety net, runs
+beside the requests. Nothing here is
+the source of truth: the graph is, so every replica agrees.
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
+import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -24,7 +27,7 @@ from sortedcontainers import SortedList
 from gateway import oversight
 from gateway.facts import DAY_MS, CaseFacts, facts_of
 from gateway.priority import LINK_CAP, WAITING_CAP, base_parts
-from graph import GraphStore
+from graph import GraphStore, GraphUnavailable
 from graph.queries import reading
 
 # Writes are stamped with `syncedAt` by the graph's clock; a look back this far covers writes
@@ -32,6 +35,8 @@ from graph.queries import reading
 # by the count check (new or removed cases) or by the periodic full reload.
 CLOCK_SKEW_MS = 5_000
 RELOAD_EVERY_SECONDS = 600.0
+
+log = logging.getLogger("crossforce.gateway")
 
 
 T = TypeVar("T")
@@ -165,20 +170,22 @@ class _ForceGroup:
         )
 
 
-class RegionFacts:
+class RegionIndex:
     """Every case's facts, with the per-force and per-risk indexes of the oversight figures,
-    and the cases ordered by the part of their priority score that does not change with time."""
+    and the cases ordered by the part of their priority score that does not change with time.
+    Built from a list of facts at once (sorted once per list), then kept by `put` and `remove`."""
 
-    def __init__(self) -> None:
+    def __init__(self, facts: Iterable[CaseFacts] = ()) -> None:
         self.facts: dict[str, CaseFacts] = {}
-        self.watermark = 0
         self._risk: dict[tuple[str, str], _RiskGroup] = defaultdict(_RiskGroup)
         self._force: dict[str, _ForceGroup] = defaultdict(_ForceGroup)
         self._by_static: SortedList[tuple[float, str]] = SortedList()  # (-static score, key), open
-        self._lock = asyncio.Lock()
-        self._refreshed_at = float("-inf")
-        self._reloaded_at = float("-inf")
-        self._graph_clock = 0  # the graph's time at the last catch-up
+        bulk = _Bulk()
+        for fact in facts:
+            if fact.key not in self.facts:
+                self.facts[fact.key] = fact
+                self._apply(fact, +1, bulk.add)
+        bulk.flush()
 
     def __len__(self) -> int:
         return len(self.facts)
@@ -199,52 +206,16 @@ class RegionFacts:
         self.facts[fact.key] = fact
         self._apply(fact, +1)
 
-    async def refresh(self, store: GraphStore) -> None:
-        """Bring the facts up to date with the graph: what was synced since the last look, and
-        a full reload when cases have disappeared (tombstones) or the last one is old.
+    def remove(self, key: str, removed_at: int) -> None:
+        """Forget a case removed at `removed_at` (graph time), unless written again since."""
+        old = self.facts.get(key)
+        if old is not None and old.synced_at <= removed_at:
+            del self.facts[key]
+            self._apply(old, -1)
 
-        Requests that arrive while a refresh runs wait for it and use its result: under load,
-        one refresh serves many requests instead of each queueing for its own."""
-        arrived = time.monotonic()
-        async with self._lock:
-            if self._refreshed_at >= arrived:
-                return
-            started = time.monotonic()
-            if started - self._reloaded_at > RELOAD_EVERY_SECONDS:
-                await self._reload_from(store)
-            else:
-                await self._catch_up(store)
-            self._refreshed_at = started
-
-    async def _catch_up(self, store: GraphStore) -> None:
-        # Looking back from the graph's clock at the previous look, not only from the newest
-        # stamp seen: once writes stop, the window empties instead of re-reading the last burst.
-        since = max(0, max(self.watermark, self._graph_clock) - CLOCK_SKEW_MS)
-        for row in await store.read(reading.CASE_METADATA_SINCE, {"since": since}):
-            self.put(facts_of(row))
-            self.watermark = max(self.watermark, int(row.get("syncedAt") or 0))
-        counted = await store.read(reading.CASE_COUNT)
-        if counted:
-            self._graph_clock = int(counted[0]["now"])
-            if int(counted[0]["cases"]) != len(self.facts):
-                await self._reload_from(store)
-
-    async def _reload_from(self, store: GraphStore) -> None:
-        self._reload([facts_of(row) for row in await store.read(reading.CASE_METADATA)])
-        self._reloaded_at = time.monotonic()
-
-    def _reload(self, facts: list[CaseFacts]) -> None:
-        watermark = max((f.synced_at for f in facts), default=0)
-        kept = self._lock, self._refreshed_at, self._reloaded_at, self._graph_clock
-        self.__init__()  # type: ignore[misc]
-        self._lock, self._refreshed_at, self._reloaded_at, self._graph_clock = kept
-        bulk = _Bulk()
-        for fact in facts:
-            if fact.key not in self.facts:
-                self.facts[fact.key] = fact
-                self._apply(fact, +1, bulk.add)
-        bulk.flush()
-        self.watermark = watermark
+    def _adopt(self, other: RegionIndex) -> None:
+        self.facts, self._risk, self._force = other.facts, other._risk, other._force
+        self._by_static = other._by_static
 
     def risk_figures(self, forces: set[str] | None, now: int) -> list[oversight.RiskFigures]:
         return [
@@ -285,6 +256,102 @@ class RegionFacts:
             if len(best) > first:
                 best.pop(0)
         return out
+
+
+class RegionFacts(RegionIndex):
+    """This replica's index of the region, kept in step with the graph."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.watermark = 0
+        self._lock = asyncio.Lock()
+        self._refreshed_at = float("-inf")
+        self._reloaded_at = float("-inf")
+        self._graph_clock = 0  # the graph's time at the last catch-up
+        self._loaded = False
+        self._reloading: asyncio.Task[None] | None = None
+
+    async def refresh(self, store: GraphStore) -> None:
+        """Bring the facts up to date with the graph: what was written and removed since the
+        last look. The first look loads every case; the periodic reload (a safety net, every
+        `RELOAD_EVERY_SECONDS`) runs beside the requests, which go on answering from the facts
+        they have: at a million cases it takes seconds.
+
+        Requests that arrive while a refresh runs wait for it and use its result: under load,
+        one refresh serves many requests instead of each queueing for its own."""
+        arrived = time.monotonic()
+        async with self._lock:
+            if self._refreshed_at >= arrived:
+                return
+            started = time.monotonic()
+            if not self._loaded:
+                await self._reload(store)
+            else:
+                if started - self._reloaded_at > RELOAD_EVERY_SECONDS:
+                    self._reload_in_background(store)
+                await self._catch_up(store)
+            self._refreshed_at = started
+
+    async def _catch_up(self, store: GraphStore) -> None:
+        # Looking back from the graph's clock at the previous look, not only from the newest
+        # stamp seen: once writes stop, the window empties instead of re-reading the last burst.
+        since = max(0, max(self.watermark, self._graph_clock) - CLOCK_SKEW_MS)
+        # Counted first: every case it counts was written before the window's reads below.
+        counted = await store.read(reading.CASE_COUNT)
+        newest = 0
+        for row in await store.read(reading.CASE_METADATA_SINCE, {"since": since}):
+            self.put(facts_of(row))
+            newest = max(newest, int(row.get("syncedAt") or 0))
+        self.watermark = max(self.watermark, newest)
+        for row in await store.read(reading.REMOVED_SINCE, {"since": since}):
+            self.remove(row["key"], int(row["removedAt"]))
+        if not counted:
+            return
+        cases, self._graph_clock = int(counted[0]["cases"]), int(counted[0]["now"])
+        missed = len(self.facts) < cases  # a write the window did not catch
+        # More facts than cases, and none written since the count: cases went without a
+        # tombstone (an operator's clean-up). Rare, and the figures must not keep them.
+        vanished = len(self.facts) > cases and newest < self._graph_clock
+        if missed or vanished:
+            await self._reload(store)
+
+    def _reload_in_background(self, store: GraphStore) -> None:
+        if self._reloading is None or self._reloading.done():
+            self._reloaded_at = time.monotonic()
+            self._reloading = asyncio.create_task(self._reload_beside(store))
+
+    async def _reload_beside(self, store: GraphStore) -> None:
+        try:
+            clock, fresh = await self._snapshot(store, in_thread=True)
+        except GraphUnavailable:
+            log.warning("region facts: reload failed, the graph is unavailable")
+            return
+        async with self._lock:
+            self._take(clock, fresh)
+
+    async def _reload(self, store: GraphStore) -> None:
+        self._take(*await self._snapshot(store, in_thread=False))
+        self._reloaded_at = time.monotonic()
+
+    async def _snapshot(self, store: GraphStore, *, in_thread: bool) -> tuple[int, RegionIndex]:
+        counted = await store.read(reading.CASE_COUNT)
+        rows = await store.read(reading.CASE_METADATA)
+        clock = int(counted[0]["now"]) if counted else 0
+        if not in_thread:
+            return clock, index_of(rows)
+        # Built in a thread: at a million cases that takes seconds the requests should not wait.
+        return clock, await asyncio.to_thread(index_of, rows)
+
+    def _take(self, clock: int, fresh: RegionIndex) -> None:
+        """Adopt a snapshot read at graph time `clock`; the next catch-up reads from there."""
+        self._adopt(fresh)
+        self.watermark = max((f.synced_at for f in fresh.facts.values()), default=0)
+        self._graph_clock = clock
+        self._loaded = True
+
+
+def index_of(rows: list[dict[str, Any]]) -> RegionIndex:
+    return RegionIndex(facts_of(row) for row in rows)
 
 
 def static_score(fact: CaseFacts) -> float:

@@ -83,6 +83,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "change feed entries by dedupe key: the check before each append stays fast as it grows",
         (Step("index", "Change", "dedupe"),),
     ),
+    Migration(
+        8,
+        "removed cases by when they were removed, for replicas keeping their figures up to date",
+        (Step("index", "Tombstone", "syncedAt"),),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

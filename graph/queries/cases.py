@@ -98,7 +98,7 @@ WITH c, t WHERE t IS NULL OR t.version < c.version
 OPTIONAL MATCH (k:Case {key: c.key})
 WITH c, t, k WHERE k IS NULL OR k.version < c.version
 MERGE (n:Tombstone {key: c.key})
-SET n.version = c.version, n.force = c.force
+SET n.version = c.version, n.force = c.force, n.syncedAt = timestamp()
 WITH c, t, k
 """
     + _DETACH_PREVIOUS

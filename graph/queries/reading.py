@@ -49,6 +49,11 @@ CASE_METADATA_SINCE = "MATCH (c:Case) WHERE c.syncedAt >= $since" + _METADATA
 # (The clock is read after counting: beside an aggregate it would be a grouping key.)
 CASE_COUNT = "MATCH (c:Case) WITH count(c) AS cases RETURN cases, timestamp() AS now"
 
+# Cases removed (tombstoned) since a time of the graph's clock, and when.
+REMOVED_SINCE = (
+    "MATCH (t:Tombstone) WHERE t.syncedAt >= $since RETURN t.key AS key, t.syncedAt AS removedAt"
+)
+
 CASE_METADATA_BY_KEY = "UNWIND $keys AS key MATCH (c:Case {key: key})" + _METADATA
 
 # Other forces' cases linked to each given case, with their risk level.

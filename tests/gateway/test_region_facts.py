@@ -8,7 +8,7 @@ import pytest
 
 from gateway import oversight, priority
 from gateway.facts import DAY_MS, TARGET_DAYS, CaseFacts, facts_of
-from gateway.region import RegionFacts
+from gateway.region import RegionFacts, RegionIndex
 
 NOW = 1_800_000_000_000
 STATUSES = ["NEW", "ALLOCATED", "ENFORCED", "CHARGED", "CLOSED"]
@@ -79,14 +79,13 @@ def test_indexed_candidates_rank_like_all_cases(seed: int) -> None:
         assert [s.facts.key for s in fast] == [s.facts.key for s in slow]
 
 
-def test_a_reload_indexes_the_cases_as_putting_them_one_by_one_does() -> None:
+def test_an_index_built_at_once_equals_one_built_case_by_case() -> None:
     rng = random.Random(6)
     facts = [random_fact(rng, n) for n in range(500)]
     one_by_one = RegionFacts()
     for fact in facts:
         one_by_one.put(fact)
-    reloaded = RegionFacts()
-    reloaded._reload(facts)
+    reloaded = RegionIndex(facts)
     assert reloaded.risk_figures(None, NOW) == oversight.risk_figures(facts, NOW)
     assert reloaded.risk_figures(None, NOW) == one_by_one.risk_figures(None, NOW)
     assert reloaded.force_figures(None, NOW) == oversight.force_figures(facts, NOW)
@@ -105,3 +104,16 @@ def test_facts_share_one_string_per_force_level_status_and_source() -> None:
     first, second = facts_of(row(1)), facts_of(row(2))
     for name in ("force", "risk_level", "status", "source"):
         assert getattr(first, name) is getattr(second, name)
+
+
+def test_a_removed_case_leaves_the_figures_unless_written_again_since() -> None:
+    rng = random.Random(7)
+    facts = [random_fact(rng, n) for n in range(50)]
+    index = RegionIndex(facts)
+    gone, back = facts[0], facts[1]
+    index.remove(gone.key, removed_at=gone.synced_at + 1)
+    index.remove(back.key, removed_at=back.synced_at - 1)  # re-synced after its removal
+    kept = [f for f in facts if f.key != gone.key]
+    assert len(index) == 49 and back.key in index.facts
+    assert index.risk_figures(None, NOW) == oversight.risk_figures(kept, NOW)
+    assert index.force_figures(None, NOW) == oversight.force_figures(kept, NOW)

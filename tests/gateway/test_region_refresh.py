@@ -1,0 +1,48 @@
+"""Region facts follow the graph: writes and removals by their stamps, the full reload beside."""
+
+from __future__ import annotations
+
+import time
+
+from gateway.region import RegionFacts
+from graph import GraphStore
+
+CASE = """
+CREATE (:Case {key: $key, force: 'AS', caseRef: $key, riskLevel: 'LOW', status: 'OPEN',
+               open: true, referralSource: 'NCA', receivedAt: 1700000000000,
+               syncedAt: timestamp() - $age})
+"""
+# Changed behind the catch-up's back: no new `syncedAt`, so only a full reload sees it.
+REGRADE_UNSTAMPED = "MATCH (c:Case {key: $key}) SET c.riskLevel = 'HIGH'"
+TOMBSTONE = """
+MATCH (c:Case {key: $key}) DETACH DELETE c CREATE (:Tombstone {key: $key, syncedAt: timestamp()})
+"""
+
+
+async def test_writes_and_tombstones_are_caught_up_by_their_stamps(graph_store: GraphStore) -> None:
+    region = RegionFacts()
+    await region.refresh(graph_store)
+    for key in ("AS:1", "AS:2"):
+        await graph_store.write(CASE, {"key": key, "age": 0})
+    await region.refresh(graph_store)
+    assert sorted(region.facts) == ["AS:1", "AS:2"]
+    await graph_store.write(TOMBSTONE, {"key": "AS:1"})
+    await region.refresh(graph_store)
+    assert sorted(region.facts) == ["AS:2"]
+
+
+async def test_the_periodic_reload_runs_beside_the_requests(graph_store: GraphStore) -> None:
+    region = RegionFacts()
+    await graph_store.write(CASE, {"key": "AS:1", "age": 60_000})  # older than any look-back
+    await region.refresh(graph_store)
+    await graph_store.write(REGRADE_UNSTAMPED, {"key": "AS:1"})
+    await region.refresh(graph_store)
+    assert region.facts["AS:1"].risk_level == "LOW"  # the catch-up cannot see it
+
+    region._reloaded_at = time.monotonic() - 3600  # the reload is due
+    await region.refresh(graph_store)
+    reloading = region._reloading
+    assert reloading is not None
+    await reloading
+    assert region.facts["AS:1"].risk_level == "HIGH"
+    assert region.risk_figures(None, 1700000000000)[0].risk_level == "HIGH"

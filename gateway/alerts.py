@@ -16,7 +16,7 @@ from federation.changes import append_new
 from gateway import priority
 from gateway.facts import CaseFacts, facts_of
 from graph import GraphStore
-from graph.queries import reading
+from graph.queries import reading, regrade
 
 
 def _force_and_ref(key: str) -> tuple[str, str]:
@@ -52,7 +52,7 @@ async def alerts_for(store: GraphStore, keys: Sequence[str], now_ms: int) -> int
         other for found in links.values() for other, risk in found if risk in priority.REGRADABLE
     }
     candidates = sorted(set(synced) | neighbours)
-    rows = await store.read(reading.CASE_METADATA_BY_KEY, {"keys": candidates})
+    rows = await store.read(regrade.REGRADABLE_METADATA_BY_KEY, {"keys": candidates})
     facts = [f for f in map(facts_of, rows) if f.open and f.risk_level in priority.REGRADABLE]
     if not facts:
         return 0

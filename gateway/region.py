@@ -296,18 +296,19 @@ class RegionFacts(RegionIndex):
         # Looking back from the graph's clock at the previous look, not only from the newest
         # stamp seen: once writes stop, the window empties instead of re-reading the last burst.
         since = max(0, max(self.watermark, self._graph_clock) - CLOCK_SKEW_MS)
-        # Counted first: every case it counts was written before the window's reads below.
+        # Removals first, with the clock: whatever is written after it is in the next window.
+        removed = await store.read(reading.REMOVED_SINCE, {"since": since})
         counted = await store.read(reading.CASE_COUNT)
         newest = 0
         for row in await store.read(reading.CASE_METADATA_SINCE, {"since": since}):
             self.put(facts_of(row))
             newest = max(newest, int(row.get("syncedAt") or 0))
         self.watermark = max(self.watermark, newest)
-        for row in await store.read(reading.REMOVED_SINCE, {"since": since}):
-            self.remove(row["key"], int(row["removedAt"]))
-        if not counted:
-            return
-        cases, self._graph_clock = int(counted[0]["cases"]), int(counted[0]["now"])
+        for row in removed:
+            if row["key"] is not None:
+                self.remove(row["key"], int(row["removedAt"]))
+        self._graph_clock = int(removed[0]["now"])
+        cases = int(counted[0]["cases"])
         missed = len(self.facts) < cases  # a write the window did not catch
         # More facts than cases, and none written since the count: cases went without a
         # tombstone (an operator's clean-up). Rare, and the figures must not keep them.
@@ -334,9 +335,8 @@ class RegionFacts(RegionIndex):
         self._reloaded_at = time.monotonic()
 
     async def _snapshot(self, store: GraphStore, *, in_thread: bool) -> tuple[int, RegionIndex]:
-        counted = await store.read(reading.CASE_COUNT)
+        clock = int((await store.read(reading.GRAPH_CLOCK))[0]["now"])
         rows = await store.read(reading.CASE_METADATA)
-        clock = int(counted[0]["now"]) if counted else 0
         if not in_thread:
             return clock, index_of(rows)
         # Built in a thread: at a million cases that takes seconds the requests should not wait.

@@ -45,14 +45,19 @@ CASE_METADATA = "MATCH (c:Case)" + _METADATA
 # to date without reading them all.
 CASE_METADATA_SINCE = "MATCH (c:Case) WHERE c.syncedAt >= $since" + _METADATA
 
-# How many cases there are, and the graph's clock (which stamps `syncedAt`) as it counts them.
-# (The clock is read after counting: beside an aggregate it would be a grouping key.)
-CASE_COUNT = "MATCH (c:Case) WITH count(c) AS cases RETURN cases, timestamp() AS now"
+# How many cases there are. Nothing beside the count: both engines answer a bare count of a label
+# from their own counters, where any other column makes it a scan (13 ms at 90,000 cases).
+CASE_COUNT = "MATCH (c:Case) RETURN count(c) AS cases"
 
-# Cases removed (tombstoned) since a time of the graph's clock, and when.
-REMOVED_SINCE = (
-    "MATCH (t:Tombstone) WHERE t.syncedAt >= $since RETURN t.key AS key, t.syncedAt AS removedAt"
-)
+# The graph's clock, which stamps `syncedAt`.
+GRAPH_CLOCK = "RETURN timestamp() AS now"
+
+# Cases removed (tombstoned) since a time of the graph's clock, and when; with the clock as it
+# reads them, on at least one row (a null key when nothing was removed).
+REMOVED_SINCE = """
+OPTIONAL MATCH (t:Tombstone) WHERE t.syncedAt >= $since
+RETURN t.key AS key, t.syncedAt AS removedAt, timestamp() AS now
+"""
 
 CASE_METADATA_BY_KEY = "UNWIND $keys AS key MATCH (c:Case {key: key})" + _METADATA
 

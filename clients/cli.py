@@ -57,7 +57,7 @@ def serve(
     if workers == 1:
         uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
         return
-    # Each worker is a replica of its own (docs/operations.md): the embedded graph belongs to
+    # Each worker is a replica of its own (README, "The graph"): the embedded graph belongs to
     # one process, so several need a graph server.
     if settings.graph_uri is None:
         raise typer.BadParameter("needs CROSSFORCE_GRAPH_URI", param_hint="--workers")

@@ -99,17 +99,18 @@ class Ingest:
 
     async def apply(self, principal: Principal, items: AsyncIterator[Item]) -> list[Result]:
         """Results in record order. Batches overlap: while the graph engine (its own process)
-        writes one batch, the next is prepared here (sealing, blind indexes), so the CPU work of
-        both sides runs at once. Writes themselves stay one after another, in batch order."""
+        writes one batch, the next is checked and prepared here (validation, sealing, blind
+        indexes), so the CPU work of both sides runs at once. Writes themselves stay one after
+        another, in batch order; a case that the check saw older than the write in flight left
+        it is settled by the writes' own version guards (`_write`)."""
         results: list[Result] = []
         staged: _Staged | None = None
         writing: asyncio.Task[list[Result]] | None = None
         try:
             async for batch in _batches(items, self.batch_size):
-                checked = await self._check(principal, batch)
                 if staged is not None:
                     writing = asyncio.create_task(self._commit(staged))
-                staged = await self._prepare(checked)
+                staged = await self._prepare(await self._check(principal, batch))
                 if writing is not None:
                     results.extend(await writing)
                     writing = None

@@ -23,3 +23,10 @@ WHERE c.version = x.version
 SET c.afterSyncPending = null
 RETURN count(c) AS settled
 """
+
+# How many cases still wait for the step (the sync benchmark waits for none).
+PENDING_COUNT = """
+MATCH (c:Case)
+WHERE c.afterSyncPending = true
+RETURN count(c) AS n
+"""

@@ -48,6 +48,7 @@ from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -60,8 +61,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bench.bench_sync import DEFAULT_POLICIES, Engine, load_line, neo4j, start_hub
 from clients.region import RegionParams, recent_start, region_cases
 from federation.body import Item
+from federation.hooks import AfterSyncQueue
 from federation.ingest import Ingest
 from gateway import priority
+from gateway.alerts import alerts_for
 from gateway.config import Settings
 from gateway.facts import DAY_MS, TARGET_DAYS
 from gateway.protection import build_protection
@@ -239,6 +242,10 @@ async def build(
     """Ingest the region's cases from where the build stopped up to the `until`-th."""
     protection = build_protection(settings, store)
     ingest = Ingest(store, blind=protection.blind, cipher=protection.cipher, audit=protection.audit)
+    # The after-sync step as the hub runs it (regrade alerts fed, cases' flags cleared), so the
+    # graph the hub then reads is in the state syncs leave it in, with no backlog to take up.
+    after_sync = AfterSyncQueue(store, partial(alerts_for, store))
+    feeding = asyncio.create_task(after_sync.run())
     records = islice(region_cases(state.params), state.done, until)
     columns = (TextColumn("building the graph"), BarColumn(), MofNCompleteColumn(),
                TextColumn("cases"), TimeElapsedColumn())  # fmt: skip
@@ -248,12 +255,15 @@ async def build(
             for chunk in chunks(records, CHUNK):
                 started = time.perf_counter()
                 await ingest_chunk(ingest, chunk, state)
+                await after_sync.recover()  # the chunk's cases, flagged as they were written
+                await after_sync.settle(timeout=QUERY_TIMEOUT)
                 state.seconds += time.perf_counter() - started
                 state.done += len(chunk)
                 state.growth.append([state.done, state.seconds, graph_memory_mb(engine)])
                 state.save(settings.data_dir)
                 bar.update(task, completed=state.done)
     finally:
+        feeding.cancel()
         await protection.aclose()
 
 

@@ -19,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from federation.ingest import Result
-from graph import GraphError, GraphStore
+from graph import GraphStore
 from graph.cases import case_key
 from graph.queries import after_sync as q
 
@@ -69,6 +69,7 @@ class AfterSyncQueue:
         self._fed = 0  # submissions whose keys have all been fed
         self._wake = asyncio.Event()
         self._progress = asyncio.Condition()
+        self._running = False  # a settle waits only while `run` can make progress
 
     async def submit(self, keys: list[str], now_ms: int) -> None:
         """Cheap: remembers the keys and wakes the task. (`now_ms` is not kept: alerts carry
@@ -80,6 +81,8 @@ class AfterSyncQueue:
     async def settle(self, timeout: float = 10.0) -> None:
         """Wait (at most `timeout` seconds) until everything submitted so far has been fed."""
         target = self._submitted
+        if not self._running:
+            return
         async with self._progress:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
@@ -88,20 +91,24 @@ class AfterSyncQueue:
 
     async def run(self, ready: asyncio.Event | None = None) -> None:
         """Take up the cases left flagged (once the graph is migrated), then feed as keys come."""
-        if ready is not None:
-            await ready.wait()
-        await self.recover()
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            await self._drain()
+        self._running = True
+        try:
+            if ready is not None:
+                await ready.wait()
+            await self.recover()
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                await self._drain()
+        finally:
+            self._running = False
 
     async def recover(self) -> None:
         """Take up the cases still flagged in the graph (a settle after this waits for them)."""
         while True:
             try:
                 rows = await self._store.read(q.PENDING)
-            except GraphError as error:
+            except Exception as error:  # the graph away, or worse: try again, never die
                 log.warning("after-sync recovery waits for the graph: %s", type(error).__name__)
                 await asyncio.sleep(self._retry)
                 continue

@@ -54,6 +54,7 @@ async def pending(store: GraphStore) -> list[str]:
 @contextlib.asynccontextmanager
 async def running(queue: AfterSyncQueue) -> AsyncIterator[AfterSyncQueue]:
     task = asyncio.create_task(queue.run())
+    await asyncio.sleep(0)  # started, as the hub's is long before it serves a request
     try:
         yield queue
     finally:
@@ -133,3 +134,9 @@ async def test_settle_gives_up_after_its_timeout_while_the_graph_is_down(hub: In
         await asyncio.wait_for(queue.settle(timeout=0.3), 5)
     assert step.fed == []
     assert await pending(hub.store) == keys
+
+
+async def test_settle_does_not_wait_for_a_queue_that_is_not_running(hub: Ingest) -> None:
+    queue = AfterSyncQueue(hub.store, Recorder())
+    await queue.submit(await write(hub, as_cases(1)), 0)
+    await asyncio.wait_for(queue.settle(timeout=30), 1)  # nothing would ever feed it

@@ -42,6 +42,7 @@ async def test_alerts_left_behind_by_a_stopped_hub_come_once(
     # Two replicas start at once, both take the flagged cases up.
     replicas = [AfterSyncQueue(graph_store, partial(alerts_for, graph_store)) for _ in range(2)]
     tasks = [asyncio.create_task(r.run()) for r in replicas]
+    await asyncio.sleep(0)
     try:
         for _ in range(200):
             if not await graph_store.read(q.PENDING):

@@ -1,8 +1,10 @@
 """How each cost grows with the region: a plot of one read-benchmark run with checkpoints.
 
     python -m bench.plot_growth bench/results/graphql-falkordb-1000000.json
+    python -m bench.plot_growth bench/results/graphql-falkordb-{100000,1000000}.json
 
-Three panels, from what `bench.bench_graphql --at ...` recorded:
+Three panels, from what `bench.bench_graphql --at ...` recorded (with several runs, the
+checkpoints of all of them, and the build of the largest):
   - p99 of each read at every checkpoint, GraphQL against its raw Cypher;
   - memory: the graph's after every build chunk, the hub's at every checkpoint;
   - the build's ingest rate, chunk by chunk, as the graph grows.
@@ -64,8 +66,9 @@ def plot_ingest(axes: Axes, growth: Growth) -> None:
     axes.set_ylim(bottom=0)
 
 
-def plot(result: dict[str, Any], out: Path) -> Path:
-    checkpoints = result["checkpoints"]
+def plot(results: list[dict[str, Any]], out: Path) -> Path:
+    result = max(results, key=lambda r: r["cases"])
+    checkpoints = sorted((p for r in results for p in r["checkpoints"]), key=lambda p: p["cases"])
     growth = result["build"]["growth"]
     figure = Figure(figsize=(16, 4.8))
     latency, memory, ingest = figure.subplots(1, 3)
@@ -83,10 +86,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("results", type=Path, help="a JSON file written by bench.bench_graphql")
+    parser.add_argument(
+        "results", type=Path, nargs="+", help="JSON files written by bench.bench_graphql"
+    )
     args = parser.parse_args()
-    result = json.loads(args.results.read_text())
-    print(plot(result, args.results.with_suffix(".png")))
+    results = [json.loads(path.read_text()) for path in args.results]
+    largest = max(zip(results, args.results, strict=True), key=lambda pair: pair[0]["cases"])
+    print(plot(results, largest[1].with_suffix(".png")))
 
 
 if __name__ == "__main__":

@@ -43,5 +43,5 @@ async def test_bench_graphql_measures_every_read_against_raw_cypher(tmp_path: Pa
     assert "## As the region grows" in report and "| 60 |" in report
     assert not (tmp_path / "data").exists()  # without --keep the data dir goes
 
-    picture = plot(json.loads(written.read_text()), written.with_suffix(".png"))
+    picture = plot([json.loads(written.read_text())], written.with_suffix(".png"))
     assert picture.read_bytes().startswith(b"\x89PNG") and picture.stat().st_size > 10_000

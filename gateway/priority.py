@@ -35,30 +35,36 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def base_parts(case: CaseFacts, now_ms: int) -> list[tuple[float, str]]:
-    """Every part of the score except cross-force links, with its reason."""
-    parts = [(RISK_POINTS[case.risk_level], f"graded {case.risk_level}")]
+def base_parts(case: CaseFacts, now_ms: int, *, explain: bool = True) -> list[tuple[float, str]]:
+    """Every part of the score except cross-force links, with its reason (left empty without
+    `explain`: ranking thousands of cases needs only the points)."""
+    parts = [(RISK_POINTS[case.risk_level], f"graded {case.risk_level}" if explain else "")]
     if case.awaiting_enforcement():
         waited = max(0, now_ms - case.received_at) / DAY_MS
         share = waited / case.target_days
-        reason = (
-            f"{waited - case.target_days:.1f} days past its {case.target_days}-day target"
-            if share > 1
-            else f"waiting {waited:.1f} of {case.target_days} days to enforcement"
-        )
+        reason = ""
+        if explain:
+            reason = (
+                f"{waited - case.target_days:.1f} days past its {case.target_days}-day target"
+                if share > 1
+                else f"waiting {waited:.1f} of {case.target_days} days to enforcement"
+            )
         parts.append((min(WAITING_CAP, 10.0 * share), reason))
     if case.access_to_children:
         parts.append((CHILDREN_POINTS, "suspect has access to children"))
     for category, count in (("A", case.media_a), ("B", case.media_b), ("C", case.media_c)):
         if count:
-            parts.append((MEDIA_POINTS[category], f"category {category} media ({count})"))
+            reason = f"category {category} media ({count})" if explain else ""
+            parts.append((MEDIA_POINTS[category], reason))
             break
     if case.victims_unidentified:
         points = min(UNIDENTIFIED_CAP, UNIDENTIFIED_POINTS * case.victims_unidentified)
-        parts.append((points, _plural(case.victims_unidentified, "unidentified victim")))
+        reason = _plural(case.victims_unidentified, "unidentified victim") if explain else ""
+        parts.append((points, reason))
     if case.victims_identified:
         points = min(IDENTIFIED_CAP, IDENTIFIED_POINTS * case.victims_identified)
-        parts.append((points, _plural(case.victims_identified, "identified victim")))
+        reason = _plural(case.victims_identified, "identified victim") if explain else ""
+        parts.append((points, reason))
     if case.victim_in_contact:
         parts.append((CONTACT_POINTS, "a victim is in contact with the suspect"))
     if case.contact_abuse_indicated:
@@ -80,12 +86,24 @@ def score(case: CaseFacts, now_ms: int, linked_cases: int = 0) -> Scored:
     link = link_part(linked_cases)
     if link is not None:
         parts.append(link)
-    total = round(sum(points for points, _ in parts), 2)
-    return Scored(case, total, tuple(reason for _, reason in parts))
+    return Scored(case, _total(parts), tuple(reason for _, reason in parts))
+
+
+def points(case: CaseFacts, now_ms: int, linked_cases: int = 0) -> float:
+    """`score(...).score`, without writing the reasons."""
+    parts = base_parts(case, now_ms, explain=False)
+    link = link_part(linked_cases)
+    if link is not None:
+        parts.append(link)
+    return _total(parts)
+
+
+def _total(parts: list[tuple[float, str]]) -> float:
+    return round(sum(points for points, _ in parts), 2)
 
 
 def base_score(case: CaseFacts, now_ms: int) -> float:
-    return sum(points for points, _ in base_parts(case, now_ms))
+    return sum(points for points, _ in base_parts(case, now_ms, explain=False))
 
 
 def candidates(facts: Iterable[CaseFacts], now_ms: int, first: int) -> list[CaseFacts]:
@@ -103,13 +121,14 @@ def candidates(facts: Iterable[CaseFacts], now_ms: int, first: int) -> list[Case
 def rank(
     facts: Iterable[CaseFacts], now_ms: int, links: Mapping[str, int], first: int
 ) -> list[Scored]:
-    """The `first` most concerning cases, highest score first (ties: longest waiting first)."""
-    scored = [score(c, now_ms, links.get(c.key, 0)) for c in facts]
-    scored.sort(key=lambda s: (-s.score, s.facts.received_at, s.facts.key))
-    return scored[:first]
+    """The `first` most concerning cases, highest score first (ties: longest waiting first).
+    Every case is scored by its points; only the `first` are explained."""
+    ordered = sorted(
+        facts, key=lambda c: (-points(c, now_ms, links.get(c.key, 0)), c.received_at, c.key)
+    )
+    return [score(c, now_ms, links.get(c.key, 0)) for c in ordered[:first]]
 
 
-# Regrade alerts: cases graded LOW or MEDIUM that carry a sign of higher risk.
 REGRADABLE = frozenset({"LOW", "MEDIUM"})
 
 

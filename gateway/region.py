@@ -26,7 +26,7 @@ from sortedcontainers import SortedList
 
 from gateway import oversight
 from gateway.facts import DAY_MS, CaseFacts, facts_of
-from gateway.priority import LINK_CAP, WAITING_CAP, base_parts
+from gateway.priority import LINK_CAP, WAITING_CAP, base_parts, base_score
 from graph import GraphStore, GraphUnavailable
 from graph.queries import reading
 
@@ -244,18 +244,20 @@ class RegionIndex:
         with the most waiting time and links."""
         forces = set(visible)
         best: list[float] = []
-        out = []
+        walked = []
         for static, fact in self.open_by_static_score():
             if fact.force not in forces:
                 continue
             if len(best) >= first and static + WAITING_CAP + LINK_CAP < best[0]:
                 break
-            out.append(fact)
-            score = sum(points for points, _ in base_parts(fact, now))
+            score = base_score(fact, now)
+            walked.append((score, fact))
             bisect.insort(best, score)
             if len(best) > first:
                 best.pop(0)
-        return out
+        # Of the cases walked, only those that links could lift into the top `first`.
+        floor = best[0] - LINK_CAP if len(best) >= first else float("-inf")
+        return [fact for score, fact in walked if score >= floor]
 
 
 class RegionFacts(RegionIndex):

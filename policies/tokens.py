@@ -46,6 +46,12 @@ ALLOWED_ALGORITHMS = ("RS256", "ES256", "EdDSA")
 KEY_REFERENCE_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c"})
 DEFAULT_AUDIENCE = "crossforce"
 MAX_TOKEN_BYTES = 16 * 1024
+# Tokens already verified are remembered this long (never past their expiry): a client sends
+# the same token with every request, and checking its signature each time was a tenth of a
+# `case` read. The bearer's standing (revocation, force, scopes) is still checked every time;
+# a signing key withdrawn from the issuer's JWKS stops being honoured within this time.
+VERIFIED_SECONDS = 60
+VERIFIED_MAX = 4096
 MAX_DOCUMENT_BYTES = 512 * 1024
 
 
@@ -244,6 +250,7 @@ class TokenValidator:
             unknown_kid_cooldown=unknown_kid_cooldown,
             clock=clock,
         )
+        self._verified: dict[str, tuple[int, dict[str, Any]]] = {}  # token: (until, claims)
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -252,6 +259,20 @@ class TokenValidator:
     async def validate(self, token: str) -> Principal:
         if not token or len(token) > MAX_TOKEN_BYTES:
             raise InvalidToken("malformed token")
+        remembered = self._verified.get(token)
+        if remembered is not None and self._now() < remembered[0]:
+            return self._principal(remembered[1])
+        claims = await self._verify(token)
+        self._remember(token, claims)
+        return self._principal(claims)
+
+    def _remember(self, token: str, claims: dict[str, Any]) -> None:
+        if len(self._verified) >= VERIFIED_MAX:
+            self._verified.clear()  # simplest bound: many distinct live tokens is not the norm
+        until = min(int(claims["exp"]), self._now() + VERIFIED_SECONDS)
+        self._verified[token] = (until, claims)
+
+    async def _verify(self, token: str) -> dict[str, Any]:
         header = _header(token)
         alg = header.get("alg")
         if alg not in ALLOWED_ALGORITHMS:
@@ -262,8 +283,7 @@ class TokenValidator:
         if kid is not None and not isinstance(kid, str):
             raise InvalidToken("malformed token")
         key = await self.keys.key_for(kid, alg)
-        claims = self._verified_claims(token, key)
-        return self._principal(claims)
+        return self._verified_claims(token, key)
 
     def _verified_claims(self, token: str, key: Key) -> dict[str, Any]:
         try:

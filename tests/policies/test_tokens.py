@@ -29,6 +29,7 @@ from policies.tokens import (
     InsecureIssuer,
     InvalidToken,
     IssuerUnavailable,
+    JWKSCache,
     TokenValidator,
     check_issuer_url,
 )
@@ -473,3 +474,36 @@ async def test_tokens_issued_before_a_clients_revocation_are_refused(
         await validator.validate(issued_before)
     assert refused.value.reason == "client revoked"
     assert (await validator.validate(issued_after)).client_id == "force-AS"
+
+
+async def test_a_remembered_token_is_refused_once_it_expires(
+    http: httpx.AsyncClient, clients: ClientDirectory, signing_key: RSAKey
+) -> None:
+    clock = [int(time.time())]
+    validator = TokenValidator(
+        ISSUER, audience=AUDIENCE, http=http, clients=clients, now=lambda: clock[0]
+    )
+    token = signed(signing_key, claims(exp=clock[0] + 20))
+    assert (await validator.validate(token)).client_id == "analyst-AS"
+    assert (await validator.validate(token)).client_id == "analyst-AS"  # remembered
+    clock[0] += 20 + 31  # past its expiry and the leeway
+    with pytest.raises(InvalidToken) as refused:
+        await validator.validate(token)
+    assert refused.value.reason == "token expired"
+
+
+async def test_a_remembered_token_is_verified_again_after_a_minute(
+    http: httpx.AsyncClient, clients: ClientDirectory, signing_key: RSAKey
+) -> None:
+    clock = [int(time.time())]
+    validator = TokenValidator(
+        ISSUER, audience=AUDIENCE, http=http, clients=clients, now=lambda: clock[0]
+    )
+    token = signed(signing_key, claims())
+    await validator.validate(token)
+    # The issuer's keys can no longer be had: what was verified stands for a minute, no more.
+    validator.keys = JWKSCache("http://127.0.0.1:9", http)
+    assert (await validator.validate(token)).client_id == "analyst-AS"
+    clock[0] += 61
+    with pytest.raises(InvalidToken):
+        await validator.validate(token)

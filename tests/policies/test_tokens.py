@@ -476,34 +476,46 @@ async def test_tokens_issued_before_a_clients_revocation_are_refused(
     assert (await validator.validate(issued_after)).client_id == "force-AS"
 
 
+class WallClock:
+    """Seconds since the epoch, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = int(time.time())
+
+    def __call__(self) -> int:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> WallClock:
+    return WallClock()
+
+
+@pytest.fixture
+def clocked(http: httpx.AsyncClient, clients: ClientDirectory, clock: WallClock) -> TokenValidator:
+    return TokenValidator(ISSUER, audience=AUDIENCE, http=http, clients=clients, now=clock)
+
+
 async def test_a_remembered_token_is_refused_once_it_expires(
-    http: httpx.AsyncClient, clients: ClientDirectory, signing_key: RSAKey
+    clocked: TokenValidator, clock: WallClock, signing_key: RSAKey
 ) -> None:
-    clock = [int(time.time())]
-    validator = TokenValidator(
-        ISSUER, audience=AUDIENCE, http=http, clients=clients, now=lambda: clock[0]
-    )
-    token = signed(signing_key, claims(exp=clock[0] + 20))
-    assert (await validator.validate(token)).client_id == "analyst-AS"
-    assert (await validator.validate(token)).client_id == "analyst-AS"  # remembered
-    clock[0] += 20 + 31  # past its expiry and the leeway
+    token = signed(signing_key, claims(exp=clock.now + 20))
+    assert (await clocked.validate(token)).client_id == "analyst-AS"
+    assert (await clocked.validate(token)).client_id == "analyst-AS"  # remembered
+    clock.now += 20 + 31  # past its expiry and the leeway
     with pytest.raises(InvalidToken) as refused:
-        await validator.validate(token)
+        await clocked.validate(token)
     assert refused.value.reason == "token expired"
 
 
 async def test_a_remembered_token_is_verified_again_after_a_minute(
-    http: httpx.AsyncClient, clients: ClientDirectory, signing_key: RSAKey
+    clocked: TokenValidator, clock: WallClock, signing_key: RSAKey, http: httpx.AsyncClient
 ) -> None:
-    clock = [int(time.time())]
-    validator = TokenValidator(
-        ISSUER, audience=AUDIENCE, http=http, clients=clients, now=lambda: clock[0]
-    )
     token = signed(signing_key, claims())
-    await validator.validate(token)
+    await clocked.validate(token)
     # The issuer's keys can no longer be had: what was verified stands for a minute, no more.
-    validator.keys = JWKSCache("http://127.0.0.1:9", http)
-    assert (await validator.validate(token)).client_id == "analyst-AS"
-    clock[0] += 61
+    clocked.keys = JWKSCache("http://127.0.0.1:9", http)
+    assert (await clocked.validate(token)).client_id == "analyst-AS"
+    clock.now += 61
     with pytest.raises(InvalidToken):
-        await validator.validate(token)
+        await clocked.validate(token)

@@ -35,6 +35,7 @@ from graph.queries import reading
 # by the count check (new or removed cases) or by the periodic full reload.
 CLOCK_SKEW_MS = 5_000
 RELOAD_EVERY_SECONDS = 600.0
+ID_PAGE = 100_000  # node ids per page of a full reload: ~10,000 cases at ~11 nodes a case
 
 log = logging.getLogger("crossforce.gateway")
 
@@ -337,12 +338,22 @@ class RegionFacts(RegionIndex):
         self._reloaded_at = time.monotonic()
 
     async def _snapshot(self, store: GraphStore, *, in_thread: bool) -> tuple[int, RegionIndex]:
+        """Every case's facts, read a page of node ids at a time so that other requests get
+        their turn between pages; the facts are made and indexed in a thread, off the loop,
+        when `in_thread` (a million cases take seconds of CPU)."""
         clock = int((await store.read(reading.GRAPH_CLOCK))[0]["now"])
-        rows = await store.read(reading.CASE_METADATA)
+        top = (await store.read(reading.CASE_ID_CEILING))[0]["top"]
+        facts: list[CaseFacts] = []
+        for low in range(0, -1 if top is None else int(top) + 1, ID_PAGE):
+            page = await store.read(
+                reading.CASE_METADATA_BY_ID, {"low": low, "high": low + ID_PAGE}
+            )
+            facts += (
+                await asyncio.to_thread(facts_of_rows, page) if in_thread else facts_of_rows(page)
+            )
         if not in_thread:
-            return clock, index_of(rows)
-        # Built in a thread: at a million cases that takes seconds the requests should not wait.
-        return clock, await asyncio.to_thread(index_of, rows)
+            return clock, RegionIndex(facts)
+        return clock, await asyncio.to_thread(RegionIndex, facts)
 
     def _take(self, clock: int, fresh: RegionIndex) -> None:
         """Adopt a snapshot read at graph time `clock`; the next catch-up reads from there."""
@@ -352,8 +363,8 @@ class RegionFacts(RegionIndex):
         self._loaded = True
 
 
-def index_of(rows: list[dict[str, Any]]) -> RegionIndex:
-    return RegionIndex(facts_of(row) for row in rows)
+def facts_of_rows(rows: list[dict[str, Any]]) -> list[CaseFacts]:
+    return [facts_of(row) for row in rows]
 
 
 def static_score(fact: CaseFacts) -> float:

@@ -41,6 +41,11 @@ RETURN c.key AS key, c.force AS force, c.caseRef AS caseRef, c.riskLevel AS risk
 
 CASE_METADATA = "MATCH (c:Case)" + _METADATA
 
+# The same, a page at a time by the engine's node ids: a million cases read in one result stall
+# the reader while it parses them all, and hold every row at once.
+CASE_ID_CEILING = "MATCH (c:Case) RETURN max(id(c)) AS top"
+CASE_METADATA_BY_ID = "MATCH (c:Case) WHERE id(c) >= $low AND id(c) < $high" + _METADATA
+
 # Cases written at or after a moment (each write stamps `syncedAt`): the region's facts kept up
 # to date without reading them all.
 CASE_METADATA_SINCE = "MATCH (c:Case) WHERE c.syncedAt >= $since" + _METADATA

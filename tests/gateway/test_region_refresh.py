@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
+import pytest
+
+from gateway import region as region_module
 from gateway.region import RegionFacts
 from graph import GraphStore
 
@@ -46,3 +50,19 @@ async def test_the_periodic_reload_runs_beside_the_requests(graph_store: GraphSt
     await reloading
     assert region.facts["AS:1"].risk_level == "HIGH"
     assert region.risk_figures(None, 1700000000000)[0].risk_level == "HIGH"
+
+
+async def test_a_full_load_reads_every_case_page_by_page(
+    graph_store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(region_module, "ID_PAGE", 3)  # a few node ids a page: many pages
+    keys = [f"AS:{n}" for n in range(10)]
+    for key in keys:
+        await graph_store.write(CASE, {"key": key, "age": 0})
+        await graph_store.write("CREATE (:Device {key: $key})", {"key": key})  # ids between
+    region = RegionFacts()
+    await region.refresh(graph_store)
+    assert sorted(region.facts) == sorted(keys)
+    reloading = asyncio.create_task(region._reload_beside(graph_store))
+    await reloading  # the same, built in a thread
+    assert sorted(region.facts) == sorted(keys)

@@ -38,6 +38,7 @@ import httpx
 import orjson
 import yaml
 
+from clients.demo import wait_until_ready
 from clients.region import RegionParams, region_cases
 from federation.prepare import prepare_case
 from graph import GraphStore
@@ -164,16 +165,8 @@ def start_hub(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return hub
-        except httpx.TransportError:
-            pass
-        if hub.poll() is not None:
-            break
-        time.sleep(0.2)
+    if wait_until_ready(f"http://127.0.0.1:{port}", 90, alive=lambda: hub.poll() is None):
+        return hub
     hub.kill()
     raise RuntimeError("the hub did not become ready")
 

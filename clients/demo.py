@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +28,13 @@ from graph.embedded import free_port
 console = Console()
 
 
-def wait_until_ready(url: str, timeout: float = 60.0) -> bool:
-    """Whether the hub at `url` answered `/readyz` with 200 within `timeout` seconds."""
+def wait_until_ready(
+    url: str, timeout: float = 60.0, alive: Callable[[], bool] = lambda: True
+) -> bool:
+    """Whether the hub at `url` answered `/readyz` with 200 within `timeout` seconds; gives up
+    early once `alive` says the hub's process has ended."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and alive():
         try:
             if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
                 return True

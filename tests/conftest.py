@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from graph import GraphStore
-from graph.embedded import EmbeddedFalkorDB
+from graph.embedded import EmbeddedFalkorDB, free_port
 from graph.falkordb_adapter import FalkorDBStore
 from graph.neo4j_adapter import Neo4jStore
 from tests.neo4j_server.server import Neo4jServer, java_available
@@ -76,3 +76,12 @@ async def graph_store(engine_store: GraphStore) -> GraphStore:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
+
+
+@pytest.fixture
+def graph(tmp_path: Path) -> Iterator[EmbeddedFalkorDB]:
+    """A FalkorDB of the test's own, on a fixed port, for tests that stop, kill or share it."""
+    server = EmbeddedFalkorDB(tmp_path / "graph", port=free_port())
+    server.start()
+    yield server
+    server.stop()

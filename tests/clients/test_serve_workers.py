@@ -7,11 +7,9 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from clients.demo import wait_until_ready
 from graph.embedded import EmbeddedFalkorDB, free_port
@@ -22,14 +20,6 @@ from tests.federation.conftest import examples
 def serve(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "clients.cli", "serve", *args]
     return subprocess.Popen(command, env=os.environ | env, stderr=subprocess.PIPE)
-
-
-@pytest.fixture
-def graph(tmp_path: Path) -> Iterator[EmbeddedFalkorDB]:
-    server = EmbeddedFalkorDB(tmp_path / "graph", port=free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_workers_share_the_keys_and_the_graph(graph: EmbeddedFalkorDB, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -75,14 +75,6 @@ def token(settings: Settings, client: str = "force-AS") -> dict[str, str]:
 
 def body(cases: list[dict[str, Any]]) -> bytes:
     return b"".join(json.dumps(c).encode() + b"\n" for c in cases)
-
-
-@pytest.fixture
-def graph(tmp_path: Path) -> Iterator[EmbeddedFalkorDB]:
-    server = EmbeddedFalkorDB(tmp_path / "graph", port=free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 def settings_for(graph: EmbeddedFalkorDB, tmp_path: Path, **extra: Any) -> Settings:

@@ -64,7 +64,7 @@ from federation.body import Item
 from federation.hooks import AfterSyncQueue
 from federation.ingest import Ingest
 from gateway import priority
-from gateway.alerts import alerts_for
+from gateway.alerts import after_sync_step
 from gateway.config import Settings
 from gateway.facts import DAY_MS, TARGET_DAYS
 from gateway.protection import build_protection
@@ -244,7 +244,7 @@ async def build(
     ingest = Ingest(store, blind=protection.blind, cipher=protection.cipher, audit=protection.audit)
     # The after-sync step as the hub runs it (regrade alerts fed, cases' flags cleared), so the
     # graph the hub then reads is in the state syncs leave it in, with no backlog to take up.
-    after_sync = AfterSyncQueue(store, partial(alerts_for, store))
+    after_sync = AfterSyncQueue(store, partial(after_sync_step, store))
     feeding = asyncio.create_task(after_sync.run())
     records = islice(region_cases(state.params), state.done, until)
     columns = (TextColumn("building the graph"), BarColumn(), MofNCompleteColumn(),

@@ -54,7 +54,7 @@ from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_POLICIES = Path(__file__).parent.parent / "policies" / "defaults"
-ENTITY_FIELDS = ("persons", "devices", "accounts", "ips", "media", "victims")
+ENTITY_FIELDS = ("persons", "devices", "accounts", "ips", "media", "series", "victims")
 RAW_PREFIX = "raw:"  # the baseline's keys, apart from the hub's when both share one database
 
 
@@ -65,6 +65,7 @@ class Engine:
     user: str | None = None
     password: str | None = None
     falkordb_port: int | None = None
+    pid: int | None = None  # the engine's process, when this run started it
 
     def raw_store(self) -> GraphStore:
         return self.store("raw")
@@ -196,8 +197,8 @@ async def sync_over_http(
 
 
 async def after_sync_settled(store: GraphStore) -> float:
-    """Seconds until the hub's background after-sync step (regrade alerts) has run for every
-    case synced: counted in the API's time, so no work is left out of it."""
+    """Seconds until the hub's background after-sync step (links, regrade alerts) has run for
+    every case synced: counted in the API's time, so no work is left out of it."""
     started = time.perf_counter()
     try:
         while True:
@@ -209,6 +210,34 @@ async def after_sync_settled(store: GraphStore) -> float:
     return time.perf_counter() - started
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time, user and system, of a running process and its children (Linux `/proc`); 0 when
+    unknown (another system, or an engine this run did not start)."""
+    if pid is None:
+        return 0.0
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    own = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return own + sum(cpu_seconds(int(child)) for child in children)
+
+
+def cpu_sample(hub: int | None, engine: int | None) -> dict[str, float]:
+    """CPU seconds so far of the hub, the graph engine and this client: the difference of two
+    samples tells where a path's time went, which its rate alone does not."""
+    return {"hub": cpu_seconds(hub), "engine": cpu_seconds(engine),
+            "client": time.process_time()}  # fmt: skip
+
+
+def cpu_per_record(
+    before: dict[str, float], after: dict[str, float], records: int
+) -> dict[str, float]:
+    """Milliseconds of CPU per record, by process."""
+    return {part: (after[part] - before[part]) * 1000 / records for part in before}
+
+
 # --- the baseline ---------------------------------------------------------------------------------
 
 
@@ -217,7 +246,9 @@ def apart(row: Any) -> Any:
     row["key"] = RAW_PREFIX + row["key"]
     row["props"]["key"] = row["key"]
     for victim in row["victims"]:
-        victim["key"] = RAW_PREFIX + victim["key"]
+        victim["key"] = victim["props"]["key"] = RAW_PREFIX + victim["key"]
+    for pair in (*row["depicts"], *row["contactPersons"], *row["contactAccounts"]):
+        pair["victim"] = RAW_PREFIX + pair["victim"]
     return row
 
 
@@ -250,7 +281,7 @@ def falkordb(directory: Path) -> Iterator[Engine]:
     embedded.start()
     try:
         yield Engine("falkordb", f"falkordb://127.0.0.1:{embedded.port}/api",
-                     falkordb_port=embedded.port)  # fmt: skip
+                     falkordb_port=embedded.port, pid=embedded.pid)  # fmt: skip
     finally:
         embedded.stop()
 
@@ -314,18 +345,24 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             }  # also creates the issuer's keys before the hub starts
             hub = start_hub(engine, hub_dir, policies, port, args.workers)
             try:
+                before = cpu_sample(hub.pid, engine.pid)
                 api_seconds, statuses = await sync_over_http(
                     url, tokens, files, args.batch, args.concurrency
                 )
                 settle_seconds = await after_sync_settled(engine.store("api"))
                 api_seconds += settle_seconds
+                api_cpu = cpu_per_record(before, cpu_sample(hub.pid, engine.pid), args.cases)
             finally:
                 hub.terminate()
                 hub.wait(60)
             store = engine.raw_store()
             try:
                 await store.migrate()
+                before = cpu_sample(None, engine.pid)
                 raw_seconds, entities = await write_raw(store, files, args.batch, work)
+                raw_engine_cpu = cpu_per_record(before, cpu_sample(None, engine.pid), args.cases)
+                # the client's CPU here is mostly preparing rows, which the baseline does not time
+                raw_cpu = {"engine": raw_engine_cpu["engine"]}
             finally:
                 await store.close()
     return {
@@ -344,9 +381,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "api": {"seconds": api_seconds, "records_per_s": args.cases / api_seconds,
                 "entities_per_s": entities / api_seconds,
                 # of `seconds`: after the last answer, until every case's alerts were fed
-                "after_sync_wait_seconds": settle_seconds},
+                "after_sync_wait_seconds": settle_seconds,
+                "cpu_ms_per_record": api_cpu},
         "raw": {"seconds": raw_seconds, "records_per_s": args.cases / raw_seconds,
-                "entities_per_s": entities / raw_seconds},
+                "entities_per_s": entities / raw_seconds, "cpu_ms_per_record": raw_cpu},
         "api_to_raw": raw_seconds / api_seconds,
         # The machine may be shared: the ratio above is what to compare between runs.
         "load_average": {"before": load_before, "after": os.getloadavg()[0],
@@ -382,9 +420,22 @@ def markdown(result: dict[str, Any]) -> str:
             f"Hub: {result.get('workers', 1)} process(es); {result['concurrency']} requests of "
             f"{result['batch']} records in flight; the baseline writes {result['batch']} "
             "records per statement.",
+            cpu_line(result),
             load_line(result),
             "",
         ]
+    )
+
+
+def cpu_line(result: dict[str, Any]) -> str:
+    """CPU per record by process, where the run could read it (Linux, an engine it started)."""
+    api, raw = result["api"].get("cpu_ms_per_record"), result["raw"].get("cpu_ms_per_record")
+    if not api or not api["engine"]:
+        return ""
+    return (
+        f"CPU per record: the API path {api['hub']:.2f} ms in the hub, {api['engine']:.2f} ms "
+        f"in the graph engine and {api['client']:.2f} ms in this client (gzip, HTTP); "
+        f"the baseline {raw['engine']:.2f} ms in the graph engine."
     )
 
 

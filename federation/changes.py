@@ -17,12 +17,15 @@ def _dedupe(recipient_case: str, other_case: str, kind: str) -> str:
     return f"LINK|{recipient_case}|{other_case}|{kind}"
 
 
-async def record_new_links(store: GraphStore, case_keys: Iterable[str], now_ms: int) -> int:
-    """Find links from these cases to other forces' cases; feed each new one to both forces."""
+async def cross_force_links(store: GraphStore, case_keys: Iterable[str]) -> list[dict[str, Any]]:
+    """One row per (case, other force's case, kind of shared entity), for these cases."""
     keys = sorted(set(case_keys))
-    if not keys:
-        return 0
-    rows = await store.read(q.CROSS_FORCE_LINKS, {"keys": keys})
+    return await store.read(q.CROSS_FORCE_LINKS, {"keys": keys}) if keys else []
+
+
+def link_events(rows: Iterable[dict[str, Any]], now_ms: int) -> dict[str, dict[str, Any]]:
+    """The feed's events for links found by `cross_force_links`: each link to both forces,
+    keyed by dedupe key."""
     events: dict[str, dict[str, Any]] = {}
     for row in rows:
         kind = ENTITY_KINDS[row["label"]]
@@ -41,7 +44,7 @@ async def record_new_links(store: GraphStore, case_keys: Iterable[str], now_ms: 
                 "via": kind,
                 "at": now_ms,
             }
-    return await append_new(store, events)
+    return events
 
 
 async def append_new(store: GraphStore, events: dict[str, dict[str, Any]]) -> int:

@@ -1,13 +1,13 @@
 """What runs after a batch of case summaries committed, whichever way it came (push or pull).
 
-The hub's after-sync step (regrade alerts) runs off the request's path: a sync hands the keys
-it applied to `AfterSyncQueue` and is answered at once, and one background task feeds them in
-batches. Nothing is lost if the hub stops in between: every case is written with
-`afterSyncPending` set, in the same statement as the case itself, and the flag is cleared only
-once the step has run for that version; at start-up the queue takes up every case still
-flagged, whichever replica wrote it. The step must be idempotent (the change feed is: an event
-is appended once however often it is fed), because a replica that starts while another is
-still feeding may run it for the same cases again.
+The hub's after-sync step (cross-force links and regrade alerts, `gateway/alerts.py`) runs off
+the request's path: a sync hands the keys it applied to `AfterSyncQueue` and is answered at once,
+and one background task feeds them in batches. Nothing is lost if the hub stops in between: every
+case is written with `afterSyncPending` set, in the same statement as the case itself, and the
+flag is cleared only once the step has run for that version; at start-up the queue takes up every
+case still flagged, whichever replica wrote it. The step must be idempotent (the change feed is:
+an event is appended once however often it is fed), because a replica that starts while another
+is still feeding may run it for the same cases again.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""Applying a batch of case summaries: validate, keep the newest, prepare, write, detect links.
+"""Applying a batch of case summaries: validate, keep the newest, prepare, write.
 
 A record is answered `applied` only once the statement that wrote it has committed. Each batch is
 one statement per kind of write (upserts, tombstones); if the engine refuses a batch for a reason
 that is not transient, records are written one by one so one bad record cannot sink the others.
-`GraphUnavailable` goes up untouched: the caller answers 503 and the client retries.
+`GraphUnavailable` goes up untouched: the caller answers 503 and the client retries. Links to
+other forces' cases are found after the commit, by the hub's after-sync step (federation/hooks).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeGuard
 
-from federation import changes
 from federation.body import Item
 from federation.prepare import InvalidIdentifiers, prepare_case, tombstone
 from federation.validation import Problem, problems_of
@@ -144,7 +144,7 @@ class Ingest:
 
     async def _commit(self, staged: _Staged) -> list[Result]:
         """Write a prepared batch; each record is `applied` only once its statement committed."""
-        results, now = staged.results, staged.now
+        results = staged.results
         applied, refused = await self._write(staged.rows, staged.held)
         for candidate in staged.fresh:
             if candidate.index in results:
@@ -154,8 +154,6 @@ class Ingest:
             else:
                 status: Status = "applied" if candidate.key in applied else "stale"
                 results[candidate.index] = _result(candidate, status)
-        live = [c.key for c in staged.fresh if c.key in applied and not c.record.get("deleted")]
-        await changes.record_new_links(self.store, live, int(now.timestamp() * 1000))
         return [results[index] for index, _ in staged.items]
 
     async def _valid(

@@ -273,8 +273,8 @@ def _case_props(record: Record, key: str, sealed: tuple[int, str], now: datetime
             # rotation finds the cases still on an older one by this number.
             "sealedWith": sealed[0],
             "syncedAt": int(now.timestamp() * 1000),
-            # Cleared once the after-sync step (regrade alerts) has run for this version; a hub
-            # that stopped before that takes the case up again when it starts (federation/hooks).
+            # Cleared once the after-sync step (links, regrade alerts) has run for this version;
+            # a hub that stopped before then takes the case up again when it starts (see hooks).
             "afterSyncPending": True,
             **_figures(record),
         }

@@ -1,22 +1,27 @@
-"""Regrade alerts on the change feed: after each sync, the forces whose LOW or MEDIUM cases now
-carry a sign of higher risk hear of it, once per distinct set of reasons.
+"""The hub's after-sync step: what a sync tells other forces, fed to the change feed.
 
-`alerts_for` is the hub's after-sync step, run in the background by `federation.hooks.
-AfterSyncQueue` (wired in `gateway/app.py`): it raises on a graph error, and the queue keeps the
-cases pending and runs it again."""
+After each sync, `after_sync_step` finds the cross-force links the synced cases now have (each
+fed to both forces), and the forces whose LOW or MEDIUM cases now carry a sign of higher risk
+hear of it, once per distinct set of reasons. One link query serves both, and one append feeds
+both. It runs in the background, off the syncs' path, by `federation.hooks.AfterSyncQueue`
+(wired in `gateway/app.py`): it raises on a graph error, and the queue keeps the cases pending
+and runs it again, so a hub that stops between a commit and this step loses no event."""
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from federation.changes import append_new
+from federation.changes import append_new, cross_force_links, link_events
 from gateway import priority
 from gateway.facts import CaseFacts, facts_of
 from graph import GraphStore
 from graph.queries import reading, regrade
+
+# Per case: the other forces' cases it links to, with their risk level.
+Linked = dict[str, set[tuple[str, str]]]
 
 
 def _force_and_ref(key: str) -> tuple[str, str]:
@@ -24,12 +29,10 @@ def _force_and_ref(key: str) -> tuple[str, str]:
     return force, case_ref
 
 
-async def _linked_risks(store: GraphStore, keys: list[str]) -> dict[str, list[tuple[str, str]]]:
-    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    if not keys:
-        return found
-    for row in await store.read(reading.CROSS_FORCE_RISKS, {"keys": keys}):
-        found[row["case"]].append((row["other"], row["riskLevel"]))
+def _linked(rows: Iterable[dict[str, Any]], key: str, risk: str) -> Linked:
+    found: Linked = defaultdict(set)
+    for row in rows:
+        found[row["case"]].add((row[key], row[risk]))
     return found
 
 
@@ -42,12 +45,22 @@ def _event(fact: CaseFacts, reasons: list[str], now_ms: int) -> tuple[str, dict[
     }  # fmt: skip
 
 
-async def alerts_for(store: GraphStore, keys: Sequence[str], now_ms: int) -> int:
-    """Feed regrade alerts for the synced cases and for other forces' cases they now link to."""
+async def after_sync_step(store: GraphStore, keys: Sequence[str], now_ms: int) -> int:
+    """Feed the synced cases' new cross-force links, and the regrade alerts of the synced
+    cases and of the other forces' cases they now link to; how many events were new."""
     synced = sorted(set(keys))
     if not synced:
         return 0
-    links = await _linked_risks(store, synced)
+    rows = await cross_force_links(store, synced)
+    events = link_events(rows, now_ms)
+    events.update(await _regrade_events(store, synced, _linked(rows, "other", "otherRisk"), now_ms))
+    return await append_new(store, events)
+
+
+async def _regrade_events(
+    store: GraphStore, synced: list[str], links: Linked, now_ms: int
+) -> dict[str, dict[str, Any]]:
+    """`links`: the synced cases' cross-force links; their neighbours' are read here."""
     neighbours = {
         other for found in links.values() for other, risk in found if risk in priority.REGRADABLE
     }
@@ -55,15 +68,18 @@ async def alerts_for(store: GraphStore, keys: Sequence[str], now_ms: int) -> int
     rows = await store.read(regrade.REGRADABLE_METADATA_BY_KEY, {"keys": candidates})
     facts = [f for f in map(facts_of, rows) if f.open and f.risk_level in priority.REGRADABLE]
     if not facts:
-        return 0
-    # The synced cases' links are known from the first query; only neighbours' are still needed.
+        return {}
     known = set(synced)
-    links.update(await _linked_risks(store, [f.key for f in facts if f.key not in known]))
+    unread = [f.key for f in facts if f.key not in known]
+    if unread:
+        more = await store.read(reading.CROSS_FORCE_RISKS, {"keys": unread})
+        links.update(_linked(more, "other", "riskLevel"))
     events = {}
     for fact in facts:
-        high = [_force_and_ref(o) for o, risk in links.get(fact.key, []) if priority.is_high(risk)]
+        linked = links.get(fact.key, ())
+        high = sorted(_force_and_ref(other) for other, risk in linked if priority.is_high(risk))
         reasons = priority.regrade_reasons(fact, high)
         if reasons:
             dedupe, event = _event(fact, reasons, now_ms)
             events[dedupe] = event
-    return await append_new(store, events)
+    return events

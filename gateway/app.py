@@ -19,7 +19,7 @@ from federation.ingest import Ingest
 from federation.pull import PullCollector, Puller
 from federation.reseal import Resealer, run_periodically
 from federation.routes import FederationAPI
-from gateway.alerts import alerts_for
+from gateway.alerts import after_sync_step
 from gateway.config import Settings, open_configured_graph
 from gateway.graphql.schema import build_schema
 from gateway.graphql.view import GraphQLView
@@ -69,9 +69,10 @@ def create_app(
         ingest = Ingest(
             store, blind=protection.blind, cipher=protection.cipher, audit=protection.audit
         )
-        # Regrade alerts are fed in the background, off the syncs' path (federation/hooks.py).
-        regrade = AfterSyncQueue(store, partial(alerts_for, store))
-        after_sync = regrade.submit
+        # Cross-force links and regrade alerts are fed in the background, off the syncs' path
+        # (federation/hooks.py).
+        after_sync_queue = AfterSyncQueue(store, partial(after_sync_step, store))
+        after_sync = after_sync_queue.submit
         app.state.migrated = asyncio.Event()
         # Forces that cannot push are pulled, through the same ingest and after-sync step.
         puller = Puller.from_policy_dir(
@@ -84,7 +85,7 @@ def create_app(
             sharing=protection.sharing,
             max_body_bytes=settings.max_body_bytes,
             after_sync=after_sync,
-            settle=regrade.settle,
+            settle=after_sync_queue.settle,
             limiter=protection.limiter,
         )
         app.router.routes.extend(federation.routes())
@@ -99,7 +100,7 @@ def create_app(
         app.state.protection = protection
         app.state.puller = puller
         migrating = asyncio.create_task(migrate_when_reachable(store, app.state.migrated))
-        alerting = asyncio.create_task(regrade.run(app.state.migrated))
+        alerting = asyncio.create_task(after_sync_queue.run(app.state.migrated))
         app.state.reseal = asyncio.Event()  # set after a rotation made through this hub
         resealing = asyncio.create_task(
             reseal_when_migrated(Resealer(store, protection.cipher), app.state)
@@ -111,7 +112,7 @@ def create_app(
             async with puller:
                 yield
         finally:
-            await regrade.settle()  # what the last syncs handed over, if the graph allows
+            await after_sync_queue.settle()  # what the last syncs handed over, if the graph allows
             for task in (alerting, resealing, migrating):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

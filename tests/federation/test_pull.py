@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from clients.force_connector.demo import DemoConnector, demo_policy_dir
 from clients.force_connector.feed import decode_cursor
 from federation.pull import PullCollector, Puller
+from gateway.alerts import after_sync_step
 from graph.embedded import free_port
 from graph.queries import pull as pull_queries
 from policies.devidp import DEFAULT_POLICY_DIR
@@ -61,6 +62,7 @@ async def test_a_force_served_by_the_connector_is_pulled_into_the_hub(hub: Hub) 
 
     async def record_after_sync(keys: list[str], now_ms: int) -> None:
         after_sync.extend(keys)
+        await after_sync_step(hub.store, keys, now_ms)  # as the hub's queue would, at once
 
     with serving(app) as connector:
         sources = [pull_source("WI", connector.url, hub.settings)]
@@ -90,7 +92,7 @@ async def test_a_force_served_by_the_connector_is_pulled_into_the_hub(hub: Hub) 
     assert view["records"] == {"applied": 27, "stale": 0, "rejected": 0}
     assert view["lastError"] is None and view["lagSeconds"] >= 0 and view["pages"] >= 3
     assert "WI-PULL-00005" not in await held_versions(hub, "WI")
-    # The push path's after-sync step (regrade alerts) saw every applied case, the tombstone too.
+    # The after-sync step (links, regrade alerts) saw every applied case, the tombstone too.
     assert sorted(after_sync) == sorted(
         [f"WI:{c['caseRef']}" for c in pulled_cases("WI", 25)]
         + ["WI:WI-PULL-00003", "WI:WI-PULL-00005"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from federation.changes import page
 from federation.hooks import AfterSyncQueue, applied_keys
-from gateway.alerts import alerts_for
+from gateway.alerts import after_sync_step
 from graph import GraphStore
 from graph.queries import after_sync as q
 from policies.principal import Principal
@@ -40,7 +40,8 @@ async def test_alerts_left_behind_by_a_stopped_hub_come_once(
     assert [c for c in (await page(graph_store, "AS", 0)).changes if c["kind"] == "REGRADE"] == []
 
     # Two replicas start at once, both take the flagged cases up.
-    replicas = [AfterSyncQueue(graph_store, partial(alerts_for, graph_store)) for _ in range(2)]
+    step = partial(after_sync_step, graph_store)
+    replicas = [AfterSyncQueue(graph_store, step) for _ in range(2)]
     tasks = [asyncio.create_task(r.run()) for r in replicas]
     await asyncio.sleep(0)
     try:

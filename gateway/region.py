@@ -3,12 +3,12 @@
 A gateway replica holds every case's facts (no personal data) and, per force and risk level,
 sorted lists of the dates its figures count between: figures are then a few binary searches
 whatever the region's size. The lists are `SortedList`s: a case changes in O(log n), where a
-plain list's insert moves half the list (a reload of 300,000 cases took 40 s that way), and a
-reload sorts each list once. Each request first brings the facts up to date with indexed
+plain list's insert moves half the list (a reload of 300,000 cases took 40 s that way). Each
+request first brings the facts up to date with indexed
 queries for cases written and removed (tombstones) since the last look; a count of cases notices
 a write the window missed (a full reload then), and the periodic full reload, a safety net, runs
-beside the requests. Nothing here is
-the source of truth: the graph is, so every replica agrees.
+beside the requests, a page of cases at a time. Nothing here is the source of truth: the graph
+is, so every replica agrees.
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ from graph.queries import reading
 # by the count check (new or removed cases) or by the periodic full reload.
 CLOCK_SKEW_MS = 5_000
 RELOAD_EVERY_SECONDS = 600.0
-ID_PAGE = 100_000  # node ids per page of a full reload: ~10,000 cases at ~11 nodes a case
+# Node ids per page of a full reload: about 450 cases at about 11 nodes a case, whose reading and
+# indexing (some 40 µs a case) hold the event loop for about 20 ms before the next request's turn.
+ID_PAGE = 5_000
 
 log = logging.getLogger("crossforce.gateway")
 
@@ -181,6 +183,10 @@ class RegionIndex:
         self._risk: dict[tuple[str, str], _RiskGroup] = defaultdict(_RiskGroup)
         self._force: dict[str, _ForceGroup] = defaultdict(_ForceGroup)
         self._by_static: SortedList[tuple[float, str]] = SortedList()  # (-static score, key), open
+        self.extend(facts)
+
+    def extend(self, facts: Iterable[CaseFacts]) -> None:
+        """Add cases not held yet, each list taking its new values at once."""
         bulk = _Bulk()
         for fact in facts:
             if fact.key not in self.facts:
@@ -326,39 +332,40 @@ class RegionFacts(RegionIndex):
 
     async def _reload_beside(self, store: GraphStore) -> None:
         try:
-            clock, fresh = await self._snapshot(store, in_thread=True)
+            snapshot = await self._snapshot(store)
         except GraphUnavailable:
             log.warning("region facts: reload failed, the graph is unavailable")
             return
         async with self._lock:
-            self._take(clock, fresh)
+            self._take(*snapshot)
 
     async def _reload(self, store: GraphStore) -> None:
-        self._take(*await self._snapshot(store, in_thread=False))
+        self._take(*await self._snapshot(store))
         self._reloaded_at = time.monotonic()
 
-    async def _snapshot(self, store: GraphStore, *, in_thread: bool) -> tuple[int, RegionIndex]:
-        """Every case's facts, read a page of node ids at a time so that other requests get
-        their turn between pages; the facts are made and indexed in a thread, off the loop,
-        when `in_thread` (a million cases take seconds of CPU)."""
+    async def _snapshot(self, store: GraphStore) -> tuple[int, RegionIndex, int]:
+        """The graph's time, every case's facts, and the newest write among them. Read and
+        indexed a page of node ids at a time, with the event loop's turn between pages: a
+        request waits for one page's work at most. (Built at once, in a thread, a million cases
+        still held requests for over a second: sorting a list does not let go of the
+        interpreter lock.)"""
         clock = int((await store.read(reading.GRAPH_CLOCK))[0]["now"])
         top = (await store.read(reading.CASE_ID_CEILING))[0]["top"]
-        facts: list[CaseFacts] = []
+        fresh, newest = RegionIndex(), 0
         for low in range(0, -1 if top is None else int(top) + 1, ID_PAGE):
             page = await store.read(
                 reading.CASE_METADATA_BY_ID, {"low": low, "high": low + ID_PAGE}
             )
-            facts += (
-                await asyncio.to_thread(facts_of_rows, page) if in_thread else facts_of_rows(page)
-            )
-        if not in_thread:
-            return clock, RegionIndex(facts)
-        return clock, await asyncio.to_thread(RegionIndex, facts)
+            facts = facts_of_rows(page)
+            fresh.extend(facts)
+            newest = max(newest, max((f.synced_at for f in facts), default=0))
+            await asyncio.sleep(0)
+        return clock, fresh, newest
 
-    def _take(self, clock: int, fresh: RegionIndex) -> None:
+    def _take(self, clock: int, fresh: RegionIndex, newest: int) -> None:
         """Adopt a snapshot read at graph time `clock`; the next catch-up reads from there."""
         self._adopt(fresh)
-        self.watermark = max((f.synced_at for f in fresh.facts.values()), default=0)
+        self.watermark = newest
         self._graph_clock = clock
         self._loaded = True
 

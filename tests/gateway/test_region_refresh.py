@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
+from collections.abc import Iterable
 
 import pytest
 
 from gateway import region as region_module
-from gateway.region import RegionFacts
+from gateway.facts import CaseFacts
+from gateway.region import RegionFacts, RegionIndex
 from graph import GraphStore
 
 CASE = """
@@ -63,6 +64,28 @@ async def test_a_full_load_reads_every_case_page_by_page(
     region = RegionFacts()
     await region.refresh(graph_store)
     assert sorted(region.facts) == sorted(keys)
-    reloading = asyncio.create_task(region._reload_beside(graph_store))
-    await reloading  # the same, built in a thread
+    await region._reload_beside(graph_store)  # the same, beside the requests
     assert sorted(region.facts) == sorted(keys)
+
+
+async def test_a_reload_indexes_the_cases_a_page_at_a_time(
+    graph_store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requests get their turn between pages; one page's work is all they wait for."""
+    monkeypatch.setattr(region_module, "ID_PAGE", 2)
+    for n in range(8):
+        await graph_store.write(CASE, {"key": f"AS:{n}", "age": 0})
+    region = RegionFacts()
+    await region.refresh(graph_store)
+    indexed: list[int] = []
+    extend = RegionIndex.extend
+
+    def spy(index: RegionIndex, facts: Iterable[CaseFacts]) -> None:
+        facts = list(facts)
+        indexed.append(len(facts))
+        extend(index, facts)
+
+    monkeypatch.setattr(RegionIndex, "extend", spy)
+    await region._reload_beside(graph_store)
+    assert sum(indexed) == 8 and max(indexed) <= 2
+    assert sorted(region.facts) == [f"AS:{n}" for n in range(8)]

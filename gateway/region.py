@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
+import gc
 import logging
 import time
 from collections import Counter, defaultdict
@@ -38,6 +40,7 @@ RELOAD_EVERY_SECONDS = 600.0
 # Node ids per page of a full reload: about 450 cases at about 11 nodes a case, whose reading and
 # indexing (some 40 µs a case) hold the event loop for about 20 ms before the next request's turn.
 ID_PAGE = 5_000
+RELEASE_PAGE = 20_000  # entries of a replaced index freed between turns of the event loop
 
 log = logging.getLogger("crossforce.gateway")
 
@@ -220,9 +223,30 @@ class RegionIndex:
             del self.facts[key]
             self._apply(old, -1)
 
-    def _adopt(self, other: RegionIndex) -> None:
+    def _adopt(self, other: RegionIndex) -> RegionIndex:
+        """Take `other`'s facts and indexes; what this held comes back as an index of its own."""
+        old = RegionIndex()
+        old.facts, old._risk, old._force, old._by_static = (
+            self.facts,
+            self._risk,
+            self._force,
+            self._by_static,
+        )
         self.facts, self._risk, self._force = other.facts, other._risk, other._force
         self._by_static = other._by_static
+        return old
+
+    async def release(self) -> None:
+        """Let go of everything a few groups at a time, with the event loop's turn between:
+        freeing a million cases' lists at once held requests for a second."""
+        for groups in (self._risk, self._force):
+            while groups:
+                groups.popitem()
+                await asyncio.sleep(0)
+        while self._by_static:
+            del self._by_static[-RELEASE_PAGE:]
+            await asyncio.sleep(0)
+        self.facts = {}
 
     def risk_figures(self, forces: set[str] | None, now: int) -> list[oversight.RiskFigures]:
         return [
@@ -332,42 +356,73 @@ class RegionFacts(RegionIndex):
 
     async def _reload_beside(self, store: GraphStore) -> None:
         try:
-            snapshot = await self._snapshot(store)
+            with _collector_paused():
+                snapshot = await self._snapshot(store)
+                async with self._lock:
+                    replaced = self._take(*snapshot)
         except GraphUnavailable:
             log.warning("region facts: reload failed, the graph is unavailable")
             return
-        async with self._lock:
-            self._take(*snapshot)
+        await replaced.release()
 
     async def _reload(self, store: GraphStore) -> None:
-        self._take(*await self._snapshot(store))
+        with _collector_paused():
+            replaced = self._take(*await self._snapshot(store))
+        await replaced.release()
         self._reloaded_at = time.monotonic()
 
     async def _snapshot(self, store: GraphStore) -> tuple[int, RegionIndex, int]:
         """The graph's time, every case's facts, and the newest write among them. Read and
         indexed a page of node ids at a time, with the event loop's turn between pages: a
         request waits for one page's work at most. (Built at once, in a thread, a million cases
-        still held requests for over a second: sorting a list does not let go of the
-        interpreter lock.)"""
+        held requests for over a second: sorting a list does not let go of the interpreter
+        lock.) A case unchanged since the facts held now keeps its object: see `_take`."""
         clock = int((await store.read(reading.GRAPH_CLOCK))[0]["now"])
         top = (await store.read(reading.CASE_ID_CEILING))[0]["top"]
-        fresh, newest = RegionIndex(), 0
+        fresh, newest, held = RegionIndex(), 0, self.facts
         for low in range(0, -1 if top is None else int(top) + 1, ID_PAGE):
             page = await store.read(
                 reading.CASE_METADATA_BY_ID, {"low": low, "high": low + ID_PAGE}
             )
-            facts = facts_of_rows(page)
+            facts = [_same_or(held.get(fact.key), fact) for fact in facts_of_rows(page)]
             fresh.extend(facts)
             newest = max(newest, max((f.synced_at for f in facts), default=0))
             await asyncio.sleep(0)
         return clock, fresh, newest
 
-    def _take(self, clock: int, fresh: RegionIndex, newest: int) -> None:
-        """Adopt a snapshot read at graph time `clock`; the next catch-up reads from there."""
-        self._adopt(fresh)
+    def _take(self, clock: int, fresh: RegionIndex, newest: int) -> RegionIndex:
+        """Adopt a snapshot read at graph time `clock` (the next catch-up reads from there);
+        what was held before comes back, to be released.
+
+        The facts live until the next reload, so they are frozen out of the garbage collector's
+        full collections, which walked a million of them for two seconds, holding the loop
+        (`gc.callbacks`). Freed objects are still freed: freezing only spares them the walks.
+        A reload keeps the objects of unchanged cases, so it adds few new ones to walk."""
+        replaced = self._adopt(fresh)
         self.watermark = newest
         self._graph_clock = clock
         self._loaded = True
+        gc.collect(1)  # the young garbage first, so that little is frozen with the facts
+        gc.freeze()
+        return replaced
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No automatic collections while a snapshot grows: each would walk its index, a million
+    entries, again (up to half a second each, `gc.callbacks`). `_take` collects once and
+    freezes what it keeps; the requests' cyclic garbage meanwhile waits for that collection."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _same_or(held: CaseFacts | None, fact: CaseFacts) -> CaseFacts:
+    return held if held == fact else fact
 
 
 def facts_of_rows(rows: list[dict[str, Any]]) -> list[CaseFacts]:

@@ -89,3 +89,17 @@ async def test_a_reload_indexes_the_cases_a_page_at_a_time(
     await region._reload_beside(graph_store)
     assert sum(indexed) == 8 and max(indexed) <= 2
     assert sorted(region.facts) == [f"AS:{n}" for n in range(8)]
+
+
+async def test_a_reload_keeps_the_objects_of_unchanged_cases(graph_store: GraphStore) -> None:
+    """So that a reload adds few objects for the garbage collector to walk (see `_take`)."""
+    for n in range(3):
+        await graph_store.write(CASE, {"key": f"AS:{n}", "age": 60_000})
+    region = RegionFacts()
+    await region.refresh(graph_store)
+    before = dict(region.facts)
+    await graph_store.write(REGRADE_UNSTAMPED, {"key": "AS:0"})
+    await region._reload_beside(graph_store)
+    assert region.facts["AS:0"] is not before["AS:0"]
+    assert region.facts["AS:0"].risk_level == "HIGH"
+    assert all(region.facts[key] is before[key] for key in ("AS:1", "AS:2"))

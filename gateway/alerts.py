@@ -29,11 +29,18 @@ def _force_and_ref(key: str) -> tuple[str, str]:
     return force, case_ref
 
 
-def _linked(rows: Iterable[dict[str, Any]], key: str, risk: str) -> Linked:
+def _linked(rows: Iterable[dict[str, Any]], risk: str) -> Linked:
+    """Per case, (other case, its risk level), the level read from the column `risk`."""
     found: Linked = defaultdict(set)
     for row in rows:
-        found[row["case"]].add((row[key], row[risk]))
+        found[row["case"]].add((row["other"], row[risk]))
     return found
+
+
+def reasons_given_links(fact: CaseFacts, linked: Iterable[tuple[str, str]]) -> list[str]:
+    """A case's regrade reasons, given its cross-force links as (other case key, risk level)."""
+    high = (_force_and_ref(other) for other, risk in linked if priority.is_high(risk))
+    return priority.regrade_reasons(fact, high)
 
 
 def _event(fact: CaseFacts, reasons: list[str], now_ms: int) -> tuple[str, dict[str, Any]]:
@@ -53,7 +60,7 @@ async def after_sync_step(store: GraphStore, keys: Sequence[str], now_ms: int) -
         return 0
     rows = await cross_force_links(store, synced)
     events = link_events(rows, now_ms)
-    events.update(await _regrade_events(store, synced, _linked(rows, "other", "otherRisk"), now_ms))
+    events.update(await _regrade_events(store, synced, _linked(rows, "otherRisk"), now_ms))
     return await append_new(store, events)
 
 
@@ -73,12 +80,10 @@ async def _regrade_events(
     unread = [f.key for f in facts if f.key not in known]
     if unread:
         more = await store.read(reading.CROSS_FORCE_RISKS, {"keys": unread})
-        links.update(_linked(more, "other", "riskLevel"))
+        links.update(_linked(more, "riskLevel"))
     events = {}
     for fact in facts:
-        linked = links.get(fact.key, ())
-        high = sorted(_force_and_ref(other) for other, risk in linked if priority.is_high(risk))
-        reasons = priority.regrade_reasons(fact, high)
+        reasons = reasons_given_links(fact, links.get(fact.key, ()))
         if reasons:
             dedupe, event = _event(fact, reasons, now_ms)
             events[dedupe] = event

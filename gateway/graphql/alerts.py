@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import strawberry
 
 from gateway import priority
+from gateway.alerts import reasons_given_links
 from gateway.facts import CaseFacts
 from gateway.graphql.context import Context
 from gateway.graphql.types import RiskLevel
@@ -32,22 +33,12 @@ async def cross_force_links(context: Context, keys: list[str]) -> dict[str, list
     return found
 
 
-def _force_and_ref(key: str) -> tuple[str, str]:
-    force, _, case_ref = key.partition(":")
-    return force, case_ref
-
-
 async def regrade_alerts(context: Context, facts: Iterable[CaseFacts]) -> list[RegradeAlert]:
     regradable = [f for f in facts if f.open and f.risk_level in priority.REGRADABLE]
     links = await cross_force_links(context, [f.key for f in regradable])
     alerts = []
     for fact in regradable:
-        high = [
-            _force_and_ref(other)
-            for other, risk in links.get(fact.key, [])
-            if priority.is_high(risk)
-        ]
-        reasons = priority.regrade_reasons(fact, high)
+        reasons = reasons_given_links(fact, links.get(fact.key, []))
         if reasons:
             alerts.append(
                 RegradeAlert(

@@ -20,7 +20,7 @@ import gc
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -41,6 +41,7 @@ RELOAD_EVERY_SECONDS = 600.0
 # indexing (some 40 µs a case) hold the event loop for about 20 ms before the next request's turn.
 ID_PAGE = 5_000
 RELEASE_PAGE = 20_000  # entries of a replaced index freed between turns of the event loop
+NO_FULL_COLLECTIONS = 2**30  # middle collections before a full one: never, in practice
 
 log = logging.getLogger("crossforce.gateway")
 
@@ -243,8 +244,9 @@ class RegionIndex:
             while groups:
                 groups.popitem()
                 await asyncio.sleep(0)
-        while self._by_static:
-            del self._by_static[-RELEASE_PAGE:]
+        while self._by_static:  # from the end, where popping is cheap (a slice is not)
+            for _ in range(min(RELEASE_PAGE, len(self._by_static))):
+                self._by_static.pop()
             await asyncio.sleep(0)
         self.facts = {}
 
@@ -289,6 +291,10 @@ class RegionIndex:
         # Of the cases walked, only those that links could lift into the top `first`.
         floor = best[0] - LINK_CAP if len(best) >= first else float("-inf")
         return [fact for score, fact in walked if score >= floor]
+
+
+async def _next_turn() -> None:
+    await asyncio.sleep(0)
 
 
 class RegionFacts(RegionIndex):
@@ -356,8 +362,8 @@ class RegionFacts(RegionIndex):
 
     async def _reload_beside(self, store: GraphStore) -> None:
         try:
-            with _collector_paused():
-                snapshot = await self._snapshot(store)
+            with _full_collections_paused():
+                snapshot = await self._snapshot(store, between_pages=self._requests_first)
                 async with self._lock:
                     replaced = self._take(*snapshot)
         except GraphUnavailable:
@@ -365,18 +371,29 @@ class RegionFacts(RegionIndex):
             return
         await replaced.release()
 
+    async def _requests_first(self) -> None:
+        """Between the pages of a reload beside the requests: requests waiting to refresh go
+        first (the lock is first come, first served), so each waits for one page at most."""
+        async with self._lock:
+            pass
+
     async def _reload(self, store: GraphStore) -> None:
+        # Every fact is new here: automatic collections would walk the growing index again
+        # and again (up to half a second each, `gc.callbacks`); `_take` collects once.
         with _collector_paused():
             replaced = self._take(*await self._snapshot(store))
         await replaced.release()
         self._reloaded_at = time.monotonic()
 
-    async def _snapshot(self, store: GraphStore) -> tuple[int, RegionIndex, int]:
+    async def _snapshot(
+        self, store: GraphStore, between_pages: Callable[[], Awaitable[None]] = _next_turn
+    ) -> tuple[int, RegionIndex, int]:
         """The graph's time, every case's facts, and the newest write among them. Read and
-        indexed a page of node ids at a time, with the event loop's turn between pages: a
-        request waits for one page's work at most. (Built at once, in a thread, a million cases
-        held requests for over a second: sorting a list does not let go of the interpreter
-        lock.) A case unchanged since the facts held now keeps its object: see `_take`."""
+        indexed a page of node ids at a time, with `between_pages` (the event loop's turn, or
+        the requests' turn first) between pages: a request waits for one page's work at most.
+        (Built at once, in a thread, a million cases held requests for over a second: sorting a
+        list does not let go of the interpreter lock.) A case unchanged since the facts held
+        now keeps its object: see `_take`."""
         clock = int((await store.read(reading.GRAPH_CLOCK))[0]["now"])
         top = (await store.read(reading.CASE_ID_CEILING))[0]["top"]
         fresh, newest, held = RegionIndex(), 0, self.facts
@@ -387,7 +404,7 @@ class RegionFacts(RegionIndex):
             facts = [_same_or(held.get(fact.key), fact) for fact in facts_of_rows(page)]
             fresh.extend(facts)
             newest = max(newest, max((f.synced_at for f in facts), default=0))
-            await asyncio.sleep(0)
+            await between_pages()
         return clock, fresh, newest
 
     def _take(self, clock: int, fresh: RegionIndex, newest: int) -> RegionIndex:
@@ -409,9 +426,10 @@ class RegionFacts(RegionIndex):
 
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
-    """No automatic collections while a snapshot grows: each would walk its index, a million
-    entries, again (up to half a second each, `gc.callbacks`). `_take` collects once and
-    freezes what it keeps; the requests' cyclic garbage meanwhile waits for that collection."""
+    """No automatic collections while a first load builds a million new facts: each would walk
+    them again. Beside the requests, a reload pauses only full collections (see below): with
+    every collection paused, its young generation grew to millions of objects, and the one
+    collection in `_take` then held the requests for a second."""
     paused = gc.isenabled()
     gc.disable()
     try:
@@ -419,6 +437,19 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if paused:
             gc.enable()
+
+
+@contextlib.contextmanager
+def _full_collections_paused() -> Iterator[None]:
+    """While a reload builds its index beside the requests: young collections go on, freeing
+    the requests' garbage, but no full ones, each of which walked the index built so far (up to
+    half a second, `gc.callbacks`). `_take` then freezes what the reload kept."""
+    young, middle, full = gc.get_threshold()
+    gc.set_threshold(young, middle, NO_FULL_COLLECTIONS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(young, middle, full)
 
 
 def _same_or(held: CaseFacts | None, fact: CaseFacts) -> CaseFacts:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
+from strawberry.types.nodes import SelectedField, Selection
 
 from federation.contacts import officer_contacts
-from gateway.graphql.context import Context
+from gateway.graphql.context import Context, Info
 from graph.queries import links as link_queries
 from graph.queries import reading
 
@@ -114,3 +116,28 @@ def contacts(context: Context) -> DataLoader[str, str | None]:
 
 def media_review(context: Context) -> DataLoader[str, list[dict[str, Any]]]:
     return _loader(context, "media_review", _media_review)
+
+
+def asks_for(info: Info, name: str) -> bool:
+    """Whether the query asks for `name` among the fields of the value being resolved."""
+
+    def among(selections: list[Selection]) -> bool:
+        return any(
+            s.name == name if isinstance(s, SelectedField) else among(s.selections)
+            for s in selections  # fragments: look inside
+        )
+
+    return any(among(field.selections) for field in info.selected_fields)
+
+
+def prefetch(loader: DataLoader[str, T], key: str) -> None:
+    """Start loading `key` now, beside whatever the caller loads next, instead of one round trip
+    after it; the resolver that needs the value later gets the same future from the loader's
+    cache. A failure is reported there, not here: it is only retrieved so asyncio does not log
+    it when nobody needed the value (the case was not found)."""
+    asyncio.ensure_future(loader.load(key)).add_done_callback(_retrieved)
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()

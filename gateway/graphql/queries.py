@@ -94,7 +94,10 @@ class Query:
         key = case_key(checked_force(force), checked_case_ref(case_ref))
         if not sees_record(context, force):
             return None
-        node = await loaders.cases(context).load(key)
+        found = loaders.cases(context).load(key)
+        if loaders.asks_for(info, "links"):
+            loaders.prefetch(loaders.links(context), key)
+        node = await found
         return None if node is None else case_of(node)
 
     @strawberry.field(description="The most concerning open cases the caller may see, first.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import time
 from collections.abc import Iterable
 
@@ -103,3 +105,55 @@ async def test_a_reload_keeps_the_objects_of_unchanged_cases(graph_store: GraphS
     assert region.facts["AS:0"] is not before["AS:0"]
     assert region.facts["AS:0"].risk_level == "HIGH"
     assert all(region.facts[key] is before[key] for key in ("AS:1", "AS:2"))
+
+
+async def test_a_request_waiting_during_a_reload_goes_before_the_next_page(
+    graph_store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refresh takes three round trips; were the reload to go on reading pages meanwhile,
+    each trip would wait behind a page's work."""
+    monkeypatch.setattr(region_module, "ID_PAGE", 2)
+    for n in range(16):
+        await graph_store.write(CASE, {"key": f"AS:{n}", "age": 0})
+    region = RegionFacts()
+    await region.refresh(graph_store)
+    events: list[str] = []
+    requests: list[asyncio.Task[None]] = []
+    extend = RegionIndex.extend
+
+    async def request() -> None:
+        await region.refresh(graph_store)
+        events.append("request answered")
+
+    def spy(index: RegionIndex, facts: Iterable[CaseFacts]) -> None:
+        events.append("page")
+        if not requests:  # a request arrives while the first page is indexed
+            requests.append(asyncio.create_task(request()))
+        extend(index, facts)
+
+    monkeypatch.setattr(RegionIndex, "extend", spy)
+    await region._reload_beside(graph_store)
+    await requests[0]
+    assert events.index("request answered") <= 2, events  # after one more page at most
+
+
+async def test_a_reload_beside_the_requests_makes_no_full_collections(
+    graph_store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each would walk the index built so far; young collections go on."""
+    await graph_store.write(CASE, {"key": "AS:1", "age": 0})
+    region = RegionFacts()
+    await region.refresh(graph_store)
+    thresholds: list[tuple[int, int, int]] = []
+    extend = RegionIndex.extend
+
+    def spy(index: RegionIndex, facts: Iterable[CaseFacts]) -> None:
+        thresholds.append(gc.get_threshold())
+        extend(index, facts)
+
+    monkeypatch.setattr(RegionIndex, "extend", spy)
+    before = gc.get_threshold()
+    await region._reload_beside(graph_store)
+    assert thresholds[0][:2] == before[:2] and gc.isenabled()
+    assert thresholds[0][2] == region_module.NO_FULL_COLLECTIONS
+    assert gc.get_threshold() == before

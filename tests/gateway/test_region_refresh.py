@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,27 @@ REGRADE_UNSTAMPED = "MATCH (c:Case {key: $key}) SET c.riskLevel = 'HIGH'"
 TOMBSTONE = """
 MATCH (c:Case {key: $key}) DETACH DELETE c CREATE (:Tombstone {key: $key, syncedAt: timestamp()})
 """
+
+
+async def region_of(graph_store: GraphStore, cases: int) -> RegionFacts:
+    """Facts loaded from a graph of `cases` new cases, AS:0 onwards."""
+    for n in range(cases):
+        await graph_store.write(CASE, {"key": f"AS:{n}", "age": 0})
+    region = RegionFacts()
+    await region.refresh(graph_store)
+    return region
+
+
+def on_each_page(monkeypatch: pytest.MonkeyPatch, call: Callable[[list[CaseFacts]], Any]) -> None:
+    """`call` sees each page of facts a reload indexes, before it is indexed."""
+    extend = RegionIndex.extend
+
+    def spy(index: RegionIndex, facts: Iterable[CaseFacts]) -> None:
+        facts = list(facts)
+        call(facts)
+        extend(index, facts)
+
+    monkeypatch.setattr(RegionIndex, "extend", spy)
 
 
 async def test_writes_and_tombstones_are_caught_up_by_their_stamps(graph_store: GraphStore) -> None:
@@ -75,19 +97,9 @@ async def test_a_reload_indexes_the_cases_a_page_at_a_time(
 ) -> None:
     """Requests get their turn between pages; one page's work is all they wait for."""
     monkeypatch.setattr(region_module, "ID_PAGE", 2)
-    for n in range(8):
-        await graph_store.write(CASE, {"key": f"AS:{n}", "age": 0})
-    region = RegionFacts()
-    await region.refresh(graph_store)
+    region = await region_of(graph_store, cases=8)
     indexed: list[int] = []
-    extend = RegionIndex.extend
-
-    def spy(index: RegionIndex, facts: Iterable[CaseFacts]) -> None:
-        facts = list(facts)
-        indexed.append(len(facts))
-        extend(index, facts)
-
-    monkeypatch.setattr(RegionIndex, "extend", spy)
+    on_each_page(monkeypatch, lambda facts: indexed.append(len(facts)))
     await region._reload_beside(graph_store)
     assert sum(indexed) == 8 and max(indexed) <= 2
     assert sorted(region.facts) == [f"AS:{n}" for n in range(8)]
@@ -113,25 +125,20 @@ async def test_a_request_waiting_during_a_reload_goes_before_the_next_page(
     """A refresh takes three round trips; were the reload to go on reading pages meanwhile,
     each trip would wait behind a page's work."""
     monkeypatch.setattr(region_module, "ID_PAGE", 2)
-    for n in range(16):
-        await graph_store.write(CASE, {"key": f"AS:{n}", "age": 0})
-    region = RegionFacts()
-    await region.refresh(graph_store)
+    region = await region_of(graph_store, cases=16)
     events: list[str] = []
     requests: list[asyncio.Task[None]] = []
-    extend = RegionIndex.extend
 
     async def request() -> None:
         await region.refresh(graph_store)
         events.append("request answered")
 
-    def spy(index: RegionIndex, facts: Iterable[CaseFacts]) -> None:
+    def page(facts: list[CaseFacts]) -> None:
         events.append("page")
         if not requests:  # a request arrives while the first page is indexed
             requests.append(asyncio.create_task(request()))
-        extend(index, facts)
 
-    monkeypatch.setattr(RegionIndex, "extend", spy)
+    on_each_page(monkeypatch, page)
     await region._reload_beside(graph_store)
     await requests[0]
     assert events.index("request answered") <= 2, events  # after one more page at most
@@ -141,17 +148,9 @@ async def test_a_reload_beside_the_requests_makes_no_full_collections(
     graph_store: GraphStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each would walk the index built so far; young collections go on."""
-    await graph_store.write(CASE, {"key": "AS:1", "age": 0})
-    region = RegionFacts()
-    await region.refresh(graph_store)
+    region = await region_of(graph_store, cases=1)
     thresholds: list[tuple[int, int, int]] = []
-    extend = RegionIndex.extend
-
-    def spy(index: RegionIndex, facts: Iterable[CaseFacts]) -> None:
-        thresholds.append(gc.get_threshold())
-        extend(index, facts)
-
-    monkeypatch.setattr(RegionIndex, "extend", spy)
+    on_each_page(monkeypatch, lambda facts: thresholds.append(gc.get_threshold()))
     before = gc.get_threshold()
     await region._reload_beside(graph_store)
     assert thresholds[0][:2] == before[:2] and gc.isenabled()

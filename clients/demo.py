@@ -145,7 +145,9 @@ async def show_analyst(url: str, secrets: dict[str, str], client_id: str) -> Non
     console.print(table)
 
 
-async def show_links(url: str, secrets: dict[str, str], forces: list[str]) -> None:
+async def links_table(url: str, secrets: dict[str, str], forces: list[str]) -> Table:
+    """Read first: a change feed's read waits for the hub's after-sync step, which also counts
+    the links that the queue and the alerts are made of."""
     table = Table(title="Cross-force links found (each force's change feed)")
     for column in ("force", "links to other forces' cases", "other forces", "regrade alerts"):
         table.add_column(column)
@@ -161,7 +163,7 @@ async def show_links(url: str, secrets: dict[str, str], forces: list[str]) -> No
                     elif change["kind"] == "REGRADE":
                         regrades += 1
         table.add_row(force, str(links), ", ".join(sorted(others)), str(regrades))
-    console.print(table)
+    return table
 
 
 def show_sign_in(url: str, data_dir: Path, secrets: dict[str, str]) -> None:
@@ -190,9 +192,10 @@ async def tour(
         f"  force-{pulled.force}: pulled by the hub from its Graphene connector, "
         f"{pulled.pages_served} pages, " + ("all read" if caught_up else "still reading")
     )
+    links = await links_table(url, secrets, sorted([*by_force, pulled.force]))
     await show_coordinator(url, secrets)
     await show_analyst(url, secrets, "analyst-AS")
-    await show_links(url, secrets, sorted([*by_force, pulled.force]))
+    console.print(links)
     show_sign_in(url, data_dir, secrets)
 
 

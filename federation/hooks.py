@@ -151,4 +151,5 @@ class AfterSyncQueue:
         await self._step([row["key"] for row in rows], int(self._clock() * 1000))
         # Cleared only for the version just fed: a newer one written meanwhile stays flagged.
         cases = [{"key": row["key"], "version": row["version"]} for row in rows]
-        await self._store.write(q.SETTLE, {"cases": cases})
+        await self._store.write(q.SETTLE_CASES, {"cases": cases})
+        await self._store.write(q.SETTLE_TOMBSTONES, {"cases": cases})

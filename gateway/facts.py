@@ -39,6 +39,12 @@ class CaseFacts:
     oldest_unexamined_seized_at: int | None = None
     first_safeguarding_at: int | None = None
     synced_at: int = 0
+    # Kept by the after-sync step (gateway/link_counts.py): the other forces' cases this one
+    # shares an entity with, the keys of those graded high risk, and its media items another
+    # case had graded first.
+    linked_cases: int = 0
+    linked_high: tuple[str, ...] = ()
+    views_avoided: int = 0
 
     @property
     def target_days(self) -> int:
@@ -92,4 +98,7 @@ def facts_of(row: Mapping[str, Any]) -> CaseFacts:
         oldest_unexamined_seized_at=row.get("oldestUnexaminedSeizedAt"),
         first_safeguarding_at=row.get("firstSafeguardingAt"),
         synced_at=_int(row, "syncedAt"),
+        linked_cases=_int(row, "linkedCases"),
+        linked_high=tuple(row.get("linkedHigh") or ()),
+        views_avoided=_int(row, "viewsAvoided"),
     )

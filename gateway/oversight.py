@@ -191,3 +191,11 @@ def _force_row(force: str, cases: list[CaseFacts], now_ms: int) -> ForceFigures:
 
 def _last_activity(case: CaseFacts) -> int:
     return case.last_activity_at or case.opened_at or case.received_at
+
+
+def views_avoided(facts: Iterable[CaseFacts]) -> dict[str, int]:
+    """Per force, the image views its officers need not make (counted at sync), where any."""
+    counts: Counter[str] = Counter()
+    for fact in facts:
+        counts[fact.force] += fact.views_avoided
+    return {force: count for force, count in sorted(counts.items()) if count}

@@ -1,13 +1,13 @@
 """How concerning an open case is, and why: the priority score and the regrade alerts.
 
 The score is a sum of named parts, each with its reason, so an analyst can see what put a case
-at the top (docs/priority.md explains the weights). Links to other forces' cases add at most
-`LINK_CAP`, which lets the queue fetch links only for cases that could still reach the top.
+at the top (docs/priority.md explains the weights). Links to other forces' cases are counted at
+sync (gateway/link_counts.py) and add at most `LINK_CAP`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gateway.facts import DAY_MS, HIGH_RISK, CaseFacts
@@ -81,58 +81,45 @@ def link_part(linked_cases: int) -> tuple[float, str] | None:
     return points, f"linked to {_plural(linked_cases, 'case')} in other forces"
 
 
-def score(case: CaseFacts, now_ms: int, linked_cases: int = 0) -> Scored:
-    parts = base_parts(case, now_ms)
-    link = link_part(linked_cases)
+def _parts(case: CaseFacts, now_ms: int, *, explain: bool = True) -> list[tuple[float, str]]:
+    parts = base_parts(case, now_ms, explain=explain)
+    link = link_part(case.linked_cases)
     if link is not None:
         parts.append(link)
+    return parts
+
+
+def score(case: CaseFacts, now_ms: int) -> Scored:
+    parts = _parts(case, now_ms)
     return Scored(case, _total(parts), tuple(reason for _, reason in parts))
 
 
-def points(case: CaseFacts, now_ms: int, linked_cases: int = 0) -> float:
+def points(case: CaseFacts, now_ms: int) -> float:
     """`score(...).score`, without writing the reasons."""
-    parts = base_parts(case, now_ms, explain=False)
-    link = link_part(linked_cases)
-    if link is not None:
-        parts.append(link)
-    return _total(parts)
+    return _total(_parts(case, now_ms, explain=False))
+
+
+def static_points(case: CaseFacts) -> float:
+    """The score without waiting time, fixed until the case or its links change: the score as
+    it would be on the day of referral."""
+    return sum(points for points, _ in _parts(case, case.received_at, explain=False))
 
 
 def _total(parts: list[tuple[float, str]]) -> float:
     return round(sum(points for points, _ in parts), 2)
 
 
-def base_score(case: CaseFacts, now_ms: int) -> float:
-    return sum(points for points, _ in base_parts(case, now_ms, explain=False))
-
-
-def candidates(facts: Iterable[CaseFacts], now_ms: int, first: int) -> list[CaseFacts]:
-    """Open cases that can still make the top `first` once links are counted: those whose score
-    without links is within `LINK_CAP` of the `first`-th best such score."""
-    scored = sorted(
-        ((base_score(c, now_ms), c) for c in facts if c.open), key=lambda p: p[0], reverse=True
-    )
-    if len(scored) <= first:
-        return [c for _, c in scored]
-    floor = scored[first - 1][0] - LINK_CAP
-    return [c for s, c in scored if s >= floor]
-
-
-def rank(
-    facts: Iterable[CaseFacts], now_ms: int, links: Mapping[str, int], first: int
-) -> list[Scored]:
+def rank(facts: Iterable[CaseFacts], now_ms: int, first: int) -> list[Scored]:
     """The `first` most concerning cases, highest score first (ties: longest waiting first).
     Every case is scored by its points; only the `first` are explained."""
-    ordered = sorted(
-        facts, key=lambda c: (-points(c, now_ms, links.get(c.key, 0)), c.received_at, c.key)
-    )
-    return [score(c, now_ms, links.get(c.key, 0)) for c in ordered[:first]]
+    ordered = sorted(facts, key=lambda c: (-points(c, now_ms), c.received_at, c.key))
+    return [score(c, now_ms) for c in ordered[:first]]
 
 
 REGRADABLE = frozenset({"LOW", "MEDIUM"})
 
 
-def regrade_reasons(case: CaseFacts, linked_high: Iterable[tuple[str, str]] = ()) -> list[str]:
+def regrade_reasons(case: CaseFacts) -> list[str]:
     """Why a LOW or MEDIUM open case may be graded too low; empty when there is no sign."""
     if case.risk_level not in REGRADABLE or not case.open:
         return []
@@ -147,7 +134,8 @@ def regrade_reasons(case: CaseFacts, linked_high: Iterable[tuple[str, str]] = ()
         reasons.append("grooming indicated")
     if case.victim_in_contact:
         reasons.append("a victim is in contact with the suspect")
-    for force, case_ref in sorted(set(linked_high)):
+    for key in case.linked_high:
+        force, _, case_ref = key.partition(":")
         reasons.append(f"linked to {force} case {case_ref}, graded high risk")
     return reasons
 

@@ -26,9 +26,9 @@ from typing import Any, TypeVar
 
 from sortedcontainers import SortedList
 
-from gateway import oversight
+from gateway import oversight, priority
 from gateway.facts import DAY_MS, CaseFacts, facts_of
-from gateway.priority import LINK_CAP, WAITING_CAP, base_parts, base_score
+from gateway.priority import WAITING_CAP
 from graph import GraphStore, GraphUnavailable
 from graph.queries import reading
 
@@ -141,10 +141,12 @@ class _ForceGroup:
     # one entry per device awaiting examination
     seized: SortedList[float] = field(default_factory=SortedList)
     safeguarding_days: SortedList[float] = field(default_factory=SortedList)
+    views_avoided: int = 0
 
     def apply(self, fact: CaseFacts, sign: int, change: Change | None = None) -> None:
         change = change or (_add if sign > 0 else _drop)
         self.referrals[(oversight.month_of(fact.received_at), fact.source)] += sign
+        self.views_avoided += sign * fact.views_avoided
         change(self.received, fact.received_at)
         if fact.enforcement_at is not None:
             change(self.enforced, fact.enforcement_at)
@@ -187,6 +189,8 @@ class RegionIndex:
         self._risk: dict[tuple[str, str], _RiskGroup] = defaultdict(_RiskGroup)
         self._force: dict[str, _ForceGroup] = defaultdict(_ForceGroup)
         self._by_static: SortedList[tuple[float, str]] = SortedList()  # (-static score, key), open
+        # (-signs, force, case ref, key) of the regrade alerts: most signs first
+        self._regrade: SortedList[tuple[int, str, str, str]] = SortedList()
         self.extend(facts)
 
     def extend(self, facts: Iterable[CaseFacts]) -> None:
@@ -206,7 +210,10 @@ class RegionIndex:
         self._force[fact.force].apply(fact, sign, change)
         if fact.open:
             change = change or (_add if sign > 0 else _drop)
-            change(self._by_static, (-static_score(fact), fact.key))
+            change(self._by_static, (-priority.static_points(fact), fact.key))
+            signs = len(priority.regrade_reasons(fact))
+            if signs:
+                change(self._regrade, (-signs, fact.force, fact.case_ref, fact.key))
 
     def put(self, fact: CaseFacts) -> None:
         old = self.facts.get(fact.key)
@@ -227,14 +234,10 @@ class RegionIndex:
     def _adopt(self, other: RegionIndex) -> RegionIndex:
         """Take `other`'s facts and indexes; what this held comes back as an index of its own."""
         old = RegionIndex()
-        old.facts, old._risk, old._force, old._by_static = (
-            self.facts,
-            self._risk,
-            self._force,
-            self._by_static,
-        )
+        old.facts, old._risk, old._force = self.facts, self._risk, self._force
+        old._by_static, old._regrade = self._by_static, self._regrade
         self.facts, self._risk, self._force = other.facts, other._risk, other._force
-        self._by_static = other._by_static
+        self._by_static, self._regrade = other._by_static, other._regrade
         return old
 
     async def release(self) -> None:
@@ -244,10 +247,11 @@ class RegionIndex:
             while groups:
                 groups.popitem()
                 await asyncio.sleep(0)
-        while self._by_static:  # from the end, where popping is cheap (a slice is not)
-            for _ in range(min(RELEASE_PAGE, len(self._by_static))):
-                self._by_static.pop()
-            await asyncio.sleep(0)
+        for values in (self._by_static, self._regrade):
+            while values:  # from the end, where popping is cheap (a slice is not)
+                for _ in range(min(RELEASE_PAGE, len(values))):
+                    values.pop()
+                await asyncio.sleep(0)
         self.facts = {}
 
     def risk_figures(self, forces: set[str] | None, now: int) -> list[oversight.RiskFigures]:
@@ -264,6 +268,21 @@ class RegionIndex:
             if group.received and (forces is None or force in forces)
         ]
 
+    def regrade_alerts(self, forces: set[str] | None) -> list[CaseFacts]:
+        """Open LOW and MEDIUM cases with signs of higher risk, most signs first."""
+        return [
+            self.facts[key]
+            for _, force, _, key in self._regrade
+            if forces is None or force in forces
+        ]
+
+    def views_avoided(self, forces: set[str] | None) -> dict[str, int]:
+        return {
+            force: group.views_avoided
+            for force, group in sorted(self._force.items())
+            if group.views_avoided and (forces is None or force in forces)
+        }
+
     def forces(self) -> list[str]:
         return sorted(force for force, group in self._force.items() if group.received)
 
@@ -273,23 +292,22 @@ class RegionIndex:
 
     def candidates(self, visible: Iterable[str], now: int, first: int) -> list[CaseFacts]:
         """Open cases of the visible forces that can make the top `first`: walk from the highest
-        static score; stop once no later case could beat the `first`-th best full score even
-        with the most waiting time and links."""
+        static score; stop once no later case could beat the `first`-th best score even with
+        the most waiting time."""
         forces = set(visible)
         best: list[float] = []
         walked = []
         for static, fact in self.open_by_static_score():
             if fact.force not in forces:
                 continue
-            if len(best) >= first and static + WAITING_CAP + LINK_CAP < best[0]:
+            if len(best) >= first and static + WAITING_CAP < best[0]:
                 break
-            score = base_score(fact, now)
+            score = priority.points(fact, now)
             walked.append((score, fact))
             bisect.insort(best, score)
             if len(best) > first:
                 best.pop(0)
-        # Of the cases walked, only those that links could lift into the top `first`.
-        floor = best[0] - LINK_CAP if len(best) >= first else float("-inf")
+        floor = best[0] if len(best) >= first else float("-inf")
         return [fact for score, fact in walked if score >= floor]
 
 
@@ -458,9 +476,3 @@ def _same_or(held: CaseFacts | None, fact: CaseFacts) -> CaseFacts:
 
 def facts_of_rows(rows: list[dict[str, Any]]) -> list[CaseFacts]:
     return [facts_of(row) for row in rows]
-
-
-def static_score(fact: CaseFacts) -> float:
-    """The priority score without waiting time and links, fixed until the case changes: the
-    score as it would be on the day of referral."""
-    return sum(points for points, _ in base_parts(fact, fact.received_at))

@@ -152,6 +152,8 @@ class FalkorDBStore:
         for migration in pending(current):
             for step in migration.steps:
                 await self._apply(step)
+            if migration.then is not None:
+                await self.write(migration.then)
             await self.write(RECORD_VERSION, {"version": migration.version})
             applied.append(migration.version)
         return applied

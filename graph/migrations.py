@@ -29,6 +29,7 @@ class Migration:
     version: int
     description: str
     steps: tuple[Step, ...]
+    then: str | None = None  # a statement run after the steps, on either engine: idempotent
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -87,6 +88,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         8,
         "removed cases by when they were removed, for replicas keeping their figures up to date",
         (Step("index", "Tombstone", "syncedAt"),),
+    ),
+    Migration(
+        9,
+        "link counts kept on each case: cases not counted yet go to the after-sync step",
+        (),
+        then="MATCH (c:Case) WHERE c.linkedCases IS NULL SET c.afterSyncPending = true",
     ),
 )
 

@@ -108,6 +108,8 @@ class Neo4jStore:
             for step in migration.steps:
                 await self.write(_ddl(step))
             await self.write("CALL db.awaitIndexes(300)")
+            if migration.then is not None:
+                await self.write(migration.then)
             await self.write(RECORD_VERSION, {"version": migration.version})
             applied.append(migration.version)
         return applied

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable
 from datetime import datetime
 
 import strawberry
 
 from gateway import oversight, priority
 from gateway.facts import CaseFacts
-from gateway.graphql.alerts import RegradeAlert, regrade_alerts
+from gateway.graphql.alerts import RegradeAlert
 from gateway.graphql.context import Info
 from gateway.graphql.types import ReferralSource, RiskLevel
-from graph.queries import reading
 
 
 @strawberry.type
@@ -130,7 +129,9 @@ class PulledForce:
 class Oversight:
     risk_rows: strawberry.Private[list[oversight.RiskFigures]]
     force_rows: strawberry.Private[list[oversight.ForceFigures]]
-    facts: strawberry.Private[Collection[CaseFacts]]
+    # Asked for only when the field is: a period's are counted afresh from its facts.
+    alerted: strawberry.Private[Callable[[], list[CaseFacts]]]
+    avoided: strawberry.Private[Callable[[], dict[str, int]]]
     as_of: datetime
 
     @strawberry.field(description="A row per force and risk level with at least one case")
@@ -159,19 +160,14 @@ class Oversight:
         ]
 
     @strawberry.field(description="Most signs first")
-    async def regrade_alerts(self, info: Info) -> list[RegradeAlert]:
-        return await regrade_alerts(info.context, self.facts)
+    def regrade_alerts(self) -> list[RegradeAlert]:
+        return [RegradeAlert.of(fact) for fact in self.alerted()]
 
     @strawberry.field(
         description="images a force's officers need not view: another case had graded them first"
     )
-    async def image_views_avoided(self, info: Info) -> list[ForceCount]:
-        forces = {f.force for f in self.facts}
-        rows = await info.context.graph.read(reading.VIEWS_AVOIDED)
-        counts = [
-            ForceCount(force=r["force"], count=r["avoided"]) for r in rows if r["force"] in forces
-        ]
-        return sorted(counts, key=lambda f: f.force)
+    def image_views_avoided(self) -> list[ForceCount]:
+        return [ForceCount(force=force, count=count) for force, count in self.avoided().items()]
 
 
 @strawberry.type(description="An open case and why it is this high in the queue.")

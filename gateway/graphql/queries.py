@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 
 import strawberry
@@ -12,7 +12,7 @@ import strawberry
 from gateway import oversight, priority
 from gateway.facts import CaseFacts
 from gateway.graphql import explore, loaders, victims
-from gateway.graphql.alerts import cross_force_links
+from gateway.graphql.alerts import alerted
 from gateway.graphql.context import Context, Info
 from gateway.graphql.errors import BadInput, NotFound
 from gateway.graphql.explore import GraphNode, Neighbourhood, NodeRef
@@ -109,9 +109,7 @@ class Query:
         now = context.now_ms
         visible = [force for force in region.forces() if sees_record(context, force)]
         candidates = region.candidates(visible, now, first)
-        links = await cross_force_links(context, [c.key for c in candidates])
-        counts = {key: len({other for other, _ in found}) for key, found in links.items()}
-        return [PrioritisedCase(scored=s) for s in priority.rank(candidates, now, counts, first)]
+        return [PrioritisedCase(scored=s) for s in priority.rank(candidates, now, first)]
 
     @strawberry.field(description="Cases and entities around a case or entity, nearest first.")
     async def neighbourhood(
@@ -147,17 +145,23 @@ class Query:
         context = info.context
         context.require(OVERSIGHT_READ)
         region, now = await current_region(context), context.now_ms
-        facts: Collection[CaseFacts] = region.facts.values()  # a view: no copy of the region
-        if filter is not None:
-            facts = filter.apply(facts)  # alerts and views avoided are counted from these
         if filter is not None and filter.has_dates():  # figures of a period: counted afresh
-            risk_rows = oversight.risk_figures(facts, now)
-            force_rows = oversight.force_figures(facts, now)
-        else:  # the whole record: from the region's running indexes
-            forces = filter.force_set() if filter is not None else None
-            risk_rows = region.risk_figures(forces, now)
-            force_rows = region.force_figures(forces, now)
-        return Oversight(risk_rows=risk_rows, force_rows=force_rows, facts=facts, as_of=context.now)
+            facts = filter.apply(region.facts.values())
+            return Oversight(
+                risk_rows=oversight.risk_figures(facts, now),
+                force_rows=oversight.force_figures(facts, now),
+                alerted=lambda: alerted(facts),
+                avoided=lambda: oversight.views_avoided(facts),
+                as_of=context.now,
+            )
+        forces = filter.force_set() if filter is not None else None
+        return Oversight(  # the whole record: from the region's running indexes
+            risk_rows=region.risk_figures(forces, now),
+            force_rows=region.force_figures(forces, now),
+            alerted=lambda: region.regrade_alerts(forces),
+            avoided=lambda: region.views_avoided(forces),
+            as_of=context.now,
+        )
 
 
 @strawberry.type

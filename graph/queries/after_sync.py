@@ -1,32 +1,96 @@
-"""The after-sync step's bookkeeping: cases are written with `afterSyncPending` set (in the same
-statement as the case), and the flag is cleared once the step has run for that version."""
+"""The after-sync step's bookkeeping and counts: cases (and tombstones) are written with
+`afterSyncPending` set, in the same statement as the case, and the flag is cleared once the step
+has run for that version. The step also keeps each case's link counts (see `LINK_COUNTS`)."""
 
-# Cases whose step has not run, whoever wrote them: taken up when a hub starts. (No index: run
-# once per start, a scan of the cases is cheaper than keeping one up to date at every write.)
+# Cases and tombstones whose step has not run, whoever wrote them: taken up when a hub starts.
+# (No index: run once per start, a scan is cheaper than keeping one up to date at every write.)
 PENDING = """
 MATCH (c:Case)
 WHERE c.afterSyncPending = true
 RETURN c.key AS key
+UNION
+MATCH (t:Tombstone)
+WHERE t.afterSyncPending = true
+RETURN t.key AS key
 """
 
 STILL_PENDING = """
 UNWIND $keys AS key
-MATCH (c:Case {key: key})
-WHERE c.afterSyncPending = true
-RETURN c.key AS key, c.version AS version
+OPTIONAL MATCH (c:Case {key: key})
+OPTIONAL MATCH (t:Tombstone {key: key})
+WITH key, CASE WHEN c.afterSyncPending = true THEN c.version
+               WHEN t.afterSyncPending = true THEN t.version END AS version
+WHERE version IS NOT NULL
+RETURN key, version
 """
 
-SETTLE = """
+# Cleared only for the version the step ran for: a newer one written meanwhile stays flagged.
+SETTLE_CASES = """
 UNWIND $cases AS x
 MATCH (c:Case {key: x.key})
 WHERE c.version = x.version
-SET c.afterSyncPending = null
+SET c.afterSyncPending = null, c.touched = null
 RETURN count(c) AS settled
 """
 
-# How many cases still wait for the step (the sync benchmark waits for none).
+SETTLE_TOMBSTONES = """
+UNWIND $cases AS x
+MATCH (t:Tombstone {key: x.key})
+WHERE t.version = x.version
+SET t.afterSyncPending = null, t.touched = null
+RETURN count(t) AS settled
+"""
+
+# How many cases and tombstones still wait for the step (the sync benchmark waits for none).
 PENDING_COUNT = """
-MATCH (c:Case)
+OPTIONAL MATCH (c:Case)
 WHERE c.afterSyncPending = true
-RETURN count(c) AS n
+WITH count(c) AS cases
+OPTIONAL MATCH (t:Tombstone)
+WHERE t.afterSyncPending = true
+WITH cases, count(t) AS tombstones
+RETURN cases + tombstones AS n
+"""
+
+# The cases a sync may have changed the counts of: those that share an entity with the synced
+# cases now, and those that did before (`touched`, kept by the write; a removed case's is on
+# its tombstone).
+AROUND = """
+UNWIND $keys AS key
+OPTIONAL MATCH (c:Case {key: key})-->()<--(o:Case)
+WHERE o <> c
+RETURN DISTINCT o.key AS key
+UNION
+UNWIND $keys AS key
+OPTIONAL MATCH (c:Case {key: key})
+OPTIONAL MATCH (t:Tombstone {key: key})
+UNWIND coalesce(c.touched, []) + coalesce(t.touched, []) AS other
+RETURN DISTINCT other AS key
+"""
+
+# Per case: the other forces' cases it shares an entity with, with their risk level, and how
+# many of its media items another case (of any force) had graded first: views its officers
+# need not make. Beside them, what the case holds now, so that only changes are written.
+LINK_COUNTS = """
+UNWIND $keys AS key
+MATCH (c:Case {key: key})
+OPTIONAL MATCH (c)-->()<--(o:Case)
+WHERE o.force <> c.force
+WITH c, collect(DISTINCT [o.key, o.riskLevel]) AS linked
+OPTIONAL MATCH (c)-[r:CONTAINS_MEDIA]->(:Media)<-[g:CONTAINS_MEDIA]-(d:Case)
+WHERE d <> c AND g.category IN $graded AND g.gradedAt IS NOT NULL
+  AND (r.gradedAt IS NULL OR g.gradedAt < r.gradedAt)
+WITH c, linked, count(DISTINCT r.idx) AS avoided
+RETURN c.key AS key, linked, avoided, c.linkedCases AS linkedCases,
+       c.linkedHigh AS linkedHigh, c.viewsAvoided AS viewsAvoided
+"""
+
+# Restamped with `syncedAt`: the replicas' region facts (gateway/region.py) take the new counts
+# up as they take up any write.
+SET_LINK_COUNTS = """
+UNWIND $cases AS x
+MATCH (c:Case {key: x.key})
+SET c.linkedCases = x.linkedCases, c.linkedHigh = x.linkedHigh,
+    c.viewsAvoided = x.viewsAvoided, c.syncedAt = timestamp()
+RETURN count(c) AS counted
 """

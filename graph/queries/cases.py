@@ -6,11 +6,18 @@ A tombstone leaves a `Tombstone` node holding the version, so an older copy arri
 stale instead of bringing the case back.
 """
 
-# Collects what the case held before, deletes it, and yields `previous` entity nodes for cleanup.
+# Collects what the case held before, deletes it, and yields `previous` entity nodes for cleanup
+# and `touched`: the cases that shared an entity with it, whose link counts the after-sync step
+# recounts (gateway/alerts.py), with those still to recount for an earlier version or tombstone.
 _DETACH_PREVIOUS = """
+OPTIONAL MATCH (k)-->()<--(o:Case) WHERE o <> k
+WITH c, t, k, collect(DISTINCT o.key) AS around
+WITH c, t, k, around
+  + CASE WHEN k.afterSyncPending = true THEN coalesce(k.touched, []) ELSE [] END
+  + CASE WHEN t.afterSyncPending = true THEN coalesce(t.touched, []) ELSE [] END AS touched
 OPTIONAL MATCH (k)-[r]->(e)
-WITH c, t, k, collect(r) AS rels, collect(e) AS held
-WITH c, t, k, rels,
+WITH c, t, k, touched, collect(r) AS rels, collect(e) AS held
+WITH c, t, k, touched, rels,
      [x IN held WHERE NOT x:Victim] AS previous, [x IN held WHERE x:Victim] AS victims
 FOREACH (r IN rels | DELETE r)
 FOREACH (v IN victims | DETACH DELETE v)
@@ -55,6 +62,10 @@ FOREACH (d IN c.contactAccounts |
   MERGE (e:Account {key: d.entity}) MERGE (x:Victim {key: d.victim}) CREATE (x)-[:CONTACTED]->(e))
 """
 
+_KEEP_TOUCHED = """
+SET {node}.touched = CASE WHEN size(touched) = 0 THEN null ELSE touched END
+"""
+
 UPSERT = (
     """
 UNWIND $cases AS c
@@ -69,6 +80,7 @@ WITH c, t, k WHERE k.version < c.version
 FOREACH (x IN CASE WHEN t IS NULL THEN [] ELSE [t] END | DELETE x)
 """
     + _WRITE_CONTENT
+    + _KEEP_TOUCHED.format(node="k")
     + _REMOVE_ORPHANS
 )
 
@@ -104,7 +116,11 @@ WITH c, t, k
     + _DETACH_PREVIOUS
     + """
 FOREACH (x IN CASE WHEN k IS NULL THEN [] ELSE [k] END | DETACH DELETE x)
+WITH c, previous, touched
+MATCH (n:Tombstone {key: c.key})
+SET n.afterSyncPending = true
 """
+    + _KEEP_TOUCHED.format(node="n")
     + _REMOVE_ORPHANS
 )
 

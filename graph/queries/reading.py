@@ -36,7 +36,8 @@ RETURN c.key AS key, c.force AS force, c.caseRef AS caseRef, c.riskLevel AS risk
        c.groomingIndicated AS groomingIndicated, c.contactAbuseIndicated AS contactAbuseIndicated,
        c.devicesUnexamined AS devicesUnexamined,
        c.oldestUnexaminedSeizedAt AS oldestUnexaminedSeizedAt,
-       c.firstSafeguardingAt AS firstSafeguardingAt, c.syncedAt AS syncedAt
+       c.firstSafeguardingAt AS firstSafeguardingAt, c.syncedAt AS syncedAt,
+       c.linkedCases AS linkedCases, c.linkedHigh AS linkedHigh, c.viewsAvoided AS viewsAvoided
 """
 
 CASE_METADATA = "MATCH (c:Case)" + _METADATA
@@ -66,14 +67,6 @@ RETURN t.key AS key, t.syncedAt AS removedAt, timestamp() AS now
 
 CASE_METADATA_BY_KEY = "UNWIND $keys AS key MATCH (c:Case {key: key})" + _METADATA
 
-# Other forces' cases linked to each given case, with their risk level.
-CROSS_FORCE_RISKS = """
-UNWIND $keys AS key
-MATCH (c:Case {key: key})-->(e)<--(o:Case)
-WHERE o.force <> c.force
-RETURN DISTINCT key AS case, o.key AS other, o.riskLevel AS riskLevel
-"""
-
 # For each media item of the cases: the grades other cases (any force) gave the same image.
 MEDIA_GRADED_ELSEWHERE = """
 UNWIND $keys AS key
@@ -81,12 +74,4 @@ MATCH (c:Case {key: key})-[r:CONTAINS_MEDIA]->(m:Media)
 OPTIONAL MATCH (m)<-[o:CONTAINS_MEDIA]-(d:Case)
 WHERE d.key <> key AND o.category IN ['A', 'B', 'C', 'NOT_INDECENT']
 RETURN key AS case, r.idx AS item, r.category AS category, collect(DISTINCT o.category) AS elsewhere
-"""
-
-# Media items whose image another case had graded before: views an officer need not repeat.
-VIEWS_AVOIDED = """
-MATCH (c:Case)-[r:CONTAINS_MEDIA]->(m:Media)<-[o:CONTAINS_MEDIA]-(d:Case)
-WHERE d.key <> c.key AND o.category IN ['A', 'B', 'C', 'NOT_INDECENT']
-  AND o.gradedAt IS NOT NULL AND (r.gradedAt IS NULL OR o.gradedAt < r.gradedAt)
-RETURN c.force AS force, count(DISTINCT c.key + '#' + toString(r.idx)) AS avoided
 """

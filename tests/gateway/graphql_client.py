@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
+from graph.queries import after_sync
 from tests.federation.conftest import Hub
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -84,3 +86,13 @@ async def sync_all(hub: Hub, records: list[dict[str, Any]]) -> None:
         assert response.status_code == 200, response.text
         statuses = [r["status"] for r in response.json()["results"]]
         assert statuses == ["applied"] * len(batch), response.json()
+    await after_sync_done(hub)
+
+
+async def after_sync_done(hub: Hub) -> None:
+    """Wait until the hub's after-sync step has run for every case (link counts and alerts)."""
+    for _ in range(600):
+        if not (await hub.store.read(after_sync.PENDING_COUNT))[0]["n"]:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the after-sync step did not run within 30 s")

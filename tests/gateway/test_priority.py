@@ -60,29 +60,23 @@ def test_each_part_of_the_score_counts_and_names_its_reason(
 
 
 def test_cross_force_links_add_up_to_a_cap() -> None:
-    base = case(enforcement_at=NOW)
-    assert priority.score(base, NOW, linked_cases=2).score == 5.0 + 8.0
-    capped = priority.score(base, NOW, linked_cases=50)
+    assert priority.score(case(enforcement_at=NOW, linked_cases=2), NOW).score == 5.0 + 8.0
+    capped = priority.score(case(enforcement_at=NOW, linked_cases=50), NOW)
     assert capped.score == 5.0 + priority.LINK_CAP
     assert "linked to 50 cases in other forces" in capped.reasons
 
 
-def test_candidates_keep_every_case_that_links_could_lift_to_the_top() -> None:
-    strong = case(risk_level="VERY_HIGH", key="AS:strong", enforcement_at=NOW)
-    close = case(risk_level="MEDIUM", key="AS:close", enforcement_at=NOW)  # 25 below
-    far = case(key="AS:far", enforcement_at=NOW)  # 35 below: links add at most 20
-    closed = case(key="AS:closed", open=False, risk_level="VERY_HIGH")
-    picked = priority.candidates([strong, close, far, closed], NOW, first=1)
-    assert [c.key for c in picked] == ["AS:strong"]
-    picked = priority.candidates([strong, close, far, closed], NOW, first=2)
-    assert {c.key for c in picked} == {"AS:strong", "AS:close", "AS:far"}
+def test_static_points_are_the_score_on_the_day_of_referral() -> None:
+    waiting = case(risk_level="MEDIUM", days_waiting=20, linked_cases=1)
+    assert priority.static_points(waiting) == 15.0 + 4.0
+    assert priority.points(waiting, NOW) > priority.static_points(waiting)
 
 
 def test_rank_orders_by_score_then_longest_waiting() -> None:
     older = case(days_waiting=3, key="AS:older", enforcement_at=NOW)
     newer = case(days_waiting=1, key="AS:newer", enforcement_at=NOW)
-    linked = case(days_waiting=1, key="AS:linked", enforcement_at=NOW)
-    ranked = priority.rank([newer, older, linked], NOW, {"AS:linked": 1}, first=3)
+    linked = case(days_waiting=1, key="AS:linked", enforcement_at=NOW, linked_cases=1)
+    ranked = priority.rank([newer, older, linked], NOW, first=3)
     assert [s.facts.key for s in ranked] == ["AS:linked", "AS:older", "AS:newer"]
 
 
@@ -105,5 +99,8 @@ def test_regrade_reasons(facts: CaseFacts, reasons: list[str]) -> None:
 
 
 def test_a_link_to_another_forces_high_case_is_a_regrade_reason() -> None:
-    reasons = priority.regrade_reasons(case(), [("GL", "GL/1"), ("GL", "GL/1")])
-    assert reasons == ["linked to GL case GL/1, graded high risk"]
+    reasons = priority.regrade_reasons(case(linked_high=("GL:GL/1", "WI:7")))
+    assert reasons == [
+        "linked to GL case GL/1, graded high risk",
+        "linked to WI case 7, graded high risk",
+    ]

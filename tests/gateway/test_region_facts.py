@@ -8,6 +8,7 @@ import pytest
 
 from gateway import oversight, priority
 from gateway.facts import DAY_MS, TARGET_DAYS, CaseFacts, facts_of
+from gateway.graphql.alerts import alerted
 from gateway.region import RegionFacts, RegionIndex
 
 NOW = 1_800_000_000_000
@@ -45,6 +46,9 @@ def random_fact(rng: random.Random, n: int) -> CaseFacts:
         first_safeguarding_at=received + int(rng.uniform(0, 20) * DAY_MS)
         if rng.random() < 0.3
         else None,
+        linked_cases=rng.choice([0, 0, 0, 1, 2, 6]),
+        linked_high=rng.choice([(), (), ("GL:9",), ("AS:3", "WI:4")]),
+        views_avoided=rng.choice([0, 0, 1, 4]),
     )
 
 
@@ -65,6 +69,24 @@ def test_indexed_figures_equal_figures_counted_afresh(seed: int) -> None:
     assert region.force_figures(None, NOW) == oversight.force_figures(expected, NOW)
 
 
+def test_indexed_regrade_alerts_and_views_avoided_match_counting_afresh() -> None:
+    rng = random.Random(7)
+    region = RegionFacts()
+    current = {}
+    for n in [*range(300), *range(0, 300, 4)]:  # later versions replace a quarter
+        fact = random_fact(rng, n)
+        region.put(fact)
+        current[fact.key] = fact
+    region.remove("GL:1", removed_at=NOW)
+    del current["GL:1"]
+    expected = alerted(current.values())
+    assert len(expected) > 20
+    assert region.regrade_alerts(None) == expected
+    assert region.regrade_alerts({"GL"}) == [f for f in expected if f.force == "GL"]
+    assert region.views_avoided(None) == oversight.views_avoided(current.values())
+    assert region.views_avoided({"WI"}).keys() == {"WI"}
+
+
 @pytest.mark.parametrize("seed", [4, 5])
 def test_indexed_candidates_rank_like_all_cases(seed: int) -> None:
     rng = random.Random(seed)
@@ -72,10 +94,9 @@ def test_indexed_candidates_rank_like_all_cases(seed: int) -> None:
     region = RegionFacts()
     for fact in facts.values():
         region.put(fact)
-    links = {key: rng.choice([0, 0, 1, 5]) for key in facts}
     for first in (1, 5, 20):
-        fast = priority.rank(region.candidates(["AS", "GL", "WI"], NOW, first), NOW, links, first)
-        slow = priority.rank([f for f in facts.values() if f.open], NOW, links, first)
+        fast = priority.rank(region.candidates(["AS", "GL", "WI"], NOW, first), NOW, first)
+        slow = priority.rank([f for f in facts.values() if f.open], NOW, first)
         assert [s.facts.key for s in fast] == [s.facts.key for s in slow]
 
 

@@ -1,0 +1,54 @@
+"""Each case's link counts, kept by the after-sync step so that no read has to look for them:
+the other forces' cases it shares an entity with (the links of its priority score), the keys of
+those graded high risk (a regrade reason), and its media items another case had graded first
+(image views avoided). At a million cases, finding them at read time took 10 to 20 s.
+
+A sync changes the counts of the cases around it too: those that share an entity with it now,
+and those that did before (`touched`, which the write keeps, on the tombstone for a removed
+case). Counts are written only where they changed, restamping `syncedAt`, so the replicas'
+region facts (gateway/region.py) take them up as they take up any write."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from gateway.priority import is_high
+from graph import GraphStore
+from graph.queries import after_sync as q
+
+# The grades that spare a later viewer the image (as `reading.MEDIA_GRADED_ELSEWHERE`).
+GRADED = ["A", "B", "C", "NOT_INDECENT"]
+
+
+async def around(store: GraphStore, keys: Collection[str]) -> set[str]:
+    """The cases that share an entity with these, or did before their latest write."""
+    rows = await store.read(q.AROUND, {"keys": sorted(keys)})
+    return {row["key"] for row in rows if row["key"] is not None}
+
+
+def changed_counts(row: dict[str, Any]) -> dict[str, Any] | None:
+    """The counts to write for a `LINK_COUNTS` row; None when the case holds them already."""
+    linked = {key: risk for key, risk in row["linked"] if key is not None}
+    counts = {
+        "linkedCases": len(linked),
+        "linkedHigh": sorted(key for key, risk in linked.items() if is_high(risk)) or None,
+        "viewsAvoided": int(row["avoided"]),
+    }
+    held = {name: row[name] or None for name in counts}
+    wanted = {name: value or None for name, value in counts.items()}
+    # 0 and None differ here: a case never counted is written once, with its zeros.
+    if held == wanted and row["linkedCases"] is not None:
+        return None
+    return {"key": row["key"], **counts}
+
+
+async def recount(store: GraphStore, keys: Collection[str]) -> int:
+    """Count again for the cases of these keys still held; write what changed; how many."""
+    if not keys:
+        return 0
+    rows = await store.read(q.LINK_COUNTS, {"keys": sorted(keys), "graded": GRADED})
+    changed = [counts for counts in map(changed_counts, rows) if counts is not None]
+    if changed:
+        await store.write(q.SET_LINK_COUNTS, {"cases": changed})
+    return len(changed)

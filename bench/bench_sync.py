@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -139,15 +139,24 @@ def policy_dir(forces: tuple[str, ...], directory: Path) -> Path:
 
 
 def start_hub(
-    engine: Engine, data_dir: Path, policies: Path, port: int, workers: int = 1
+    engine: Engine,
+    data_dir: Path,
+    policies: Path,
+    port: int,
+    workers: int = 1,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
-    env = os.environ | {
-        "CROSSFORCE_GRAPH_URI": engine.hub_uri,
-        "CROSSFORCE_DATA_DIR": str(data_dir),
-        "CROSSFORCE_POLICY_DIR": str(policies),
-        "CROSSFORCE_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "CROSSFORCE_GRAPH_QUERY_TIMEOUT": "120",
-    }
+    env = (
+        os.environ
+        | dict(env or {})
+        | {
+            "CROSSFORCE_GRAPH_URI": engine.hub_uri,
+            "CROSSFORCE_DATA_DIR": str(data_dir),
+            "CROSSFORCE_POLICY_DIR": str(policies),
+            "CROSSFORCE_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "CROSSFORCE_GRAPH_QUERY_TIMEOUT": "120",
+        }
+    )
     if engine.user:
         env["CROSSFORCE_GRAPH_USER"] = engine.user
         env["CROSSFORCE_GRAPH_PASSWORD"] = engine.password or ""

@@ -75,7 +75,8 @@ ROLES = (
 OVERSIGHT = """
 { oversight {
     byForce { force riskLevel open pastTarget dueWithin48Hours }
-    regradeAlerts { force caseRef riskLevel reasons }
+    regradeAlerts(first: 5) { force caseRef riskLevel reasons }
+    regradeAlertCount
     pulledForces { force recordsApplied recordsRejected lagSeconds consecutiveErrors } } }
 """
 QUEUE = "{ priorityQueue(first: 5) { force caseRef riskLevel score reasons } }"
@@ -121,7 +122,8 @@ async def show_coordinator(url: str, secrets: dict[str, str]) -> None:
             f"{pull['recordsRejected']} rejected, {pull['consecutiveErrors']} errors in a row"
         )
     alerts = oversight["regradeAlerts"]
-    table = Table(title=f"Regrade alerts: {len(alerts)} LOW/MEDIUM cases with high-risk signs")
+    count = oversight["regradeAlertCount"]
+    table = Table(title=f"Regrade alerts: {count} LOW/MEDIUM cases with high-risk signs")
     for column in ("force", "case", "graded", "why"):
         table.add_column(column)
     for alert in alerts[:5]:

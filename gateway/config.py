@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     graph_password: str | None = None
     graph_query_timeout: float = Field(10.0, gt=0, description="seconds before a query is a 503")
     graph_retry_for: float = Field(5.0, ge=0, description="seconds of retries on transient errors")
+    region_reload_seconds: float = Field(
+        600.0, gt=0, description="seconds between full reloads of a replica's region facts"
+    )
     data_dir: Path = Path(".crossforce")
     oidc_issuer: str | None = None
     vault_addr: str | None = Field(

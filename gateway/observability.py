@@ -40,6 +40,7 @@ from strawberry.extensions import SchemaExtension
 
 from federation.metrics import SYNC_BATCHES, SYNC_RECORDS
 from gateway.config import Settings
+from gateway.region import REGION_RELOADS
 from graph.metrics import GRAPH_QUERY_LATENCY
 from policies.audit import AUDIT_ENTRIES
 from policies.keys import DATA_KEY_VERSION
@@ -77,7 +78,14 @@ GRAPHQL_LATENCY = Histogram(
 
 # Families defined next to what they measure; named here so `/metrics` lists them all from the
 # first scrape, before anything was counted.
-HUB_METRICS = (SYNC_RECORDS, SYNC_BATCHES, GRAPH_QUERY_LATENCY, AUDIT_ENTRIES, DATA_KEY_VERSION)
+HUB_METRICS = (
+    SYNC_RECORDS,
+    SYNC_BATCHES,
+    GRAPH_QUERY_LATENCY,
+    AUDIT_ENTRIES,
+    DATA_KEY_VERSION,
+    REGION_RELOADS,
+)
 
 # A standard-library logger: its level check is cheap, and `configure_logging` renders its
 # records, extras and the bound request id included, as JSON.

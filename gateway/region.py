@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from prometheus_client import Histogram
 from sortedcontainers import SortedList
 
 from gateway import oversight, priority
@@ -44,6 +45,14 @@ RELEASE_PAGE = 20_000  # entries of a replaced index freed between turns of the 
 NO_FULL_COLLECTIONS = 2**30  # middle collections before a full one: never, in practice
 
 log = logging.getLogger("crossforce.gateway")
+
+REGION_RELOADS = Histogram(
+    "crossforce_region_reload_duration_seconds",
+    "Full reloads of this replica's region facts: the first load, the periodic safety net, and "
+    "those a catch-up found necessary; time from the first page read to the new facts taken",
+    ["kind"],
+    buckets=(0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600),
+)
 
 
 T = TypeVar("T")
@@ -318,8 +327,9 @@ async def _next_turn() -> None:
 class RegionFacts(RegionIndex):
     """This replica's index of the region, kept in step with the graph."""
 
-    def __init__(self) -> None:
+    def __init__(self, reload_every: float = RELOAD_EVERY_SECONDS) -> None:
         super().__init__()
+        self.reload_every = reload_every
         self.watermark = 0
         self._lock = asyncio.Lock()
         self._refreshed_at = float("-inf")
@@ -331,7 +341,7 @@ class RegionFacts(RegionIndex):
     async def refresh(self, store: GraphStore) -> None:
         """Bring the facts up to date with the graph: what was written and removed since the
         last look. The first look loads every case; the periodic reload (a safety net, every
-        `RELOAD_EVERY_SECONDS`) runs beside the requests, which go on answering from the facts
+        `reload_every` seconds) runs beside the requests, which go on answering from the facts
         they have: at a million cases it takes seconds.
 
         Requests that arrive while a refresh runs wait for it and use its result: under load,
@@ -344,7 +354,7 @@ class RegionFacts(RegionIndex):
             if not self._loaded:
                 await self._reload(store)
             else:
-                if started - self._reloaded_at > RELOAD_EVERY_SECONDS:
+                if started - self._reloaded_at > self.reload_every:
                     self._reload_in_background(store)
                 await self._catch_up(store)
             self._refreshed_at = started
@@ -379,6 +389,7 @@ class RegionFacts(RegionIndex):
             self._reloading = asyncio.create_task(self._reload_beside(store))
 
     async def _reload_beside(self, store: GraphStore) -> None:
+        started = time.monotonic()
         try:
             with _full_collections_paused():
                 snapshot = await self._snapshot(store, between_pages=self._requests_first)
@@ -387,6 +398,7 @@ class RegionFacts(RegionIndex):
         except GraphUnavailable:
             log.warning("region facts: reload failed, the graph is unavailable")
             return
+        _reloaded("periodic", started, len(self.facts))
         await replaced.release()
 
     async def _requests_first(self) -> None:
@@ -398,8 +410,10 @@ class RegionFacts(RegionIndex):
     async def _reload(self, store: GraphStore) -> None:
         # Every fact is new here: automatic collections would walk the growing index again
         # and again (up to half a second each, `gc.callbacks`); `_take` collects once.
+        started = time.monotonic()
         with _collector_paused():
             replaced = self._take(*await self._snapshot(store))
+        _reloaded("catch-up" if self._reloaded_at > float("-inf") else "first", started, len(self))
         await replaced.release()
         self._reloaded_at = time.monotonic()
 
@@ -440,6 +454,12 @@ class RegionFacts(RegionIndex):
         gc.collect(1)  # the young garbage first, so that little is frozen with the facts
         gc.freeze()
         return replaced
+
+
+def _reloaded(kind: str, started: float, cases: int) -> None:
+    seconds = time.monotonic() - started
+    REGION_RELOADS.labels(kind).observe(seconds)
+    log.info("region facts reloaded (%s): %d cases in %.1f s", kind, cases, seconds)
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ from gateway import oversight, priority
 from gateway.facts import CaseFacts
 from gateway.graphql.alerts import RegradeAlert
 from gateway.graphql.context import Info
+from gateway.graphql.paging import checked_page
 from gateway.graphql.types import ReferralSource, RiskLevel
 
 
@@ -159,9 +160,13 @@ class Oversight:
             for _, state in sorted(info.context.pulls().items())
         ]
 
-    @strawberry.field(description="Most signs first")
-    def regrade_alerts(self) -> list[RegradeAlert]:
-        return [RegradeAlert.of(fact) for fact in self.alerted()]
+    @strawberry.field(description="Most signs first: the first `first` (at most 100)")
+    def regrade_alerts(self, first: int = 100) -> list[RegradeAlert]:
+        return [RegradeAlert.of(fact) for fact in self.alerted()[: checked_page(first)]]
+
+    @strawberry.field(description="How many regrade alerts there are in all")
+    def regrade_alert_count(self) -> int:
+        return len(self.alerted())
 
     @strawberry.field(
         description="images a force's officers need not view: another case had graded them first"

@@ -17,6 +17,7 @@ from gateway.graphql.context import Context, Info
 from gateway.graphql.errors import BadInput, NotFound
 from gateway.graphql.explore import GraphNode, Neighbourhood, NodeRef
 from gateway.graphql.figures import Oversight, PrioritisedCase
+from gateway.graphql.paging import checked_page
 from gateway.graphql.sharing import sees_record
 from gateway.graphql.types import Case, case_of
 from gateway.region import RegionFacts
@@ -24,7 +25,6 @@ from graph.cases import case_key
 from policies.reveal import reveal as reveal_field
 from policies.scopes import CASES_READ, OVERSIGHT_READ, SENSITIVE_REVEAL
 
-MAX_PAGE = 100
 FORCE_CODE = re.compile(r"^[A-Z]{2,4}$")
 MAX_CASE_REF = 64
 
@@ -39,12 +39,6 @@ def checked_case_ref(case_ref: str) -> str:
     if not 0 < len(case_ref) <= MAX_CASE_REF:
         raise BadInput(f"caseRef: 1 to {MAX_CASE_REF} characters")
     return case_ref
-
-
-def checked_page(first: int) -> int:
-    if not 0 < first <= MAX_PAGE:
-        raise BadInput(f"first: between 1 and {MAX_PAGE}")
-    return first
 
 
 async def current_region(context: Context) -> RegionFacts:

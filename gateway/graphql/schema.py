@@ -23,7 +23,8 @@ from strawberry.types import ExecutionContext
 from gateway.config import Settings
 from gateway.graphql.errors import INTERNAL, formatted
 from gateway.graphql.limits import cost_limit
-from gateway.graphql.queries import MAX_PAGE, Mutation, Query
+from gateway.graphql.paging import MAX_PAGE
+from gateway.graphql.queries import Mutation, Query
 from gateway.graphql.sharing import SharingGuard, check_governed
 from gateway.graphql.subscriptions import Subscription
 from gateway.observability import GraphQLMetrics

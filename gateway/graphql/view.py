@@ -121,7 +121,8 @@ class GraphQLView(GraphQL[Context, None]):
         self.protection = protection
         self.settings = settings
         self.pulls = pulls
-        self.region = RegionFacts()  # this replica's view of the region's case facts
+        # this replica's view of the region's case facts
+        self.region = RegionFacts(reload_every=settings.region_reload_seconds)
         self.persisted = PersistedQueries.load(
             settings.graphql_persisted_queries, only=settings.graphql_persisted_only
         )

@@ -29,6 +29,12 @@ async def test_bench_graphql_measures_every_read_against_raw_cypher(tmp_path: Pa
         assert figures["p99_ratio"] > 0
     assert result["case"]["seen"]["found"] == 8  # sampled cases exist, and the analyst sees them
     assert result["priority_queue"]["top"]["graphql_top"] == 20
+    # Both score the links counted at sync; only rounding at a tie could tell them apart.
+    assert result["priority_queue"]["top"]["in_both_top_20"] >= 19
+    board = result["oversight_dashboard"]
+    assert board["requests"] == 8 and board["regrade_alerts"] > 0
+    assert 0 < board["graphql_ms"]["p50"] <= board["graphql_ms"]["p99"]
+    assert result["oversight"]["reloads"].keys() == {"periodic", "periodic_seconds"}
     assert result["oversight"]["check"]["open_counts_agree"]
     assert [point["cases"] for point in result["checkpoints"]] == [60, 100]
     assert result["checkpoints"][0]["graph"]["by_label"]["Case"] == 60
@@ -40,6 +46,7 @@ async def test_bench_graphql_measures_every_read_against_raw_cypher(tmp_path: Pa
     assert json.loads(written.read_text())["cases"] == 100
     report = written.with_suffix(".md").read_text()
     assert "| `case` with links |" in report
+    assert "whole dashboard" in report and "reloaded its region facts every 120 s" in report
     assert "## As the region grows" in report and "| 60 |" in report
     assert not (tmp_path / "data").exists()  # without --keep the data dir goes
 

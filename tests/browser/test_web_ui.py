@@ -102,7 +102,8 @@ async def test_coordinator_dashboard_shows_the_apis_figures(
     assert sum(r["pastTarget"] for r in api["byForce"]) > 0, "the seed must put cases past target"
     assert sum(r["dueWithin48Hours"] for r in api["byForce"]) > 0
     assert sum(r["count"] for r in api["imageViewsAvoided"]) > 0
-    alerts = page.get_by_role("heading", name=f"Regrade alerts ({len(api['regradeAlerts'])})")
+    assert api["regradeAlertCount"] == len(api["regradeAlerts"]) > 0  # fewer than a page here
+    alerts = page.get_by_role("heading", name=f"Regrade alerts ({api['regradeAlertCount']})")
     await expect(alerts).to_be_visible()
     assert await page.evaluate("document.images.length") == 0
     await screenshot(page, "dashboard", full_page=True)

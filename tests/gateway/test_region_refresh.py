@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from gateway import region as region_module
 from gateway.facts import CaseFacts
@@ -75,6 +76,26 @@ async def test_the_periodic_reload_runs_beside_the_requests(graph_store: GraphSt
     await reloading
     assert region.facts["AS:1"].risk_level == "HIGH"
     assert region.risk_figures(None, 1700000000000)[0].risk_level == "HIGH"
+
+
+def reloads(kind: str) -> float:
+    return (
+        REGISTRY.get_sample_value("crossforce_region_reload_duration_seconds_count", {"kind": kind})
+        or 0.0
+    )
+
+
+async def test_the_reload_interval_is_set_and_each_reload_counted(graph_store: GraphStore) -> None:
+    region = RegionFacts(reload_every=0.05)
+    await graph_store.write(CASE, {"key": "AS:1", "age": 0})
+    first, periodic = reloads("first"), reloads("periodic")
+    await region.refresh(graph_store)
+    assert reloads("first") == first + 1
+    await asyncio.sleep(0.1)
+    await region.refresh(graph_store)  # due again: one starts beside this request
+    assert region._reloading is not None
+    await region._reloading
+    assert reloads("periodic") == periodic + 1
 
 
 async def test_a_full_load_reads_every_case_page_by_page(

@@ -46,6 +46,7 @@ interface Oversight {
   byForce: RiskRow[];
   forces: ForceRow[];
   regradeAlerts: Alert[];
+  regradeAlertCount: number;
 }
 
 const TARGET_DAYS: Record<string, number> = { VERY_HIGH: 7, HIGH: 7, MEDIUM: 14, LOW: 30 };
@@ -273,7 +274,7 @@ function imagesAvoided(counts: ForceCount[]): HTMLElement {
   );
 }
 
-function alerts(list: Alert[]): HTMLElement {
+function alerts(list: Alert[], count: number): HTMLElement {
   const rows = list.map((a) => [
     h("a", { href: caseHash(a.force, a.caseRef) }, a.caseRef),
     a.force,
@@ -283,8 +284,13 @@ function alerts(list: Alert[]): HTMLElement {
   return h(
     "section",
     { "aria-labelledby": "regrade" },
-    h("h2", { id: "regrade" }, `Regrade alerts (${list.length})`),
-    h("p", { class: "hint" }, "Cases graded low or medium that carry signs of higher risk."),
+    h("h2", { id: "regrade" }, `Regrade alerts (${count})`),
+    h(
+      "p",
+      { class: "hint" },
+      "Cases graded low or medium that carry signs of higher risk",
+      count > list.length ? `: the ${list.length} with the most signs.` : ".",
+    ),
     list.length ? table("Cases to regrade", ["Case", "Force", "Graded", "Signs"], rows, "regrade-table") : h("p", {}, "None."),
   );
 }
@@ -315,7 +321,7 @@ export async function dashboard(force: string | null): Promise<HTMLElement> {
     referrals(oversight.forces),
     activity(oversight.forces),
     imagesAvoided(oversight.imageViewsAvoided),
-    alerts(oversight.regradeAlerts),
+    alerts(oversight.regradeAlerts, oversight.regradeAlertCount),
   );
 }
 

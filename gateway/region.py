@@ -17,6 +17,8 @@ import asyncio
 import bisect
 import contextlib
 import gc
+import heapq
+import itertools
 import logging
 import time
 from collections import Counter, defaultdict
@@ -151,6 +153,8 @@ class _ForceGroup:
     seized: SortedList[float] = field(default_factory=SortedList)
     safeguarding_days: SortedList[float] = field(default_factory=SortedList)
     views_avoided: int = 0
+    # (-signs, force, case ref, key) of its regrade alerts: most signs first
+    regrade: SortedList[tuple[int, str, str, str]] = field(default_factory=SortedList)
 
     def apply(self, fact: CaseFacts, sign: int, change: Change | None = None) -> None:
         change = change or (_add if sign > 0 else _drop)
@@ -198,8 +202,6 @@ class RegionIndex:
         self._risk: dict[tuple[str, str], _RiskGroup] = defaultdict(_RiskGroup)
         self._force: dict[str, _ForceGroup] = defaultdict(_ForceGroup)
         self._by_static: SortedList[tuple[float, str]] = SortedList()  # (-static score, key), open
-        # (-signs, force, case ref, key) of the regrade alerts: most signs first
-        self._regrade: SortedList[tuple[int, str, str, str]] = SortedList()
         self.extend(facts)
 
     def extend(self, facts: Iterable[CaseFacts]) -> None:
@@ -222,7 +224,8 @@ class RegionIndex:
             change(self._by_static, (-priority.static_points(fact), fact.key))
             signs = len(priority.regrade_reasons(fact))
             if signs:
-                change(self._regrade, (-signs, fact.force, fact.case_ref, fact.key))
+                alert = (-signs, fact.force, fact.case_ref, fact.key)
+                change(self._force[fact.force].regrade, alert)
 
     def put(self, fact: CaseFacts) -> None:
         old = self.facts.get(fact.key)
@@ -244,9 +247,9 @@ class RegionIndex:
         """Take `other`'s facts and indexes; what this held comes back as an index of its own."""
         old = RegionIndex()
         old.facts, old._risk, old._force = self.facts, self._risk, self._force
-        old._by_static, old._regrade = self._by_static, self._regrade
+        old._by_static = self._by_static
         self.facts, self._risk, self._force = other.facts, other._risk, other._force
-        self._by_static, self._regrade = other._by_static, other._regrade
+        self._by_static = other._by_static
         return old
 
     async def release(self) -> None:
@@ -256,11 +259,10 @@ class RegionIndex:
             while groups:
                 groups.popitem()
                 await asyncio.sleep(0)
-        for values in (self._by_static, self._regrade):
-            while values:  # from the end, where popping is cheap (a slice is not)
-                for _ in range(min(RELEASE_PAGE, len(values))):
-                    values.pop()
-                await asyncio.sleep(0)
+        while self._by_static:  # from the end, where popping is cheap (a slice is not)
+            for _ in range(min(RELEASE_PAGE, len(self._by_static))):
+                self._by_static.pop()
+            await asyncio.sleep(0)
         self.facts = {}
 
     def risk_figures(self, forces: set[str] | None, now: int) -> list[oversight.RiskFigures]:
@@ -277,13 +279,18 @@ class RegionIndex:
             if group.received and (forces is None or force in forces)
         ]
 
-    def regrade_alerts(self, forces: set[str] | None) -> list[CaseFacts]:
-        """Open LOW and MEDIUM cases with signs of higher risk, most signs first."""
-        return [
-            self.facts[key]
-            for _, force, _, key in self._regrade
-            if forces is None or force in forces
-        ]
+    def _regrade_lists(self, forces: set[str] | None) -> list[SortedList[Any]]:
+        return [g.regrade for f, g in sorted(self._force.items()) if forces is None or f in forces]
+
+    def regrade_alerts(self, forces: set[str] | None, first: int) -> list[CaseFacts]:
+        """The `first` open LOW and MEDIUM cases with signs of higher risk, most signs first:
+        the forces' lists merged, up to `first` (listing all 150,000 of a million cases took
+        a third of a second)."""
+        merged = heapq.merge(*self._regrade_lists(forces))
+        return [self.facts[key] for *_, key in itertools.islice(merged, first)]
+
+    def regrade_count(self, forces: set[str] | None) -> int:
+        return sum(map(len, self._regrade_lists(forces)))
 
     def views_avoided(self, forces: set[str] | None) -> dict[str, int]:
         return {

@@ -131,7 +131,8 @@ class Oversight:
     risk_rows: strawberry.Private[list[oversight.RiskFigures]]
     force_rows: strawberry.Private[list[oversight.ForceFigures]]
     # Asked for only when the field is: a period's are counted afresh from its facts.
-    alerted: strawberry.Private[Callable[[], list[CaseFacts]]]
+    alerted: strawberry.Private[Callable[[int], list[CaseFacts]]]  # the first so many
+    alert_count: strawberry.Private[Callable[[], int]]
     avoided: strawberry.Private[Callable[[], dict[str, int]]]
     as_of: datetime
 
@@ -162,11 +163,11 @@ class Oversight:
 
     @strawberry.field(description="Most signs first: the first `first` (at most 100)")
     def regrade_alerts(self, first: int = 100) -> list[RegradeAlert]:
-        return [RegradeAlert.of(fact) for fact in self.alerted()[: checked_page(first)]]
+        return [RegradeAlert.of(fact) for fact in self.alerted(checked_page(first))]
 
     @strawberry.field(description="How many regrade alerts there are in all")
     def regrade_alert_count(self) -> int:
-        return len(self.alerted())
+        return self.alert_count()
 
     @strawberry.field(
         description="images a force's officers need not view: another case had graded them first"

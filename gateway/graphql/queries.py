@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -141,10 +142,12 @@ class Query:
         region, now = await current_region(context), context.now_ms
         if filter is not None and filter.has_dates():  # figures of a period: counted afresh
             facts = filter.apply(region.facts.values())
+            ranked = functools.cache(lambda: alerted(facts))
             return Oversight(
                 risk_rows=oversight.risk_figures(facts, now),
                 force_rows=oversight.force_figures(facts, now),
-                alerted=lambda: alerted(facts),
+                alerted=lambda first: ranked()[:first],
+                alert_count=lambda: len(ranked()),
                 avoided=lambda: oversight.views_avoided(facts),
                 as_of=context.now,
             )
@@ -152,7 +155,8 @@ class Query:
         return Oversight(  # the whole record: from the region's running indexes
             risk_rows=region.risk_figures(forces, now),
             force_rows=region.force_figures(forces, now),
-            alerted=lambda: region.regrade_alerts(forces),
+            alerted=lambda first: region.regrade_alerts(forces, first),
+            alert_count=lambda: region.regrade_count(forces),
             avoided=lambda: region.views_avoided(forces),
             as_of=context.now,
         )

@@ -81,8 +81,12 @@ def test_indexed_regrade_alerts_and_views_avoided_match_counting_afresh() -> Non
     del current["GL:1"]
     expected = alerted(current.values())
     assert len(expected) > 20
-    assert region.regrade_alerts(None) == expected
-    assert region.regrade_alerts({"GL"}) == [f for f in expected if f.force == "GL"]
+    assert region.regrade_alerts(None, first=len(expected) + 1) == expected
+    assert region.regrade_alerts(None, first=7) == expected[:7]
+    in_gl = [f for f in expected if f.force == "GL"]
+    assert region.regrade_alerts({"GL"}, first=5) == in_gl[:5]
+    assert region.regrade_count(None) == len(expected)
+    assert region.regrade_count({"GL", "WI"}) == sum(f.force != "AS" for f in expected)
     assert region.views_avoided(None) == oversight.views_avoided(current.values())
     assert region.views_avoided({"WI"}).keys() == {"WI"}
 

@@ -11,6 +11,7 @@ from graph.queries import changes as q
 from graph.queries.links import ENTITY_KINDS
 
 PAGE_LIMIT = 500
+APPEND_PAGE = 2000  # events appended in one statement
 
 
 def _dedupe(recipient_case: str, other_case: str, kind: str) -> str:
@@ -51,10 +52,15 @@ async def append_new(store: GraphStore, events: dict[str, dict[str, Any]]) -> in
     """Append the events (by dedupe key) not already on the feed; how many were new. The check
     and the append are one transaction, so an event appended twice (by two replicas, or again
     after a crash) is on the feed once."""
-    if not events:
-        return 0
-    rows = await store.write(q.APPEND, {"events": [events[d] for d in sorted(events)]})
-    return int(rows[0]["added"]) if rows else 0
+    ordered = [events[d] for d in sorted(events)]
+    added = 0
+    # A page at a time: a case sharing an image with hundreds of cases feeds two events per
+    # link, and one statement for them all outlasted the query timeout (and failed again at
+    # each retry). An event is on the feed once, whichever page brought it.
+    for start in range(0, len(ordered), APPEND_PAGE):
+        rows = await store.write(q.APPEND, {"events": ordered[start : start + APPEND_PAGE]})
+        added += int(rows[0]["added"]) if rows else 0
+    return added
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ CONTACT_POINTS = 10.0
 CONTACT_ABUSE_POINTS = 8.0
 GROOMING_POINTS = 8.0
 LINK_POINTS, LINK_CAP = 4.0, 20.0
+LINKS_COUNTED = 20  # cross-force links are counted up to this many (gateway/link_counts.py)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ def link_part(linked_cases: int) -> tuple[float, str] | None:
     if not linked_cases:
         return None
     points = min(LINK_CAP, LINK_POINTS * linked_cases)
+    if linked_cases >= LINKS_COUNTED:
+        return points, f"linked to {LINKS_COUNTED} or more cases in other forces"
     return points, f"linked to {_plural(linked_cases, 'case')} in other forces"
 
 

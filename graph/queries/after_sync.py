@@ -68,19 +68,36 @@ UNWIND coalesce(c.touched, []) + coalesce(t.touched, []) AS other
 RETURN DISTINCT other AS key
 """
 
-# Per case: the other forces' cases it shares an entity with, with their risk level, and how
-# many of its media items another case (of any force) had graded first: views its officers
-# need not make. Beside them, what the case holds now, so that only changes are written.
+# When each image was first graded, by any case: kept on the `Media` node for the images of the
+# given cases, so that a case's image views avoided are counted from its own items.
+FIRST_GRADED = """
+UNWIND $keys AS key
+MATCH (:Case {key: key})-[:CONTAINS_MEDIA]->(m:Media)
+WITH DISTINCT m
+OPTIONAL MATCH (m)<-[g:CONTAINS_MEDIA]-(:Case)
+WHERE g.category IN $graded AND g.gradedAt IS NOT NULL
+WITH m, min(g.gradedAt) AS first
+SET m.firstGradedAt = first
+RETURN count(m) AS images
+"""
+
+# Per case: up to `$cap` other forces' cases it shares an entity with, with their risk level
+# (an image in thousands of cases would make counting them all cost the square of that at each
+# sync), and how many of its media items an earlier grading of the image spares its officers.
+# Beside them, what the case holds now, so that only changes are written.
 LINK_COUNTS = """
 UNWIND $keys AS key
 MATCH (c:Case {key: key})
-OPTIONAL MATCH (c)-->()<--(o:Case)
-WHERE o.force <> c.force
-WITH c, collect(DISTINCT [o.key, o.riskLevel]) AS linked
-OPTIONAL MATCH (c)-[r:CONTAINS_MEDIA]->(:Media)<-[g:CONTAINS_MEDIA]-(d:Case)
-WHERE d <> c AND g.category IN $graded AND g.gradedAt IS NOT NULL
-  AND (r.gradedAt IS NULL OR g.gradedAt < r.gradedAt)
-WITH c, linked, count(DISTINCT r.idx) AS avoided
+CALL {
+  WITH c
+  MATCH (c)-->()<--(o:Case)
+  WHERE o.force <> c.force
+  WITH DISTINCT o LIMIT $cap
+  RETURN collect([o.key, o.riskLevel]) AS linked
+}
+OPTIONAL MATCH (c)-[r:CONTAINS_MEDIA]->(m:Media)
+WHERE m.firstGradedAt < coalesce(r.gradedAt, $never)
+WITH c, linked, count(r) AS avoided
 RETURN c.key AS key, linked, avoided, c.linkedCases AS linkedCases,
        c.linkedHigh AS linkedHigh, c.viewsAvoided AS viewsAvoided
 """

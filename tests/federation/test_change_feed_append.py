@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
+from federation import changes
 from federation.changes import append_new, page
 from graph import GraphStore
 
@@ -35,3 +38,22 @@ async def test_writers_racing_with_the_same_events_add_each_once(graph_store: Gr
     feed = (await page(graph_store, "AS", 0)).changes
     assert sorted(c["caseRef"] for c in feed) == sorted(f"AS-{n}" for n in range(35))
     assert [c["seq"] for c in feed] == list(range(1, 36))  # no gaps, no repeats
+
+
+async def test_many_events_are_appended_a_page_at_a_time(
+    graph_store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(changes, "APPEND_PAGE", 4)
+    written: list[int] = []
+    write = graph_store.write
+
+    async def counted(query: str, params: dict[str, Any] | None = None, **kw: Any) -> Any:
+        written.append(len((params or {}).get("events", [])))
+        return await write(query, params, **kw)
+
+    monkeypatch.setattr(graph_store, "write", counted)
+    assert await append_new(graph_store, events(*range(10))) == 10
+    assert written == [4, 4, 2]
+    assert await append_new(graph_store, events(*range(12))) == 2  # duplicates in any page
+    feed = (await page(graph_store, "AS", 0)).changes
+    assert [c["seq"] for c in feed] == list(range(1, 13))

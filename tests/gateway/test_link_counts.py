@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from federation.hooks import applied_keys
 from federation.ingest import Ingest
 from gateway import link_counts
@@ -115,6 +117,30 @@ async def test_views_avoided_count_the_items_another_case_graded_first(
     # The first case drops the image: the later one has nothing graded before it any more.
     await synced(graph_store, hub, [newer(first, media=[{"md5": "f" * 32}])])
     assert (await facts(graph_store, "AS:AS-T-0002"))["AS:AS-T-0002"].views_avoided == 0
+
+
+async def test_links_are_counted_up_to_a_cap_and_each_image_once_graded(
+    graph_store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(link_counts, "LINKS_COUNTED", 2)
+    hub = ingest(graph_store, tmp_path, 50)
+    first = datetime.now(UTC) - timedelta(days=9)
+    image = {"sha1": "9" * 40, "category": "C", "gradedAt": iso(first)}
+    regraded = image | {"gradedAt": iso(first + timedelta(days=1))}
+    await synced(
+        graph_store,
+        hub,
+        [
+            summary("AS", 1, media=[image]),
+            *(summary(force, 2, media=[regraded]) for force in ("GL", "WI", "DC")),
+        ],
+    )
+    held = await facts(graph_store, "AS:AS-T-0001", "GL:GL-T-0002")
+    assert held["AS:AS-T-0001"].linked_cases == 2  # three other forces' cases: two counted
+    assert held["AS:AS-T-0001"].views_avoided == 0  # it graded the image first
+    assert held["GL:GL-T-0002"].views_avoided == 1
+    rows = await graph_store.read("MATCH (m:Media) RETURN m.firstGradedAt AS first")
+    assert rows == [{"first": int(first.timestamp()) * 1000}]
 
 
 async def test_the_migration_hands_uncounted_cases_to_the_after_sync_step(

@@ -61,9 +61,11 @@ def test_each_part_of_the_score_counts_and_names_its_reason(
 
 def test_cross_force_links_add_up_to_a_cap() -> None:
     assert priority.score(case(enforcement_at=NOW, linked_cases=2), NOW).score == 5.0 + 8.0
-    capped = priority.score(case(enforcement_at=NOW, linked_cases=50), NOW)
+    capped = priority.score(case(enforcement_at=NOW, linked_cases=7), NOW)
     assert capped.score == 5.0 + priority.LINK_CAP
-    assert "linked to 50 cases in other forces" in capped.reasons
+    assert "linked to 7 cases in other forces" in capped.reasons
+    counted = priority.score(case(enforcement_at=NOW, linked_cases=priority.LINKS_COUNTED), NOW)
+    assert "linked to 20 or more cases in other forces" in counted.reasons
 
 
 def test_static_points_are_the_score_on_the_day_of_referral() -> None:

@@ -25,21 +25,15 @@ RETURN key, version
 """
 
 # Cleared only for the version the step ran for: a newer one written meanwhile stays flagged.
-SETTLE_CASES = """
+_SETTLE = """
 UNWIND $cases AS x
-MATCH (c:Case {key: x.key})
-WHERE c.version = x.version
-SET c.afterSyncPending = null, c.touched = null
-RETURN count(c) AS settled
+MATCH (n:{label} {{key: x.key}})
+WHERE n.version = x.version
+SET n.afterSyncPending = null, n.touched = null
+RETURN count(n) AS settled
 """
-
-SETTLE_TOMBSTONES = """
-UNWIND $cases AS x
-MATCH (t:Tombstone {key: x.key})
-WHERE t.version = x.version
-SET t.afterSyncPending = null, t.touched = null
-RETURN count(t) AS settled
-"""
+SETTLE_CASES = _SETTLE.format(label="Case")
+SETTLE_TOMBSTONES = _SETTLE.format(label="Tombstone")
 
 # How many cases and tombstones still wait for the step (the sync benchmark waits for none).
 PENDING_COUNT = """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import time
 from collections.abc import Callable, Iterable
@@ -38,15 +39,15 @@ async def region_of(graph_store: GraphStore, cases: int) -> RegionFacts:
 
 
 def on_each_page(monkeypatch: pytest.MonkeyPatch, call: Callable[[list[CaseFacts]], Any]) -> None:
-    """`call` sees each page of facts a reload indexes, before it is indexed."""
-    extend = RegionIndex.extend
+    """`call` sees each page of facts a reload beside the requests merges, before it does."""
+    merge = RegionIndex.merge
 
     def spy(index: RegionIndex, facts: Iterable[CaseFacts]) -> None:
         facts = list(facts)
         call(facts)
-        extend(index, facts)
+        merge(index, facts)
 
-    monkeypatch.setattr(RegionIndex, "extend", spy)
+    monkeypatch.setattr(RegionIndex, "merge", spy)
 
 
 async def test_writes_and_tombstones_are_caught_up_by_their_stamps(graph_store: GraphStore) -> None:
@@ -127,7 +128,7 @@ async def test_a_reload_indexes_the_cases_a_page_at_a_time(
 
 
 async def test_a_reload_keeps_the_objects_of_unchanged_cases(graph_store: GraphStore) -> None:
-    """So that a reload adds few objects for the garbage collector to walk (see `_take`)."""
+    """So that a reload adds few objects for the garbage collector to walk."""
     for n in range(3):
         await graph_store.write(CASE, {"key": f"AS:{n}", "age": 60_000})
     region = RegionFacts()
@@ -138,6 +139,33 @@ async def test_a_reload_keeps_the_objects_of_unchanged_cases(graph_store: GraphS
     assert region.facts["AS:0"] is not before["AS:0"]
     assert region.facts["AS:0"].risk_level == "HIGH"
     assert all(region.facts[key] is before[key] for key in ("AS:1", "AS:2"))
+
+
+async def test_the_periodic_reload_forgets_cases_gone_without_a_tombstone(
+    graph_store: GraphStore,
+) -> None:
+    region = await region_of(graph_store, cases=3)
+    await graph_store.write("MATCH (c:Case {key: 'AS:1'}) DETACH DELETE c")  # no tombstone
+    await region._reload_beside(graph_store)
+    assert sorted(region.facts) == ["AS:0", "AS:2"]
+    assert [row.cases for row in region.risk_figures(None, 1700000000000)] == [2]
+
+
+async def test_a_reload_page_read_before_a_catch_up_does_not_undo_it(
+    graph_store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page read, then a newer write caught up before the page is merged: the newer stays."""
+    region = await region_of(graph_store, cases=1)
+    regraded = dataclasses.replace(
+        region.facts["AS:0"], risk_level="HIGH", synced_at=region.facts["AS:0"].synced_at + 1
+    )
+
+    def caught_up_meanwhile(facts: list[CaseFacts]) -> None:
+        region.put(regraded)
+
+    on_each_page(monkeypatch, caught_up_meanwhile)
+    await region._reload_beside(graph_store)
+    assert region.facts["AS:0"] is regraded
 
 
 async def test_a_request_waiting_during_a_reload_goes_before_the_next_page(

@@ -718,7 +718,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"{result['case']['seen']['found']} of {result['case']['requests']} "
         f"({result['case']['seen']['with_links']} with cross-force links); "
         f"priority queue top 20 shared by GraphQL and raw: "
-        f"{result['priority_queue']['top']['in_both_top_20']} (the raw score has no link points); "
+        f"{result['priority_queue']['top']['in_both_top_20']} (both score the links counted "
+        "at sync); "
         f"oversight open counts agree: {result['oversight']['check']['open_counts_agree']}. "
         f"Oversight p99 under 100 ms (issue 8): "
         f"{'yes' if result['oversight_under_100ms_p99'] else 'no'}.",

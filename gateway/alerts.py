@@ -38,7 +38,7 @@ async def after_sync_step(store: GraphStore, keys: Sequence[str], now_ms: int) -
         return 0
     rows = await cross_force_links(store, synced)
     events = link_events(rows, now_ms)
-    await link_counts.recount(store, set(synced) | await link_counts.around(store, synced))
+    await link_counts.count_after_sync(store, synced, rows)
     alerted = set(synced) | {row["other"] for row in rows}
     events.update(await _regrade_events(store, sorted(alerted), now_ms))
     return await append_new(store, events)

@@ -15,7 +15,8 @@ image shared by 1,000 cases take 15 s, growing with the square of the cases."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections import defaultdict
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from gateway.priority import LINKS_COUNTED, is_high
@@ -36,9 +37,10 @@ async def around(store: GraphStore, keys: Collection[str]) -> set[str]:
 def changed_counts(row: dict[str, Any]) -> dict[str, Any] | None:
     """The counts to write for a `LINK_COUNTS` row; None when the case holds them already."""
     linked = {key: risk for key, risk in row["linked"] if key is not None}
+    high = sorted(key for key, risk in linked.items() if is_high(risk))[:LINKS_COUNTED]
     counts = {
-        "linkedCases": len(linked),
-        "linkedHigh": sorted(key for key, risk in linked.items() if is_high(risk)) or None,
+        "linkedCases": min(len(linked), LINKS_COUNTED),
+        "linkedHigh": high or None,
         "viewsAvoided": int(row["avoided"]),
     }
     held = {name: row[name] or None for name in counts}
@@ -50,12 +52,43 @@ def changed_counts(row: dict[str, Any]) -> dict[str, Any] | None:
 
 
 async def recount(store: GraphStore, keys: Collection[str]) -> int:
-    """Count again for the cases of these keys still held; write what changed; how many."""
+    """Count again, from the graph, for the cases of these keys still held; write what
+    changed; how many."""
     if not keys:
         return 0
+    await _first_gradings(store, keys)
+    return await _write_changed(store, await _counted(store, keys))
+
+
+async def count_after_sync(
+    store: GraphStore, synced: Collection[str], links: Iterable[dict[str, Any]]
+) -> int:
+    """Count again for the synced cases, from their cross-force links the step has just read
+    (`links`, rows of `CROSS_FORCE_LINKS`: counting them again cost as much as the sync's own
+    writes), and, from the graph, for the cases around them; how many changed."""
+    near = await around(store, synced) - set(synced)
+    await _first_gradings(store, set(synced) | near)
+    found: dict[str, list[list[str]]] = defaultdict(list)
+    for row in links:
+        found[row["case"]].append([row["other"], row["otherRisk"]])
+    rows = await store.read(q.VIEW_COUNTS, {"keys": sorted(synced), "never": NEVER})
+    for row in rows:
+        row["linked"] = found.get(row["key"], [])
+    if near:
+        rows += await _counted(store, near)
+    return await _write_changed(store, rows)
+
+
+async def _first_gradings(store: GraphStore, keys: Collection[str]) -> None:
     await store.write(q.FIRST_GRADED, {"keys": sorted(keys), "graded": GRADED})
+
+
+async def _counted(store: GraphStore, keys: Collection[str]) -> list[dict[str, Any]]:
     params = {"keys": sorted(keys), "cap": LINKS_COUNTED, "never": NEVER}
-    rows = await store.read(q.LINK_COUNTS, params)
+    return await store.read(q.LINK_COUNTS, params)
+
+
+async def _write_changed(store: GraphStore, rows: Iterable[dict[str, Any]]) -> int:
     changed = [counts for counts in map(changed_counts, rows) if counts is not None]
     if changed:
         await store.write(q.SET_LINK_COUNTS, {"cases": changed})

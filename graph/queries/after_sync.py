@@ -96,6 +96,17 @@ RETURN c.key AS key, linked, avoided, c.linkedCases AS linkedCases,
        c.linkedHigh AS linkedHigh, c.viewsAvoided AS viewsAvoided
 """
 
+# The same without the links, for the synced cases: the step has just read theirs, to feed them.
+VIEW_COUNTS = """
+UNWIND $keys AS key
+MATCH (c:Case {key: key})
+OPTIONAL MATCH (c)-[r:CONTAINS_MEDIA]->(m:Media)
+WHERE m.firstGradedAt < coalesce(r.gradedAt, $never)
+WITH c, count(r) AS avoided
+RETURN c.key AS key, [] AS linked, avoided, c.linkedCases AS linkedCases,
+       c.linkedHigh AS linkedHigh, c.viewsAvoided AS viewsAvoided
+"""
+
 # Restamped with `syncedAt`: the replicas' region facts (gateway/region.py) take the new counts
 # up as they take up any write.
 SET_LINK_COUNTS = """

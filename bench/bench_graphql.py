@@ -660,10 +660,13 @@ async def measure(
 
 
 async def region_reloads(http: httpx.AsyncClient) -> dict[str, float]:
-    """The hub's periodic region reloads so far, and the seconds they took (`/metrics`)."""
+    """The hub's periodic region reloads so far: started, finished, and the seconds the
+    finished ones took (`/metrics`)."""
     text = (await http.get("/metrics")).text
-    found = {"periodic": 0.0, "periodic_seconds": 0.0}
+    found = {"started": 0.0, "periodic": 0.0, "periodic_seconds": 0.0}
     for line in text.splitlines():
+        if line.startswith("crossforce_region_reloads_started_total "):
+            found["started"] = float(line.rsplit(" ", 1)[1])
         if line.startswith('crossforce_region_reload_duration_seconds_count{kind="periodic"}'):
             found["periodic"] = float(line.rsplit(" ", 1)[1])
         if line.startswith('crossforce_region_reload_duration_seconds_sum{kind="periodic"}'):
@@ -747,14 +750,15 @@ def dashboard_lines(result: dict[str, Any]) -> list[str]:
         )
     if "reload_every_s" in result:
         ran = ", ".join(
-            f"{name} {result[name]['reloads']['periodic']:.0f} "
-            f"({result[name]['reloads']['periodic_seconds']:.0f} s)"
+            f"{name} {reloads.get('started', 0):.0f} / {reloads['periodic']:.0f} "
+            f"({reloads['periodic_seconds']:.0f} s)"
             for name in ("case", "priority_queue", "oversight")
+            for reloads in [result[name]["reloads"]]
         )
         lines.append(
             f"The hub reloaded its region facts every {result['reload_every_s']:.0f} s (a safety "
-            f"net, every 600 s in production); reloads finished during each read's requests, and "
-            f"their seconds: {ran}."
+            f"net, every 600 s in production); reloads started / finished during each read's "
+            f"requests, and the seconds of those finished: {ran}."
         )
     return [*lines, ""] if lines else []
 

@@ -45,10 +45,9 @@ def changed_counts(row: dict[str, Any]) -> dict[str, Any] | None:
     }
     held = {name: row[name] or None for name in counts}
     wanted = {name: value or None for name, value in counts.items()}
-    # 0 and None differ here: a case never counted is written once, with its zeros.
-    if held == wanted and row["linkedCases"] is not None:
-        return None
-    return {"key": row["key"], **counts}
+    # Zeros are not written on a case that holds none: most new cases link to nothing, and a
+    # missing count reads as 0.
+    return None if held == wanted else {"key": row["key"], **counts}
 
 
 async def recount(store: GraphStore, keys: Collection[str]) -> int:

@@ -40,7 +40,7 @@ from strawberry.extensions import SchemaExtension
 
 from federation.metrics import SYNC_BATCHES, SYNC_RECORDS
 from gateway.config import Settings
-from gateway.region import REGION_RELOADS
+from gateway.region import REGION_RELOADS, REGION_RELOADS_STARTED
 from graph.metrics import GRAPH_QUERY_LATENCY
 from policies.audit import AUDIT_ENTRIES
 from policies.keys import DATA_KEY_VERSION
@@ -85,6 +85,7 @@ HUB_METRICS = (
     AUDIT_ENTRIES,
     DATA_KEY_VERSION,
     REGION_RELOADS,
+    REGION_RELOADS_STARTED,
 )
 
 # A standard-library logger: its level check is cheap, and `configure_logging` renders its

@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterat
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from prometheus_client import Histogram
+import prometheus_client
 from sortedcontainers import SortedList
 
 from gateway import oversight, priority
@@ -48,12 +48,16 @@ NO_FULL_COLLECTIONS = 2**30  # middle collections before a full one: never, in p
 
 log = logging.getLogger("crossforce.gateway")
 
-REGION_RELOADS = Histogram(
+REGION_RELOADS = prometheus_client.Histogram(
     "crossforce_region_reload_duration_seconds",
     "Full reloads of this replica's region facts: the first load, the periodic safety net, and "
     "those a catch-up found necessary; time from the first page read to the new facts taken",
     ["kind"],
     buckets=(0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600),
+)
+REGION_RELOADS_STARTED = prometheus_client.Counter(
+    "crossforce_region_reloads_started",
+    "Periodic reloads of this replica's region facts started beside the requests",
 )
 
 
@@ -401,6 +405,7 @@ class RegionFacts(RegionIndex):
     def _reload_in_background(self, store: GraphStore) -> None:
         if self._reloading is None or self._reloading.done():
             self._reloaded_at = time.monotonic()
+            REGION_RELOADS_STARTED.inc()
             self._reloading = asyncio.create_task(self._reload_beside(store))
 
     async def _reload_beside(self, store: GraphStore) -> None:

@@ -71,6 +71,7 @@ WITH DISTINCT m
 OPTIONAL MATCH (m)<-[g:CONTAINS_MEDIA]-(:Case)
 WHERE g.category IN $graded AND g.gradedAt IS NOT NULL
 WITH m, min(g.gradedAt) AS first
+WHERE coalesce(m.firstGradedAt, -1) <> coalesce(first, -1)
 SET m.firstGradedAt = first
 RETURN count(m) AS images
 """

@@ -34,7 +34,7 @@ async def test_bench_graphql_measures_every_read_against_raw_cypher(tmp_path: Pa
     board = result["oversight_dashboard"]
     assert board["requests"] == 8 and board["regrade_alerts"] > 0
     assert 0 < board["graphql_ms"]["p50"] <= board["graphql_ms"]["p99"]
-    assert result["oversight"]["reloads"].keys() == {"periodic", "periodic_seconds"}
+    assert result["oversight"]["reloads"].keys() == {"started", "periodic", "periodic_seconds"}
     assert result["oversight"]["check"]["open_counts_agree"]
     assert [point["cases"] for point in result["checkpoints"]] == [60, 100]
     assert result["checkpoints"][0]["graph"]["by_label"]["Case"] == 60

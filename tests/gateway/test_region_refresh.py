@@ -90,6 +90,7 @@ async def test_the_reload_interval_is_set_and_each_reload_counted(graph_store: G
     region = RegionFacts(reload_every=0.05)
     await graph_store.write(CASE, {"key": "AS:1", "age": 0})
     first, periodic = reloads("first"), reloads("periodic")
+    started = REGISTRY.get_sample_value("crossforce_region_reloads_started_total") or 0.0
     await region.refresh(graph_store)
     assert reloads("first") == first + 1
     await asyncio.sleep(0.1)
@@ -97,6 +98,7 @@ async def test_the_reload_interval_is_set_and_each_reload_counted(graph_store: G
     assert region._reloading is not None
     await region._reloading
     assert reloads("periodic") == periodic + 1
+    assert REGISTRY.get_sample_value("crossforce_region_reloads_started_total") == started + 1
 
 
 async def test_a_full_load_reads_every_case_page_by_page(

@@ -63,8 +63,8 @@ async def count_after_sync(
     store: GraphStore, synced: Collection[str], links: Iterable[dict[str, Any]]
 ) -> int:
     """Count again for the synced cases, from their cross-force links the step has just read
-    (`links`, rows of `CROSS_FORCE_LINKS`: counting them again cost as much as the sync's own
-    writes), and, from the graph, for the cases around them; how many changed."""
+    (`links`, rows of `CROSS_FORCE_LINKS`: no second traversal of theirs), and, from the
+    graph, for the cases around them; how many changed."""
     near = await around(store, synced) - set(synced)
     await _first_gradings(store, set(synced) | near)
     found: dict[str, list[list[str]]] = defaultdict(list)

@@ -143,5 +143,12 @@ def regrade_reasons(case: CaseFacts) -> list[str]:
     return reasons
 
 
+def regrade_rank(case: CaseFacts) -> tuple[int, str, str] | None:
+    """Where a case's regrade alert goes, most signs first, then by force and case reference;
+    None when the case raises none."""
+    signs = len(regrade_reasons(case))
+    return (-signs, case.force, case.case_ref) if signs else None
+
+
 def is_high(risk_level: str) -> bool:
     return risk_level in HIGH_RISK

@@ -22,7 +22,7 @@ import itertools
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -226,10 +226,9 @@ class RegionIndex:
         if fact.open:
             change = change or (_add if sign > 0 else _drop)
             change(self._by_static, (-priority.static_points(fact), fact.key))
-            signs = len(priority.regrade_reasons(fact))
-            if signs:
-                alert = (-signs, fact.force, fact.case_ref, fact.key)
-                change(self._force[fact.force].regrade, alert)
+            rank = priority.regrade_rank(fact)
+            if rank is not None:
+                change(self._force[fact.force].regrade, (*rank, fact.key))
 
     def put(self, fact: CaseFacts) -> None:
         old = self.facts.get(fact.key)
@@ -339,10 +338,6 @@ class RegionIndex:
         return [fact for score, fact in walked if score >= floor]
 
 
-async def _next_turn() -> None:
-    await asyncio.sleep(0)
-
-
 class RegionFacts(RegionIndex):
     """This replica's index of the region, kept in step with the graph."""
 
@@ -413,15 +408,15 @@ class RegionFacts(RegionIndex):
         merged into the facts held (`merge`) under the refresh lock, so that it never interleaves
         with a catch-up and a request waiting to refresh goes first (the lock is first come,
         first served): a request waits for one page's merge at most. Then the cases it did not
-        find are forgotten. Nothing
-        is built aside and swapped in: building a second index of a million cases, and letting
-        go of the first, held requests for up to a third of a second (bench p99 129 ms)."""
+        find are forgotten. Nothing is built aside and swapped in: building a second index of a
+        million cases, and letting go of the first, held requests for up to a third of a second
+        (bench p99 129 ms)."""
         started = time.monotonic()
         try:
             with _full_collections_paused():
                 clock = int((await store.read(reading.GRAPH_CLOCK))[0]["now"])
                 seen: set[str] = set()
-                async for page in self._pages(store, _next_turn):
+                async for page in self._pages(store):
                     async with self._lock:  # requests waiting to refresh go first: FIFO
                         self.merge(page)
                     seen.update(fact.key for fact in page)
@@ -459,16 +454,14 @@ class RegionFacts(RegionIndex):
         now keeps its object: see `_take`."""
         clock = int((await store.read(reading.GRAPH_CLOCK))[0]["now"])
         fresh, newest, held = RegionIndex(), 0, self.facts
-        async for page in self._pages(store, _next_turn):
+        async for page in self._pages(store):
             facts = [_same_or(held.get(fact.key), fact) for fact in page]
             fresh.extend(facts)
             newest = max(newest, max((f.synced_at for f in facts), default=0))
         return clock, fresh, newest
 
-    async def _pages(
-        self, store: GraphStore, between_pages: Callable[[], Awaitable[None]]
-    ) -> AsyncIterator[list[CaseFacts]]:
-        """Every case's facts, a page of node ids at a time, `between_pages` awaited after
+    async def _pages(self, store: GraphStore) -> AsyncIterator[list[CaseFacts]]:
+        """Every case's facts, a page of node ids at a time, with the event loop's turn after
         each: a request waits for one page's work at most."""
         top = (await store.read(reading.CASE_ID_CEILING))[0]["top"]
         for low in range(0, -1 if top is None else int(top) + 1, ID_PAGE):
@@ -476,7 +469,7 @@ class RegionFacts(RegionIndex):
                 reading.CASE_METADATA_BY_ID, {"low": low, "high": low + ID_PAGE}
             )
             yield facts_of_rows(rows)
-            await between_pages()
+            await asyncio.sleep(0)
 
     def _take(self, clock: int, fresh: RegionIndex, newest: int) -> RegionIndex:
         """Adopt a snapshot read at graph time `clock` (the next catch-up reads from there);
@@ -503,10 +496,8 @@ def _reloaded(kind: str, started: float, cases: int) -> None:
 
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
-    """No automatic collections while a first load builds a million new facts: each would walk
-    them again. Beside the requests, a reload pauses only full collections (see below): with
-    every collection paused, its young generation grew to millions of objects, and the one
-    collection in `_take` then held the requests for a second."""
+    """No automatic collections while a load builds a million new facts: each would walk them
+    again. `_take` collects once and freezes what it keeps."""
     paused = gc.isenabled()
     gc.disable()
     try:
@@ -518,9 +509,10 @@ def _collector_paused() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _full_collections_paused() -> Iterator[None]:
-    """While a reload builds its index beside the requests: young collections go on, freeing
-    the requests' garbage, but no full ones, each of which walked the index built so far (up to
-    half a second, `gc.callbacks`). `_take` then freezes what the reload kept."""
+    """While a reload merges beside the requests: young collections go on, freeing the
+    requests' garbage and the pages', but no full ones, which walked up to half a second when a
+    reload built its own index (`gc.callbacks`); pausing every collection instead let the young
+    generation grow until its one collection held the requests for a second."""
     young, middle, full = gc.get_threshold()
     gc.set_threshold(young, middle, NO_FULL_COLLECTIONS)
     try:

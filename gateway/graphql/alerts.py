@@ -32,5 +32,5 @@ class RegradeAlert:
 def alerted(facts: Iterable[CaseFacts]) -> list[CaseFacts]:
     """The cases of these with signs of higher risk, most signs first (the order the region's
     index keeps, for figures of a period counted afresh)."""
-    signed = [(-len(priority.regrade_reasons(f)), f.force, f.case_ref, f) for f in facts]
-    return [fact for signs, _, _, fact in sorted(signed, key=lambda s: s[:3]) if signs]
+    ranked = [(rank, fact) for fact in facts if (rank := priority.regrade_rank(fact))]
+    return [fact for _, fact in sorted(ranked, key=lambda pair: pair[0])]

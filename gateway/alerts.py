@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from federation.changes import append_new, cross_force_links, link_events
-from gateway import link_counts, priority
+from gateway import link_counts, priority, victim_groups
 from gateway.facts import CaseFacts, facts_of
 from graph import GraphStore
 from graph.queries import regrade
@@ -31,14 +31,16 @@ def _event(fact: CaseFacts, reasons: list[str], now_ms: int) -> tuple[str, dict[
 
 async def after_sync_step(store: GraphStore, keys: Sequence[str], now_ms: int) -> int:
     """Feed the synced cases' new cross-force links; count again the links of the cases around
-    them (gateway/link_counts.py); feed the regrade alerts of the synced cases and of the other
+    them (gateway/link_counts.py) and group their victims again (gateway/victim_groups.py); feed the regrade alerts of the synced cases and of the other
     forces' cases they now link to. How many events were new."""
     synced = sorted(set(keys))
     if not synced:
         return 0
     rows = await cross_force_links(store, synced)
     events = link_events(rows, now_ms)
-    await link_counts.count_after_sync(store, synced, rows)
+    near = await link_counts.around(store, synced) - set(synced)
+    await link_counts.count_after_sync(store, synced, near, rows)
+    await victim_groups.regroup(store, set(synced) | near)
     alerted = set(synced) | {row["other"] for row in rows}
     events.update(await _regrade_events(store, sorted(alerted), now_ms))
     return await append_new(store, events)

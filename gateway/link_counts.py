@@ -16,7 +16,7 @@ image shared by 1,000 cases take 15 s, growing with the square of the cases."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from gateway.priority import LINKS_COUNTED, is_high
@@ -34,20 +34,24 @@ async def around(store: GraphStore, keys: Collection[str]) -> set[str]:
     return {row["key"] for row in rows if row["key"] is not None}
 
 
-def changed_counts(row: dict[str, Any]) -> dict[str, Any] | None:
-    """The counts to write for a `LINK_COUNTS` row; None when the case holds them already."""
-    linked = {key: risk for key, risk in row["linked"] if key is not None}
-    high = sorted(key for key, risk in linked.items() if is_high(risk))[:LINKS_COUNTED]
+def changed_counts(
+    held: dict[str, Any], linked: Iterable[list[str]], avoided: int
+) -> dict[str, Any] | None:
+    """The counts to write for a case (`held`, a `HELD_COUNTS` row), from the other forces'
+    cases it links to (key and risk level) and its views avoided; None when it holds them
+    already."""
+    risks = {key: risk for key, risk in linked if key is not None}
+    high = sorted(key for key, risk in risks.items() if is_high(risk))[:LINKS_COUNTED]
     counts = {
-        "linkedCases": min(len(linked), LINKS_COUNTED),
+        "linkedCases": min(len(risks), LINKS_COUNTED),
         "linkedHigh": high or None,
-        "viewsAvoided": int(row["avoided"]),
+        "viewsAvoided": avoided,
     }
-    held = {name: row[name] or None for name in counts}
+    holds = {name: held[name] or None for name in counts}
     wanted = {name: value or None for name, value in counts.items()}
     # Zeros are not written on a case that holds none: most new cases link to nothing, and a
     # missing count reads as 0.
-    return None if held == wanted else {"key": row["key"], **counts}
+    return None if holds == wanted else {"key": held["key"], **counts}
 
 
 async def recount(store: GraphStore, keys: Collection[str]) -> int:
@@ -56,39 +60,47 @@ async def recount(store: GraphStore, keys: Collection[str]) -> int:
     if not keys:
         return 0
     await _first_gradings(store, keys)
-    return await _write_changed(store, await _counted(store, keys))
+    return await _write_changed(store, keys, await _linked(store, keys))
 
 
 async def count_after_sync(
-    store: GraphStore, synced: Collection[str], links: Iterable[dict[str, Any]]
+    store: GraphStore,
+    synced: Collection[str],
+    near: Collection[str],
+    links: Iterable[dict[str, Any]],
 ) -> int:
     """Count again for the synced cases, from their cross-force links the step has just read
     (`links`, rows of `CROSS_FORCE_LINKS`: no second traversal of theirs), and, from the
-    graph, for the cases around them; how many changed."""
-    near = await around(store, synced) - set(synced)
+    graph, for the cases around them (`near`: see `around`); how many changed."""
     await _first_gradings(store, set(synced) | near)
-    found: dict[str, list[list[str]]] = defaultdict(list)
+    linked: dict[str, list[list[str]]] = defaultdict(list)
     for row in links:
-        found[row["case"]].append([row["other"], row["otherRisk"]])
-    rows = await store.read(q.VIEW_COUNTS, {"keys": sorted(synced), "never": NEVER})
-    for row in rows:
-        row["linked"] = found.get(row["key"], [])
+        linked[row["case"]].append([row["other"], row["otherRisk"]])
     if near:
-        rows += await _counted(store, near)
-    return await _write_changed(store, rows)
+        linked.update(await _linked(store, near))
+    return await _write_changed(store, set(synced) | near, linked)
 
 
 async def _first_gradings(store: GraphStore, keys: Collection[str]) -> None:
     await store.write(q.FIRST_GRADED, {"keys": sorted(keys), "graded": GRADED})
 
 
-async def _counted(store: GraphStore, keys: Collection[str]) -> list[dict[str, Any]]:
-    params = {"keys": sorted(keys), "cap": LINKS_COUNTED, "never": NEVER}
-    return await store.read(q.LINK_COUNTS, params)
+async def _linked(store: GraphStore, keys: Collection[str]) -> dict[str, list[list[str]]]:
+    rows = await store.read(q.LINKED, {"keys": sorted(keys), "cap": LINKS_COUNTED})
+    return {row["key"]: row["linked"] for row in rows}
 
 
-async def _write_changed(store: GraphStore, rows: Iterable[dict[str, Any]]) -> int:
-    changed = [counts for counts in map(changed_counts, rows) if counts is not None]
+async def _write_changed(
+    store: GraphStore, keys: Collection[str], linked: Mapping[str, list[list[str]]]
+) -> int:
+    params = {"keys": sorted(keys), "never": NEVER}
+    avoided = {row["key"]: row["avoided"] for row in await store.read(q.VIEWS_AVOIDED, params)}
+    changed = []
+    for held in await store.read(q.HELD_COUNTS, params):
+        key = held["key"]
+        counts = changed_counts(held, linked.get(key, []), int(avoided.get(key, 0)))
+        if counts is not None:
+            changed.append(counts)
     if changed:
         await store.write(q.SET_LINK_COUNTS, {"cases": changed})
     return len(changed)

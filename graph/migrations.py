@@ -95,6 +95,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         (),
         then="MATCH (c:Case) WHERE c.linkedCases IS NULL SET c.afterSyncPending = true",
     ),
+    Migration(
+        10,
+        "victim groups kept by the after-sync step: cases with victims go to it",
+        (Step("unique", "VictimGroup", "id"),),
+        then="MATCH (c:Case)-[:HAS_VICTIM]->() WITH DISTINCT c SET c.afterSyncPending = true",
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

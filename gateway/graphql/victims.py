@@ -11,9 +11,7 @@ whose case is in the group.
 from __future__ import annotations
 
 import enum
-import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -100,48 +98,37 @@ class VictimAction:
     outcome: SafeguardingOutcome | None = None
 
 
-@dataclass
-class _Group:
-    id: str
-    victims: dict[str, dict[str, Any]] = field(default_factory=dict)
-    everyone: dict[str, dict[str, Any]] = field(default_factory=dict)  # before visibility
-    links: set[str] = field(default_factory=set)  # images and series that join two victims
-    categories: set[str] = field(default_factory=set)
-
-
 @strawberry.type(description="Victim records of one or more forces that may be the same child.")
 class VictimGroup:
     id: strawberry.ID
-    group: strawberry.Private[_Group]
+    kept: strawberry.Private[dict[str, Any]]  # a `GROUP_PAGE` row: the group as the step kept it
+    seen: strawberry.Private[list[dict[str, Any]]]  # its victims the caller may see
     claim: GroupClaim | None
     actions: list[VictimAction]
 
     @strawberry.field
     def forces(self) -> list[str]:
-        return sorted({v["force"] for v in self.group.victims.values()})
+        return sorted({v["force"] for v in self.seen})
 
     @strawberry.field
     def victims(self) -> list[GroupVictim]:
-        return [
-            GroupVictim(owner=v["force"], case_ref=v["caseRef"], props=v)
-            for _, v in sorted(self.group.victims.items())
-        ]
+        return [GroupVictim(owner=v["force"], case_ref=v["caseRef"], props=v) for v in self.seen]
 
     @strawberry.field(description="victim records not yet identified by their force")
     def unidentified(self) -> int:
-        return sum(1 for v in self.group.victims.values() if not v.get("identified"))
+        return sum(1 for v in self.seen if not v.get("identified"))
 
     @strawberry.field(description="grades given to the shared images")
     def categories(self) -> list[str]:
-        return sorted(self.group.categories)
+        return list(self.kept["categories"] or [])
 
     @strawberry.field
     def shared_images(self) -> int:
-        return sum(1 for link in self.group.links if link.startswith("Media:"))
+        return int(self.kept["sharedImages"])
 
     @strawberry.field
     def shared_series(self) -> int:
-        return sum(1 for link in self.group.links if link.startswith("Series:"))
+        return int(self.kept["sharedSeries"])
 
 
 @strawberry.type
@@ -155,55 +142,6 @@ class VictimGroupConnection:
     edges: list[VictimGroupEdge]
     page_info: PageInfo
     total_count: int
-
-
-def group_rows(rows: list[dict[str, Any]]) -> list[_Group]:
-    """Connected victims: joined wherever two share an image or a series."""
-    by_link: dict[str, set[str]] = defaultdict(set)
-    by_victim: dict[str, set[str]] = defaultdict(set)
-    records: dict[str, dict[str, Any]] = {}
-    categories: dict[str, set[str]] = defaultdict(set)
-    for row in rows:
-        by_link[row["link"]].add(row["victim"])
-        by_victim[row["victim"]].add(row["link"])
-        records[row["victim"]] = row
-        if row.get("category"):
-            categories[row["link"]].add(row["category"])
-    groups, seen = [], set()
-    for start in sorted(by_victim):
-        if start in seen:
-            continue
-        group_links: set[str] = set()
-        members, stack = set(), [start]
-        while stack:
-            victim = stack.pop()
-            if victim in members:
-                continue
-            members.add(victim)
-            for link in by_victim[victim]:
-                group_links.add(link)
-                stack.extend(by_link[link] - members)
-        seen |= members
-        anchor = hashlib.sha256(min(group_links).encode()).hexdigest()[:20]
-        group = _Group(f"vg-{anchor}", {v: records[v] for v in members}, links=group_links)
-        group.categories = {c for link in group_links for c in categories[link]}
-        group.links = {link for link in group_links if len(by_link[link]) > 1}
-        groups.append(group)
-    return groups
-
-
-def _worth_a_look(group: _Group) -> bool:
-    unidentified = any(not v.get("identified") for v in group.victims.values())
-    cases = {(v["force"], v["caseRef"]) for v in group.victims.values()}
-    return unidentified and len(cases) > 1
-
-
-async def visible_groups(context: Context) -> list[_Group]:
-    groups = group_rows(await context.graph.read(q.VICTIM_LINKS))
-    for group in groups:
-        group.everyone = dict(group.victims)
-        group.victims = {k: v for k, v in group.victims.items() if sees_record(context, v["force"])}
-    return [g for g in groups if _worth_a_look(g)]
 
 
 async def _claims_and_actions(
@@ -232,46 +170,54 @@ async def _claims_and_actions(
     return claims, actions
 
 
-def _queue_order(group: VictimGroup) -> tuple[int, int, str]:
-    waiting = group.claim is None or group.claim.stale
-    return (0 if waiting else 1, -group.unidentified(), str(group.id))
+def _group_of(
+    context: Context,
+    row: dict[str, Any],
+    claims: dict[str, GroupClaim],
+    actions: dict[str, list[VictimAction]],
+) -> VictimGroup:
+    seen = sorted(
+        (v for v in row["victims"] if sees_record(context, v["force"])), key=lambda v: v["key"]
+    )
+    return VictimGroup(
+        id=strawberry.ID(row["id"]), kept=row, seen=seen, claim=claims.get(row["id"]),
+        actions=actions[row["id"]],
+    )  # fmt: skip
 
 
 async def victim_groups(info: Info, first: int, after: str | None) -> VictimGroupConnection:
+    """The regional queue: groups no force holds first, then by victims not yet identified."""
     context = info.context
     context.require(CASES_READ)
-    groups = await visible_groups(context)
-    claims, actions = await _claims_and_actions(context, [g.id for g in groups])
-    nodes = [
-        VictimGroup(id=strawberry.ID(g.id), group=g, claim=claims.get(g.id), actions=actions[g.id])
-        for g in groups
+    stale_before = context.now_ms - CLAIM_STALE_DAYS * DAY_MS
+    held = [
+        row["group"]
+        for row in await context.graph.read(q.HELD_CLAIMS, {"staleBefore": stale_before})
     ]
-    nodes.sort(key=_queue_order)
     start = decode_cursor(after)
-    chosen = nodes[start : start + first]
+    params = {"held": held, "skip": start, "first": first}
+    rows = await context.graph.read(q.GROUP_PAGE, params)
+    total = (await context.graph.read(q.GROUP_COUNT))[0]["n"]
+    claims, actions = await _claims_and_actions(context, [row["id"] for row in rows])
+    chosen = [_group_of(context, row, claims, actions) for row in rows]
     return VictimGroupConnection(
         edges=[
             VictimGroupEdge(node=n, cursor=encode_cursor(start + i)) for i, n in enumerate(chosen)
         ],
         page_info=PageInfo(
-            has_next_page=start + first < len(nodes),
+            has_next_page=start + first < total,
             end_cursor=encode_cursor(start + len(chosen) - 1) if chosen else None,
         ),
-        total_count=len(nodes),
+        total_count=total,
     )
 
 
 async def _group(context: Context, group_id: str) -> VictimGroup:
-    for group in await visible_groups(context):
-        if group.id == group_id:
-            claims, actions = await _claims_and_actions(context, [group.id])
-            return VictimGroup(
-                id=strawberry.ID(group.id),
-                group=group,
-                claim=claims.get(group.id),
-                actions=actions[group.id],
-            )
-    raise NotFound("no such victim group")
+    rows = await context.graph.read(q.GROUP_BY_ID, {"id": group_id})
+    if not rows:
+        raise NotFound("no such victim group")
+    claims, actions = await _claims_and_actions(context, [group_id])
+    return _group_of(context, rows[0], claims, actions)
 
 
 def _acting_force(context: Context) -> str:
@@ -327,7 +273,7 @@ async def record(
     force = _acting_force(context)
     group = await _group(context, group_id)
     victim_key = f"{case_key(victim.force, victim.case_ref)}:{victim.ref}"
-    if victim_key not in group.group.victims:
+    if victim_key not in {v["key"] for v in group.seen}:
         raise BadInput("victim: not a member of this group")
     await context.graph.write(
         q.RECORD_ACTION,
@@ -338,17 +284,17 @@ async def record(
             "outcome": outcome.value if outcome else None,
         },
     )  # fmt: skip
-    await _notify(context, group.group, kind, force, victim)
+    await _notify(context, group, kind, force, victim)
     return await _group(context, group_id)
 
 
 async def _notify(
-    context: Context, group: _Group, kind: VictimActionKind, force: str, victim: VictimRef
+    context: Context, group: VictimGroup, kind: VictimActionKind, force: str, victim: VictimRef
 ) -> None:
     what = "an identification" if kind == VictimActionKind.IDENTIFIED else "a safeguarding referral"
     reason = f"{force} recorded {what} for a victim of {victim.force} case {victim.case_ref}"
     events = {}
-    for member in group.everyone.values():
+    for member in group.kept["victims"]:
         dedupe = (
             f"VICTIM|{group.id}|{kind.value}|{context.now_ms}|{member['force']}|{member['caseRef']}"
         )

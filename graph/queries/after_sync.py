@@ -1,6 +1,6 @@
 """The after-sync step's bookkeeping and counts: cases (and tombstones) are written with
 `afterSyncPending` set, in the same statement as the case, and the flag is cleared once the step
-has run for that version. The step also keeps each case's link counts (see `LINK_COUNTS`)."""
+has run for that version. The step also keeps each case's link counts (gateway/link_counts.py)."""
 
 # Cases and tombstones whose step has not run, whoever wrote them: taken up when a hub starts.
 # (No index: run once per start, a scan is cheaper than keeping one up to date at every write.)
@@ -48,29 +48,34 @@ RETURN cases + tombstones AS n
 
 # The cases a sync may have changed the counts of: those that share an entity with the synced
 # cases now, and those that did before (`touched`, kept by the write; a removed case's is on
-# its tombstone).
+# its tombstone). (No OPTIONAL MATCH in these statements: FalkorDB runs one per row, which made
+# them cost 5 to 9 times as much.)
 AROUND = """
 UNWIND $keys AS key
-OPTIONAL MATCH (c:Case {key: key})-->()<--(o:Case)
+MATCH (c:Case {key: key})-->()<--(o:Case)
 WHERE o <> c
 RETURN DISTINCT o.key AS key
 UNION
 UNWIND $keys AS key
-OPTIONAL MATCH (c:Case {key: key})
-OPTIONAL MATCH (t:Tombstone {key: key})
-UNWIND coalesce(c.touched, []) + coalesce(t.touched, []) AS other
+MATCH (c:Case {key: key})
+UNWIND coalesce(c.touched, []) AS other
+RETURN DISTINCT other AS key
+UNION
+UNWIND $keys AS key
+MATCH (t:Tombstone {key: key})
+UNWIND coalesce(t.touched, []) AS other
 RETURN DISTINCT other AS key
 """
 
 # When each image was first graded, by any case: kept on the `Media` node for the images of the
-# given cases, so that a case's image views avoided are counted from its own items.
+# given cases, so that a case's image views avoided are counted from its own items. (Every
+# image found has the item it was found by: a MATCH, not an OPTIONAL one, finds them all.)
 FIRST_GRADED = """
 UNWIND $keys AS key
 MATCH (:Case {key: key})-[:CONTAINS_MEDIA]->(m:Media)
 WITH DISTINCT m
-OPTIONAL MATCH (m)<-[g:CONTAINS_MEDIA]-(:Case)
-WHERE g.category IN $graded AND g.gradedAt IS NOT NULL
-WITH m, min(g.gradedAt) AS first
+MATCH (m)<-[g:CONTAINS_MEDIA]-()
+WITH m, min(CASE WHEN g.category IN $graded THEN g.gradedAt END) AS first
 WHERE coalesce(m.firstGradedAt, -1) <> coalesce(first, -1)
 SET m.firstGradedAt = first
 RETURN count(m) AS images
@@ -78,9 +83,8 @@ RETURN count(m) AS images
 
 # Per case: up to `$cap` other forces' cases it shares an entity with, with their risk level
 # (an image in thousands of cases would make counting them all cost the square of that at each
-# sync), and how many of its media items an earlier grading of the image spares its officers.
-# Beside them, what the case holds now, so that only changes are written.
-LINK_COUNTS = """
+# sync).
+LINKED = """
 UNWIND $keys AS key
 MATCH (c:Case {key: key})
 CALL {
@@ -90,22 +94,24 @@ CALL {
   WITH DISTINCT o LIMIT $cap
   RETURN collect([o.key, o.riskLevel]) AS linked
 }
-OPTIONAL MATCH (c)-[r:CONTAINS_MEDIA]->(m:Media)
-WHERE m.firstGradedAt < coalesce(r.gradedAt, $never)
-WITH c, linked, count(r) AS avoided
-RETURN c.key AS key, linked, avoided, c.linkedCases AS linkedCases,
-       c.linkedHigh AS linkedHigh, c.viewsAvoided AS viewsAvoided
+RETURN c.key AS key, linked
 """
 
-# The same without the links, for the synced cases: the step has just read theirs, to feed them.
-VIEW_COUNTS = """
+# Per case with any: how many of its media items an earlier grading of the image spares its
+# officers.
+VIEWS_AVOIDED = """
+UNWIND $keys AS key
+MATCH (c:Case {key: key})-[r:CONTAINS_MEDIA]->(m:Media)
+WHERE m.firstGradedAt < coalesce(r.gradedAt, $never)
+RETURN c.key AS key, count(r) AS avoided
+"""
+
+# What the cases hold now, so that only changes are written.
+HELD_COUNTS = """
 UNWIND $keys AS key
 MATCH (c:Case {key: key})
-OPTIONAL MATCH (c)-[r:CONTAINS_MEDIA]->(m:Media)
-WHERE m.firstGradedAt < coalesce(r.gradedAt, $never)
-WITH c, count(r) AS avoided
-RETURN c.key AS key, [] AS linked, avoided, c.linkedCases AS linkedCases,
-       c.linkedHigh AS linkedHigh, c.viewsAvoided AS viewsAvoided
+RETURN c.key AS key, c.linkedCases AS linkedCases, c.linkedHigh AS linkedHigh,
+       c.viewsAvoided AS viewsAvoided
 """
 
 # Restamped with `syncedAt`: the replicas' region facts (gateway/region.py) take the new counts

@@ -1,20 +1,110 @@
 """Victims across forces: who is depicted by the same images or series, and what was done.
 
-Victims stay force-owned records; a group is computed from shared `Media` and `Series` nodes and
-named by its anchor. Claims and recorded actions hang off the group id, not off any force's record.
+Victims stay force-owned records; a group (a `VictimGroup` node, kept by the after-sync step) is
+computed from shared `Media` and `Series` nodes and named by its anchor. Claims and recorded
+actions hang off the group id, not off any force's record.
 """
 
-# Every victim with the shared things that may join it to another force's victim.
-VICTIM_LINKS = """
-MATCH (c:Case)-[r:CONTAINS_MEDIA]->(m:Media)-[:DEPICTS]->(v:Victim)
-RETURN v.key AS victim, v.force AS force, v.caseRef AS caseRef, v.ref AS ref,
-       v.ageBand AS ageBand, v.identified AS identified, 'Media:' + m.key AS link,
-       r.category AS category
-UNION ALL
-MATCH (s:Series)<-[:IN_SERIES]-(c:Case)-[:HAS_VICTIM]->(v:Victim)<-[:DEPICTS]-(:Media)
-RETURN DISTINCT v.key AS victim, v.force AS force, v.caseRef AS caseRef, v.ref AS ref,
-       v.ageBand AS ageBand, v.identified AS identified, 'Series:' + s.key AS link,
-       null AS category
+# Victims are joined where two share an image or a series; the groups are kept by the
+# after-sync step (gateway/victim_groups.py), which follows these joins out from the victims
+# of the cases a sync changed until no new victim turns up.
+
+# The victims of these cases.
+VICTIMS_OF_CASES = """
+UNWIND $keys AS key
+MATCH (:Case {key: key})-[:HAS_VICTIM]->(v:Victim)
+RETURN v.key AS victim
+"""
+
+# Every victim depicted by an image that depicts one of these victims, with the image and each
+# grading of it.
+_VICTIM = """v.key AS victim, v.force AS force, v.caseRef AS caseRef, v.identified AS identified"""
+MEDIA_JOINS = f"""
+UNWIND $victims AS key
+MATCH (:Victim {{key: key}})<-[:DEPICTS]-(m:Media)
+WITH DISTINCT m
+MATCH (c:Case)-[r:CONTAINS_MEDIA]->(m)-[:DEPICTS]->(v:Victim)
+RETURN {_VICTIM}, 'Media:' + m.key AS link, r.category AS category
+"""
+
+# Every depicted victim of a case in a series that a case of one of these victims is in.
+SERIES_JOINS = f"""
+UNWIND $victims AS key
+MATCH (:Victim {{key: key}})<-[:HAS_VICTIM]-(:Case)-[:IN_SERIES]->(s:Series)
+WITH DISTINCT s
+MATCH (s)<-[:IN_SERIES]-(:Case)-[:HAS_VICTIM]->(v:Victim)<-[:DEPICTS]-(:Media)
+RETURN DISTINCT {_VICTIM}, 'Series:' + s.key AS link, null AS category
+"""
+
+# The groups of these cases (a group points at the cases of its victims: a case keeps its node
+# through newer versions, a victim does not).
+GROUPS_OF = """
+UNWIND $keys AS key
+MATCH (g:VictimGroup)-[:OF_CASE]->(:Case {key: key})
+RETURN DISTINCT g.id AS id
+"""
+
+DROP_GROUPS = """
+UNWIND $ids AS id
+MATCH (g:VictimGroup {id: id})
+DETACH DELETE g
+"""
+
+# Which of these cases have been removed.
+REMOVED = """
+UNWIND $keys AS key
+MATCH (t:Tombstone {key: key})
+RETURN t.key AS key
+"""
+
+# Groups whose cases have all been removed: nothing points the step at them any more.
+DROP_CASELESS_GROUPS = """
+MATCH (g:VictimGroup)
+WHERE NOT (g)-[:OF_CASE]->()
+DELETE g
+"""
+
+WRITE_GROUPS = """
+UNWIND $groups AS x
+CREATE (g:VictimGroup {id: x.id})
+SET g += x.props
+WITH g, x
+UNWIND x.cases AS key
+MATCH (c:Case {key: key})
+CREATE (g)-[:OF_CASE]->(c)
+RETURN count(DISTINCT g) AS groups
+"""
+
+# The regional queue's order: groups not held by a force (`$held`: live claims) first, then
+# those with the most victims not yet identified.
+GROUP_COUNT = "MATCH (g:VictimGroup) RETURN count(g) AS n"
+_GROUP = """
+UNWIND g.victims AS key
+MATCH (v:Victim {key: key})
+RETURN g.id AS id, g.unidentified AS unidentified, g.sharedImages AS sharedImages,
+       g.sharedSeries AS sharedSeries, g.categories AS categories,
+       collect({key: v.key, force: v.force, caseRef: v.caseRef, ref: v.ref, ageBand: v.ageBand,
+                identified: v.identified}) AS victims
+"""
+GROUP_PAGE = (
+    """
+MATCH (g:VictimGroup)
+WITH g, g.id IN $held AS held
+ORDER BY held, g.unidentified DESC, g.id
+SKIP $skip LIMIT $first
+WITH g, held
+"""
+    + _GROUP
+    + """, held
+ORDER BY held, unidentified DESC, id
+"""
+)
+GROUP_BY_ID = "MATCH (g:VictimGroup {id: $id})" + _GROUP
+
+HELD_CLAIMS = """
+MATCH (c:VictimGroupClaim)
+WHERE c.at >= $staleBefore
+RETURN c.group AS group
 """
 
 CLAIMS = """

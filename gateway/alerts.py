@@ -31,16 +31,17 @@ def _event(fact: CaseFacts, reasons: list[str], now_ms: int) -> tuple[str, dict[
 
 async def after_sync_step(store: GraphStore, keys: Sequence[str], now_ms: int) -> int:
     """Feed the synced cases' new cross-force links; count again the links of the cases around
-    them (gateway/link_counts.py) and group their victims again (gateway/victim_groups.py); feed the regrade alerts of the synced cases and of the other
-    forces' cases they now link to. How many events were new."""
+    them (gateway/link_counts.py) and group their victims again (gateway/victim_groups.py);
+    feed the regrade alerts of the synced cases and of the other forces' cases they now link
+    to. How many events were new."""
     synced = sorted(set(keys))
     if not synced:
         return 0
     rows = await cross_force_links(store, synced)
     events = link_events(rows, now_ms)
-    near = await link_counts.around(store, synced) - set(synced)
+    near = await link_counts.around(store, synced)
     await link_counts.count_after_sync(store, synced, near, rows)
-    await victim_groups.regroup(store, set(synced) | near)
+    await victim_groups.regroup(store, set(synced) | near.cases)
     alerted = set(synced) | {row["other"] for row in rows}
     events.update(await _regrade_events(store, sorted(alerted), now_ms))
     return await append_new(store, events)

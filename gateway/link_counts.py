@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from gateway.priority import LINKS_COUNTED, is_high
@@ -28,10 +29,26 @@ GRADED = ["A", "B", "C", "NOT_INDECENT"]
 NEVER = 2**62  # the grading time of an item not graded: after any other
 
 
-async def around(store: GraphStore, keys: Collection[str]) -> set[str]:
-    """The cases that share an entity with these, or did before their latest write."""
+@dataclass(frozen=True)
+class Around:
+    """The other cases around some synced ones: those that share an entity with them now, and
+    those that did before their latest write."""
+
+    now: frozenset[str]
+    before: frozenset[str]
+
+    @property
+    def cases(self) -> frozenset[str]:
+        return self.now | self.before
+
+
+async def around(store: GraphStore, keys: Collection[str]) -> Around:
     rows = await store.read(q.AROUND, {"keys": sorted(keys)})
-    return {row["key"] for row in rows if row["key"] is not None}
+    found: dict[bool, set[str]] = {True: set(), False: set()}
+    for row in rows:
+        if row["key"] is not None and row["key"] not in keys:
+            found[bool(row["before"])].add(row["key"])
+    return Around(now=frozenset(found[False]), before=frozenset(found[True]))
 
 
 def changed_counts(
@@ -64,21 +81,22 @@ async def recount(store: GraphStore, keys: Collection[str]) -> int:
 
 
 async def count_after_sync(
-    store: GraphStore,
-    synced: Collection[str],
-    near: Collection[str],
-    links: Iterable[dict[str, Any]],
+    store: GraphStore, synced: Collection[str], near: Around, links: Iterable[dict[str, Any]]
 ) -> int:
     """Count again for the synced cases, from their cross-force links the step has just read
     (`links`, rows of `CROSS_FORCE_LINKS`: no second traversal of theirs), and, from the
-    graph, for the cases around them (`near`: see `around`); how many changed."""
-    await _first_gradings(store, set(synced) | near)
+    graph, for the cases around them; how many changed.
+
+    Only the synced cases' items change an image's first grading: those they hold now, and
+    those they held before, whose images are now held only by the cases that shared them
+    (`near.before`). A first sync has no before, so its step looks at its own images only."""
+    await _first_gradings(store, set(synced) | near.before)
     linked: dict[str, list[list[str]]] = defaultdict(list)
     for row in links:
         linked[row["case"]].append([row["other"], row["otherRisk"]])
-    if near:
-        linked.update(await _linked(store, near))
-    return await _write_changed(store, set(synced) | near, linked)
+    if near.cases:
+        linked.update(await _linked(store, near.cases))
+    return await _write_changed(store, set(synced) | near.cases, linked)
 
 
 async def _first_gradings(store: GraphStore, keys: Collection[str]) -> None:

@@ -103,17 +103,19 @@ async def regroup(store: GraphStore, case_keys: Collection[str]) -> int:
     groups they are in now; how many groups were written."""
     rows = await joined_rows(store, case_keys)
     cases = set(case_keys) | {case_key(row["force"], row["caseRef"]) for row in rows}
-    groups = [g for g in group_rows(rows) if g.worth_a_look]
-    old = {row["id"] for row in await store.read(q.GROUPS_OF, {"keys": sorted(cases)})}
-    # A group whose anchor stays keeps its id, though its victims were written again.
-    old |= {g.id for g in groups}
-    if old:
-        await store.write(q.DROP_GROUPS, {"ids": sorted(old)})
+    wanted = {g.id: _written(g) for g in group_rows(rows) if g.worth_a_look}
+    held = {row.pop("id"): row for row in await store.read(q.GROUPS_OF, {"keys": sorted(cases)})}
+    # Only groups that changed are written again: most syncs leave most groups as they were.
+    # (A group whose anchor stays keeps its id, though its victims were written again.)
+    changed = [x for x in wanted.values() if held.get(x["id"]) != x["props"]]
+    dropped = sorted(set(held) - set(wanted)) + [x["id"] for x in changed if x["id"] in held]
+    if dropped:
+        await store.write(q.DROP_GROUPS, {"ids": dropped})
     if await store.read(q.REMOVED, {"keys": sorted(case_keys)}):
         await store.write(q.DROP_CASELESS_GROUPS)
-    if groups:
-        await store.write(q.WRITE_GROUPS, {"groups": [_written(g) for g in groups]})
-    return len(groups)
+    if changed:
+        await store.write(q.WRITE_GROUPS, {"groups": changed})
+    return len(changed)
 
 
 def _written(group: Group) -> dict[str, Any]:

@@ -1,11 +1,12 @@
 """Victim identification across forces: groups, a shared work queue, and recorded actions.
 
 Victims depicted by the same image (one `Media` node, however each force wrote its hash) or
-whose cases hold the same series form a group. Any analyst with `victim-id:write` may claim a
-group from the regional queue, hand it over, or record an identification or a safeguarding
-referral; a claim left untouched for `CLAIM_STALE_DAYS` is free again, so one absent officer does
-not stall a child's identification. Every recorded action reaches the change feed of each force
-whose case is in the group.
+whose cases hold the same series form a group, kept by the after-sync step
+(gateway/victim_groups.py); a request reads one page of them. Any analyst with
+`victim-id:write` may claim a group from the regional queue, hand it over, or record an
+identification or a safeguarding referral; a claim left untouched for `CLAIM_STALE_DAYS` is free
+again, so one absent officer does not stall a child's identification. Every recorded action
+reaches the change feed of each force whose case is in the group.
 """
 
 from __future__ import annotations

@@ -54,17 +54,17 @@ AROUND = """
 UNWIND $keys AS key
 MATCH (c:Case {key: key})-->()<--(o:Case)
 WHERE o <> c
-RETURN DISTINCT o.key AS key
+RETURN DISTINCT o.key AS key, false AS before
 UNION
 UNWIND $keys AS key
 MATCH (c:Case {key: key})
 UNWIND coalesce(c.touched, []) AS other
-RETURN DISTINCT other AS key
+RETURN DISTINCT other AS key, true AS before
 UNION
 UNWIND $keys AS key
 MATCH (t:Tombstone {key: key})
 UNWIND coalesce(t.touched, []) AS other
-RETURN DISTINCT other AS key
+RETURN DISTINCT other AS key, true AS before
 """
 
 # When each image was first graded, by any case: kept on the `Media` node for the images of the

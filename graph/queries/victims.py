@@ -41,7 +41,9 @@ RETURN DISTINCT {_VICTIM}, 'Series:' + s.key AS link, null AS category
 GROUPS_OF = """
 UNWIND $keys AS key
 MATCH (g:VictimGroup)-[:OF_CASE]->(:Case {key: key})
-RETURN DISTINCT g.id AS id
+WITH DISTINCT g
+RETURN g.id AS id, g.unidentified AS unidentified, g.sharedImages AS sharedImages,
+       g.sharedSeries AS sharedSeries, g.categories AS categories, g.victims AS victims
 """
 
 DROP_GROUPS = """

@@ -49,7 +49,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
-from itertools import islice
+from itertools import islice, pairwise
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +153,10 @@ GQL_OVERSIGHT = """{ oversight { byForce {
 } } }"""
 # What the coordinators' dashboard asks for, every figure of every force.
 GQL_DASHBOARD = (Path(__file__).parents[1] / "web/src/queries/Oversight.graphql").read_text()
+# The reads measured, in order; the hub's reloads are counted between each two.
+MEASURED = ("case", "priority_queue", "oversight", "victim_groups")
+# What the analysts' victim identification page asks for: the first groups of the queue.
+GQL_VICTIM_GROUPS = (Path(__file__).parents[1] / "web/src/queries/VictimGroups.graphql").read_text()
 
 
 def priority_parameters(forces: list[str], now_ms: int) -> dict[str, Any]:
@@ -479,6 +483,19 @@ async def measure_oversight(
     }  # fmt: skip
 
 
+async def measure_victim_groups(client: Client, requests: int, warmup: int) -> dict[str, Any]:
+    """The victim identification queue's first page, as the web UI asks for it (GraphQL only:
+    the groups were computed per request before they were kept at sync, 17 to 24 s at 1 M)."""
+    timings: list[float] = []
+    total = 0
+    for n in range(requests + warmup):
+        ms, data = await timed(client.query("analyst-AS", GQL_VICTIM_GROUPS, {"first": 50}))
+        total = data["victimGroups"]["totalCount"]
+        if n >= warmup:
+            timings.append(ms)
+    return {"requests": len(timings), "graphql_ms": percentiles(timings), "groups": total}
+
+
 # --- the run --------------------------------------------------------------------------------------
 
 
@@ -641,18 +658,22 @@ async def measure(
             figures, agree = await measure_oversight(client, connection.store, args.requests,
                                                      args.warmup)  # fmt: skip
             reloads.append(await region_reloads(http))
+            groups = await measure_victim_groups(client, args.requests, args.warmup)
+            reloads.append(await region_reloads(http))
     finally:
         await connection.close()
     dashboard = agree.pop("dashboard")
-    during = {name: {kind: after[kind] - before[kind] for kind in after}
-              for name, before, after in zip(("case", "priority_queue", "oversight"),
-                                            reloads, reloads[1:], strict=False)}  # fmt: skip
+    during = {
+        name: {kind: after[kind] - before[kind] for kind in after}
+        for name, (before, after) in zip(MEASURED, pairwise(reloads), strict=True)
+    }
     return {
         "case": case.summary() | {"seen": seen, "reloads": during["case"]},
         "priority_queue": queue.summary() | {"top": top, "reloads": during["priority_queue"]},
         "oversight": figures["raw"].summary() | {"check": agree, "reloads": during["oversight"]},
         "oversight_vs_cases_by_force_and_risk": figures["cases_by_force_and_risk"].summary(),
         "oversight_dashboard": dashboard,
+        "victim_groups": groups | {"reloads": during["victim_groups"]},
         # Issue 8: oversight aggregates under 100 ms p99 on the embedded engine.
         "oversight_under_100ms_p99": figures["raw"].summary()["graphql_ms"]["p99"] < 100,
         "dashboard_under_100ms_p99": dashboard["graphql_ms"]["p99"] < 100,
@@ -748,11 +769,20 @@ def dashboard_lines(result: dict[str, Any]) -> list[str]:
             f"p50 {g['p50']:.1f} ms, p99 {g['p99']:.1f} ms; under 100 ms p99: "
             f"{'yes' if result['dashboard_under_100ms_p99'] else 'no'}."
         )
+    if "victim_groups" in result:
+        groups = result["victim_groups"]
+        g = groups["graphql_ms"]
+        lines.append(
+            f"The analysts' victim identification queue (`web/src/queries/VictimGroups.graphql`, "
+            f"first 50 of {groups['groups']:,} groups), {groups['requests']} requests after the "
+            f"above: p50 {g['p50']:.1f} ms, p99 {g['p99']:.1f} ms."
+        )
     if "reload_every_s" in result:
         ran = ", ".join(
             f"{name} {reloads.get('started', 0):.0f} / {reloads['periodic']:.0f} "
             f"({reloads['periodic_seconds']:.0f} s)"
-            for name in ("case", "priority_queue", "oversight")
+            for name in MEASURED
+            if name in result
             for reloads in [result[name]["reloads"]]
         )
         lines.append(

@@ -34,6 +34,9 @@ async def test_bench_graphql_measures_every_read_against_raw_cypher(tmp_path: Pa
     board = result["oversight_dashboard"]
     assert board["requests"] == 8 and board["regrade_alerts"] > 0
     assert 0 < board["graphql_ms"]["p50"] <= board["graphql_ms"]["p99"]
+    groups = result["victim_groups"]
+    assert groups["requests"] == 8 and groups["groups"] >= 0
+    assert 0 < groups["graphql_ms"]["p50"] <= groups["graphql_ms"]["p99"]
     assert result["oversight"]["reloads"].keys() == {"started", "periodic", "periodic_seconds"}
     assert result["oversight"]["check"]["open_counts_agree"]
     assert [point["cases"] for point in result["checkpoints"]] == [60, 100]
@@ -46,6 +49,7 @@ async def test_bench_graphql_measures_every_read_against_raw_cypher(tmp_path: Pa
     assert json.loads(written.read_text())["cases"] == 100
     report = written.with_suffix(".md").read_text()
     assert "| `case` with links |" in report
+    assert "victim identification queue" in report
     assert "whole dashboard" in report and "reloaded its region facts every 120 s" in report
     assert "## As the region grows" in report and "| 60 |" in report
     assert not (tmp_path / "data").exists()  # without --keep the data dir goes

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import inspect
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,7 +134,7 @@ def level_of(context: Context, owner: str, rule: tuple[str, str]) -> Visibility:
     return context.visibility(owner, type_name, field_name)
 
 
-async def _guarded(
+def _guarded(
     rule: tuple[str, str],
     _next: Callable[..., Any],
     root: Any,
@@ -142,33 +142,58 @@ async def _guarded(
     *args: str,
     **kwargs: Any,
 ) -> Any:
+    """The field as the agreement shows it. Awaitable only when it has to be: a coroutine for
+    every field made a page of 50 victim groups (about 6,000 governed fields) take 300 ms more
+    than the same page without them."""
     context: Context = info.context
     level = level_of(context, root.owner, rule)
     if level == Visibility.HIDDEN:
         return None
     value = _next(root, info, *args, **kwargs)
     if inspect.isawaitable(value):
-        value = await value
+        return _guarded_later(value, level, rule, root, context)
     if rule[1] == ANY_FIELD:
         return value  # a list of records: each of their fields is guarded in turn
-    return await _present(value, level, root, context)
+    return _present(value, level, root, context)
 
 
-async def _present(value: Any, level: Visibility, root: Any, context: Context) -> Any:
+async def _guarded_later(
+    value: Awaitable[Any], level: Visibility, rule: tuple[str, str], root: Any, context: Context
+) -> Any:
+    resolved = await value
+    if rule[1] == ANY_FIELD:
+        return resolved
+    shown = _present(resolved, level, root, context)
+    return await shown if inspect.isawaitable(shown) else shown
+
+
+def _present(value: Any, level: Visibility, root: Any, context: Context) -> Any:
     if isinstance(value, list):
         if level != Visibility.CLEAR and not (value and all(isinstance(v, Sealed) for v in value)):
             return None  # plain values below clear show nothing, not a list of blanks
-        return [await _present(v, level, root, context) for v in value]
+        items = [_present(v, level, root, context) for v in value]
+        return _all_of(items) if any(inspect.isawaitable(i) for i in items) else items
     if isinstance(value, Sealed):
-        return await _protected(value, level, root, context)
+        return _protected(value, level, root, context)
     return value if level == Visibility.CLEAR else None
 
 
-async def _protected(sealed: Sealed, level: Visibility, root: Any, context: Context) -> Protected:
+async def _all_of(items: list[Any]) -> list[Any]:
+    return [await item if inspect.isawaitable(item) else item for item in items]
+
+
+def _protected(
+    sealed: Sealed, level: Visibility, root: Any, context: Context
+) -> Protected | Awaitable[Protected]:
+    """Masked or existence at once; clear once the value is opened (awaitable)."""
     if level == Visibility.MASKED:
         return Protected(state=FieldState.MASKED, pointer=sealed.pointer)
     if level == Visibility.EXISTENCE:
         return Protected(state=FieldState.EXISTENCE, pointer=sealed.pointer)
+    return _opened(sealed, root, context)
+
+
+async def _opened(sealed: Sealed, root: Any, context: Context) -> Protected:
     cipher = context.protection.cipher
     try:
         value = await cipher.open(root.owner, root.case_ref, sealed.pointer, sealed.ciphertext)

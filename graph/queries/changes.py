@@ -6,13 +6,15 @@ reader paging by seq misses nothing.
 """
 
 # Cross-force pairs among the given cases: one row per (case, other force's case, entity kind),
-# with the other case's risk level, which regrade alerts weigh.
+# with the other case's risk level, which regrade alerts weigh, and its link count as the
+# after-sync step last kept it (`federation.changes.link_events` tells a case of so many).
 CROSS_FORCE_LINKS = """
 UNWIND $keys AS key
 MATCH (k:Case {key: key})-->(e)<--(o:Case)
 WHERE o.force <> k.force
 RETURN DISTINCT k.key AS case, k.force AS force, k.caseRef AS caseRef, labels(e)[0] AS label,
-       o.key AS other, o.force AS otherForce, o.caseRef AS otherCaseRef, o.riskLevel AS otherRisk
+       o.key AS other, o.force AS otherForce, o.caseRef AS otherCaseRef, o.riskLevel AS otherRisk,
+       o.linkedCases AS otherLinked
 """
 
 # Appends the events whose dedupe key is not on the feed yet, and only those. The check runs

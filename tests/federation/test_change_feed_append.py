@@ -57,3 +57,44 @@ async def test_many_events_are_appended_a_page_at_a_time(
     assert await append_new(graph_store, events(*range(12))) == 2  # duplicates in any page
     feed = (await page(graph_store, "AS", 0)).changes
     assert [c["seq"] for c in feed] == list(range(1, 13))
+
+
+def link_row(
+    case: str, other: str, label: str = "Media", other_linked: int | None = None
+) -> dict[str, Any]:
+    return {
+        "case": case, "force": case[:2], "caseRef": case[3:], "label": label,
+        "other": other, "otherForce": other[:2], "otherCaseRef": other[3:],
+        "otherRisk": "LOW", "otherLinked": other_linked,
+    }  # fmt: skip
+
+
+def told(events: dict[str, dict[str, Any]], case_ref: str) -> list[str]:
+    return sorted(e["otherCaseRef"] for e in events.values() if e["caseRef"] == case_ref)
+
+
+def test_an_image_in_many_cases_tells_each_case_of_a_few_not_of_every_other() -> None:
+    many = changes.LINKS_TOLD + 10
+    # AS-1 is synced: it shares an image with many GL cases, which already hold 0 to many
+    # links, and a phone with one WI case.
+    rows = [link_row("AS:AS-1", f"GL:GL-{n:02d}", other_linked=n) for n in range(many)]
+    rows.append(link_row("AS:AS-1", "WI:WI-1", label="Person"))
+    events = changes.link_events(reversed(rows), 0)
+
+    # Its first LINKS_TOLD image links (by key) and its phone link.
+    assert told(events, "AS-1") == sorted(
+        [f"GL-{n:02d}" for n in range(changes.LINKS_TOLD)] + ["WI-1"]
+    )
+    # Each GL case hears of it while it holds fewer links than that.
+    hearing = [n for n in range(many) if told(events, f"GL-{n:02d}") == ["AS-1"]]
+    assert hearing == list(range(changes.LINKS_TOLD))
+    assert told(events, "WI-1") == ["AS-1"]
+
+
+def test_cases_synced_together_are_told_of_each_other_from_their_own_rows() -> None:
+    rows = [
+        link_row("AS:AS-1", "GL:GL-1", other_linked=changes.LINKS_TOLD),
+        link_row("GL:GL-1", "AS:AS-1", other_linked=changes.LINKS_TOLD),
+    ]
+    events = changes.link_events(rows, 0)
+    assert told(events, "AS-1") == ["GL-1"] and told(events, "GL-1") == ["AS-1"]

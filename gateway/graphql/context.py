@@ -72,20 +72,27 @@ class Context:
     connection_params: dict[str, Any] | None = None
     poll_seconds: float = 2.0  # how often a subscription looks for news
     pulls: Callable[[], Mapping[str, PullState]] = dict  # the state of each pulled force
+    # The agreements' decisions this request has asked for: a page of victim groups asks the
+    # same few thousands of times.
+    decided: dict[tuple[str, str, str], Visibility] = field(default_factory=dict)
 
     @property
     def now_ms(self) -> int:
         return int(self.now.timestamp() * 1000)
 
     def refresh_now(self) -> int:
-        """A subscription lives for hours: "now" moves on."""
+        """A subscription lives for hours: "now" moves on, and the agreements may change."""
         self.now = datetime.now(UTC)
+        self.decided.clear()
         return self.now_ms
 
     def visibility(self, owner_force: str, type_name: str, field_name: str) -> Visibility:
-        return self.protection.sharing.visibility(
-            self.principal, owner_force, type_name, field_name
-        )
+        key = (owner_force, type_name, field_name)
+        level = self.decided.get(key)
+        if level is None:
+            level = self.protection.sharing.visibility(self.principal, *key)
+            self.decided[key] = level
+        return level
 
     def require(self, *scopes: str) -> None:
         if not self.principal.scopes.intersection(scopes):

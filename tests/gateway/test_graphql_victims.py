@@ -108,3 +108,28 @@ async def test_recording_needs_the_victim_id_scope_and_a_member_victim(region: H
     member = {"g": group["id"], "v": {"force": "AS", "caseRef": "AS-T-0001", "ref": "V1"}}
     payload = (await graphql(region, "coordinator", REFER, member)).json()
     assert payload["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_the_queue_puts_groups_no_force_holds_first_then_most_unidentified(
+    hub: Hub,
+) -> None:
+    # Two groups: AS and GL share an image of three victims; WI and DC one of one victim.
+    three = [victim(f"V{n}") for n in (1, 2, 3)]
+    await sync_all(
+        hub,
+        [
+            summary("AS", 1, victims=three,
+                    media=[{"sha1": IMAGE, "depicts": ["V1", "V2", "V3"]}]),
+            summary("GL", 2, victims=[victim("V1")], media=[{"sha1": IMAGE, "depicts": ["V1"]}]),
+            summary("WI", 3, victims=[victim("V1")],
+                    media=[{"md5": "e" * 32, "depicts": ["V1"]}]),
+            summary("DC", 4, victims=[victim("V1")],
+                    media=[{"md5": "e" * 32, "depicts": ["V1"]}]),
+        ],
+    )  # fmt: skip
+    queue = await groups(hub, "analyst-AS")
+    assert [g["unidentified"] for g in queue] == [4, 2]
+    await data(hub, "analyst-AS", CLAIM, {"g": queue[0]["id"]})
+    after = await groups(hub, "analyst-AS")
+    assert [g["id"] for g in after] == [queue[1]["id"], queue[0]["id"]]
+    assert after[1]["claim"] == {"force": "AS", "stale": False}

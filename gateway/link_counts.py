@@ -71,15 +71,6 @@ def changed_counts(
     return None if holds == wanted else {"key": held["key"], **counts}
 
 
-async def recount(store: GraphStore, keys: Collection[str]) -> int:
-    """Count again, from the graph, for the cases of these keys still held; write what
-    changed; how many."""
-    if not keys:
-        return 0
-    await _first_gradings(store, keys)
-    return await _write_changed(store, keys, await _linked(store, keys))
-
-
 async def count_after_sync(
     store: GraphStore, synced: Collection[str], near: Around, links: Iterable[dict[str, Any]]
 ) -> int:

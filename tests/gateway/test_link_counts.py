@@ -65,8 +65,9 @@ async def test_links_are_counted_on_both_sides_and_high_risk_ones_named(
     assert held["GL:GL-T-0002"].linked_high == ()
     assert held["WI:WI-T-0003"].linked_high == ("GL:GL-T-0002",)
     assert held["AS:AS-T-0004"].linked_cases == 2
-    # Counted again with nothing changed: nothing to write.
-    assert await link_counts.recount(graph_store, list(held)) == 0
+    # Counted again from the graph, as the cases around a sync are: nothing to write.
+    around = link_counts.Around(now=frozenset(held), before=frozenset())
+    assert await link_counts.count_after_sync(graph_store, [], around, []) == 0
 
 
 async def test_a_lost_link_a_removal_and_a_new_grade_are_counted_again(

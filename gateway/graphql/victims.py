@@ -145,10 +145,15 @@ class VictimGroupConnection:
     total_count: int
 
 
+def _stale_before(context: Context) -> int:
+    """Claims taken before this are free again."""
+    return context.now_ms - CLAIM_STALE_DAYS * DAY_MS
+
+
 async def _claims_and_actions(
     context: Context, ids: list[str]
 ) -> tuple[dict[str, GroupClaim], dict[str, list[VictimAction]]]:
-    stale_before = context.now_ms - CLAIM_STALE_DAYS * DAY_MS
+    stale_before = _stale_before(context)
     claims = {
         row["group"]: GroupClaim(
             force=row["force"],
@@ -190,14 +195,11 @@ async def victim_groups(info: Info, first: int, after: str | None) -> VictimGrou
     """The regional queue: groups no force holds first, then by victims not yet identified."""
     context = info.context
     context.require(CASES_READ)
-    stale_before = context.now_ms - CLAIM_STALE_DAYS * DAY_MS
-    held = [
-        row["group"]
-        for row in await context.graph.read(q.HELD_CLAIMS, {"staleBefore": stale_before})
-    ]
+    params = {"staleBefore": _stale_before(context)}
+    held = [row["group"] for row in await context.graph.read(q.HELD_CLAIMS, params)]
     start = decode_cursor(after)
-    params = {"held": held, "skip": start, "first": first}
-    rows = await context.graph.read(q.GROUP_PAGE, params)
+    page = {"held": held, "skip": start, "first": first}
+    rows = await context.graph.read(q.GROUP_PAGE, page)
     total = (await context.graph.read(q.GROUP_COUNT))[0]["n"]
     claims, actions = await _claims_and_actions(context, [row["id"] for row in rows])
     chosen = [_group_of(context, row, claims, actions) for row in rows]
@@ -241,7 +243,7 @@ async def claim(info: Info, group_id: str) -> VictimGroup:
     await _group(context, group_id)
     params = {
         "group": group_id, "force": force, "client": context.principal.client_id,
-        "now": context.now_ms, "staleBefore": context.now_ms - CLAIM_STALE_DAYS * DAY_MS,
+        "now": context.now_ms, "staleBefore": _stale_before(context),
     }  # fmt: skip
     if not await context.graph.write(q.CLAIM, params):
         raise Forbidden("another force is working on this group; ask them or wait for a hand-over")
@@ -254,7 +256,7 @@ async def hand_over(info: Info, group_id: str) -> VictimGroup:
     await _group(context, group_id)
     params = {
         "group": group_id, "force": force,
-        "staleBefore": context.now_ms - CLAIM_STALE_DAYS * DAY_MS,
+        "staleBefore": _stale_before(context),
     }  # fmt: skip
     rows = await context.graph.write(q.RELEASE, params)
     if not rows or not rows[0]["released"]:

@@ -244,13 +244,12 @@ def _operator() -> str:
 
 
 async def _verify() -> Verification:
-    from graph.audit_store import GraphAuditStore
-    from policies.audit import AuditLog
+    from gateway.protection import audit_log_for
 
-    _, connection = _graph()
+    settings, connection = _graph()
     try:
         await connection.store.migrate()
-        return await AuditLog(GraphAuditStore(connection.store)).verify()
+        return await audit_log_for(settings, connection.store).verify()
     finally:
         await connection.close()
 

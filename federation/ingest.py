@@ -5,6 +5,10 @@ one statement per kind of write (upserts, tombstones); if the engine refuses a b
 that is not transient, records are written one by one so one bad record cannot sink the others.
 `GraphUnavailable` goes up untouched: the caller answers 503 and the client retries. Links to
 other forces' cases are found after the commit, by the hub's after-sync step (federation/hooks).
+
+Each request (a push, or a non-empty page pulled) makes one `sync` audit entry with its counts
+and, when it held records for another force, one `sync.write_other_force` entry with their
+number: never one entry per record, and never a value from a record.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeGuard
 
@@ -30,7 +34,7 @@ from graph.cases import (
     tombstone_cases,
     upsert_cases,
 )
-from policies.audit import AuditLog
+from policies.audit import DENIED, OK, SYNC, SYNC_OTHER_FORCE, AuditLog
 from policies.blind_index import BlindIndex
 from policies.crypto import FieldCipher
 from policies.principal import Principal
@@ -55,6 +59,54 @@ class Result:
         if self.errors:
             out["errors"] = [e.as_dict() for e in self.errors]
         return out
+
+
+@dataclass
+class SyncSummary:
+    """What one sync request did, in counts only: the detail of its `sync` audit entry. A new
+    count is one more field here."""
+
+    received: int = 0
+    applied: int = 0
+    stale: int = 0
+    rejected: int = 0
+    other_force: int = 0  # rejected because the record names another force
+
+    @classmethod
+    def of(cls, results: Sequence[Result]) -> SyncSummary:
+        statuses = [result.status for result in results]
+        return cls(
+            received=len(results),
+            applied=statuses.count("applied"),
+            stale=statuses.count("stale"),
+            rejected=statuses.count("rejected"),
+            other_force=sum(any(p.path == "/force" for p in r.errors) for r in results),
+        )
+
+    def describe(self) -> str:
+        return " ".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
+
+
+async def record_sync(audit: AuditLog, principal: Principal, summary: SyncSummary) -> None:
+    """The audit entries of one sync request: `sync` with its counts, and, when it held records
+    for another force, `sync.write_other_force` (denied) with their number."""
+    target = f"force:{principal.force}"
+    if summary.other_force:
+        await audit.record(
+            actor=principal,
+            action=SYNC_OTHER_FORCE,
+            target=target,
+            outcome=DENIED,
+            detail=f"{summary.other_force} records for another force refused",
+        )
+    refused_all = summary.rejected == summary.received
+    await audit.record(
+        actor=principal,
+        action=SYNC,
+        target=target,
+        outcome=DENIED if refused_all else OK,
+        detail=summary.describe(),
+    )
 
 
 @dataclass
@@ -98,11 +150,12 @@ class Ingest:
         self.batch_size = batch_size
 
     async def apply(self, principal: Principal, items: AsyncIterator[Item]) -> list[Result]:
-        """Results in record order. Batches overlap: while the graph engine (its own process)
-        writes one batch, the next is checked and prepared here (validation, sealing, blind
-        indexes), so the CPU work of both sides runs at once. Writes themselves stay one after
-        another, in batch order; a case that the check saw older than the write in flight left
-        it is settled by the writes' own version guards (`_write`)."""
+        """Results in record order, audited as one request (`record_sync`). Batches overlap:
+        while the graph engine (its own process) writes one batch, the next is checked and
+        prepared here (validation, sealing, blind indexes), so the CPU work of both sides runs
+        at once. Writes themselves stay one after another, in batch order; a case that the
+        check saw older than the write in flight left it is settled by the writes' own version
+        guards (`_write`)."""
         results: list[Result] = []
         staged: _Staged | None = None
         writing: asyncio.Task[list[Result]] | None = None
@@ -123,6 +176,8 @@ class Ingest:
                 with contextlib.suppress(Exception):
                     await writing
             raise
+        if results:  # an empty page pulled says nothing worth a line in the log
+            await record_sync(self.audit, principal, SyncSummary.of(results))
         return results
 
     async def apply_batch(self, principal: Principal, items: Sequence[Item]) -> list[Result]:
@@ -174,13 +229,6 @@ class Ingest:
                 results[index] = Result(
                     index, ref if isinstance(ref, str) else None, "rejected", problems
                 )
-                if any(p.path == "/force" for p in problems):
-                    await self.audit.record(
-                        actor=principal,
-                        action="sync.write_other_force",
-                        target=f"{record.get('force')}:{ref}",
-                        outcome="denied",
-                    )
                 continue
             valid.append(_Candidate(index, record))
         return valid

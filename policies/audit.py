@@ -269,8 +269,13 @@ class AuditLog:
         )
         async with self._lock:
             entry = await self._append(draft)
-        self._advance_checkpoint(entry)
+            # The copies outside the graph, in this process's order, off the event loop.
+            await asyncio.to_thread(self._keep_outside, entry)
         return entry
+
+    def _keep_outside(self, entry: AuditEntry) -> None:
+        self._write_mirror(entry)
+        self._advance_checkpoint(entry)
 
     def _write_mirror(self, entry: AuditEntry) -> None:
         try:
@@ -313,7 +318,6 @@ class AuditLog:
             if not appended:
                 continue  # another replica appended first: chain onto its entry
             AUDIT_ENTRIES.labels(entry.action, entry.outcome).inc()
-            self._write_mirror(entry)
             return entry
         raise AuditUnavailable("audit log busy; action refused")
 

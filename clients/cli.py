@@ -190,7 +190,13 @@ def audit_verify() -> None:
     """Check the audit log's hash chain; non-zero exit and the first bad entry if broken."""
     import asyncio
 
-    result = asyncio.run(_verify())
+    from policies.audit_anchor import AuditKeyError
+
+    try:
+        result = asyncio.run(_verify())
+    except AuditKeyError as error:
+        typer.echo(f"crossforce audit verify: {error}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(result.describe())
     if not result.ok:
         raise typer.Exit(1)
@@ -249,7 +255,7 @@ async def _verify() -> Verification:
     settings, connection = _graph()
     try:
         await connection.store.migrate()
-        return await audit_log_for(settings, connection.store).verify()
+        return await audit_log_for(settings, connection.store, create_key=False).verify()
     finally:
         await connection.close()
 

@@ -55,12 +55,12 @@ def key_encryption_key(settings: Settings) -> LocalKeyFile | VaultTransitKEK:
     return LocalKeyFile.in_data_dir(settings.data_dir)
 
 
-def audit_log_for(settings: Settings, store: GraphStore) -> AuditLog:
+def audit_log_for(settings: Settings, store: GraphStore, *, create_key: bool = True) -> AuditLog:
     """The audit log as every process of one hub writes and checks it: keyed with the audit key
     (`CROSSFORCE_AUDIT_KEY_FILE`, else the data dir's), checkpointed in the data dir, mirrored
     as JSON lines to `CROSSFORCE_AUDIT_MIRROR_FILE`. Without that setting, development mirrors
     into the data dir; production does not, since a pod's data dir is small and in memory."""
-    key = load_audit_key(settings.data_dir, settings.audit_key_file)
+    key = load_audit_key(settings.data_dir, settings.audit_key_file, create=create_key)
     mirror = settings.audit_mirror_file
     if mirror is None and settings.environment == "development":
         mirror = settings.data_dir / "audit" / "entries.jsonl"

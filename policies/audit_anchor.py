@@ -42,15 +42,18 @@ class AuditKey:
         return hmac.new(self._key, content, hashlib.sha256).hexdigest()
 
 
-def load_audit_key(data_dir: Path, key_file: Path | None = None) -> AuditKey:
+def load_audit_key(
+    data_dir: Path, key_file: Path | None = None, *, create: bool = True
+) -> AuditKey:
     """The key from `key_file` (a mounted secret, shared by replicas), which must exist; without
-    one, `<data dir>/keys/audit.key`, created (0600, 32 random bytes) on first use."""
-    if key_file is not None:
-        if not key_file.exists():
-            raise AuditKeyError(f"audit key file {key_file} does not exist")
-        return AuditKey(read_private(key_file))
-    path = data_dir / "keys" / "audit.key"
-    return AuditKey(read_or_create_private(path, lambda: os.urandom(KEY_BYTES)))
+    one, `<data dir>/keys/audit.key`, created (0600, 32 random bytes) on first use unless
+    `create` is False (a verifier must not make up a key the hub never used)."""
+    path = key_file or data_dir / "keys" / "audit.key"
+    if key_file is None and create:
+        return AuditKey(read_or_create_private(path, lambda: os.urandom(KEY_BYTES)))
+    if not path.exists():
+        raise AuditKeyError(f"no audit key at {path}: the hub's key is needed")
+    return AuditKey(read_private(path))
 
 
 @dataclass(frozen=True)

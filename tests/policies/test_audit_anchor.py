@@ -239,3 +239,18 @@ def test_audit_verify_command_finds_entries_cut_off_against_the_checkpoint(
     broken = runner.invoke(app, ["audit", "verify"])
     assert broken.exit_code == 1
     assert "audit chain broken at entry 3" in broken.stdout
+
+
+def test_audit_verify_command_needs_the_hubs_key_and_never_makes_one(
+    tmp_path: Path, falkordb_server: EmbeddedFalkorDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CROSSFORCE_AUDIT_KEY_FILE", raising=False)
+    monkeypatch.setenv("CROSSFORCE_DATA_DIR", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv(
+        "CROSSFORCE_GRAPH_URI",
+        f"falkordb://{falkordb_server.host}:{falkordb_server.port}/anchor{uuid.uuid4().hex[:8]}",
+    )
+    result = runner.invoke(app, ["audit", "verify"])
+    assert result.exit_code == 2
+    assert "no audit key" in result.stderr
+    assert not (tmp_path / "elsewhere" / "keys" / "audit.key").exists()

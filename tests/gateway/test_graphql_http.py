@@ -77,6 +77,24 @@ def _deep(levels: int) -> str:
     return '{ case(force: "AS", caseRef: "AS-1") { ' + inner + " } }"
 
 
+_NODE = "edges { cursor node { id kind distance force caseRef riskLevel heldBy existenceOnly } }"
+# A page of -20000 under @skip: it never runs, so no resolver refuses it, but it once took
+# 20000 from the cost of everything beside it.
+_SKIPPED = (
+    'skipped: neighbourhood(start: {force: "AS", caseRef: "AS-1"}, first: -20000)'
+    " @skip(if: true) { totalCount }"
+)
+
+
+def _neighbourhoods(count: int, arguments: str, extra: str = "") -> str:
+    start = '{force: "AS", caseRef: "AS-1"}'
+    fields = f"{_NODE} links {{ source target relation }}"
+    wide = " ".join(
+        f"n{n}: neighbourhood(start: {start}, {arguments}) {{ {fields} }}" for n in range(count)
+    )
+    return "{ " + wide + " " + extra + " }"
+
+
 @pytest.mark.parametrize(
     "bomb",
     [
@@ -84,6 +102,8 @@ def _deep(levels: int) -> str:
         pytest.param("{" + " ".join(f"a{n}: __typename" for n in range(1000)) + "}", id="aliases"),
         pytest.param("{" + "__typename " * 5000 + "}", id="tokens"),
         pytest.param("{ priorityQueue(first: 100000) { caseRef } }", id="cost"),
+        pytest.param(_neighbourhoods(25, "depth: 3, first: 100", _SKIPPED), id="negative-first"),
+        pytest.param(_neighbourhoods(30, "depth: 3"), id="default-page-counts"),
     ],
 )
 async def test_query_bombs_are_refused_before_touching_the_graph(hub: Hub, bomb: str) -> None:

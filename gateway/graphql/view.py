@@ -47,9 +47,15 @@ CONTEXT = "crossforce.context"
 
 
 def negotiate(accept: str) -> str | None:
-    """The response media type for an `Accept` header; None when we can offer neither."""
+    """The response media type for an `Accept` header; None when we can offer neither.
+
+    A client that names no media type (no `Accept`, or only `*/*` or `application/*`) is a
+    legacy client as the GraphQL-over-HTTP specification says: it gets `application/json`,
+    whose status codes it understands. `application/graphql-response+json` is for clients that
+    ask for it by name.
+    """
     if not accept.strip():
-        return GRAPHQL_RESPONSE
+        return JSON
     offered: list[tuple[float, str]] = []
     for part in accept.split(","):
         media, *params = (p.strip() for p in part.split(";"))
@@ -64,9 +70,9 @@ def negotiate(accept: str) -> str | None:
         if quality > 0:
             offered.append((quality, media.lower()))
     for _, media in sorted(offered, key=lambda o: -o[0]):
-        if media in (GRAPHQL_RESPONSE, "*/*", "application/*"):
+        if media == GRAPHQL_RESPONSE:
             return GRAPHQL_RESPONSE
-        if media == JSON:
+        if media in (JSON, "*/*", "application/*"):
             return JSON
     return None
 

@@ -19,10 +19,25 @@ async def test_no_token_is_401_with_a_challenge(hub: Hub) -> None:
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-async def test_graphql_response_media_type_is_the_default(hub: Hub) -> None:
-    response = await graphql(hub, "analyst-AS", SIMPLE, accept="")
+async def test_graphql_response_media_type_is_sent_to_clients_that_ask_for_it(hub: Hub) -> None:
+    response = await graphql(hub, "analyst-AS", SIMPLE, accept=f"{GRAPHQL_RESPONSE}, */*;q=0.5")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+    assert response.json()["data"] == {"case": None}
+
+
+@pytest.mark.parametrize("accept", [None, "", "*/*", "application/*"])
+async def test_a_client_that_names_no_media_type_gets_json(hub: Hub, accept: str | None) -> None:
+    """The GraphQL-over-HTTP specification's rule for legacy clients."""
+    headers = {"Authorization": f"Bearer {hub.token('analyst-AS')}"}
+    request = hub.http.build_request("POST", "/graphql", json={"query": SIMPLE}, headers=headers)
+    if accept is None:
+        del request.headers["Accept"]
+    else:
+        request.headers["Accept"] = accept
+    response = await hub.http.send(request)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
     assert response.json()["data"] == {"case": None}
 
 

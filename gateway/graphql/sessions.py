@@ -8,16 +8,21 @@ the hub would take that token over HTTP, and no longer:
 - a timer wakes at the token's expiry, and every `RECHECK_SECONDS` before it (a client revoked
   in clients.yaml), and asks the validator again; on the first refusal the running operations
   are cancelled and the socket is closed with 4401 ("Unauthorized" in graphql-transport-ws);
-- a message over the body limit is not read: the socket is closed with 4413.
+- a message over the body limit is not read: the socket is closed with 4413;
+- each operation is a request of its own: a fresh `Context` (its "now", loaders and sharing
+  decisions), so a socket open for an hour neither serves cached rows nor keeps decisions an
+  agreement reload has since changed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 from collections.abc import AsyncGenerator
 from contextlib import suppress
+from datetime import UTC, datetime
 from json import JSONDecodeError
 from typing import Any, cast
 
@@ -31,14 +36,17 @@ from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageRec
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
+    _OperationStreamClosed,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
     Message,
     NextMessagePayload,
     SubscribeMessage,
+    SubscribeMessagePayload,
 )
 from strawberry.types import ExecutionResult
+from strawberry.utils.aio import aclosing
 
 from gateway.graphql.context import Context
 from gateway.graphql.controls import Controls
@@ -102,9 +110,24 @@ class LimitedWebSocket(ASGIWebSocketAdapter):
 
 
 class HubOperation(Operation[Context, None]):
-    """An operation whose errors are shown as HTTP shows them (`Controls.error`)."""
+    """An operation with a context of its own, whose errors are shown as HTTP shows them."""
 
-    __slots__ = ()
+    __slots__ = ("context",)
+
+    def __init__(
+        self,
+        handler: Session,
+        operation_id: str,
+        query: str,
+        payload: SubscribeMessagePayload,
+    ) -> None:
+        super().__init__(
+            handler, operation_id, query, payload.get("variables"), payload.get("operationName")
+        )
+        session = handler.context
+        self.context = dataclasses.replace(
+            session, now=datetime.now(UTC), loaders={}, seals={}, decided={}
+        )
 
     async def send_initial_errors(self, errors: list[GraphQLError]) -> None:
         payload = [_controls(self.handler).error(error) for error in errors]
@@ -160,12 +183,33 @@ class Session(BaseGraphQLTransportWSHandler[Context, None]):
         if not query:
             await self._refuse(operation_id, "no query", "BAD_REQUEST")
             return
-        operation = HubOperation(
-            self, operation_id, query, payload.get("variables"), payload.get("operationName")
-        )
+        operation = HubOperation(self, operation_id, query, payload)
         operation.task = asyncio.create_task(self.run_operation(operation))
         operation.task.add_done_callback(self._task_done)
         self.operations[operation_id] = operation
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        """Strawberry's, but with the operation's own context."""
+        context = operation.context if isinstance(operation, HubOperation) else self.context
+        try:
+            result_source = await self.schema.stream(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=context,
+                root_value=self.root_value,
+                operation_name=operation.operation_name,
+            )
+            async with aclosing(result_source):
+                await self._send_result_stream(operation, result_source)
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except _OperationStreamClosed:
+            return
+        except Exception as error:
+            await self.handle_task_exception(error)
+            with suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
+            raise
 
     async def _refuse(self, operation_id: str, message: str, code: str) -> None:
         error = {"message": message, "extensions": {"code": code}}

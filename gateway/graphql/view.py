@@ -1,9 +1,9 @@
 """GraphQL over HTTP, as its specification says: media types, status codes, and who is calling.
 
 Strawberry's ASGI view does the protocol; this adds what the specification and the hub need:
-- `application/graphql-response+json` (the default) and `application/json`, chosen from
-  `Accept` (406 when neither is acceptable); with the former, a request that fails to parse or
-  validate is a 400 with no `data`, as the specification requires;
+- `application/graphql-response+json` and `application/json`, chosen from `Accept` (406 when
+  neither is acceptable; `application/json` when no media type is named); with the former, a
+  request that fails to parse or validate is a 400 with no `data`, as the specification requires;
 - 415 for a body that is not JSON, 413 over `graphql_max_body_bytes`, 405 for a mutation by GET;
 - a bearer token on every request (401 with `WWW-Authenticate` otherwise);
 - errors with `extensions.code` and no internals (see `errors.py`).

@@ -40,7 +40,11 @@ def open_graph(
         server = EmbeddedFalkorDB(data_dir)
         server.start()
         store = FalkorDBStore(
-            server.host, server.port, query_timeout=query_timeout, retry_for=retry_for
+            server.host,
+            server.port,
+            password=server.password,
+            query_timeout=query_timeout,
+            retry_for=retry_for,
         )
         return GraphConnection(store, server)
     parts = urlsplit(uri)
@@ -61,7 +65,8 @@ def open_graph(
             FalkorDBStore(
                 parts.hostname,
                 parts.port or 6379,
-                password=password,
+                # CROSSFORCE_GRAPH_PASSWORD, or else the URI's own (falkordb://:password@host).
+                password=password or parts.password,
                 graph_name=parts.path.strip("/") or "crossforce",
                 query_timeout=query_timeout,
                 retry_for=retry_for,

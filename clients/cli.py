@@ -138,12 +138,33 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 
 
-def _check_force_code(command: str, force: str | None) -> None:
-    from policies.scopes import FORCE_CODE
+def _force_code(command: str, force: str | None, *, of_region: bool = True) -> str | None:
+    """`--force` upper-cased; with `of_region`, one of the forces CROSSFORCE_POLICY_DIR's
+    clients.yaml names. Anything else is a one-line error and exit 2."""
+    from gateway.config import Settings
+    from policies.scopes import FORCE_CODE, PolicyFileError, load_clients
 
-    if force is not None and not FORCE_CODE.match(force):
+    if force is None:
+        return None
+    code = force.strip().upper()
+    if not FORCE_CODE.match(code):
         typer.echo(f"crossforce keys {command}: --force takes a force code such as AS", err=True)
         raise typer.Exit(2)
+    if of_region:
+        path = Settings().policy_dir / "clients.yaml"
+        try:
+            known = load_clients(path).forces
+        except PolicyFileError as error:
+            typer.echo(f"crossforce keys {command}: {error}", err=True)
+            raise typer.Exit(2) from None
+        if code not in known:
+            region = ", ".join(known) or f"none listed in {path}"
+            typer.echo(
+                f"crossforce keys {command}: unknown force {code}; the region's forces: {region}",
+                err=True,
+            )
+            raise typer.Exit(2)
+    return code
 
 
 @keys_app.command("rotate")
@@ -153,8 +174,7 @@ def keys_rotate(
     """Add a data key version: new writes use it, old ciphertext stays readable."""
     import asyncio
 
-    _check_force_code("rotate", force)
-    added = asyncio.run(_rotate(force))
+    added = asyncio.run(_rotate(_force_code("rotate", force)))
     if not added:
         typer.echo("no data keys yet: nothing to rotate")
     for code, version in sorted(added.items()):
@@ -172,8 +192,7 @@ def keys_reseal(
     """Re-encrypt data sealed under older key versions with each force's current version."""
     import asyncio
 
-    _check_force_code("reseal", force)
-    for progress in asyncio.run(_reseal(force)):
+    for progress in asyncio.run(_reseal(_force_code("reseal", force))):
         line = (
             f"{progress.force}: {progress.resealed} of {progress.total} cases resealed "
             f"to data key version {progress.version}"

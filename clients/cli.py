@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from gateway.config import Settings
     from graph import GraphConnection
     from policies.audit import Verification
+
+T = TypeVar("T")
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Crossforce regional hub")
 app.command()(region)
@@ -167,14 +170,29 @@ def _force_code(command: str, force: str | None, *, of_region: bool = True) -> s
     return code
 
 
+def _run(command: str, work: Coroutine[Any, Any, T]) -> T:
+    """Run an admin command's work; a graph or key problem is one line and exit 1, not a
+    traceback."""
+    import asyncio
+
+    from graph import GraphError
+    from graph.embedded import EmbeddedGraphError
+    from policies.audit import AuditUnavailable
+    from policies.keys import KeyringError
+
+    try:
+        return asyncio.run(work)
+    except (EmbeddedGraphError, GraphError, KeyringError, AuditUnavailable) as error:
+        typer.echo(f"crossforce {command}: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
 @keys_app.command("rotate")
 def keys_rotate(
     force: str | None = typer.Option(None, "--force", help="force code; all forces when omitted"),
 ) -> None:
     """Add a data key version: new writes use it, old ciphertext stays readable."""
-    import asyncio
-
-    added = asyncio.run(_rotate(_force_code("rotate", force)))
+    added = _run("keys rotate", _rotate(_force_code("rotate", force)))
     if not added:
         typer.echo("no data keys yet: nothing to rotate")
     for code, version in sorted(added.items()):
@@ -190,9 +208,7 @@ def keys_reseal(
     force: str | None = typer.Option(None, "--force", help="force code; all forces when omitted"),
 ) -> None:
     """Re-encrypt data sealed under older key versions with each force's current version."""
-    import asyncio
-
-    for progress in asyncio.run(_reseal(_force_code("reseal", force))):
+    for progress in _run("keys reseal", _reseal(_force_code("reseal", force))):
         line = (
             f"{progress.force}: {progress.resealed} of {progress.total} cases resealed "
             f"to data key version {progress.version}"
@@ -207,9 +223,7 @@ def keys_reseal(
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the audit log's hash chain; non-zero exit and the first bad entry if broken."""
-    import asyncio
-
-    result = asyncio.run(_verify())
+    result = _run("audit verify", _verify())
     typer.echo(result.describe())
     if not result.ok:
         raise typer.Exit(1)
@@ -219,7 +233,8 @@ def _graph() -> tuple[Settings, GraphConnection]:
     from gateway.config import Settings, open_configured_graph
 
     settings = Settings()
-    return settings, open_configured_graph(settings)
+    # While the hub runs on the embedded graph, join its server rather than refuse.
+    return settings, open_configured_graph(settings, attach=True)
 
 
 async def _rotate(force: str | None) -> dict[str, int]:

@@ -35,18 +35,25 @@ def open_graph(
     password: str | None = None,
     query_timeout: float = 10.0,
     retry_for: float = 5.0,
+    attach: bool = False,
 ) -> GraphConnection:
+    """`attach`: when another process (the hub) runs the embedded graph of `data_dir`, connect
+    to its server instead of refusing; for operators' commands, never for the hub itself."""
     if not uri:
         server = EmbeddedFalkorDB(data_dir)
-        server.start()
+        address = server.running() if attach else None
+        owned = None
+        if address is None:
+            server.start()
+            address, owned = server.address, server
         store = FalkorDBStore(
-            server.host,
-            server.port,
-            password=server.password,
+            address.host,
+            address.port,
+            password=address.password,
             query_timeout=query_timeout,
             retry_for=retry_for,
         )
-        return GraphConnection(store, server)
+        return GraphConnection(store, owned)
     parts = urlsplit(uri)
     if parts.scheme in NEO4J_SCHEMES:
         return GraphConnection(

@@ -1,17 +1,63 @@
-"""Operators' commands (`keys`, `audit`) with force codes as people type them."""
+"""Operators' commands (`keys`, `audit`) as run beside a hub: on its embedded graph while it
+runs, with force codes as people type them."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from clients.cli import app
-from graph.embedded import EmbeddedFalkorDB
+from clients.demo import wait_until_ready
+from graph.embedded import EmbeddedFalkorDB, free_port
 
 runner = CliRunner()
+
+
+def crossforce(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "clients.cli", *args]
+    return subprocess.run(
+        command, env=os.environ | env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.fixture
+def running_hub(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """`crossforce serve` on the embedded graph of a fresh data dir; the environment to reach it."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {"CROSSFORCE_DATA_DIR": str(tmp_path / "data"), "CROSSFORCE_PUBLIC_URL": url,
+           "CROSSFORCE_LOG_LEVEL": "warning"}  # fmt: skip
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CROSSFORCE_")}
+    hub = subprocess.Popen(
+        [sys.executable, "-m", "clients.cli", "serve", "--port", str(port)],
+        env=clean | env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_until_ready(url, 120), "the hub did not start"
+        yield clean | env
+    finally:
+        hub.terminate()
+        hub.wait(timeout=60)
+
+
+def test_keys_and_audit_commands_work_while_the_hub_runs(running_hub: dict[str, str]) -> None:
+    rotated = crossforce(running_hub, "keys", "rotate", "--force", "AS")
+    assert rotated.returncode == 0, rotated.stderr
+    assert "AS: now data key version 1" in rotated.stdout
+    verified = crossforce(running_hub, "audit", "verify")
+    assert verified.returncode == 0, verified.stderr
+    assert "intact: 1 entries" in verified.stdout
+    for run in (rotated, verified):
+        assert "Traceback" not in run.stderr
 
 
 def test_force_codes_are_read_in_any_case_and_must_be_of_the_region(

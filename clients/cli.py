@@ -220,6 +220,23 @@ def keys_reseal(
         typer.echo(line)
 
 
+@keys_app.command("shred")
+def keys_shred(
+    force: str = typer.Option(..., "--force", help="force code"),
+    version: int = typer.Option(..., "--version", min=1, help="data key version to destroy"),
+    yes: bool = typer.Option(False, "--yes", help="do not ask for confirmation"),
+) -> None:
+    """Destroy one data key version for good: whatever it sealed can never be read again."""
+    code = _force_code("shred", force, of_region=False) or force
+    if not yes:
+        typer.confirm(
+            f"Shred data key {code} v{version}? Data sealed with it becomes unreadable for good",
+            abort=True,
+        )
+    for line in _run("keys shred", _shred(code, version)):
+        typer.echo(line)
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the audit log's hash chain; non-zero exit and the first bad entry if broken."""
@@ -245,6 +262,29 @@ async def _rotate(force: str | None) -> dict[str, int]:
         await connection.store.migrate()
         keyring = keyring_for(settings, connection.store)
         return await keyring.rotate(force, actor=_operator())
+    finally:
+        await connection.close()
+
+
+async def _shred(force: str, version: int) -> list[str]:
+    """Shred, then have the graph's files forget the wrapped key; lines to print."""
+    from gateway.protection import keyring_for
+    from policies.keys import UnknownKeyVersion
+
+    settings, connection = _graph()
+    try:
+        await connection.store.migrate()
+        keyring = keyring_for(settings, connection.store)
+        stored = {key.version: key for key in await keyring.versions(force)}
+        if version not in stored:
+            raise UnknownKeyVersion(force, version)
+        if stored[version].wrapped is None:
+            lines = [f"{force}: data key version {version} was already shredded"]
+        else:
+            await keyring.shred(force, version, actor=_operator())
+            lines = [f"{force}: data key version {version} shredded"]
+        lines.append(await connection.purge_history())
+        return lines
     finally:
         await connection.close()
 

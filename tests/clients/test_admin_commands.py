@@ -53,10 +53,13 @@ def test_keys_and_audit_commands_work_while_the_hub_runs(running_hub: dict[str, 
     rotated = crossforce(running_hub, "keys", "rotate", "--force", "AS")
     assert rotated.returncode == 0, rotated.stderr
     assert "AS: now data key version 1" in rotated.stdout
+    shredded = crossforce(running_hub, "keys", "shred", "--force", "AS", "--version", "1", "--yes")
+    assert shredded.returncode == 0, shredded.stderr
+    assert "rewrote the graph's append-only file" in shredded.stdout
     verified = crossforce(running_hub, "audit", "verify")
     assert verified.returncode == 0, verified.stderr
-    assert "intact: 1 entries" in verified.stdout
-    for run in (rotated, verified):
+    assert "intact: 2 entries" in verified.stdout
+    for run in (rotated, shredded, verified):
         assert "Traceback" not in run.stderr
 
 

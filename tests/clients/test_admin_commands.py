@@ -3,6 +3,8 @@ runs, with force codes as people type them."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import os
 import subprocess
 import sys
@@ -15,7 +17,9 @@ from typer.testing import CliRunner
 
 from clients.cli import app
 from clients.demo import wait_until_ready
+from graph import open_graph
 from graph.embedded import EmbeddedFalkorDB, free_port
+from graph.keyring_store import GraphKeyStore
 
 runner = CliRunner()
 
@@ -49,13 +53,35 @@ def running_hub(tmp_path: Path) -> Iterator[dict[str, str]]:
         hub.wait(timeout=60)
 
 
+async def wrapped_key(data_dir: Path, force: str, version: int) -> bytes:
+    """The wrapped data key as the running hub's graph holds it (joining its server)."""
+    connection = open_graph(None, data_dir=data_dir, attach=True)
+    try:
+        stored = await GraphKeyStore(connection.store).get(force, version)
+        assert stored is not None and stored.wrapped is not None
+        return stored.wrapped
+    finally:
+        await connection.close()
+
+
+def graph_files_holding(data_dir: Path, wrapped: bytes) -> list[Path]:
+    needles = (wrapped, base64.b64encode(wrapped))
+    files = [path for path in (data_dir / "graph").rglob("*") if path.is_file()]
+    return [path for path in files if any(needle in path.read_bytes() for needle in needles)]
+
+
 def test_keys_and_audit_commands_work_while_the_hub_runs(running_hub: dict[str, str]) -> None:
+    data_dir = Path(running_hub["CROSSFORCE_DATA_DIR"])
     rotated = crossforce(running_hub, "keys", "rotate", "--force", "AS")
     assert rotated.returncode == 0, rotated.stderr
     assert "AS: now data key version 1" in rotated.stdout
+    wrapped = asyncio.run(wrapped_key(data_dir, "AS", 1))
+    assert graph_files_holding(data_dir, wrapped)  # the append-only file has it, until shredded
+
     shredded = crossforce(running_hub, "keys", "shred", "--force", "AS", "--version", "1", "--yes")
     assert shredded.returncode == 0, shredded.stderr
     assert "rewrote the graph's append-only file" in shredded.stdout
+    assert graph_files_holding(data_dir, wrapped) == []  # while the hub's server still runs
     verified = crossforce(running_hub, "audit", "verify")
     assert verified.returncode == 0, verified.stderr
     assert "intact: 2 entries" in verified.stdout

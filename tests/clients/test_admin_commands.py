@@ -111,3 +111,15 @@ def test_force_codes_are_read_in_any_case_and_must_be_of_the_region(
     everything = runner.invoke(app, ["keys", "rotate"])
     assert everything.stdout.startswith("AS: now data key version 2\n")
     assert "ZZ" not in everything.stdout
+
+
+def test_an_unreachable_graph_is_one_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CROSSFORCE_GRAPH_URI", f"falkordb://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("CROSSFORCE_GRAPH_RETRY_FOR", "0.2")
+    monkeypatch.setenv("CROSSFORCE_DATA_DIR", str(tmp_path / "data"))
+    for command in (["keys", "rotate", "--force", "AS"], ["audit", "verify"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 1
+        assert result.stderr == f"crossforce {' '.join(command[:2])}: graph engine unreachable\n"

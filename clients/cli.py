@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from gateway.config import Settings
     from graph import GraphConnection
     from policies.audit import Verification
+
+T = TypeVar("T")
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Crossforce regional hub")
 app.command()(region)
@@ -138,12 +141,50 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 
 
-def _check_force_code(command: str, force: str | None) -> None:
-    from policies.scopes import FORCE_CODE
+def _force_code(command: str, force: str | None, *, of_region: bool = True) -> str | None:
+    """`--force` upper-cased; with `of_region`, one of the forces CROSSFORCE_POLICY_DIR's
+    clients.yaml names. Anything else is a one-line error and exit 2."""
+    from gateway.config import Settings
+    from policies.scopes import FORCE_CODE, PolicyFileError, load_clients
 
-    if force is not None and not FORCE_CODE.match(force):
+    if force is None:
+        return None
+    code = force.strip().upper()
+    if not FORCE_CODE.match(code):
         typer.echo(f"crossforce keys {command}: --force takes a force code such as AS", err=True)
         raise typer.Exit(2)
+    if of_region:
+        path = Settings().policy_dir / "clients.yaml"
+        try:
+            known = load_clients(path).forces
+        except PolicyFileError as error:
+            typer.echo(f"crossforce keys {command}: {error}", err=True)
+            raise typer.Exit(2) from None
+        if code not in known:
+            region = ", ".join(known) or f"none listed in {path}"
+            typer.echo(
+                f"crossforce keys {command}: unknown force {code}; the region's forces: {region}",
+                err=True,
+            )
+            raise typer.Exit(2)
+    return code
+
+
+def _run(command: str, work: Coroutine[Any, Any, T]) -> T:
+    """Run an admin command's work; a graph or key problem is one line and exit 1, not a
+    traceback."""
+    import asyncio
+
+    from graph import GraphError
+    from graph.embedded import EmbeddedGraphError
+    from policies.audit import AuditUnavailable
+    from policies.keys import KeyringError
+
+    try:
+        return asyncio.run(work)
+    except (EmbeddedGraphError, GraphError, KeyringError, AuditUnavailable) as error:
+        typer.echo(f"crossforce {command}: {error}", err=True)
+        raise typer.Exit(1) from None
 
 
 @keys_app.command("rotate")
@@ -151,10 +192,7 @@ def keys_rotate(
     force: str | None = typer.Option(None, "--force", help="force code; all forces when omitted"),
 ) -> None:
     """Add a data key version: new writes use it, old ciphertext stays readable."""
-    import asyncio
-
-    _check_force_code("rotate", force)
-    added = asyncio.run(_rotate(force))
+    added = _run("keys rotate", _rotate(_force_code("rotate", force)))
     if not added:
         typer.echo("no data keys yet: nothing to rotate")
     for code, version in sorted(added.items()):
@@ -170,10 +208,7 @@ def keys_reseal(
     force: str | None = typer.Option(None, "--force", help="force code; all forces when omitted"),
 ) -> None:
     """Re-encrypt data sealed under older key versions with each force's current version."""
-    import asyncio
-
-    _check_force_code("reseal", force)
-    for progress in asyncio.run(_reseal(force)):
+    for progress in _run("keys reseal", _reseal(_force_code("reseal", force))):
         line = (
             f"{progress.force}: {progress.resealed} of {progress.total} cases resealed "
             f"to data key version {progress.version}"
@@ -185,12 +220,27 @@ def keys_reseal(
         typer.echo(line)
 
 
+@keys_app.command("shred")
+def keys_shred(
+    force: str = typer.Option(..., "--force", help="force code"),
+    version: int = typer.Option(..., "--version", min=1, help="data key version to destroy"),
+    yes: bool = typer.Option(False, "--yes", help="do not ask for confirmation"),
+) -> None:
+    """Destroy one data key version for good: whatever it sealed can never be read again."""
+    code = _force_code("shred", force, of_region=False) or force
+    if not yes:
+        typer.confirm(
+            f"Shred data key {code} v{version}? Data sealed with it becomes unreadable for good",
+            abort=True,
+        )
+    for line in _run("keys shred", _shred(code, version)):
+        typer.echo(line)
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the audit log's hash chain; non-zero exit and the first bad entry if broken."""
-    import asyncio
-
-    result = asyncio.run(_verify())
+    result = _run("audit verify", _verify())
     typer.echo(result.describe())
     if not result.ok:
         raise typer.Exit(1)
@@ -200,7 +250,8 @@ def _graph() -> tuple[Settings, GraphConnection]:
     from gateway.config import Settings, open_configured_graph
 
     settings = Settings()
-    return settings, open_configured_graph(settings)
+    # While the hub runs on the embedded graph, join its server rather than refuse.
+    return settings, open_configured_graph(settings, attach=True)
 
 
 async def _rotate(force: str | None) -> dict[str, int]:
@@ -211,6 +262,29 @@ async def _rotate(force: str | None) -> dict[str, int]:
         await connection.store.migrate()
         keyring = keyring_for(settings, connection.store)
         return await keyring.rotate(force, actor=_operator())
+    finally:
+        await connection.close()
+
+
+async def _shred(force: str, version: int) -> list[str]:
+    """Shred, then have the graph's files forget the wrapped key; lines to print."""
+    from gateway.protection import keyring_for
+    from policies.keys import UnknownKeyVersion
+
+    settings, connection = _graph()
+    try:
+        await connection.store.migrate()
+        keyring = keyring_for(settings, connection.store)
+        stored = {key.version: key for key in await keyring.versions(force)}
+        if version not in stored:
+            raise UnknownKeyVersion(force, version)
+        if stored[version].wrapped is None:
+            lines = [f"{force}: data key version {version} was already shredded"]
+        else:
+            await keyring.shred(force, version, actor=_operator())
+            lines = [f"{force}: data key version {version} shredded"]
+        lines.append(await connection.purge_history())
+        return lines
     finally:
         await connection.close()
 

@@ -65,8 +65,9 @@ class Settings(BaseSettings):
         return self.oidc_issuer or self.public_url or f"http://{host}:{port}"
 
 
-def open_configured_graph(settings: Settings) -> GraphConnection:
-    """The graph the settings name (embedded when no URI is set), for the app and the CLI."""
+def open_configured_graph(settings: Settings, *, attach: bool = False) -> GraphConnection:
+    """The graph the settings name (embedded when no URI is set), for the app and the CLI.
+    `attach`: an operator's command joins the embedded graph of a running hub (see open_graph)."""
     return open_graph(
         settings.graph_uri,
         data_dir=settings.data_dir,
@@ -74,4 +75,5 @@ def open_configured_graph(settings: Settings) -> GraphConnection:
         password=settings.graph_password,
         query_timeout=settings.graph_query_timeout,
         retry_for=settings.graph_retry_for,
+        attach=attach,
     )

@@ -105,6 +105,9 @@ class FalkorDBStore:
                 run = graph.ro_query if read_only else graph.query
                 result = await run(query, dict(params or {}), timeout=limit_ms)
                 break
+            except redis_errors.AuthenticationError:
+                # Not transient: a wrong or missing password stays wrong on every retry.
+                raise GraphError("the graph server refused the password") from None
             except TRANSIENT as error:
                 if not await backoff.wait():
                     raise GraphUnavailable("graph engine unreachable") from error

@@ -51,7 +51,7 @@ class Outage:
 def _falkordb(
     tmp_path: Path,
 ) -> Iterator[tuple[str, GraphStore, Callable[[], None], Callable[[], None]]]:
-    graph = EmbeddedFalkorDB(tmp_path / "graph-owner", port=free_port())
+    graph = EmbeddedFalkorDB(tmp_path / "graph-owner", port=free_port(), authenticate=False)
     graph.start()
     # The engine process is killed and started again: same port, same data dir.
     yield (

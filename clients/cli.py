@@ -22,6 +22,27 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Crossforce r
 app.command()(region)
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        typer.echo(f"crossforce {version('crossforce')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="print the installed version and exit",
+    ),
+) -> None:
+    """Crossforce regional hub"""
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),

@@ -8,11 +8,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from clients.cli import app
 from clients.demo import wait_until_ready
 from graph.embedded import free_port
 from policies.devidp import mint_token
@@ -103,3 +106,9 @@ def test_a_token_of_another_issuer_is_refused_naming_both_issuers(served: Served
     assert "wrong issuer" in answer.text
     assert served.url in answer.text and elsewhere in answer.text
     assert token not in answer.text
+
+
+def test_the_version_is_printed() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"crossforce {version('crossforce')}"

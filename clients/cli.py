@@ -129,7 +129,8 @@ def token(
     client: str = typer.Option(..., "--client", help="client id from clients.yaml"),
     scope: str | None = typer.Option(None, "--scope", help='space-separated, e.g. "cases:read"'),
 ) -> None:
-    """Print an access token from the development identity provider (no server needed)."""
+    """Print an access token from the development identity provider (no server needed), for
+    the hub last started on this data dir (CROSSFORCE_PUBLIC_URL overrides)."""
     from gateway.config import Settings
     from policies.devidp import mint_token
 

@@ -25,6 +25,27 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Crossforce r
 app.command()(region)
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        typer.echo(f"crossforce {version('crossforce')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="print the installed version and exit",
+    ),
+) -> None:
+    """Crossforce regional hub"""
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
@@ -111,15 +132,16 @@ def token(
     client: str = typer.Option(..., "--client", help="client id from clients.yaml"),
     scope: str | None = typer.Option(None, "--scope", help='space-separated, e.g. "cases:read"'),
 ) -> None:
-    """Print an access token from the development identity provider (no server needed)."""
+    """Print an access token from the development identity provider (no server needed), for
+    the hub last started on this data dir (CROSSFORCE_PUBLIC_URL overrides)."""
     from gateway.config import Settings
-    from policies.devidp import DEFAULT_DEV_ISSUER, mint_token
+    from policies.devidp import mint_token
 
     settings = Settings()
     if settings.oidc_issuer:
         typer.echo("CROSSFORCE_OIDC_ISSUER is set: get tokens from that issuer", err=True)
         raise typer.Exit(2)
-    issuer = settings.public_url or DEFAULT_DEV_ISSUER
+    issuer = _local_hub(settings, "token")
     try:
         access_token = mint_token(
             settings.data_dir,
@@ -133,6 +155,21 @@ def token(
         typer.echo(f"crossforce token: {error}", err=True)
         raise typer.Exit(2) from None
     typer.echo(access_token)
+
+
+def _local_hub(settings: Settings, command: str) -> str:
+    """The hub this data dir belongs to: CROSSFORCE_PUBLIC_URL, else the issuer the last hub
+    started on it recorded (whatever its port), else `serve`'s default address."""
+    from policies.devidp import DEFAULT_DEV_ISSUER, recorded_issuer
+    from policies.files import InsecureFile
+
+    if settings.public_url:
+        return settings.public_url
+    try:
+        return recorded_issuer(settings.data_dir) or DEFAULT_DEV_ISSUER
+    except InsecureFile as error:
+        typer.echo(f"crossforce {command}: {error}", err=True)
+        raise typer.Exit(2) from None
 
 
 keys_app = typer.Typer(no_args_is_help=True, help="Data keys of field encryption")
@@ -338,8 +375,12 @@ def sync(
         ),
     ],
     client: str = typer.Option(..., "--client", help="client id, e.g. force-AS"),
-    url: str = typer.Option(
-        "http://127.0.0.1:8000", envvar="CROSSFORCE_URL", help="the hub's base URL"
+    url: str | None = typer.Option(
+        None,
+        envvar="CROSSFORCE_URL",
+        show_default=False,
+        help="the hub's base URL (default: the hub last started on the data dir, else "
+        "http://127.0.0.1:8000)",
     ),
     secret: str | None = typer.Option(
         None,
@@ -351,9 +392,11 @@ def sync(
 ) -> None:
     """Push a JSON Lines file of case summaries; exit 0 only if all were applied or stale."""
     from clients.sync_cli import run_sync_command
+    from gateway.config import Settings
 
+    hub = url or _local_hub(Settings(), "sync")
     raise typer.Exit(
-        run_sync_command(file, client_id=client, url=url, secret=secret, batch_size=batch_size)
+        run_sync_command(file, client_id=client, url=hub, secret=secret, batch_size=batch_size)
     )
 
 

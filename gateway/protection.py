@@ -14,7 +14,12 @@ from graph.keyring_store import GraphKeyStore
 from policies.audit import AuditLog
 from policies.blind_index import BlindIndex, load_linking_key
 from policies.crypto import FieldCipher
-from policies.devidp import DEFAULT_DEV_ISSUER, DevIdentityProvider, load_client_secrets
+from policies.devidp import (
+    DEFAULT_DEV_ISSUER,
+    DevIdentityProvider,
+    load_client_secrets,
+    record_issuer,
+)
 from policies.keys import KeyRing, LocalKeyFile
 from policies.limits import RateLimiter, load_limits
 from policies.scopes import ClientDirectory, load_clients
@@ -73,8 +78,10 @@ def build_protection(
         devidp = DevIdentityProvider(
             settings.data_dir, issuer=issuer, audience=settings.audience, clients=clients
         )
-        # Secrets exist from the first start, so the demo and `crossforce sync` can use them.
+        # Secrets exist from the first start, so the demo and `crossforce sync` can use them;
+        # the issuer is recorded so that `crossforce token` mints for this hub's port.
         load_client_secrets(settings.data_dir, clients)
+        record_issuer(settings.data_dir, issuer)
     return Protection(
         clients=clients,
         audit=audit,

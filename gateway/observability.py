@@ -308,10 +308,31 @@ def _renderer(settings: Settings) -> Any:
     return structlog.processors.JSONRenderer()
 
 
+_PATH_WITH_QUERY = re.compile(r"^(/[^?\s]*)\?\S*$")
+
+
+class DropQueryStrings(logging.Filter):
+    """Cuts the query string off any path a log record is formatted with. uvicorn logs each
+    WebSocket handshake ("WebSocket /graphql?..." [accepted]) through its error logger, which
+    the access-log switch does not silence, and a query string may carry personal data."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(
+                _PATH_WITH_QUERY.sub(r"\1", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
+
+
 def logging_config(settings: Settings, stream: TextIO | None = None) -> dict[str, Any]:
     """A `logging.config.dictConfig` dict: every standard-library logger, uvicorn's included,
-    rendered by structlog."""
-    handler: dict[str, Any] = {"class": "logging.StreamHandler", "formatter": "structlog"}
+    rendered by structlog, paths without their query strings."""
+    handler: dict[str, Any] = {
+        "class": "logging.StreamHandler",
+        "formatter": "structlog",
+        "filters": ["query_strings"],
+    }
     if stream is not None:
         handler["stream"] = stream
     level = settings.log_level.upper()
@@ -329,6 +350,7 @@ def logging_config(settings: Settings, stream: TextIO | None = None) -> dict[str
                 "foreign_pre_chain": _shared_processors(),
             }
         },
+        "filters": {"query_strings": {"()": DropQueryStrings}},
         "handlers": {"default": handler},
         "root": {"handlers": ["default"], "level": level},
         "loggers": {

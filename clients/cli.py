@@ -39,8 +39,14 @@ def serve(
     from gateway.config import Settings
     from gateway.http_server import uvicorn_options
     from gateway.observability import configure_logging
+    from policies.devidp import NotInProduction, require_external_issuer
 
     settings = Settings()
+    try:
+        require_external_issuer(settings.environment, settings.oidc_issuer)
+    except NotInProduction as error:
+        typer.echo(f"crossforce serve: {error}", err=True)
+        raise typer.Exit(2) from None
     if settings.public_url is None:
         settings.public_url = f"http://{host}:{port}"
     configure_logging(settings)

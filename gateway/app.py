@@ -30,6 +30,7 @@ from gateway.protection import build_protection
 from gateway.web import web_routes
 from graph import GraphConnection, GraphStore, GraphUnavailable
 from graph.metrics import MeasuredGraphStore
+from policies.devidp import require_external_issuer
 
 log = logging.getLogger("crossforce.gateway")
 
@@ -82,6 +83,7 @@ def create_app(
 ) -> Starlette:
     """`graph` lets a caller (tests, the demo) share one running engine with the app."""
     settings = settings or Settings()
+    require_external_issuer(settings.environment, settings.oidc_issuer)
     schema = build_schema(settings)
 
     @asynccontextmanager
@@ -117,7 +119,7 @@ def create_app(
         )
         app.router.routes.append(Route("/graphql", graphql))
         app.router.routes.append(WebSocketRoute("/graphql", graphql))
-        if protection.devidp is not None:
+        if protection.devidp is not None and settings.environment != "production":
             app.router.routes.extend(protection.devidp.routes())
         app.state.graph = store
         app.state.protection = protection

@@ -13,13 +13,18 @@ from functools import partial
 from prometheus_client import REGISTRY
 from starlette.applications import Starlette
 from starlette.datastructures import State
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from federation.hooks import AfterSyncQueue
 from federation.ingest import Ingest
+from federation.openapi import openapi_route
+from federation.problems import problem_for_status
 from federation.pull import PullCollector, Puller
 from federation.reseal import Resealer, run_periodically
-from federation.routes import FederationAPI
+from federation.routes import FEDERATION_PREFIX, FederationAPI
 from gateway.alerts import after_sync_step
 from gateway.config import Settings, open_configured_graph
 from gateway.graphql.schema import build_schema
@@ -76,6 +81,18 @@ def serving_heap() -> Iterator[None]:
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    """Errors the router raises (404, 405): problem details under the federation API, whose
+    clients parse them; elsewhere the plain text Starlette answers by default."""
+    assert isinstance(error, HTTPException)
+    headers = dict(error.headers or {})
+    if request.url.path.startswith(FEDERATION_PREFIX):
+        return problem_for_status(error.status_code, None, headers)
+    if error.status_code in (204, 304):
+        return Response(status_code=error.status_code, headers=headers)
+    return PlainTextResponse(error.detail, status_code=error.status_code, headers=headers)
 
 
 def create_app(
@@ -152,9 +169,14 @@ def create_app(
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        openapi_route(),
         *web_routes(settings),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error},
+    )
     app.state.settings = settings
     install(app, settings)
     return app

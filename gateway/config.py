@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph import GraphConnection, open_graph
@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     )
     max_connections: int = Field(
         1000, gt=0, description="open connections a hub process serves; past them, a 503"
+    )
+    metrics_token: SecretStr | None = Field(
+        None, description="bearer token Prometheus sends for /metrics (an admin token also works)"
     )
     log_format: Literal["json", "console"] = Field(
         "json", description="json: one JSON object a line; console: for a person at a terminal"

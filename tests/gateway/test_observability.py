@@ -127,11 +127,11 @@ def test_metrics_are_served_in_prometheus_text_format(client: TestClient) -> Non
 @pytest.mark.parametrize(
     "header", [("X-Forwarded-For", "203.0.113.9"), ("Forwarded", "for=203.0.113.9")]
 )
-def test_metrics_are_not_served_through_a_proxy(
+def test_metrics_are_not_served_through_a_proxy_without_a_token(
     client: TestClient, header: tuple[str, str]
 ) -> None:
     response = client.get("/metrics", headers=[header])
-    assert response.status_code == 404
+    assert response.status_code == 401
     assert "crossforce_" not in response.text
 
 

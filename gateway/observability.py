@@ -347,7 +347,7 @@ def _renderer(settings: Settings) -> Any:
     return structlog.processors.JSONRenderer()
 
 
-_PATH_WITH_QUERY = re.compile(r"^(/[^?\s]*)\?\S*$")
+_PATH_WITH_QUERY = re.compile(r"^(/[^?\s]*)\?.*$", re.DOTALL)
 
 
 class DropQueryStrings(logging.Filter):

@@ -237,6 +237,14 @@ def test_logs_are_json_lines_with_the_request_id_and_no_query_values(
     assert "07700900123" not in text and "jane@example.org" not in text
 
 
+def test_uvicorns_websocket_lines_lose_their_query_strings(captured_logs: io.StringIO) -> None:
+    handshake = '%s - "WebSocket %s" [accepted]'
+    query = "/graphql?email=jane@example.org&name=Jane Doe"
+    logging.getLogger("uvicorn.error").info(handshake, "127.0.0.1:50000", query)
+    [line] = [json.loads(line) for line in captured_logs.getvalue().splitlines()]
+    assert line["event"] == '127.0.0.1:50000 - "WebSocket /graphql" [accepted]'
+
+
 def test_tokens_and_forbidden_keys_never_reach_the_log(captured_logs: io.StringIO) -> None:
     jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJmb3JjZS1BUyJ9.c2lnbmF0dXJlLWJ5dGVz"
     logging.getLogger("crossforce.test").warning("refused token %s", jwt)

@@ -61,25 +61,24 @@ def serve(
 
     from gateway.app import create_app
     from gateway.config import Settings
+    from gateway.http_server import uvicorn_options
     from gateway.observability import configure_logging
+    from policies.devidp import NotInProduction, require_external_issuer
 
     settings = Settings()
+    try:
+        require_external_issuer(settings.environment, settings.oidc_issuer)
+    except NotInProduction as error:
+        typer.echo(f"crossforce serve: {error}", err=True)
+        raise typer.Exit(2) from None
     if settings.public_url is None:
         settings.public_url = f"http://{host}:{port}"
     configure_logging(settings)
     # On SIGTERM uvicorn stops accepting, lets in-flight syncs finish for up to the grace
-    # period, then stops the app. Its access log would print query strings: the gateway's
-    # middleware logs requests instead.
-    options = dict(
-        host=host,
-        port=port,
-        log_config=None,
-        log_level=settings.log_level,
-        access_log=False,
-        timeout_graceful_shutdown=int(settings.graceful_shutdown_seconds),
-    )
+    # period, then stops the app. Header size and time are bounded (gateway/http_server.py).
+    options = dict(host=host, port=port, **uvicorn_options(settings))
     if workers == 1:
-        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        uvicorn.run(create_app(settings), **options)
         return
     # Each worker is a replica of its own (README, "The graph"): the embedded graph belongs to
     # one process, so several need a graph server.
@@ -87,7 +86,7 @@ def serve(
         raise typer.BadParameter("needs CROSSFORCE_GRAPH_URI", param_hint="--workers")
     _prepare_data_dir(settings)
     os.environ["CROSSFORCE_PUBLIC_URL"] = settings.public_url  # workers read it from there
-    uvicorn.run("clients.cli:worker_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+    uvicorn.run("clients.cli:worker_app", factory=True, workers=workers, **options)
 
 
 def _prepare_data_dir(settings: Settings) -> None:
@@ -106,10 +105,12 @@ def worker_app() -> Starlette:
     """One `serve --workers` process: settings from the environment, as the parent's."""
     from gateway.app import create_app
     from gateway.config import Settings
+    from gateway.http_server import configure_server
     from gateway.observability import configure_logging
 
     settings = Settings()
     configure_logging(settings)
+    configure_server(settings)
     return create_app(settings)
 
 

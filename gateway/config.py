@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph import GraphConnection, open_graph
@@ -55,6 +55,15 @@ class Settings(BaseSettings):
     )
     graceful_shutdown_seconds: float = Field(
         25.0, gt=0, le=600, description="seconds a stopping hub waits for in-flight requests"
+    )
+    header_timeout_seconds: float = Field(
+        10.0, gt=0, le=300, description="seconds a client has to send a request's headers"
+    )
+    max_connections: int = Field(
+        1000, gt=0, description="open connections a hub process serves; past them, a 503"
+    )
+    metrics_token: SecretStr | None = Field(
+        None, description="bearer token Prometheus sends for /metrics (an admin token also works)"
     )
     log_format: Literal["json", "console"] = Field(
         "json", description="json: one JSON object a line; console: for a person at a terminal"

@@ -57,6 +57,22 @@ SIGNING_ALGORITHM = "RS256"
 MAX_FORM_BYTES = 8 * 1024
 
 
+class NotInProduction(RuntimeError):
+    """Production was asked for without an external identity provider."""
+
+
+def require_external_issuer(environment: str, oidc_issuer: str | None) -> None:
+    """The mounting rule: this provider is never served in production. It signs with a key
+    kept on local disk, knows every client's secret, and each replica would sign with its own
+    key; so production without an external issuer does not start at all, rather than start
+    with this provider or with no way to sign in."""
+    if environment == "production" and not oidc_issuer:
+        raise NotInProduction(
+            "CROSSFORCE_ENVIRONMENT=production needs CROSSFORCE_OIDC_ISSUER (the region's "
+            "OpenID provider): the development identity provider is never served in production"
+        )
+
+
 def devidp_dir(data_dir: Path) -> Path:
     return data_dir / "devidp"
 

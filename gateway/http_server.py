@@ -95,6 +95,10 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "http": HeaderDeadlineH11,
         "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
         "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        # A WebSocket message is a GraphQL request: the hub closes the socket on one over the
+        # GraphQL body limit (4413); uvicorn refuses one over twice that before buffering it
+        # whole (1009), rather than at its own 16 MiB default.
+        "ws_max_size": 2 * settings.graphql_max_body_bytes,
         "limit_concurrency": settings.max_connections,
         "log_config": None,
         "log_level": settings.log_level,

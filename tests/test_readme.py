@@ -46,12 +46,8 @@ TEMPLATES = {
     "export CROSSFORCE_GRAPH_USER=neo4j CROSSFORCE_GRAPH_PASSWORD=...": "the reader's Neo4j",
     ".venv/bin/crossforce serve --host 0.0.0.0 --port 8000": "serves the Neo4j above",
 }
-# Issue 20, finding 12: with the embedded graph these open the data dir's graph, which the
-# running hub holds, and stop with "is in use by a graph server". Another branch makes them work
-# beside a running hub; until it is merged that one refusal is an expected failure, and any
-# other failure of these commands fails the test. Remove the escape once the fix is merged.
+# The operator's commands run beside the hub, on the graph it holds (docs/operations.md).
 BESIDE_THE_HUB = ("crossforce keys ", "crossforce audit ")
-IN_USE = "is in use by a graph server"
 
 
 def command_lines(block: str) -> Iterator[str]:
@@ -188,13 +184,8 @@ def test_every_command_in_the_readme_runs(newcomer: Newcomer, tmp_path: Path) ->
     queue = next(r for r in others if r.line.startswith("curl "))
     assert '"priorityQueue":[{' in queue.stdout.replace(" ", ""), queue.stdout
     assert operator, "the README shows the operator's keys and audit commands"
-    waiting = [r.line for r in operator if r.returncode and IN_USE in r.stderr]
-    broken = [
-        f"{r.line}\n{r.stderr[-1500:]}" for r in operator if r.returncode and r.line not in waiting
-    ]
+    broken = [f"{r.line}\n{r.stderr[-1500:]}" for r in operator if r.returncode]
     assert not broken, "\n\n".join(broken)
-    if waiting:
-        pytest.xfail(f"issue 20 finding 12, fixed on another branch: {waiting}")
 
 
 def test_every_relative_link_in_the_docs_resolves_inside_the_repository() -> None:

@@ -150,3 +150,24 @@ def test_query_strings_never_reach_the_servers_output(served: Served) -> None:
     output = served.output()
     assert "WebSocket /graphql" in output  # the handshake was logged, without its query
     assert MARKER not in output
+
+
+def test_a_websocket_message_far_over_the_graphql_body_limit_is_refused_unread(
+    served: Served,
+) -> None:
+    """The hub closes a socket on a message over the GraphQL body limit (4413); uvicorn must not
+    first buffer megabytes of it: past twice the limit the server closes the socket (1009)."""
+    from websockets.exceptions import ConnectionClosed
+
+    huge = '{"type":"connection_init","payload":{"pad":"' + "a" * (3 * 256 * 1024) + '"}}'
+    with connect(
+        f"ws://127.0.0.1:{served.port}/graphql",
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        open_timeout=5,
+        max_size=None,
+    ) as socket_:
+        socket_.send(huge)
+        with pytest.raises(ConnectionClosed) as closed:
+            socket_.recv(timeout=5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1009

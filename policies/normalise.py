@@ -99,11 +99,13 @@ _UK_NUMBER = re.compile(r"(?:\+44|0)[ -]?[1237](?:[ -]?[0-9]){9}")
 def _phone_fast(text: str, rules: LinkingRules) -> str | None:
     if rules.country != "GB" or not _UK_NUMBER.fullmatch(text):
         return None
-    national = text.replace(" ", "").replace("-", "")[-10:]
-    number = phonenumbers.PhoneNumber(country_code=44, national_number=int(national))
+    e164 = "+44" + text.replace(" ", "").replace("-", "")[-10:]
+    if rules.example_ranges and e164.startswith(_DRAMA):
+        return e164
+    number = phonenumbers.PhoneNumber(country_code=44, national_number=int(e164[3:]))
     if not phonenumbers.is_valid_number(number):
-        return None  # the parsing path says whether it is a drama number or not in use
-    return "+44" + national
+        return None  # the parsing path says why
+    return e164
 
 
 def phone(value: str, rules: LinkingRules = DEFAULT_RULES) -> str:

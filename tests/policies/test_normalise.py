@@ -559,3 +559,13 @@ def test_linking_rules_come_from_linking_yaml(tmp_path: Path) -> None:
     edited.write_text("version: 1\ncountry: Britain\n")
     with pytest.raises(PolicyFileError, match="country"):
         load_linking_rules(edited)
+
+
+@pytest.mark.parametrize("written", ["07700 900123", "+441632960001", "0113 496 0999"])
+def test_drama_numbers_take_the_phone_fast_path(written: str) -> None:
+    rules = n.DEFAULT_RULES
+    assert n._phone_fast(written, rules) == n._phone_parsed(written, rules) is not None
+    strict = n.LinkingRules(example_ranges=False)
+    if n._phone_fast(written, strict) is None:  # not in use by phonenumbers' plans
+        with pytest.raises(n.Unlinkable):
+            n._phone_parsed(written, strict)

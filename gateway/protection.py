@@ -22,6 +22,7 @@ from policies.devidp import (
 )
 from policies.keys import KeyRing, LocalKeyFile
 from policies.limits import RateLimiter, load_limits
+from policies.linking import load_linking_rules
 from policies.scopes import ClientDirectory, load_clients
 from policies.sharing import PolicyHolder
 from policies.tokens import TokenValidator
@@ -87,7 +88,10 @@ def build_protection(
         audit=audit,
         keyring=keyring,
         cipher=FieldCipher(keyring),
-        blind=BlindIndex(load_linking_key(settings.data_dir)),
+        blind=BlindIndex(
+            load_linking_key(settings.data_dir),
+            rules=load_linking_rules(_policy_file(settings, "linking.yaml")),
+        ),
         sharing=PolicyHolder(settings.policy_dir / "sharing.yaml", audit),
         validator=TokenValidator(issuer, audience=settings.audience, http=http, clients=clients),
         devidp=devidp,

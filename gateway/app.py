@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from federation.hooks import AfterSyncQueue
 from federation.ingest import Ingest
+from federation.intake import IntakeWatch
 from federation.pull import PullCollector, Puller
 from federation.reseal import Resealer, run_periodically
 from federation.routes import FederationAPI
@@ -30,6 +31,7 @@ from gateway.protection import build_protection
 from gateway.web import web_routes
 from graph import GraphConnection, GraphStore, GraphUnavailable
 from graph.metrics import MeasuredGraphStore
+from policies.case_rules import load_case_rules
 
 log = logging.getLogger("crossforce.gateway")
 
@@ -83,6 +85,7 @@ def create_app(
     """`graph` lets a caller (tests, the demo) share one running engine with the app."""
     settings = settings or Settings()
     schema = build_schema(settings)
+    case_rules = load_case_rules(settings.policy_dir)  # a bad file stops the hub here
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -90,7 +93,11 @@ def create_app(
         store = MeasuredGraphStore(connection.store)
         protection = build_protection(settings, store)
         ingest = Ingest(
-            store, blind=protection.blind, cipher=protection.cipher, audit=protection.audit
+            store,
+            blind=protection.blind,
+            cipher=protection.cipher,
+            audit=protection.audit,
+            intake=IntakeWatch(store, case_rules, protection.audit),
         )
         # Cross-force links and regrade alerts are fed in the background, off the syncs' path
         # (federation/hooks.py).

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-from gateway.config import DEFAULT_POLICY_DIR
+from gateway.app import create_app
+from gateway.config import DEFAULT_POLICY_DIR, Settings
 from policies.case_rules import IntakeDay, load_case_rules, parse_case_rules
 from policies.scopes import PolicyFileError
 
@@ -55,3 +57,12 @@ def test_a_bad_file_is_refused_with_the_reason(text: str, reason: str) -> None:
     with pytest.raises(PolicyFileError) as refused:
         parse_case_rules(text)
     assert reason in str(refused.value)
+
+
+def test_the_hub_refuses_to_start_on_a_bad_file(tmp_path: Path) -> None:
+    policies = tmp_path / "policies"
+    shutil.copytree(DEFAULT_POLICY_DIR, policies)
+    (policies / "case_rules.yaml").write_text(RULES.replace("version: 1", "version: 7"))
+    with pytest.raises(PolicyFileError) as refused:
+        create_app(Settings(policy_dir=policies, data_dir=tmp_path / "data"))
+    assert "case_rules.yaml" in str(refused.value)

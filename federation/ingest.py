@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TypeGuard
 
 from federation.body import Item
-from federation.intake import BatchIntake, IntakeWatch
+from federation.intake import UNAUDITED, BatchIntake, IntakeWatch
 from federation.prepare import InvalidIdentifiers, prepare_case, tombstone
 from federation.validation import Problem, problems_of
 from graph import GraphError, GraphStore, GraphUnavailable
@@ -31,7 +31,7 @@ from graph.cases import (
     tombstone_cases,
     upsert_cases,
 )
-from policies.audit import AuditLog
+from policies.audit import AuditLog, AuditUnavailable
 from policies.blind_index import BlindIndex
 from policies.crypto import FieldCipher
 from policies.principal import Principal
@@ -140,19 +140,26 @@ class Ingest:
     ) -> None:
         """One `sync` entry per request: the client (the entry's actor), its force and counts,
         never a value: records by result, new cases, new identifiers, and identifiers that
-        other forces' cases hold (the links the request found)."""
+        other forces' cases hold (the links the request found).
+
+        Written after the records committed: if the log cannot take it, the sync is not undone
+        (its cases still go to the after-sync step); the failure is logged and counted."""
         statuses = [r.status for r in results]
-        await self.audit.record(
-            actor=principal,
-            action="sync",
-            target=(
-                f"force:{principal.force} records={len(statuses)} "
-                f"applied={statuses.count('applied')} stale={statuses.count('stale')} "
-                f"rejected={statuses.count('rejected')} newCases={tally.new_cases} "
-                f"newIdentifiers={tally.new_identifiers} "
-                f"linkingIdentifiers={tally.linking_identifiers}"
-            ),
-        )
+        try:
+            await self.audit.record(
+                actor=principal,
+                action="sync",
+                target=(
+                    f"force:{principal.force} records={len(statuses)} "
+                    f"applied={statuses.count('applied')} stale={statuses.count('stale')} "
+                    f"rejected={statuses.count('rejected')} newCases={tally.new_cases} "
+                    f"newIdentifiers={tally.new_identifiers} "
+                    f"linkingIdentifiers={tally.linking_identifiers}"
+                ),
+            )
+        except AuditUnavailable:
+            UNAUDITED.labels("sync").inc()
+            log.error("a sync's audit entry could not be written", extra={"force": principal.force})
 
     async def _check(self, principal: Principal, items: Sequence[Item]) -> _Staged:
         """Validate, keep the newest of each case, and set aside what the graph holds as new."""

@@ -22,7 +22,7 @@ from prometheus_client import Counter
 from graph import GraphStore
 from graph.cases import CaseRow, EntityLink
 from graph.queries import intake as q
-from policies.audit import AuditLog
+from policies.audit import AuditLog, AuditUnavailable
 from policies.case_rules import CaseRules, IntakeDay
 from policies.principal import Principal
 
@@ -52,6 +52,11 @@ NEW_IDENTIFIERS = Counter(
     "crossforce_sync_new_identifiers",
     "Identifiers the hub had never seen, brought by applied syncs, by force",
     ["force"],
+)
+UNAUDITED = Counter(
+    "crossforce_sync_unaudited",
+    "Audit entries of syncs that could not be written (the records had committed), by action",
+    ["action"],
 )
 CEILINGS_EXCEEDED = Counter(
     "crossforce_sync_ceiling_exceeded",
@@ -161,12 +166,16 @@ class IntakeWatch:
                 "new_identifiers_ceiling": identifiers,
             },
         )
-        await self.audit.record(
-            actor=principal,
-            action=CEILING_EXCEEDED,
-            target=(
-                f"force:{force} newCases={day.cases}/{cases} "
-                f"newIdentifiers={day.identifiers}/{identifiers}"
-            ),
-            outcome="held",
-        )
+        try:
+            await self.audit.record(
+                actor=principal,
+                action=CEILING_EXCEEDED,
+                target=(
+                    f"force:{force} newCases={day.cases}/{cases} "
+                    f"newIdentifiers={day.identifiers}/{identifiers}"
+                ),
+                outcome="held",
+            )
+        except AuditUnavailable:  # the hold stands; the metric and the log line still alert
+            UNAUDITED.labels(CEILING_EXCEEDED).inc()
+            log.error("the audit entry of a hold could not be written", extra={"force": force})

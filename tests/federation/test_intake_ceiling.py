@@ -4,7 +4,7 @@ relative to its usual volume; above it, its link events are held until released.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -115,3 +115,19 @@ async def test_held_events_reach_the_feed_once_when_released(
     ]
     assert await holds(graph_store) == []
     assert await after_sync_step(graph_store, keys, now_ms) == 0  # on the feed once
+
+
+class AuditDown(MemoryAuditStore):
+    """An audit store whose graph has gone away."""
+
+    async def append(self, entry: Mapping[str, Any]) -> bool:
+        raise ConnectionError("audit store unreachable")
+
+
+async def test_a_sync_committed_stays_applied_and_held_when_its_audit_entry_fails(
+    graph_store: GraphStore, tmp_path: Path
+) -> None:
+    ingest = hub_ingest(graph_store, tmp_path, Clock(), AuditLog(AuditDown()))
+    results = await ingest.apply(AS, stream(cases("AS", 0, 3)))
+    assert [r.status for r in results] == ["applied"] * 3
+    assert [h.force for h in await holds(graph_store)] == ["AS"]

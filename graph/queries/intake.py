@@ -2,8 +2,9 @@
 
 Kept in the graph so every replica counts the same figures. `IntakeDay` nodes carry the day as
 days since the epoch (UTC); two replicas creating one day's node at once leave two nodes, which
-the reads add up, so no uniqueness is needed. The day's `released*` figures are what an
-administrator's release let through: the ceiling applies to what came after.
+the reads add up (and a batch adds to one of them), so no uniqueness constraint is needed. The
+day's `released*` figures are what an administrator's release let through: the ceiling applies to
+what came after.
 """
 
 from graph.migrations import ENTITY_LABELS
@@ -26,10 +27,13 @@ RETURN key, count(o) > 0 AS elsewhere"""
 # Adds a batch's figures to the force's day, and returns the day (less what was released) with
 # the sums of the days before it in the window, and whether the force's link events are held.
 ADD = """
-MERGE (d:IntakeDay {force: $force, day: $day})
-  ON CREATE SET d.cases = 0, d.identifiers = 0
-SET d.cases = d.cases + $cases, d.identifiers = d.identifiers + $identifiers
-WITH count(d) AS added
+OPTIONAL MATCH (old:IntakeDay {force: $force, day: $day})
+WITH old LIMIT 1
+FOREACH (_ IN CASE WHEN old IS NULL THEN [1] ELSE [] END |
+  CREATE (:IntakeDay {force: $force, day: $day, cases: $cases, identifiers: $identifiers}))
+FOREACH (d IN CASE WHEN old IS NULL THEN [] ELSE [old] END |
+  SET d.cases = d.cases + $cases, d.identifiers = d.identifiers + $identifiers)
+WITH count(*) AS added
 OPTIONAL MATCH (h:LinkHold {force: $force})
 WITH count(h) AS holds
 MATCH (x:IntakeDay {force: $force})

@@ -43,6 +43,7 @@ def serve(
     settings = Settings()
     if settings.public_url is None:
         settings.public_url = f"http://{host}:{port}"
+    _check_policies(settings)
     configure_logging(settings)
     # On SIGTERM uvicorn stops accepting, lets in-flight syncs finish for up to the grace
     # period, then stops the app. Its access log would print query strings: the gateway's
@@ -65,6 +66,18 @@ def serve(
     _prepare_data_dir(settings)
     os.environ["CROSSFORCE_PUBLIC_URL"] = settings.public_url  # workers read it from there
     uvicorn.run("clients.cli:worker_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+
+
+def _check_policies(settings: Settings) -> None:
+    """Refuse to start on a policy file that does not validate, saying where the mistake is."""
+    from policies.case_rules import load_case_rules
+    from policies.scopes import PolicyFileError
+
+    try:
+        load_case_rules(settings.policy_dir)
+    except PolicyFileError as error:
+        typer.echo(f"crossforce serve: {error}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _prepare_data_dir(settings: Settings) -> None:

@@ -6,7 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from clients.cli import app
 from gateway.app import create_app
 from gateway.config import DEFAULT_POLICY_DIR, Settings
 from policies.case_rules import IntakeDay, load_case_rules, parse_case_rules
@@ -66,3 +68,16 @@ def test_the_hub_refuses_to_start_on_a_bad_file(tmp_path: Path) -> None:
     with pytest.raises(PolicyFileError) as refused:
         create_app(Settings(policy_dir=policies, data_dir=tmp_path / "data"))
     assert "case_rules.yaml" in str(refused.value)
+
+
+def test_serve_refuses_a_bad_file_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policies = tmp_path / "policies"
+    shutil.copytree(DEFAULT_POLICY_DIR, policies)
+    (policies / "case_rules.yaml").write_text(RULES.replace("floor: 200", "floor: lots"))
+    monkeypatch.setenv("CROSSFORCE_POLICY_DIR", str(policies))
+    monkeypatch.setenv("CROSSFORCE_DATA_DIR", str(tmp_path / "data"))
+    result = CliRunner().invoke(app, ["serve", "--port", "1"])
+    assert result.exit_code == 2
+    assert "case_rules.yaml: intake.daily_new_cases.floor" in result.stderr

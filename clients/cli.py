@@ -14,6 +14,7 @@ from clients.region_cli import region
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
+    from federation.changes import Hold
     from federation.reseal import ResealProgress
     from gateway.config import Settings
     from graph import GraphConnection
@@ -73,6 +74,7 @@ def serve(
         raise typer.Exit(2) from None
     if settings.public_url is None:
         settings.public_url = f"http://{host}:{port}"
+    _check_policies(settings)
     configure_logging(settings)
     # On SIGTERM uvicorn stops accepting, lets in-flight syncs finish for up to the grace
     # period, then stops the app. Header size and time are bounded (gateway/http_server.py).
@@ -87,6 +89,18 @@ def serve(
     _prepare_data_dir(settings)
     os.environ["CROSSFORCE_PUBLIC_URL"] = settings.public_url  # workers read it from there
     uvicorn.run("clients.cli:worker_app", factory=True, workers=workers, **options)
+
+
+def _check_policies(settings: Settings) -> None:
+    """Refuse to start on a policy file that does not validate, saying where the mistake is."""
+    from policies.case_rules import load_case_rules
+    from policies.scopes import PolicyFileError
+
+    try:
+        load_case_rules(settings.policy_dir)
+    except PolicyFileError as error:
+        typer.echo(f"crossforce serve: {error}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _prepare_data_dir(settings: Settings) -> None:
@@ -175,8 +189,10 @@ def _local_hub(settings: Settings, command: str) -> str:
 
 keys_app = typer.Typer(no_args_is_help=True, help="Data keys of field encryption")
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log")
+links_app = typer.Typer(no_args_is_help=True, help="Link events held by the case rules' ceiling")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(links_app, name="links")
 
 
 def _force_code(command: str, force: str | None, *, of_region: bool = True) -> str | None:
@@ -282,6 +298,65 @@ def audit_verify() -> None:
     typer.echo(result.describe())
     if not result.ok:
         raise typer.Exit(1)
+
+
+@links_app.command("held")
+def links_held() -> None:
+    """The forces whose link events are held (their intake went over the daily ceiling)."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    found = asyncio.run(_holds())
+    if not found:
+        typer.echo("no force's link events are held")
+    for hold in found:
+        since = datetime.fromtimestamp(hold.since_ms / 1000, UTC).isoformat(timespec="seconds")
+        typer.echo(f"{hold.force}: held since {since}, {hold.events} events waiting")
+
+
+@links_app.command("release")
+def links_release(
+    force: str = typer.Option(..., "--force", help="force code whose held events to release"),
+) -> None:
+    """Put a force's held link events on its change feed and lift the hold (audited)."""
+    import asyncio
+
+    from policies.scopes import FORCE_CODE
+
+    if not FORCE_CODE.match(force):
+        typer.echo("crossforce links release: --force takes a force code such as AS", err=True)
+        raise typer.Exit(2)
+    released = asyncio.run(_release(force))
+    typer.echo(f"{force}: {released} held events released to its change feed")
+
+
+async def _holds() -> list[Hold]:
+    from federation.changes import holds
+
+    _, connection = _graph()
+    try:
+        await connection.store.migrate()
+        return await holds(connection.store)
+    finally:
+        await connection.close()
+
+
+async def _release(force: str) -> int:
+    import time
+
+    from federation.changes import release
+    from graph.audit_store import GraphAuditStore
+    from policies.audit import AuditLog
+
+    _, connection = _graph()
+    try:
+        await connection.store.migrate()
+        audit = AuditLog(GraphAuditStore(connection.store))
+        # Audited first: a release that cannot be recorded does not happen.
+        await audit.record(actor=_operator(), action="links.release", target=f"force:{force}")
+        return await release(connection.store, force, int(time.time() * 1000))
+    finally:
+        await connection.close()
 
 
 def _graph() -> tuple[Settings, GraphConnection]:

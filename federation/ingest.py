@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TypeGuard
 
 from federation.body import Item
+from federation.intake import UNAUDITED, BatchIntake, IntakeWatch
 from federation.prepare import InvalidIdentifiers, prepare_case, tombstone
 from federation.validation import Problem, problems_of
 from graph import GraphError, GraphStore, GraphUnavailable
@@ -30,7 +31,7 @@ from graph.cases import (
     tombstone_cases,
     upsert_cases,
 )
-from policies.audit import AuditLog
+from policies.audit import AuditLog, AuditUnavailable
 from policies.blind_index import BlindIndex
 from policies.crypto import FieldCipher
 from policies.principal import Principal
@@ -89,6 +90,7 @@ class Ingest:
         audit: AuditLog,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         batch_size: int = BATCH,
+        intake: IntakeWatch | None = None,
     ) -> None:
         self.store = store
         self.blind = blind
@@ -96,6 +98,8 @@ class Ingest:
         self.audit = audit
         self.clock = clock
         self.batch_size = batch_size
+        # Counts each force's new cases and identifiers against the case rules' ceiling.
+        self.intake = intake
 
     async def apply(self, principal: Principal, items: AsyncIterator[Item]) -> list[Result]:
         """Results in record order. Batches overlap: while the graph engine (its own process)
@@ -106,16 +110,17 @@ class Ingest:
         results: list[Result] = []
         staged: _Staged | None = None
         writing: asyncio.Task[list[Result]] | None = None
+        tally = BatchIntake()
         try:
             async for batch in _batches(items, self.batch_size):
                 if staged is not None:
-                    writing = asyncio.create_task(self._commit(staged))
+                    writing = asyncio.create_task(self._commit(principal, staged, tally))
                 staged = await self._prepare(await self._check(principal, batch))
                 if writing is not None:
                     results.extend(await writing)
                     writing = None
             if staged is not None:
-                results.extend(await self._commit(staged))
+                results.extend(await self._commit(principal, staged, tally))
         except BaseException:
             if writing is not None:
                 # A write in flight finishes either way; wait for it so nothing outlives the
@@ -123,10 +128,38 @@ class Ingest:
                 with contextlib.suppress(Exception):
                     await writing
             raise
+        await self.audit_sync(principal, results, tally)
         return results
 
     async def apply_batch(self, principal: Principal, items: Sequence[Item]) -> list[Result]:
-        return await self._commit(await self._prepare(await self._check(principal, items)))
+        staged = await self._prepare(await self._check(principal, items))
+        return await self._commit(principal, staged, BatchIntake())
+
+    async def audit_sync(
+        self, principal: Principal, results: Sequence[Result], tally: BatchIntake
+    ) -> None:
+        """One `sync` entry per request: the client (the entry's actor), its force and counts,
+        never a value: records by result, new cases, new identifiers, and identifiers that
+        other forces' cases hold (the links the request found).
+
+        Written after the records committed: if the log cannot take it, the sync is not undone
+        (its cases still go to the after-sync step); the failure is logged and counted."""
+        statuses = [r.status for r in results]
+        try:
+            await self.audit.record(
+                actor=principal,
+                action="sync",
+                target=(
+                    f"force:{principal.force} records={len(statuses)} "
+                    f"applied={statuses.count('applied')} stale={statuses.count('stale')} "
+                    f"rejected={statuses.count('rejected')} newCases={tally.new_cases} "
+                    f"newIdentifiers={tally.new_identifiers} "
+                    f"linkingIdentifiers={tally.linking_identifiers}"
+                ),
+            )
+        except AuditUnavailable:
+            UNAUDITED.labels("sync").inc()
+            log.error("a sync's audit entry could not be written", extra={"force": principal.force})
 
     async def _check(self, principal: Principal, items: Sequence[Item]) -> _Staged:
         """Validate, keep the newest of each case, and set aside what the graph holds as new."""
@@ -142,10 +175,24 @@ class Ingest:
                 staged.fresh.append(candidate)
         return staged
 
-    async def _commit(self, staged: _Staged) -> list[Result]:
-        """Write a prepared batch; each record is `applied` only once its statement committed."""
+    async def _commit(
+        self, principal: Principal, staged: _Staged, tally: BatchIntake
+    ) -> list[Result]:
+        """Write a prepared batch; each record is `applied` only once its statement committed.
+        What it brought the hub for the first time is counted into `tally` (and the intake)."""
         results = staged.results
+        force = principal.force or ""
+        cases = [r for r in staged.rows if _is_case(r)]
+        sighting = await self.intake.sight(force, cases) if self.intake is not None else None
         applied, refused = await self._write(staged.rows, staged.held)
+        if self.intake is not None and sighting is not None:
+            mine = [r for r in cases if r["key"] in applied]
+            new = {r["key"] for r in mine if staged.held.get(r["key"], 0) == 0}
+            batch = IntakeWatch.measure(mine, new, sighting)
+            tally.new_cases += batch.new_cases
+            tally.new_identifiers += batch.new_identifiers
+            tally.linking_identifiers += batch.linking_identifiers
+            await self.intake.add(principal, force, batch)
         for candidate in staged.fresh:
             if candidate.index in results:
                 continue

@@ -101,6 +101,8 @@ class FederationAPI:
             count_refused("unavailable")
             return unavailable()
         count_records(principal.force or "", (r.status for r in results))
+        if self.limiter is not None:  # the route's budget of records, as well as of requests
+            self.limiter.charge(principal.client_id, request.url.path, len(results))
         await run_after_sync(self.after_sync, principal.force or "", results)
         body: dict[str, Any] = {"results": [r.as_dict() for r in results]}
         all_rejected = all(r.status == "rejected" for r in results)

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from federation.hooks import AfterSyncQueue
 from federation.ingest import Ingest
+from federation.intake import IntakeWatch
 from federation.openapi import openapi_route
 from federation.problems import problem_for_status
 from federation.pull import PullCollector, Puller
@@ -35,6 +36,7 @@ from gateway.protection import build_protection
 from gateway.web import web_routes
 from graph import GraphConnection, GraphStore, GraphUnavailable
 from graph.metrics import MeasuredGraphStore
+from policies.case_rules import load_case_rules
 from policies.devidp import require_external_issuer
 
 log = logging.getLogger("crossforce.gateway")
@@ -102,6 +104,7 @@ def create_app(
     settings = settings or Settings()
     require_external_issuer(settings.environment, settings.oidc_issuer)
     schema = build_schema(settings)
+    case_rules = load_case_rules(settings.policy_dir)  # a bad file stops the hub here
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -109,7 +112,11 @@ def create_app(
         store = MeasuredGraphStore(connection.store)
         protection = build_protection(settings, store)
         ingest = Ingest(
-            store, blind=protection.blind, cipher=protection.cipher, audit=protection.audit
+            store,
+            blind=protection.blind,
+            cipher=protection.cipher,
+            audit=protection.audit,
+            intake=IntakeWatch(store, case_rules, protection.audit),
         )
         # Cross-force links and regrade alerts are fed in the background, off the syncs' path
         # (federation/hooks.py).

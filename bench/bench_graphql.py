@@ -310,7 +310,8 @@ def process_memory_mb(pid: int) -> float:
 @asynccontextmanager
 async def engine_for(args: argparse.Namespace, data_dir: Path) -> AsyncIterator[Engine]:
     if args.engine == "falkordb":
-        embedded = EmbeddedFalkorDB(data_dir, ready_timeout=1800)  # a kept graph loads first
+        # A kept graph loads first; the bench reaches it by port alone, without a password.
+        embedded = EmbeddedFalkorDB(data_dir, ready_timeout=1800, authenticate=False)
         embedded.start()
         try:
             yield Engine("falkordb", f"falkordb://127.0.0.1:{embedded.port}/{GRAPH_NAME}",

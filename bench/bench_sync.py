@@ -286,7 +286,7 @@ async def write_raw(
 
 @contextmanager
 def falkordb(directory: Path) -> Iterator[Engine]:
-    embedded = EmbeddedFalkorDB(directory)
+    embedded = EmbeddedFalkorDB(directory, authenticate=False)
     embedded.start()
     try:
         yield Engine("falkordb", f"falkordb://127.0.0.1:{embedded.port}/api",

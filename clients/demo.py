@@ -168,15 +168,29 @@ async def links_table(url: str, secrets: dict[str, str], forces: list[str]) -> T
     return table
 
 
-def show_sign_in(url: str, data_dir: Path, secrets: dict[str, str]) -> None:
-    table = Table(title=f"Sign in at {url}/ (development identity provider)")
-    for column in ("role", "client id", "client secret"):
-        table.add_column(column, overflow="fold")
+def show_sign_in(url: str, data_dir: Path, secrets: dict[str, str], *, serving: bool) -> None:
+    """Where and how to sign in. The secrets go out as plain lines, never folded by a table's
+    width, so that each can be copied whole; in `--exit` mode the hub has already stopped, so
+    no address is offered as if it were live."""
+    if serving:
+        console.print(f"[bold]Sign in[/] at {url}/ with a role and its secret:")
+    else:
+        console.print(
+            "[bold]The hub has stopped[/] (--exit). `.venv/bin/crossforce serve` starts it "
+            "again on this data dir, at http://127.0.0.1:8000/; sign in there with a role "
+            "and its secret:"
+        )
+    width = max(len(client_id) for _, client_id in ROLES)
     for role, client_id in ROLES:
-        table.add_row(role, client_id, secrets.get(client_id, ""))
-    console.print(table)
-    console.print("Tokens: .venv/bin/crossforce token --client coordinator (or analyst-AS, ...)")
-    console.print(f"Client secrets of the development issuer: {devidp_secrets_file(data_dir)}")
+        line = f"  {client_id.ljust(width)}  {secrets.get(client_id, '')}  ({role})"
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    console.print("  (admin has no pages in the web UI: it uses the crossforce command line)")
+    if serving:
+        console.print("Tokens: .venv/bin/crossforce token --client analyst-AS (or any role above)")
+    console.print(
+        f"Client secrets of the development issuer: {devidp_secrets_file(data_dir)}",
+        soft_wrap=True,
+    )
 
 
 async def tour(
@@ -185,6 +199,7 @@ async def tour(
     by_force: dict[str, list[dict[str, Any]]],
     pulled: DemoConnector,
     total: int,
+    serving: bool,
 ) -> None:
     secrets = json.loads(devidp_secrets_file(data_dir).read_text())
     console.print(f"Syncing {total} case summaries from {len(by_force) + 1} force systems:")
@@ -198,7 +213,8 @@ async def tour(
     await show_coordinator(url, secrets)
     await show_analyst(url, secrets, "analyst-AS")
     console.print(links)
-    show_sign_in(url, data_dir, secrets)
+    if serving:
+        show_sign_in(url, data_dir, secrets, serving=True)
 
 
 def run_demo(
@@ -227,7 +243,7 @@ def run_demo(
     if keep_serving is None:
         keep_serving = sys.stdin.isatty()
     try:
-        asyncio.run(tour(server.url, settings.data_dir, by_force, pulled, cases))
+        asyncio.run(tour(server.url, settings.data_dir, by_force, pulled, cases, keep_serving))
         if keep_serving:
             console.print("Serving until Ctrl-C.")
             while server.thread.is_alive():
@@ -237,3 +253,6 @@ def run_demo(
     finally:
         server.stop()
         pulled.stop()
+    if not keep_serving:
+        secrets = json.loads(devidp_secrets_file(settings.data_dir).read_text())
+        show_sign_in(server.url, settings.data_dir, secrets, serving=False)

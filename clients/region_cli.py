@@ -1,15 +1,21 @@
 """`crossforce region`: write a synthetic region's case summaries as JSON Lines.
 
     crossforce region --seed 7 --forces 5 --cases 5000 --out region.jsonl
+    crossforce region --cases 5000 --start 2025-10 --out fixed.jsonl   # the same whenever run
     crossforce region --cases 200 --out - | head -1
     crossforce region --cases 5000 --out region.jsonl --by-force   # region-AS.jsonl, ...
 
 Records are written as they are generated, so any size streams in constant memory. A progress
 bar goes to stderr when writing to a file; the output stays clean when writing to stdout.
+
+By default the months end with the last complete one, so that a region synced today holds cases
+still open and inside their targets, as a force's would; `--start YYYY-MM` fixes the period for a
+region that is the same record for record whenever it is generated.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -141,6 +147,12 @@ def run_region_command(
     started = time.perf_counter()
     try:
         written = write_region(params, out, by_force=by_force)
+    except BrokenPipeError:
+        if out != "-":
+            raise
+        # `| head`: the reader has what it wanted. Stop quietly, as other command line tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(0) from None
     except OSError as error:
         Console(stderr=True).print(f"crossforce region: cannot write {out}: {error.strerror}")
         raise typer.Exit(2) from None
@@ -163,7 +175,9 @@ def region(
         None, min=0, help="total cases (default: volumes from --monthly-base and --growth)"
     ),
     months: int = typer.Option(12, min=1, max=120, help="calendar months of referrals"),
-    start: str = typer.Option("2025-10", help="first month, YYYY-MM, or recent"),
+    start: str = typer.Option(
+        "recent", help="first month, YYYY-MM, or recent (ending with the last complete month)"
+    ),
     monthly_base: float = typer.Option(
         70.0, min=0, help="referrals a month of a force of weight 1.0 in the first month"
     ),

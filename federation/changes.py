@@ -7,12 +7,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from prometheus_client import Counter as Metric
+
 from graph import GraphStore
 from graph.queries import changes as q
+from graph.queries import intake as iq
 from graph.queries.links import ENTITY_KINDS
 
 PAGE_LIMIT = 500
 APPEND_PAGE = 2000  # events appended in one statement
+DAY_MS = 86_400_000
+SIDES = ("force", "otherForce")  # an event is held when either force's events are
 LINKS_TOLD = 20  # other forces' cases a case hears of (see `link_events`); as many as are counted
 
 
@@ -88,6 +93,64 @@ async def append_new(store: GraphStore, events: dict[str, dict[str, Any]]) -> in
         rows = await store.write(q.APPEND, {"events": ordered[start : start + APPEND_PAGE]})
         added += int(rows[0]["added"]) if rows else 0
     return added
+
+
+EVENTS_HELD = Metric(
+    "crossforce_change_events_held",
+    "Change-feed events held back because the receiving force went over its intake ceiling",
+    ["force"],
+)
+
+
+async def deliver(store: GraphStore, events: dict[str, dict[str, Any]]) -> int:
+    """Append the events, except those of forces whose link events are held (their intake went
+    over the case rules' ceiling, federation/intake.py): the events meant for such a force, and
+    those telling other forces of its cases. Those are kept, held, until an administrator
+    releases them. How many were new, on the feed or held."""
+    forces = sorted({e[side] for e in events.values() for side in SIDES if e.get(side)})
+    rows = await store.read(iq.HELD_FORCES, {"forces": forces}) if forces else []
+    holding = {row["force"] for row in rows}
+    held: dict[str, list[dict[str, Any]]] = {}
+    free = {}
+    for dedupe in sorted(events):
+        event = events[dedupe]
+        holder = next((event[s] for s in SIDES if event.get(s) in holding), None)
+        if holder is None:
+            free[dedupe] = event
+        else:
+            held.setdefault(holder, []).append(event | {"heldFor": holder})
+    added = await append_new(store, free)
+    for force, kept in sorted(held.items()):
+        for start in range(0, len(kept), APPEND_PAGE):
+            page = kept[start : start + APPEND_PAGE]
+            written = await store.write(q.APPEND_HELD, {"events": page})
+            count = int(written[0]["held"]) if written else 0
+            EVENTS_HELD.labels(force).inc(count)
+            added += count
+    return added
+
+
+@dataclass(frozen=True)
+class Hold:
+    force: str
+    since_ms: int
+    events: int
+
+
+async def holds(store: GraphStore) -> list[Hold]:
+    """The forces whose link events are held, since when, and how many events wait."""
+    rows = await store.read(iq.HOLDS)
+    return [Hold(r["force"], int(r["since"] or 0), int(r["events"])) for r in rows]
+
+
+async def release(store: GraphStore, force: str, now_ms: int) -> int:
+    """Lift the force's hold and put its held events on its feed; how many were released.
+
+    The hold goes first, so events fed meanwhile reach the feed rather than a hold nobody will
+    release; what the force sent today up to now no longer counts against its ceiling."""
+    await store.write(iq.LIFT, {"force": force, "day": now_ms // DAY_MS})
+    rows = await store.write(q.RELEASE_HELD, {"force": force})
+    return int(rows[0]["released"]) if rows else 0
 
 
 @dataclass(frozen=True)

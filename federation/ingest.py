@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TypeGuard
 
 from federation.body import Item
+from federation.intake import UNAUDITED, BatchIntake, IntakeWatch
 from federation.prepare import InvalidIdentifiers, prepare_case, tombstone
 from federation.validation import Problem, problems_of
 from graph import GraphError, GraphStore, GraphUnavailable
@@ -34,7 +35,7 @@ from graph.cases import (
     tombstone_cases,
     upsert_cases,
 )
-from policies.audit import DENIED, OK, SYNC, SYNC_OTHER_FORCE, AuditLog
+from policies.audit import DENIED, OK, SYNC, SYNC_OTHER_FORCE, AuditLog, AuditUnavailable
 from policies.blind_index import BlindIndex
 from policies.crypto import FieldCipher
 from policies.principal import Principal
@@ -71,9 +72,12 @@ class SyncSummary:
     stale: int = 0
     rejected: int = 0
     other_force: int = 0  # rejected because the record names another force
+    new_cases: int = 0  # case references the hub had never held
+    new_identifiers: int = 0  # identifiers no case in the hub held before
+    linking_identifiers: int = 0  # identifiers other forces' cases hold: the links found
 
     @classmethod
-    def of(cls, results: Sequence[Result]) -> SyncSummary:
+    def of(cls, results: Sequence[Result], intake: BatchIntake) -> SyncSummary:
         statuses = [result.status for result in results]
         return cls(
             received=len(results),
@@ -81,6 +85,9 @@ class SyncSummary:
             stale=statuses.count("stale"),
             rejected=statuses.count("rejected"),
             other_force=sum(any(p.path == "/force" for p in r.errors) for r in results),
+            new_cases=intake.new_cases,
+            new_identifiers=intake.new_identifiers,
+            linking_identifiers=intake.linking_identifiers,
         )
 
     def describe(self) -> str:
@@ -141,6 +148,7 @@ class Ingest:
         audit: AuditLog,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         batch_size: int = BATCH,
+        intake: IntakeWatch | None = None,
     ) -> None:
         self.store = store
         self.blind = blind
@@ -148,6 +156,8 @@ class Ingest:
         self.audit = audit
         self.clock = clock
         self.batch_size = batch_size
+        # Counts each force's new cases and identifiers against the case rules' ceiling.
+        self.intake = intake
 
     async def apply(self, principal: Principal, items: AsyncIterator[Item]) -> list[Result]:
         """Results in record order, audited as one request (`record_sync`). Batches overlap:
@@ -159,16 +169,17 @@ class Ingest:
         results: list[Result] = []
         staged: _Staged | None = None
         writing: asyncio.Task[list[Result]] | None = None
+        tally = BatchIntake()
         try:
             async for batch in _batches(items, self.batch_size):
                 if staged is not None:
-                    writing = asyncio.create_task(self._commit(staged))
+                    writing = asyncio.create_task(self._commit(principal, staged, tally))
                 staged = await self._prepare(await self._check(principal, batch))
                 if writing is not None:
                     results.extend(await writing)
                     writing = None
             if staged is not None:
-                results.extend(await self._commit(staged))
+                results.extend(await self._commit(principal, staged, tally))
         except BaseException:
             if writing is not None:
                 # A write in flight finishes either way; wait for it so nothing outlives the
@@ -177,11 +188,22 @@ class Ingest:
                     await writing
             raise
         if results:  # an empty page pulled says nothing worth a line in the log
-            await record_sync(self.audit, principal, SyncSummary.of(results))
+            await self.audit_sync(principal, SyncSummary.of(results, tally))
         return results
 
     async def apply_batch(self, principal: Principal, items: Sequence[Item]) -> list[Result]:
-        return await self._commit(await self._prepare(await self._check(principal, items)))
+        staged = await self._prepare(await self._check(principal, items))
+        return await self._commit(principal, staged, BatchIntake())
+
+    async def audit_sync(self, principal: Principal, summary: SyncSummary) -> None:
+        """The request's audit entries (`record_sync`), written after the records committed:
+        if the log cannot take them, the sync is not undone (its cases still go to the
+        after-sync step); the failure is logged and counted."""
+        try:
+            await record_sync(self.audit, principal, summary)
+        except AuditUnavailable:
+            UNAUDITED.labels("sync").inc()
+            log.error("a sync's audit entry could not be written", extra={"force": principal.force})
 
     async def _check(self, principal: Principal, items: Sequence[Item]) -> _Staged:
         """Validate, keep the newest of each case, and set aside what the graph holds as new."""
@@ -197,10 +219,24 @@ class Ingest:
                 staged.fresh.append(candidate)
         return staged
 
-    async def _commit(self, staged: _Staged) -> list[Result]:
-        """Write a prepared batch; each record is `applied` only once its statement committed."""
+    async def _commit(
+        self, principal: Principal, staged: _Staged, tally: BatchIntake
+    ) -> list[Result]:
+        """Write a prepared batch; each record is `applied` only once its statement committed.
+        What it brought the hub for the first time is counted into `tally` (and the intake)."""
         results = staged.results
+        force = principal.force or ""
+        cases = [r for r in staged.rows if _is_case(r)]
+        sighting = await self.intake.sight(force, cases) if self.intake is not None else None
         applied, refused = await self._write(staged.rows, staged.held)
+        if self.intake is not None and sighting is not None:
+            mine = [r for r in cases if r["key"] in applied]
+            new = {r["key"] for r in mine if staged.held.get(r["key"], 0) == 0}
+            batch = IntakeWatch.measure(mine, new, sighting)
+            tally.new_cases += batch.new_cases
+            tally.new_identifiers += batch.new_identifiers
+            tally.linking_identifiers += batch.linking_identifiers
+            await self.intake.add(principal, force, batch)
         for candidate in staged.fresh:
             if candidate.index in results:
                 continue

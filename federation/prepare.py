@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, TypeVar
 
 import orjson
@@ -25,12 +25,10 @@ from policies.crypto import FieldCipher
 
 CLOSED_STATUSES = frozenset({"CHARGED", "CAUTIONED", "NO_FURTHER_ACTION", "TRANSFERRED", "CLOSED"})
 GROOMING = frozenset({"ONLINE_GROOMING", "SEXUAL_COMMUNICATION_WITH_CHILD", "SEXTORTION"})
-PERSON_IDENTIFIERS = (
-    ("phones", "phone", normalise.phone),
-    ("emails", "email", normalise.email),
-    ("postcodes", "postcode", normalise.postcode),
-)
-MEDIA_HASHES = (("sha1", normalise.sha1), ("md5", normalise.md5))
+# A suspect's phones and e-mails link; postcodes do not (many people share one, and a person is
+# not an address): they are sealed with the rest and never indexed.
+PERSON_IDENTIFIERS = (("phones", "phone"), ("emails", "email"))
+MEDIA_HASHES = ("sha1", "md5")
 
 Record = dict[str, Any]
 PairT = TypeVar("PairT", Depiction, Contact)
@@ -63,20 +61,40 @@ class InvalidIdentifiers(Exception):
 
 @dataclass
 class _Indexer:
-    """Blind indexes of one record, gathering the problems of identifiers that will not parse."""
+    """Blind indexes of one record, gathering the problems of identifiers that will not parse.
+
+    A well-formed value that must not link (`normalise.Unlinkable`: a placeholder, a private
+    address, a number not in use) is no problem: the record is applied, the value sealed with
+    the rest, and it gets no index (docs/policies.md, "What links").
+    """
 
     blind: BlindIndex
     problems: list[Problem] = field(default_factory=list)
 
     def key(
-        self, at: tuple[str | int, ...], kind: str, normaliser: Callable[..., str], *raw: str
+        self, at: tuple[str | int, ...], kind: str, normaliser: Callable[..., str], *raw: object
     ) -> str | None:
         """`at`: where the identifier is, as JSON-pointer parts (joined only for a problem)."""
+        found = self.kind_and_key(at, kind, lambda: (kind, normaliser(*raw)))
+        return None if found is None else found[1]
+
+    def single(self, at: tuple[str | int, ...], kind: str, raw: str) -> str | None:
+        """The index of a single-value identifier, normalised by `kind`'s normaliser under the
+        region's linking rules."""
+        normaliser = normalise.NORMALISERS[kind]
+        return self.key(at, kind, normaliser, raw, self.blind.rules)
+
+    def kind_and_key(
+        self, at: tuple[str | int, ...], kind: str, normalised: Callable[[], tuple[str, str]]
+    ) -> tuple[str, str] | None:
         try:
-            return self.blind.of(kind, normaliser(*raw))
+            as_kind, text = normalised()
+        except normalise.Unlinkable:
+            return None
         except normalise.InvalidIdentifier as error:
             self.problems.append(Problem(pointer(at), f"is not a valid {kind}: {error.reason}"))
             return None
+        return as_kind, self.blind.of(as_kind, text)
 
 
 def _unique(links: Iterable[tuple[str | None, dict[str, Any]]]) -> list[EntityLink]:
@@ -96,16 +114,16 @@ def _suspect_keys(suspect: Record, i: int, ix: _Indexer) -> list[str]:
         found.append(ix.key(("suspects", i, "dateOfBirth"), "person", normalise.person, *names))
     if suspect.get("pncId"):
         found.append(ix.key(("suspects", i, "pncId"), "pnc", normalise.pnc_id, suspect["pncId"]))
-    for name, kind, normaliser in PERSON_IDENTIFIERS:
+    for name, kind in PERSON_IDENTIFIERS:
         for j, value in enumerate(suspect.get(name) or ()):
-            found.append(ix.key(("suspects", i, name, j), kind, normaliser, value))
+            found.append(ix.single(("suspects", i, name, j), kind, value))
     return [k for k in found if k is not None]
 
 
 def _device_keys(device: Record, i: int, ix: _Indexer) -> list[str]:
     found = []
     if device.get("imei"):
-        found.append(ix.key(("devices", i, "imei"), "imei", normalise.imei, device["imei"]))
+        found.append(ix.single(("devices", i, "imei"), "imei", device["imei"]))
     if device.get("serial") and device.get("make"):
         serial = (device["make"], device["serial"])
         found.append(ix.key(("devices", i, "serial"), "serial", normalise.device_serial, *serial))
@@ -114,9 +132,7 @@ def _device_keys(device: Record, i: int, ix: _Indexer) -> list[str]:
 
 def _media_keys(item: Record, i: int, ix: _Indexer) -> list[str]:
     found = [
-        ix.key(("media", i, kind), kind, normaliser, item[kind])
-        for kind, normaliser in MEDIA_HASHES
-        if item.get(kind)
+        ix.single(("media", i, kind), kind, item[kind]) for kind in MEDIA_HASHES if item.get(kind)
     ]
     return [k for k in found if k is not None]
 
@@ -134,6 +150,7 @@ class _Entities:
     depicts: list[Depiction] = field(default_factory=list)
     by_ref: dict[str, list[str]] = field(default_factory=dict)  # suspect/account ref -> keys
     accounts_by_ref: dict[str, str] = field(default_factory=dict)
+    email_accounts_by_ref: dict[str, str] = field(default_factory=dict)  # ref -> person key
 
 
 def _entities(record: Record, case: str, ix: _Indexer) -> _Entities:
@@ -153,14 +170,23 @@ def _entities(record: Record, case: str, ix: _Indexer) -> _Entities:
         }
         out.devices.extend((k, props) for k in _device_keys(d, i, ix))
     for i, a in enumerate(record.get("accounts") or []):
-        key = ix.key(
-            ("accounts", i, "handle"), "account", normalise.account, a["platform"], a["handle"]
+        found = ix.kind_and_key(
+            ("accounts", i, "handle"),
+            "account",
+            partial(normalise.account_key, a["platform"], a["handle"]),
         )
-        if key is not None:
-            out.accounts_by_ref[a["ref"]] = key
-            out.accounts.append((key, {"ref": a["ref"], "idx": i, "platform": a["platform"]}))
+        if found is None:
+            continue
+        kind, account = found
+        if kind == "email":
+            # The address itself: it meets suspects' e-mails at their person entity.
+            out.email_accounts_by_ref[a["ref"]] = account
+            out.persons.append((account, {"ref": a["ref"], "platform": a["platform"]}))
+        else:
+            out.accounts_by_ref[a["ref"]] = account
+            out.accounts.append((account, {"ref": a["ref"], "idx": i, "platform": a["platform"]}))
     for i, ip in enumerate(record.get("ipAddresses") or []):
-        key = ix.key(("ipAddresses", i, "address"), "ip", normalise.ip_address, ip["address"])
+        key = ix.single(("ipAddresses", i, "address"), "ip", ip["address"])
         if key is not None:
             out.ips.append((key, {"idx": i, "seenAt": millis(ip.get("seenAt"))}))
     for i, m in enumerate(record.get("media") or []):
@@ -170,7 +196,7 @@ def _entities(record: Record, case: str, ix: _Indexer) -> _Entities:
         out.media.extend((k, props) for k in hashes)
         if m.get("seriesRef"):
             at = ("media", i, "seriesRef")
-            key = ix.key(at, "series", normalise.series_ref, m["seriesRef"])
+            key = ix.single(at, "series", m["seriesRef"])
             if key is not None:
                 out.series.append((key, {}))
         out.depicts.extend(
@@ -201,6 +227,8 @@ def _victims(
             persons.extend({"victim": key, "entity": k} for k in entities.by_ref.get(ref, []))
             if ref in entities.accounts_by_ref:
                 accounts.append({"victim": key, "entity": entities.accounts_by_ref[ref]})
+            if ref in entities.email_accounts_by_ref:
+                persons.append({"victim": key, "entity": entities.email_accounts_by_ref[ref]})
     return victims, persons, accounts
 
 

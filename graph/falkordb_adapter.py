@@ -105,6 +105,9 @@ class FalkorDBStore:
                 run = graph.ro_query if read_only else graph.query
                 result = await run(query, dict(params or {}), timeout=limit_ms)
                 break
+            except redis_errors.AuthenticationError:
+                # Not transient: a wrong or missing password stays wrong on every retry.
+                raise GraphError("the graph server refused the password") from None
             except TRANSIENT as error:
                 if not await backoff.wait():
                     raise GraphUnavailable("graph engine unreachable") from error
@@ -196,14 +199,39 @@ class FalkorDBStore:
             await asyncio.wait_for(client.connection.ping(), timeout=2.0)
         except (TimeoutError, *TRANSIENT) as error:
             raise GraphUnavailable("graph engine unreachable") from error
+        except redis_errors.ResponseError as error:
+            # The server refuses even PING when it cannot persist (MISCONF).
+            raise GraphUnavailable(
+                "graph refuses writes (disk or memory full)"
+                if _refuses_writes(error)
+                else "graph engine answered PING with an error"
+            ) from None
 
     async def close(self) -> None:
         if self._db is not None:
             await self._db.aclose()
 
 
+# How the server says it refuses writes for want of disk or memory: a snapshot or the append-only
+# file could not be written (a full disk), memory is at `maxmemory`, or it is a read-only replica.
+# Nothing was written and the same statement will succeed once that is fixed: a 503, not a
+# rejected record.
+# redis-py gives OOM and READONLY classes of their own (and strips the code from the message).
+_WRITES_REFUSED = ("MISCONF", "No space left")
+_WRITES_REFUSED_ERRORS = (redis_errors.OutOfMemoryError, redis_errors.ReadOnlyError)
+
+
+def _refuses_writes(error: redis_errors.ResponseError) -> bool:
+    if isinstance(error, _WRITES_REFUSED_ERRORS):
+        return True
+    message = str(error)
+    return any(sign in message for sign in _WRITES_REFUSED)
+
+
 def _classify(error: redis_errors.ResponseError) -> GraphError:
     message = _safe_message(error)
+    if _refuses_writes(error):
+        return GraphUnavailable("graph refuses writes (disk or memory full)")
     if "unique constraint violation" in message:
         return ConstraintViolation(message)
     if "timed out" in message.lower():

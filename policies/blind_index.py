@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from policies.files import read_or_create_private
-from policies.normalise import NORMALISERS, InvalidIdentifier
+from policies.normalise import DEFAULT_RULES, NORMALISERS, InvalidIdentifier, LinkingRules
 
 Encoding = Literal["hex", "base64url"]
 
@@ -30,11 +30,16 @@ def load_linking_key(data_dir: Path) -> bytes:
 
 
 class BlindIndex:
-    def __init__(self, key: bytes, *, encoding: Encoding = "hex") -> None:
+    """Indexes under one linking key, normalising by the region's linking rules (`rules`)."""
+
+    def __init__(
+        self, key: bytes, *, encoding: Encoding = "hex", rules: LinkingRules = DEFAULT_RULES
+    ) -> None:
         if len(key) < 32:
             raise ValueError("the linking key must be at least 32 bytes")
         self._mac = hmac.new(key, digestmod=hashlib.sha256)
         self._encoding = encoding
+        self.rules = rules
 
     def of(self, kind: str, normalised: str) -> str:
         """The index of an already normalised identifier of `kind`."""
@@ -46,8 +51,9 @@ class BlindIndex:
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
     def index(self, kind: str, raw: str) -> str:
-        """Normalise `raw` as `kind` (see `normalise.NORMALISERS`), then index it."""
+        """Normalise `raw` as `kind` (see `normalise.NORMALISERS`), then index it. A value that
+        must not link raises `normalise.Unlinkable`, so nothing is ever looked up by it."""
         normaliser = NORMALISERS.get(kind)
         if normaliser is None:
             raise InvalidIdentifier(kind, "unknown identifier kind")
-        return self.of(kind, normaliser(raw))
+        return self.of(kind, normaliser(raw, self.rules))

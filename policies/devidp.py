@@ -11,7 +11,8 @@ RFC 9068 JWT access tokens, behind three Starlette routes:
 Its tokens are validated like any external provider's: through discovery and the JWKS over HTTP.
 Clients and their scopes and forces come from clients.yaml; the RS256 signing key and the client
 secrets are generated on first use into `<data dir>/devidp/`, readable by their owner only, and
-stay the same afterwards.
+stay the same afterwards. A starting hub records its issuer there too (`devidp/issuer`), so that
+`crossforce token` and `crossforce sync` find the hub on whatever port it runs.
 """
 
 from __future__ import annotations
@@ -56,8 +57,41 @@ SIGNING_ALGORITHM = "RS256"
 MAX_FORM_BYTES = 8 * 1024
 
 
+class NotInProduction(RuntimeError):
+    """Production was asked for without an external identity provider."""
+
+
+def require_external_issuer(environment: str, oidc_issuer: str | None) -> None:
+    """The mounting rule: this provider is never served in production. It signs with a key
+    kept on local disk, knows every client's secret, and each replica would sign with its own
+    key; so production without an external issuer does not start at all, rather than start
+    with this provider or with no way to sign in."""
+    if environment == "production" and not oidc_issuer:
+        raise NotInProduction(
+            "CROSSFORCE_ENVIRONMENT=production needs CROSSFORCE_OIDC_ISSUER (the region's "
+            "OpenID provider): the development identity provider is never served in production"
+        )
+
+
 def devidp_dir(data_dir: Path) -> Path:
     return data_dir / "devidp"
+
+
+def record_issuer(data_dir: Path, issuer: str) -> None:
+    """Write the issuer a starting hub serves as, for the command line to mint tokens for."""
+    replace_private(devidp_dir(data_dir) / "issuer", issuer.rstrip("/").encode() + b"\n")
+
+
+def recorded_issuer(data_dir: Path) -> str | None:
+    """The issuer the last hub started on this data dir served as; None before any start.
+
+    Read like the other files here: one that others could change is refused (InsecureFile),
+    as the command line sends client secrets to this address."""
+    path = devidp_dir(data_dir) / "issuer"
+    if not path.exists():
+        return None
+    recorded = read_private(path).decode("utf-8", "replace").strip()
+    return recorded or None
 
 
 def load_signing_key(data_dir: Path) -> RSAKey:

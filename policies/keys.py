@@ -9,8 +9,11 @@
   transit call; `LocalKeyFile` is the development one (a 0600 file in the data dir).
 - Shredding destroys wrapped DEKs: whatever they encrypted is unreadable for good.
 
-Unwrapped DEKs are cached in memory for `cache_ttl` seconds, so a rotation or a shred made by
-another replica takes effect here within that time (at once on the replica that made it).
+Unwrapped DEKs are cached in memory for `cache_ttl` seconds, so a rotation made by another
+replica takes effect here within that time. A shred must not wait that long: while a force's key
+is cached, the ring re-reads which of its versions are shredded at most every `shred_check`
+seconds (one small graph read per force, on the first use after that interval), so every replica
+refuses a shredded version within `shred_check` seconds (at once on the replica that shredded it).
 """
 
 from __future__ import annotations
@@ -197,6 +200,7 @@ class KeyRing:
         *,
         audit: AuditLog | None = None,
         cache_ttl: float = 60.0,
+        shred_check: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
@@ -208,6 +212,9 @@ class KeyRing:
         # Values with the monotonic time they were read, dropped once older than cache_ttl.
         self._deks: dict[tuple[str, int], tuple[bytes, float]] = {}
         self._current: dict[str, tuple[int, float]] = {}
+        # When each force's cached keys were last checked against the store for shreds.
+        self._shred_check = shred_check
+        self._checked: dict[str, float] = {}
         self._lock = asyncio.Lock()
 
     def _fresh(self, read_at: float) -> bool:
@@ -217,7 +224,10 @@ class KeyRing:
         """The version new ciphertext of `force` uses, and its key (version 1 made on first use)."""
         cached = self._current.get(force)
         if cached is not None and self._fresh(cached[1]):
-            return cached[0], await self.dek(force, cached[0])
+            try:
+                return cached[0], await self.dek(force, cached[0])
+            except KeyShredded:
+                self._current.pop(force, None)  # shredded elsewhere: move on to a live version
         latest = await self._latest_live(force)
         if latest is None:
             await self._record("crossforce", KEY_CREATE, force)
@@ -230,7 +240,10 @@ class KeyRing:
         """The unwrapped key of one version; `KeyShredded` or `UnknownKeyVersion` otherwise."""
         cached = self._deks.get((force, version))
         if cached is not None and self._fresh(cached[1]):
-            return cached[0]
+            await self._forget_shredded(force)
+            cached = self._deks.get((force, version))
+            if cached is not None:
+                return cached[0]
         stored = await self._store.get(force, version)
         if stored is None:
             raise UnknownKeyVersion(force, version)
@@ -240,6 +253,26 @@ class KeyRing:
         key = await self._kek.unwrap(stored.wrapped, wrap_aad(force, version))
         self._deks[(force, version)] = (key, self._clock())
         return key
+
+    async def _forget_shredded(self, force: str) -> None:
+        """Drop the force's cached keys that another replica shredded; at most one store read
+        per `shred_check` seconds, whatever the number of concurrent callers."""
+        now = self._clock()
+        last = self._checked.get(force)
+        if last is not None and now - last < self._shred_check:
+            return
+        self._checked[force] = now  # concurrent callers use the cache meanwhile
+        try:
+            versions = await self._store.versions(force)
+        except BaseException:
+            if last is None:
+                self._checked.pop(force, None)
+            else:
+                self._checked[force] = last
+            raise
+        for stored in versions:
+            if stored.wrapped is None:
+                self._deks.pop((force, stored.version), None)
 
     async def rotate(
         self, force: str | None = None, *, actor: Principal | str | None = None

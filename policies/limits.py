@@ -2,6 +2,13 @@
 
 Each (client, route) pair has a bucket of `burst` requests refilled at `rate` per second; an empty
 bucket refuses with the seconds until the next request would pass (the `Retry-After` of a 429).
+A route that takes batches (the sync route) may also have a budget of `records`: a second bucket,
+of records, that each answered request is charged for afterwards (`charge`), since how many
+records a streamed body holds is known only once it has been read. A request is let in while its
+client's records bucket is not in debt; one large batch may take it below zero, and the client
+then waits until the refill has paid that back. So a client's sustained rate of records is bounded
+however it splits them into requests.
+
 Buckets live in each gateway replica's memory: with n replicas a client gets at most n times its
 rate, which is the point of a limit (protecting the graph from one runaway client), not a quota.
 """
@@ -37,6 +44,14 @@ class Limit(BaseModel):
 
     rate: float = Field(gt=0, description="requests per second, sustained")
     burst: int = Field(ge=1, description="requests at once after a quiet spell")
+    records: Records | None = Field(None, description="a budget of records, for batch routes")
+
+
+class Records(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rate: float = Field(gt=0, description="records per second, sustained")
+    burst: int = Field(ge=1, description="records at once after a quiet spell")
 
 
 class _LimitsFile(BaseModel):
@@ -59,6 +74,7 @@ class RateLimiter:
         self._rules = rules
         self._clock = clock
         self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._records: dict[tuple[str, str], _Bucket] = {}
 
     def limit_for(self, client_id: str, route: str) -> Limit:
         own = self._rules.clients.get(client_id, {})
@@ -67,19 +83,42 @@ class RateLimiter:
         )
 
     def check(self, client_id: str, route: str) -> None:
-        """Take one request from the client's bucket for this route, or raise `RateLimited`."""
+        """Take one request from the client's bucket for this route, or raise `RateLimited`;
+        also refused while the client's records bucket for the route is in debt."""
         limit = self.limit_for(client_id, route)
         now = self._clock()
-        bucket = self._buckets.get((client_id, route))
-        if bucket is None:
-            if len(self._buckets) >= MAX_BUCKETS:
-                self._buckets.clear()
-            bucket = self._buckets[(client_id, route)] = _Bucket(float(limit.burst), now)
-        bucket.tokens = min(limit.burst, bucket.tokens + (now - bucket.updated) * limit.rate)
-        bucket.updated = now
+        if limit.records is not None:
+            records = _refilled(self._records, (client_id, route), limit.records, now)
+            if records.tokens < 0:
+                raise RateLimited(-records.tokens / limit.records.rate)
+        bucket = _refilled(self._buckets, (client_id, route), limit, now)
         if bucket.tokens < 1:
             raise RateLimited((1 - bucket.tokens) / limit.rate)
         bucket.tokens -= 1
+
+    def charge(self, client_id: str, route: str, records: int) -> None:
+        """Charge an answered request's records to the client's records bucket for the route
+        (which may go into debt); nothing when the route has no budget of records."""
+        budget = self.limit_for(client_id, route).records
+        if budget is not None and records > 0:
+            _refilled(self._records, (client_id, route), budget, self._clock()).tokens -= records
+
+
+def _refilled(
+    buckets: dict[tuple[str, str], _Bucket],
+    key: tuple[str, str],
+    limit: Limit | Records,
+    now: float,
+) -> _Bucket:
+    """The bucket for `key`, full when new, refilled for the time since it was last touched."""
+    bucket = buckets.get(key)
+    if bucket is None:
+        if len(buckets) >= MAX_BUCKETS:
+            buckets.clear()
+        bucket = buckets[key] = _Bucket(float(limit.burst), now)
+    bucket.tokens = min(limit.burst, bucket.tokens + (now - bucket.updated) * limit.rate)
+    bucket.updated = now
+    return bucket
 
 
 def parse_limits(text: str, *, source: str = "limits.yaml") -> RateLimiter:

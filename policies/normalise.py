@@ -3,8 +3,11 @@
 Blind indexes are computed over these strings, so two forces' records of one phone, e-mail,
 device or person meet at one graph node however each force wrote them.
 
-Every normaliser raises `InvalidIdentifier(kind, reason)`; the message never contains the value
-(it is personal data and would end up in logs and error answers).
+Every normaliser raises `InvalidIdentifier(kind, reason)` for what is not an identifier of its kind
+(a force must correct it), and `Unlinkable(kind, reason)`, a subclass, for a well-formed value that
+must not link cases: a placeholder, an address many networks share, a number not in use. Neither
+message contains the value (it is personal data and would end up in logs and error answers).
+What links and why is in docs/policies.md, "What links".
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import ipaddress
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 import phonenumbers
@@ -23,9 +27,38 @@ from stdnum.exceptions import ValidationError as StdnumError
 DEFAULT_REGION = "GB"
 
 
+@dataclass(frozen=True)
+class LinkingRules:
+    """The region's choices on what links (`linking.yaml`, loaded by `policies.linking`).
+
+    `country`: where a phone number written without a country code is read. `private_addresses`:
+    RFC 1918 and IPv6 unique-local addresses link (off: the same private address in two cases is
+    usually two different home networks). `example_ranges`: Ofcom's drama phone numbers and the
+    documentation IP ranges link; synthetic data (the demo, tests) is written in them, and no real
+    subscriber or host holds them.
+    """
+
+    country: str = DEFAULT_REGION
+    private_addresses: bool = False
+    example_ranges: bool = True
+
+
+DEFAULT_RULES = LinkingRules()
+
+
 class InvalidIdentifier(ValueError):
     def __init__(self, kind: str, reason: str) -> None:
         super().__init__(f"invalid {kind}: {reason}")
+        self.kind = kind
+        self.reason = reason
+
+
+class Unlinkable(InvalidIdentifier):
+    """A well-formed value that must not link cases. A subclass of `InvalidIdentifier`, so a
+    caller that does not tell them apart refuses it rather than links it."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        ValueError.__init__(self, f"{kind} does not link: {reason}")
         self.kind = kind
         self.reason = reason
 
@@ -41,48 +74,105 @@ def _text(kind: str, value: object, limit: int = 320) -> str:
     return stripped
 
 
+# What a force may write in a phone number: digits, the usual separators and a leading `+`
+# (`+44 (0)7700-900123`). Anything else (`#`, `*`, letters, `ext. 12`) is refused rather than
+# parsed: phonenumbers would read a tail after `#` as an extension and link on what is left.
+_PHONE_TEXT = re.compile(r"\+?[0-9 ().\-/]+")
+
+# Ofcom's ranges for drama, in E.164: never given to a subscriber. phonenumbers calls the mobile
+# and the 01632 ones invalid; they link only where the rules' `example_ranges` allow.
+_DRAMA = (
+    "+447700900", "+441632960", "+441134960", "+441144960", "+441154960", "+441164960",
+    "+441174960", "+441184960", "+441214960", "+441314960", "+441414960", "+441514960",
+    "+441614960", "+441914980", "+442079460", "+442896496", "+442920180", "+448081570",
+    "+449098790", "+443069990",
+)  # fmt: skip
+
 # UK numbers of ten national digits starting 1, 2, 3 (geographic and non-geographic) or 7
 # (mobiles), the usual case, in their two everyday notations: `07700 900123` and
-# `+441614960467`, digits optionally grouped by single spaces or hyphens. They need no parsing:
-# the answer is what phonenumbers gives (a property test holds the two paths equal).
+# `+441614960467`, digits optionally grouped by single spaces or hyphens. They need no parsing,
+# only the validity check: the answer is what phonenumbers gives (a property test holds the two
+# paths equal).
 _UK_NUMBER = re.compile(r"(?:\+44|0)[ -]?[1237](?:[ -]?[0-9]){9}")
 
 
-def _phone_fast(text: str, region: str) -> str | None:
-    if region != "GB" or not _UK_NUMBER.fullmatch(text):
+def _phone_fast(text: str, rules: LinkingRules) -> str | None:
+    if rules.country != "GB" or not _UK_NUMBER.fullmatch(text):
         return None
-    digits = text.replace(" ", "").replace("-", "")
-    return "+44" + digits[-10:]
+    e164 = "+44" + text.replace(" ", "").replace("-", "")[-10:]
+    if rules.example_ranges and e164.startswith(_DRAMA):
+        return e164
+    number = phonenumbers.PhoneNumber(country_code=44, national_number=int(e164[3:]))
+    if not phonenumbers.is_valid_number(number):
+        return None  # the parsing path says why
+    return e164
 
 
-def phone(value: str, region: str = DEFAULT_REGION) -> str:
-    """E.164, e.g. `07700 900123` and `+44 (0)7700-900123` both give `+447700900123`."""
+def phone(value: str, rules: LinkingRules = DEFAULT_RULES) -> str:
+    """E.164, e.g. `07700 900123` and `+44 (0)7700-900123` both give `+447700900123`.
+
+    A number without a country code is read in `rules.country`. Junk (`#`, letters, an
+    extension) or an impossible length is invalid; a possible number that is not in use in its
+    country (by phonenumbers' numbering plans) is unlinkable: `(202) 555-0177` read in GB is
+    not a London number, and linking it would meet `020 2555 0177`.
+    """
     text = _text("phone", value, 64)
-    fast = _phone_fast(text, region)
+    if not _PHONE_TEXT.fullmatch(text) or not any(c.isdigit() for c in text):
+        raise InvalidIdentifier("phone", "must be digits, spaces, ()-./ and a leading +")
+    fast = _phone_fast(text, rules)
     if fast is not None:
         return fast
-    return _phone_parsed(text, region)
+    return _phone_parsed(text, rules)
 
 
-def _phone_parsed(text: str, region: str) -> str:
+def _phone_parsed(text: str, rules: LinkingRules) -> str:
     try:
-        number = phonenumbers.parse(text, region)
+        number = phonenumbers.parse(text, rules.country)
     except phonenumbers.NumberParseException:
         raise InvalidIdentifier("phone", "not a phone number") from None
-    # "Possible" (length and shape), not "valid": numbering plans change faster than metadata.
-    if not phonenumbers.is_possible_number(number):
+    if number.extension or not phonenumbers.is_possible_number(number):
         raise InvalidIdentifier("phone", "not a possible phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if phonenumbers.is_valid_number(number):
+        return e164
+    if rules.example_ranges and e164.startswith(_DRAMA):
+        return e164
+    raise Unlinkable("phone", "not a number in use; write foreign numbers with their country code")
 
 
 def email(value: str) -> str:
     """Syntax-checked, Unicode-normalised and lower-cased (local part included: in practice
-    providers treat it case-insensitively, and linking must not miss on `J.Doe` vs `j.doe`)."""
+    providers treat it case-insensitively, and linking must not miss on `J.Doe` vs `j.doe`), then
+    reduced to the mailbox where the provider is known to ignore parts of the address: Gmail
+    ignores dots and a `+tag` (`john.smith+x@googlemail.com` is `johnsmith@gmail.com`); the
+    providers in `_PLUS_TAGS` ignore a `+tag`. Elsewhere `a.b` and `a+b` may be other mailboxes."""
     text = _text("email", value, 254)
-    fast = _email_fast(text)
-    if fast is not None:
-        return fast
-    return _email_validated(text)
+    address = _email_fast(text)
+    if address is None:
+        address = _email_validated(text)
+    return _mailbox(address)
+
+
+_GMAIL = frozenset({"gmail.com", "googlemail.com"})
+# Providers whose addresses cannot contain `+` and that deliver `name+tag@` to `name@`.
+_PLUS_TAGS = frozenset(
+    {
+        "outlook.com", "hotmail.com", "hotmail.co.uk", "live.com", "live.co.uk", "msn.com",
+        "icloud.com", "me.com", "mac.com", "protonmail.com", "proton.me", "pm.me",
+        "fastmail.com", "yandex.com", "yandex.ru",
+    }
+)  # fmt: skip
+
+
+def _mailbox(address: str) -> str:
+    local, _, domain = address.rpartition("@")
+    if domain in _GMAIL:
+        local, domain = local.split("+", 1)[0].replace(".", ""), "gmail.com"
+    elif domain in _PLUS_TAGS:
+        local = local.split("+", 1)[0]
+    if not local:
+        raise InvalidIdentifier("email", "no mailbox before the tag")
+    return f"{local}@{domain}"
 
 
 def _email_validated(text: str) -> str:
@@ -130,11 +220,37 @@ def imei(value: str) -> str:
         stdnum_imei.validate(digits)
     except StdnumError:
         raise InvalidIdentifier("imei", "check digit does not match") from None
-    return digits[:14]
+    body = digits[:14]
+    if _placeholder_digits(body):
+        raise Unlinkable("imei", "a placeholder (one digit repeated or a run of digits)")
+    return body
 
 
-def ip_address(value: str) -> str:
-    """Canonical text of an IPv4 or IPv6 address; IPv4-mapped IPv6 becomes the IPv4 address."""
+_RUNS = "01234567890123456789012345678901234567890123456789"
+
+
+def _placeholder_digits(text: str) -> bool:
+    """One character repeated, or a run up or down the digits (`123456789`, `9876543210`)."""
+    return len(set(text)) == 1 or text in _RUNS or text in _RUNS[::-1]
+
+
+_PRIVATE = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
+_DOCUMENTATION = tuple(
+    ipaddress.ip_network(n)
+    for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+)
+
+
+def ip_address(value: str, rules: LinkingRules = DEFAULT_RULES) -> str:
+    """Canonical text of an IPv4 or IPv6 address; IPv4-mapped IPv6 becomes the IPv4 address.
+
+    Only globally routable addresses (`is_global`) link: loopback, unspecified, link-local,
+    multicast, reserved and shared (CGNAT) addresses name no one host across cases. Private
+    ranges link where `rules.private_addresses` says so, documentation ranges where
+    `rules.example_ranges` does.
+    """
     text = _text("ip", value, 64).strip("[]")
     try:
         address = ipaddress.ip_address(text)
@@ -142,19 +258,36 @@ def ip_address(value: str) -> str:
         raise InvalidIdentifier("ip", "not an IP address") from None
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        if address.scope_id:
-            raise InvalidIdentifier("ip", "scoped addresses are link-local")
+            address = address.ipv4_mapped
+        elif address.scope_id:
+            raise Unlinkable("ip", "a link-local address")
+    # `is_global` alone lets multicast through (it is not "private").
+    allowed = address.is_global and not address.is_multicast
+    allowed = allowed or (rules.private_addresses and any(address in n for n in _PRIVATE))
+    allowed = allowed or (rules.example_ranges and any(address in n for n in _DOCUMENTATION))
+    if not allowed:
+        raise Unlinkable("ip", "a private, shared or special-purpose address")
     return str(address)
 
 
 _HEX = re.compile(r"[0-9a-f]*")
+
+# Digests of the empty file: every empty file anyone holds has them.
+EMPTY_FILE_DIGESTS = frozenset(
+    {
+        "da39a3ee5e6b4b0d3255bfef95601890afd80709",  # SHA-1
+        "d41d8cd98f00b204e9800998ecf8427e",  # MD5
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",  # SHA-256
+    }
+)
 
 
 def _hex_digest(kind: str, value: str, length: int) -> str:
     text = _text(kind, value, length + 8).lower()
     if len(text) != length or not _HEX.fullmatch(text):
         raise InvalidIdentifier(kind, f"must be {length} hexadecimal digits")
+    if text in EMPTY_FILE_DIGESTS:
+        raise Unlinkable(kind, "the digest of an empty file")
     return text
 
 
@@ -202,17 +335,29 @@ def fold(text: str) -> str:
     return " ".join(without_marks.casefold().split())
 
 
+EMAIL_PLATFORMS = frozenset({"email", "e-mail", "mail"})
+
+
 def account(platform: str, handle: str) -> str:
     """`platform:handle`, platform lower-case, handle case-folded without a leading `@`.
-    E-mail accounts use the e-mail normaliser, so they meet the suspects' e-mail addresses."""
+    E-mail accounts use the e-mail normaliser (see `account_key` for how they link)."""
     name = fold(_text("account", platform, 64))
     raw_handle = _text("account", handle, 256)
-    if name in ("email", "e-mail", "mail"):
+    if name in EMAIL_PLATFORMS:
         return f"email:{email(raw_handle)}"
     folded = fold(raw_handle).lstrip("@").strip()
     if not folded:
         raise InvalidIdentifier("account", "empty handle")
     return f"{name}:{folded}"
+
+
+def account_key(platform: str, handle: str) -> tuple[str, str]:
+    """The kind and normalised text an account is blind-indexed as. An e-mail account is the
+    e-mail address itself (kind `email`), so it meets a suspect's e-mail at one entity; any other
+    account is `account` over `platform:handle`."""
+    if fold(_text("account", platform, 64)) in EMAIL_PLATFORMS:
+        return "email", email(_text("account", handle, 256))
+    return "account", account(platform, handle)
 
 
 def person(given_name: str, family_name: str, date_of_birth: str) -> str:
@@ -233,24 +378,44 @@ def series_ref(value: str) -> str:
     return fold(_text("series", value, 64))
 
 
+# Words forms put where a serial number is not known, compared without spaces or punctuation.
+_PLACEHOLDER_SERIALS = frozenset(
+    {
+        "UNKNOWN", "UNK", "NA", "NONE", "NIL", "NULL", "TBC", "TBA", "NK", "NOTKNOWN",
+        "NOSERIAL", "NOTAVAILABLE", "NOTRECORDED", "UNREADABLE", "DEFAULT", "SERIAL",
+        "SERIALNUMBER", "NOTAPPLICABLE", "BLANK", "MISSING",
+    }
+)  # fmt: skip
+MIN_SERIAL = 6  # shorter "serials" are model numbers, lot codes or typing slips, shared widely
+
+
 def device_serial(make: str, serial: str) -> str:
-    """`make:SERIAL`: make folded, serial upper-case without spaces or hyphens."""
+    """`make:SERIAL`: make folded, serial upper-case without spaces or hyphens. Placeholders
+    (`unknown`, `N/A`, `0000`, `123456789`, anything under `MIN_SERIAL` characters) do not link."""
     maker = fold(_text("serial", make, 64))
-    number = re.sub(r"[\s\-]", "", _text("serial", serial, 64)).upper()
+    raw = _text("serial", serial, 64)
+    compact = re.sub(r"[^0-9A-Za-z]", "", raw).upper()
+    if len(compact) < MIN_SERIAL or compact in _PLACEHOLDER_SERIALS or _placeholder_digits(compact):
+        raise Unlinkable("serial", "a placeholder or too short to tell devices apart")
+    number = re.sub(r"[\s\-]", "", raw).upper()
     if not (number.isascii() and number.isalnum()):
         raise InvalidIdentifier("serial", "must be letters and digits")
     return f"{maker}:{number}"
 
 
-# Normalisers of single-value identifiers, by the kind name used in blind indexes.
-NORMALISERS: dict[str, Callable[[str], str]] = {
+def _by_rules(normaliser: Callable[[str], str]) -> Callable[[str, LinkingRules], str]:
+    return lambda value, _rules: normaliser(value)
+
+
+# Normalisers of single-value identifiers, by the kind name used in blind indexes. Postcodes are
+# normalised but are no kind here: they do not link (docs/policies.md, "What links").
+NORMALISERS: dict[str, Callable[[str, LinkingRules], str]] = {
     "phone": phone,
-    "email": email,
-    "imei": imei,
+    "email": _by_rules(email),
+    "imei": _by_rules(imei),
     "ip": ip_address,
-    "sha1": sha1,
-    "md5": md5,
-    "pnc": pnc_id,
-    "postcode": postcode,
-    "series": series_ref,
+    "sha1": _by_rules(sha1),
+    "md5": _by_rules(md5),
+    "pnc": _by_rules(pnc_id),
+    "series": _by_rules(series_ref),
 }

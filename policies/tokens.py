@@ -312,8 +312,17 @@ class TokenValidator:
         except MissingClaimError:
             raise InvalidToken("missing required claim") from None
         except ClaimError as error:
+            if error.claim == "iss":
+                raise InvalidToken(self._wrong_issuer(claims.get("iss"))) from None
             raise InvalidToken(CLAIM_REASONS.get(error.claim, "invalid claim")) from None
         return claims
+
+    def _wrong_issuer(self, presented: object) -> str:
+        """Both issuers, so that a token minted for another port or host says so: the signature
+        is already verified, so the presented value is one our own keys signed."""
+        shown = presented if isinstance(presented, str) else "none"
+        shown = "".join(c if c.isprintable() else "?" for c in shown[:200])
+        return f"{CLAIM_REASONS['iss']}: expected {self._issuer_base!r}, token has {shown!r}"
 
     def _principal(self, claims: dict[str, Any]) -> Principal:
         client_id = client_id_from_claims(claims)

@@ -20,7 +20,8 @@ CLEAR = "MATCH (n) WHERE NOT n:SchemaVersion DETACH DELETE n"
 
 @pytest.fixture(scope="session")
 def falkordb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedFalkorDB]:
-    server = EmbeddedFalkorDB(tmp_path_factory.mktemp("falkordb"))
+    # No password: tests across the suite reach this throwaway server by host and port alone.
+    server = EmbeddedFalkorDB(tmp_path_factory.mktemp("falkordb"), authenticate=False)
     server.start()
     yield server
     server.stop()
@@ -81,7 +82,7 @@ def data_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def graph(tmp_path: Path) -> Iterator[EmbeddedFalkorDB]:
     """A FalkorDB of the test's own, on a fixed port, for tests that stop, kill or share it."""
-    server = EmbeddedFalkorDB(tmp_path / "graph", port=free_port())
+    server = EmbeddedFalkorDB(tmp_path / "graph", port=free_port(), authenticate=False)
     server.start()
     yield server
     server.stop()

@@ -1,12 +1,15 @@
 """GraphQL errors with a stable `extensions.code`, and the one place exceptions become errors.
 
 Messages name no data: an unexpected exception becomes `INTERNAL_SERVER_ERROR` with a fixed
-message, so no stack trace or value ever reaches a client.
+message, so no stack trace or value ever reaches a client. Validation's "Did you mean ...?"
+hints name fields and types of the schema: where introspection is off they would hand the
+schema out one guess at a time, so they are cut unless the caller says suggestions are allowed.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from graphql import GraphQLError
@@ -29,6 +32,10 @@ VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 INTERNAL = "INTERNAL_SERVER_ERROR"
 PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+
+
+# graphql-core ends a validation message with its guesses: " Did you mean 'x' or 'y'?"
+SUGGESTION = re.compile(r"\s*Did you mean\b.*$", re.DOTALL)
 
 
 class BadInput(ValueError):
@@ -62,7 +69,7 @@ def _code_and_message(original: BaseException | None, error: GraphQLError) -> tu
     return INTERNAL, "internal error"
 
 
-def formatted(error: GraphQLError) -> dict[str, Any]:
+def formatted(error: GraphQLError, *, suggestions: bool = False) -> dict[str, Any]:
     """The error as the client sees it: message, locations, path and a code."""
     existing = (error.extensions or {}).get("code")
     code, message = (
@@ -70,6 +77,8 @@ def formatted(error: GraphQLError) -> dict[str, Any]:
         if existing and error.original_error is None
         else _code_and_message(error.original_error, error)
     )
+    if not suggestions:
+        message = SUGGESTION.sub("", message)
     out: dict[str, Any] = {"message": message, "extensions": {"code": code}}
     if error.locations:
         out["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]

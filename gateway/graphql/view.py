@@ -1,12 +1,14 @@
 """GraphQL over HTTP, as its specification says: media types, status codes, and who is calling.
 
 Strawberry's ASGI view does the protocol; this adds what the specification and the hub need:
-- `application/graphql-response+json` (the default) and `application/json`, chosen from
-  `Accept` (406 when neither is acceptable); with the former, a request that fails to parse or
-  validate is a 400 with no `data`, as the specification requires;
+- `application/graphql-response+json` and `application/json`, chosen from `Accept` (406 when
+  neither is acceptable; `application/json` when no media type is named); with the former, a
+  request that fails to parse or validate is a 400 with no `data`, as the specification requires;
 - 415 for a body that is not JSON, 413 over `graphql_max_body_bytes`, 405 for a mutation by GET;
 - a bearer token on every request (401 with `WWW-Authenticate` otherwise);
 - errors with `extensions.code` and no internals (see `errors.py`).
+The token, rate limit, size limit, persisted-query rule and error format are `Controls`, which
+WebSocket sessions (`sessions.py`) pass too.
 """
 
 from __future__ import annotations
@@ -22,21 +24,23 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from federation.pull import PullState
 from gateway.config import Settings
 from gateway.graphql.context import NOBODY, Context, CountingStore
-from gateway.graphql.errors import formatted
+from gateway.graphql.controls import Controls
 from gateway.graphql.persisted import PersistedQueries
+from gateway.graphql.schema import introspection_allowed
+from gateway.graphql.sessions import LimitedWebSocket, Session, connect
 from gateway.protection import Protection
 from gateway.region import RegionFacts
 from graph import GraphStore
-from policies.bearer import authenticate
+from policies.bearer import bearer_token
 from policies.limits import RateLimited
 from policies.tokens import InvalidToken
 
@@ -47,9 +51,15 @@ CONTEXT = "crossforce.context"
 
 
 def negotiate(accept: str) -> str | None:
-    """The response media type for an `Accept` header; None when we can offer neither."""
+    """The response media type for an `Accept` header; None when we can offer neither.
+
+    A client that names no media type (no `Accept`, or only `*/*` or `application/*`) is a
+    legacy client as the GraphQL-over-HTTP specification says: it gets `application/json`,
+    whose status codes it understands. `application/graphql-response+json` is for clients that
+    ask for it by name.
+    """
     if not accept.strip():
-        return GRAPHQL_RESPONSE
+        return JSON
     offered: list[tuple[float, str]] = []
     for part in accept.split(","):
         media, *params = (p.strip() for p in part.split(";"))
@@ -64,9 +74,9 @@ def negotiate(accept: str) -> str | None:
         if quality > 0:
             offered.append((quality, media.lower()))
     for _, media in sorted(offered, key=lambda o: -o[0]):
-        if media in (GRAPHQL_RESPONSE, "*/*", "application/*"):
+        if media == GRAPHQL_RESPONSE:
             return GRAPHQL_RESPONSE
-        if media == JSON:
+        if media in (JSON, "*/*", "application/*"):
             return JSON
     return None
 
@@ -107,6 +117,9 @@ def _replay(body: bytes) -> Receive:
 
 
 class GraphQLView(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = Session
+    websocket_adapter_class = LimitedWebSocket
+
     def __init__(
         self,
         schema: strawberry.Schema,
@@ -116,15 +129,27 @@ class GraphQLView(GraphQL[Context, None]):
         settings: Settings,
         pulls: Callable[[], Mapping[str, PullState]] = dict,
     ) -> None:
-        super().__init__(schema, graphql_ide=None, multipart_uploads_enabled=False)
+        # Only graphql-transport-ws: the legacy graphql-ws protocol would be a second door.
+        super().__init__(
+            schema,
+            graphql_ide=None,
+            multipart_uploads_enabled=False,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        )
         self.store = store
         self.protection = protection
         self.settings = settings
         self.pulls = pulls
         # this replica's view of the region's case facts
         self.region = RegionFacts(reload_every=settings.region_reload_seconds)
-        self.persisted = PersistedQueries.load(
-            settings.graphql_persisted_queries, only=settings.graphql_persisted_only
+        self.controls = Controls(
+            validator=protection.validator,
+            limiter=protection.limiter,
+            persisted=PersistedQueries.load(
+                settings.graphql_persisted_queries, only=settings.graphql_persisted_only
+            ),
+            max_bytes=settings.graphql_max_body_bytes,
+            suggestions=introspection_allowed(settings),
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -159,8 +184,7 @@ class GraphQLView(GraphQL[Context, None]):
                 415, "send the request as application/json", "UNSUPPORTED_MEDIA_TYPE", media_type
             ), receive
         try:
-            principal = await authenticate(request, self.protection.validator)
-            self.protection.limiter.check(principal.client_id, "/graphql")
+            principal = await self.controls.admit(bearer_token(request))
         except InvalidToken as error:
             return error_response(401, str(error), "UNAUTHENTICATED", media_type), receive
         except RateLimited as error:
@@ -168,9 +192,9 @@ class GraphQLView(GraphQL[Context, None]):
             refusal.headers["Retry-After"] = error.retry_after_header
             return refusal, receive
         request.scope[PRINCIPAL] = principal
-        limit = self.settings.graphql_max_body_bytes
+        limit = self.controls.max_bytes
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isdigit() and self.controls.too_large(int(declared)):
             return error_response(
                 413, f"request body over {limit} bytes", "PAYLOAD_TOO_LARGE", media_type
             ), receive
@@ -194,16 +218,8 @@ class GraphQLView(GraphQL[Context, None]):
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """A WebSocket presents its bearer token in `connection_init`, as browsers cannot set
-        headers on one: `{"Authorization": "Bearer <token>"}`."""
-        params = context.connection_params or {}
-        scheme, _, token = str(params.get("Authorization", "")).partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise ConnectionRejectionError({"reason": "missing bearer token"})
-        try:
-            context.principal = await self.protection.validator.validate(token.strip())
-        except InvalidToken as error:
-            raise ConnectionRejectionError({"reason": str(error)}) from error
+        """A WebSocket presents its bearer token in `connection_init` (see `sessions.py`)."""
+        await connect(self.controls, context)
         acknowledged: UnsetType = UNSET
         return acknowledged
 
@@ -225,7 +241,7 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> GraphQLHTTPResponse:
         response: GraphQLHTTPResponse = {"data": result.data}
         if result.errors:
-            errors = [formatted(e) for e in result.errors]
+            errors = [self.controls.error(e) for e in result.errors]
             response["errors"] = list[object](errors)
             if result.data is None and all(not e.path for e in result.errors):
                 del response["data"]  # never executed: a request error, not a field error
@@ -254,5 +270,5 @@ class GraphQLView(GraphQL[Context, None]):
         data = await super().parse_http_body(request)
         if isinstance(data, list):
             raise HTTPException(400, "batched operations are not accepted")
-        data.query = self.persisted.resolve(data.query, data.extensions)
+        data.query = self.controls.document(data.query, data.extensions)
         return data

@@ -35,6 +35,41 @@ SET counter.value = base + size(fresh), counter.lock = false
 RETURN size(fresh) AS added
 """
 
+# Events held back (a force's intake went over the case rules' ceiling; `heldFor` names it): kept
+# as `HeldChange` nodes with no seq, once each by dedupe key, and never appended while held, so a
+# case synced again cannot bring its held links onto the feed by another way.
+APPEND_HELD = """
+OPTIONAL MATCH (h:HeldChange)
+WITH collect(h.dedupe) AS held
+UNWIND $events AS ev
+WITH ev WHERE NOT ev.dedupe IN held
+OPTIONAL MATCH (old:Change {dedupe: ev.dedupe})
+WITH ev, old WHERE old IS NULL
+CREATE (x:HeldChange)
+SET x += ev
+RETURN count(x) AS held
+"""
+
+# An administrator's release: the events held for a force go onto the feed, in the order they were
+# held, under the counter's lock as APPEND; any that reached the feed meanwhile are dropped.
+RELEASE_HELD = """
+MERGE (counter:Counter {key: 'changes'}) ON CREATE SET counter.value = 0
+SET counter.lock = true
+WITH counter
+OPTIONAL MATCH (h:HeldChange {heldFor: $force})
+OPTIONAL MATCH (old:Change {dedupe: h.dedupe})
+WITH counter, h, old
+ORDER BY h.at, h.dedupe
+WITH counter, collect(h) AS all, collect(CASE WHEN old IS NULL THEN h END) AS fresh
+WITH counter, all, fresh, counter.value AS base
+FOREACH (i IN range(0, size(fresh) - 1) |
+  CREATE (ch:Change {seq: base + i + 1})
+  SET ch += properties(fresh[i]))
+FOREACH (h IN all | DELETE h)
+SET counter.value = base + size(fresh), counter.lock = false
+RETURN size(fresh) AS released
+"""
+
 PAGE = """
 MATCH (ch:Change {force: $force})
 WHERE ch.seq > $since

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
+import sys
 import tracemalloc
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -385,6 +387,8 @@ def test_parameters_are_checked_with_a_clear_message(
 
 # --- the command line -----------------------------------------------------------------------------
 
+RECENT = recent_start(12)  # the command's default period: twelve months to the last complete one
+
 
 def test_the_command_writes_the_generators_records_as_json_lines(tmp_path: Path) -> None:
     out = tmp_path / "region.jsonl"
@@ -393,7 +397,7 @@ def test_the_command_writes_the_generators_records_as_json_lines(tmp_path: Path)
     )
     assert result.exit_code == 0, result.output
     lines = out.read_text().splitlines()
-    expected = list(region_cases(RegionParams(seed=5, forces=6, cases=120)))
+    expected = list(region_cases(RegionParams(seed=5, forces=6, cases=120, start=RECENT)))
     assert [json.loads(line) for line in lines] == expected
     assert "120 case summaries of 6 forces" in result.output
 
@@ -416,11 +420,35 @@ def test_the_command_writes_one_file_per_force_for_crossforce_sync(tmp_path: Pat
         force = path.stem.removeprefix("region-")
         written[force] = [json.loads(line) for line in path.read_text().splitlines()]
         assert {r["force"] for r in written[force]} == {force}
-    expected = list(region_cases(RegionParams(forces=7, cases=300)))
+    expected = list(region_cases(RegionParams(forces=7, cases=300, start=RECENT)))
     assert set(written) == {c["force"] for c in expected}
     for force, records in written.items():
         assert records == [c for c in expected if c["force"] == force]
     assert not out.exists()
+
+
+def test_the_commands_default_region_ends_with_the_last_complete_month(tmp_path: Path) -> None:
+    out = tmp_path / "region.jsonl"
+    result = CliRunner().invoke(app, ["region", "--cases", "200", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    received = [json.loads(line)["referral"]["receivedAt"] for line in out.read_text().splitlines()]
+    today = datetime.now(UTC)
+    this_month = today.strftime("%Y-%m")
+    last_month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    assert max(map(month_of, received)) == last_month  # the data is current, not a year old
+    assert f"to {this_month} (exclusive)" in " ".join(result.output.split())
+
+
+def test_the_command_stops_quietly_when_its_reader_has_read_enough() -> None:
+    command = [sys.executable, "-m", "clients.cli", "region", "--cases", "2000", "--out", "-"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as writer:
+        assert writer.stdout is not None and writer.stderr is not None
+        first = writer.stdout.readline()  # as `| head -1` does, then the pipe closes
+        writer.stdout.close()
+        errors = writer.stderr.read()
+    assert json.loads(first)["schema"] == "crossforce/case-summary/v1"
+    assert writer.returncode == 0
+    assert errors == b""
 
 
 def test_the_command_says_when_it_cannot_write(tmp_path: Path) -> None:

@@ -230,3 +230,21 @@ def test_with_vault_the_token_comes_from_a_secret_and_no_kek_file_is_mounted() -
     secret = next(v for v in pod["volumes"] if v["name"] == "keys-secret")
     assert [item["path"] for item in secret["secret"]["items"]] == ["linking.key"]
     assert "kek.key" not in " ".join(pod["initContainers"][0]["command"])
+
+
+def test_metrics_token_comes_from_a_secret_and_the_pod_monitor_sends_it() -> None:
+    env = gateway_env(render())
+    assert env["CROSSFORCE_METRICS_TOKEN"] == {
+        "secretKeyRef": {"name": "crossforce-metrics", "key": "token"}
+    }
+    assert by_kind(render(), "PodMonitor") == []
+    monitor = one(render({"metrics": {"podMonitor": {"enabled": True}}}), "PodMonitor")
+    (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+    assert endpoint["path"] == "/metrics"
+    assert endpoint["authorization"] == {
+        "type": "Bearer",
+        "credentials": {"name": "crossforce-metrics", "key": "token"},
+    }
+    assert "CROSSFORCE_METRICS_TOKEN" not in gateway_env(
+        render({"metrics": {"existingSecret": ""}})
+    )

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
+
+ROLES = ("coordinator", "analyst-AS", "analyst-GL", "admin")
+
+
+def crossforce_env(data_dir: Path) -> dict[str, str]:
+    """A terminal of 80 columns, as a newcomer's may be; the demo's own data dir."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CROSSFORCE_PUBLIC_URL", "COLUMNS")}
+    return env | {"CROSSFORCE_DATA_DIR": str(data_dir), "COLUMNS": "80"}
 
 
 def test_demo_syncs_a_region_and_shows_what_to_look_at_first(tmp_path: Path) -> None:
-    env = os.environ | {"CROSSFORCE_DATA_DIR": str(tmp_path), "COLUMNS": "200"}
+    env = crossforce_env(tmp_path)
     done = subprocess.run(
         [sys.executable, "-m", "clients.cli", "demo", "--exit", "--cases", "400"],
         env=env,
@@ -31,8 +44,68 @@ def test_demo_syncs_a_region_and_shows_what_to_look_at_first(tmp_path: Path) -> 
         "Regrade alerts:",
         "Analyst (analyst-AS):",
         "Cross-force links found",
-        "Sign in at http://127.0.0.1:",
     ):
         assert title in out
     assert re.search(r"│ AS\s+│\s+[1-9]\d*\s+│ (DC|DO|GL|WI)", out)  # AS links to other forces
     assert not (tmp_path / "graph" / "server.json").exists()  # the embedded graph stopped
+
+
+def test_the_demo_in_exit_mode_says_the_hub_stopped_and_prints_whole_secrets(
+    tmp_path: Path,
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "clients.cli", "demo", "--exit", "--cases", "50"],
+        env=crossforce_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    assert "Sign in at http" not in out  # no address of a hub that has already stopped
+    assert "The hub has stopped" in " ".join(out.split())
+    secrets = json.loads((tmp_path / "devidp" / "client-secrets.json").read_text())
+    lines = out.splitlines()
+    for role in ROLES:  # each secret on one line with its role, to copy whole at 80 columns
+        assert any(role in line and secrets[role] in line for line in lines), (role, out)
+
+
+def test_the_demo_hub_takes_tokens_from_crossforce_token_until_ctrl_c(tmp_path: Path) -> None:
+    env = crossforce_env(tmp_path)
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "clients.cli", "demo", "--serve", "--cases", "50"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert demo.stdout is not None
+    try:
+        out, deadline = "", time.monotonic() + 150
+        while "Serving until Ctrl-C." not in out and time.monotonic() < deadline:
+            line = demo.stdout.readline()
+            if not line:
+                break
+            out += line
+        sign_in = re.search(r"Sign in at (http://127\.0\.0\.1:\d+)/", out)
+        assert sign_in is not None, out
+        token = subprocess.run(
+            [sys.executable, "-m", "clients.cli", "token", "--client", "analyst-AS"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert token.returncode == 0, token.stderr
+        answer = httpx.post(
+            f"{sign_in.group(1)}/graphql",
+            json={"query": "{ priorityQueue(first: 1) { force caseRef } }"},
+            headers={"Authorization": f"Bearer {token.stdout.strip()}"},
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["data"]["priorityQueue"]
+    finally:
+        demo.send_signal(signal.SIGINT)
+        demo.communicate(timeout=60)
+    assert demo.returncode == 0

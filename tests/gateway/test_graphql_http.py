@@ -19,10 +19,25 @@ async def test_no_token_is_401_with_a_challenge(hub: Hub) -> None:
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-async def test_graphql_response_media_type_is_the_default(hub: Hub) -> None:
-    response = await graphql(hub, "analyst-AS", SIMPLE, accept="")
+async def test_graphql_response_media_type_is_sent_to_clients_that_ask_for_it(hub: Hub) -> None:
+    response = await graphql(hub, "analyst-AS", SIMPLE, accept=f"{GRAPHQL_RESPONSE}, */*;q=0.5")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+    assert response.json()["data"] == {"case": None}
+
+
+@pytest.mark.parametrize("accept", [None, "", "*/*", "application/*"])
+async def test_a_client_that_names_no_media_type_gets_json(hub: Hub, accept: str | None) -> None:
+    """The GraphQL-over-HTTP specification's rule for legacy clients."""
+    headers = {"Authorization": f"Bearer {hub.token('analyst-AS')}"}
+    request = hub.http.build_request("POST", "/graphql", json={"query": SIMPLE}, headers=headers)
+    if accept is None:
+        del request.headers["Accept"]
+    else:
+        request.headers["Accept"] = accept
+    response = await hub.http.send(request)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
     assert response.json()["data"] == {"case": None}
 
 
@@ -77,6 +92,24 @@ def _deep(levels: int) -> str:
     return '{ case(force: "AS", caseRef: "AS-1") { ' + inner + " } }"
 
 
+_NODE = "edges { cursor node { id kind distance force caseRef riskLevel heldBy existenceOnly } }"
+# A page of -20000 under @skip: it never runs, so no resolver refuses it, but it once took
+# 20000 from the cost of everything beside it.
+_SKIPPED = (
+    'skipped: neighbourhood(start: {force: "AS", caseRef: "AS-1"}, first: -20000)'
+    " @skip(if: true) { totalCount }"
+)
+
+
+def _neighbourhoods(count: int, arguments: str, extra: str = "") -> str:
+    start = '{force: "AS", caseRef: "AS-1"}'
+    fields = f"{_NODE} links {{ source target relation }}"
+    wide = " ".join(
+        f"n{n}: neighbourhood(start: {start}, {arguments}) {{ {fields} }}" for n in range(count)
+    )
+    return "{ " + wide + " " + extra + " }"
+
+
 @pytest.mark.parametrize(
     "bomb",
     [
@@ -84,6 +117,8 @@ def _deep(levels: int) -> str:
         pytest.param("{" + " ".join(f"a{n}: __typename" for n in range(1000)) + "}", id="aliases"),
         pytest.param("{" + "__typename " * 5000 + "}", id="tokens"),
         pytest.param("{ priorityQueue(first: 100000) { caseRef } }", id="cost"),
+        pytest.param(_neighbourhoods(25, "depth: 3, first: 100", _SKIPPED), id="negative-first"),
+        pytest.param(_neighbourhoods(30, "depth: 3"), id="default-page-counts"),
     ],
 )
 async def test_query_bombs_are_refused_before_touching_the_graph(hub: Hub, bomb: str) -> None:

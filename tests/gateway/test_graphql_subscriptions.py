@@ -75,3 +75,15 @@ async def test_a_socket_without_a_token_is_closed(hub: Hub) -> None:
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await asyncio.wait_for(socket.recv(), 10)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+async def test_each_operation_on_a_socket_reads_the_graph_afresh(hub: Hub) -> None:
+    """A socket open for an hour is not a cache: each operation is a request of its own."""
+    await sync_all(hub, [summary("AS", 7, level="MEDIUM")])
+    query = '{ case(force: "AS", caseRef: "AS-T-0007") { riskLevel } }'
+    async with subscribed(hub, "analyst-AS", query) as socket:
+        before = await next_data(socket)
+        await sync_all(hub, [summary("AS", 7, level="VERY_HIGH", version=2)])
+        await socket.send(json.dumps({"id": "2", "type": "subscribe", "payload": {"query": query}}))
+        after = await next_data(socket)
+    assert (before["case"]["riskLevel"], after["case"]["riskLevel"]) == ("MEDIUM", "VERY_HIGH")

@@ -24,7 +24,7 @@ def wait_ready(client: TestClient, timeout: float = 30.0) -> int:
 
 
 def test_ready_when_the_graph_answers_and_not_after_it_stops(tmp_path: Path) -> None:
-    server = EmbeddedFalkorDB(tmp_path)
+    server = EmbeddedFalkorDB(tmp_path, authenticate=False)
     server.start()
     settings = Settings(graph_uri=f"falkordb://127.0.0.1:{server.port}", graph_retry_for=0.2)
     try:

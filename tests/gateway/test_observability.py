@@ -127,11 +127,11 @@ def test_metrics_are_served_in_prometheus_text_format(client: TestClient) -> Non
 @pytest.mark.parametrize(
     "header", [("X-Forwarded-For", "203.0.113.9"), ("Forwarded", "for=203.0.113.9")]
 )
-def test_metrics_are_not_served_through_a_proxy(
+def test_metrics_are_not_served_through_a_proxy_without_a_token(
     client: TestClient, header: tuple[str, str]
 ) -> None:
     response = client.get("/metrics", headers=[header])
-    assert response.status_code == 404
+    assert response.status_code == 401
     assert "crossforce_" not in response.text
 
 
@@ -235,6 +235,14 @@ def test_logs_are_json_lines_with_the_request_id_and_no_query_values(
     ]
     text = captured_logs.getvalue()
     assert "07700900123" not in text and "jane@example.org" not in text
+
+
+def test_uvicorns_websocket_lines_lose_their_query_strings(captured_logs: io.StringIO) -> None:
+    handshake = '%s - "WebSocket %s" [accepted]'
+    query = "/graphql?email=jane@example.org&name=Jane Doe"
+    logging.getLogger("uvicorn.error").info(handshake, "127.0.0.1:50000", query)
+    [line] = [json.loads(line) for line in captured_logs.getvalue().splitlines()]
+    assert line["event"] == '127.0.0.1:50000 - "WebSocket /graphql" [accepted]'
 
 
 def test_tokens_and_forbidden_keys_never_reach_the_log(captured_logs: io.StringIO) -> None:

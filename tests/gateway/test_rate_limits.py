@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import websockets
 
 from clients.demo import BackgroundServer
 from gateway.config import DEFAULT_POLICY_DIR, Settings
@@ -68,3 +71,23 @@ def test_a_client_over_its_limit_is_told_when_to_retry(
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert int(answers[2].headers["retry-after"]) >= 1
     assert other.status_code == 200  # a generous client's own bucket
+
+
+async def test_the_websocket_draws_on_the_same_graphql_bucket(limited_hub: Settings) -> None:
+    headers = bearer(limited_hub, "analyst-WI")
+    async with httpx.AsyncClient(base_url=limited_hub.public_url or "") as http:
+        answers = [await http.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
+                   for _ in range(3)]  # fmt: skip
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    url = (limited_hub.public_url or "").replace("http://", "ws://") + "/graphql"
+    async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        init = {"type": "connection_init", "payload": {"Authorization": headers["Authorization"]}}
+        await socket.send(json.dumps(init))
+        assert json.loads(await asyncio.wait_for(socket.recv(), 10))["type"] == "connection_ack"
+        for n in range(20):
+            query = {"query": "{ __typename }"}
+            await socket.send(json.dumps({"id": str(n), "type": "subscribe", "payload": query}))
+        answered = [json.loads(await asyncio.wait_for(socket.recv(), 10)) for _ in range(20)]
+    refused = [m for m in answered if m["type"] == "error"]
+    assert len(refused) == 20, answered  # not one ran: the bucket HTTP emptied is empty here too
+    assert {m["payload"][0]["extensions"]["code"] for m in refused} == {"RATE_LIMITED"}

@@ -1,4 +1,4 @@
-"""The embedded FalkorDB launcher: persistence, clean stop, no orphans after a crash."""
+"""The embedded FalkorDB launcher: persistence, clean stop, no orphans after a crash, a password."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
+import redis.exceptions as redis_errors
 
+from graph import GraphError, open_graph
 from graph.embedded import EmbeddedFalkorDB, EmbeddedGraphError, _alive, find_binaries
 from graph.falkordb_adapter import FalkorDBStore
 
@@ -26,12 +29,12 @@ def wait_until(predicate: object, timeout: float = 10.0) -> bool:
 
 async def test_data_survives_a_restart(tmp_path: Path) -> None:
     with EmbeddedFalkorDB(tmp_path) as server:
-        store = FalkorDBStore(server.host, server.port)
+        store = FalkorDBStore(server.host, server.port, password=server.password)
         await store.write("CREATE (:Person {key: 'kept'})")
         await store.close()
     assert not (tmp_path / "graph" / "server.json").exists()
     with EmbeddedFalkorDB(tmp_path) as server:
-        store = FalkorDBStore(server.host, server.port)
+        store = FalkorDBStore(server.host, server.port, password=server.password)
         assert await store.read("MATCH (p:Person) RETURN p.key AS k") == [{"k": "kept"}]
         await store.close()
 
@@ -39,12 +42,12 @@ async def test_data_survives_a_restart(tmp_path: Path) -> None:
 async def test_acknowledged_writes_survive_a_crash_of_the_server(tmp_path: Path) -> None:
     server = EmbeddedFalkorDB(tmp_path)
     server.start()
-    store = FalkorDBStore(server.host, server.port)
+    store = FalkorDBStore(server.host, server.port, password=server.password)
     await store.write("UNWIND range(1, 100) AS i CREATE (:Device {key: toString(i)})")
     await store.close()
     server.kill()  # SIGKILL: no chance to save
     server.start()
-    store = FalkorDBStore(server.host, server.port)
+    store = FalkorDBStore(server.host, server.port, password=server.password)
     assert await store.read("MATCH (d:Device) RETURN count(d) AS n") == [{"n": 100}]
     await store.close()
     server.stop()
@@ -96,3 +99,59 @@ def test_a_data_dir_in_use_by_a_live_process_is_refused(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_the_graph_refuses_a_connection_without_its_password(tmp_path: Path) -> None:
+    with EmbeddedFalkorDB(tmp_path) as server:
+        stranger = redis.Redis(host=server.host, port=server.port, socket_timeout=5)
+        with pytest.raises(redis_errors.AuthenticationError):
+            stranger.execute_command("GRAPH.LIST")
+        with pytest.raises(redis_errors.AuthenticationError):
+            stranger.set("written-by", "a stranger")
+        stranger.close()
+        guesser = redis.Redis(host=server.host, port=server.port, password="guess")
+        with pytest.raises(redis_errors.AuthenticationError):
+            guesser.ping()
+        guesser.close()
+        owner = redis.Redis(host=server.host, port=server.port, password=server.password)
+        assert owner.ping()
+        owner.close()
+
+
+def test_the_password_is_in_a_private_file_and_not_on_the_command_line(tmp_path: Path) -> None:
+    with EmbeddedFalkorDB(tmp_path) as server:
+        password_file = tmp_path / "graph" / "password"
+        assert password_file.stat().st_mode & 0o777 == 0o600
+        assert (tmp_path / "graph").stat().st_mode & 0o777 == 0o700
+        password = password_file.read_text().strip()
+        assert len(password) >= 32 and server.password == password
+        command_line = Path(f"/proc/{server.pid}/cmdline").read_bytes()
+        assert password.encode() not in command_line
+    with EmbeddedFalkorDB(tmp_path) as again:  # the same password across restarts
+        assert again.password == password
+
+
+def test_a_password_file_others_may_read_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "graph").mkdir(mode=0o700)
+    (tmp_path / "graph" / "password").write_text("readable-by-all")
+    (tmp_path / "graph" / "password").chmod(0o644)
+    with pytest.raises(EmbeddedGraphError, match="chmod 600"):
+        EmbeddedFalkorDB(tmp_path).start()
+
+
+async def test_a_falkordb_uri_takes_the_graph_password(tmp_path: Path) -> None:
+    with EmbeddedFalkorDB(tmp_path) as server:
+        uri = f"falkordb://{server.host}:{server.port}/standalone"
+        given = open_graph(uri, data_dir=tmp_path, password=server.password)
+        await given.store.write("CREATE (:Person {key: 'p'})")
+        await given.close()
+        in_uri = open_graph(
+            f"falkordb://:{server.password}@{server.host}:{server.port}/standalone",
+            data_dir=tmp_path,
+        )
+        assert await in_uri.store.read("MATCH (p:Person) RETURN p.key AS k") == [{"k": "p"}]
+        await in_uri.close()
+        without = open_graph(uri, data_dir=tmp_path)
+        with pytest.raises(GraphError, match="refused the password"):
+            await without.store.read("MATCH (p:Person) RETURN p.key AS k")
+        await without.close()

@@ -65,7 +65,7 @@ class Hub:
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     root = tmp_path_factory.mktemp("load")
-    graph = EmbeddedFalkorDB(root / "graph", port=free_port())
+    graph = EmbeddedFalkorDB(root / "graph", port=free_port(), authenticate=False)
     graph.start()
     policies = root / "policies"
     shutil.copytree(DEFAULT_POLICY_DIR, policies)

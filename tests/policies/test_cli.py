@@ -80,7 +80,7 @@ def test_keys_rotate_and_audit_verify(
     assert "GL: now data key version 1" in first.stdout
     second = runner.invoke(app, ["keys", "rotate"])
     assert "GL: now data key version 2" in second.stdout
-    assert runner.invoke(app, ["keys", "rotate", "--force", "gl"]).exit_code == 2
+    assert runner.invoke(app, ["keys", "rotate", "--force", "ZZ"]).exit_code == 2
 
     verified = runner.invoke(app, ["audit", "verify"])
     assert verified.exit_code == 0, verified.output
@@ -146,4 +146,4 @@ def test_keys_reseal_after_rotate(
     assert asyncio.run(sealed_with()) == {2}
     again = runner.invoke(app, ["keys", "reseal", "--force", "AS"])
     assert "AS: 0 of 0 cases resealed" in again.stdout
-    assert runner.invoke(app, ["keys", "reseal", "--force", "as"]).exit_code == 2
+    assert runner.invoke(app, ["keys", "reseal", "--force", "ZZ"]).exit_code == 2

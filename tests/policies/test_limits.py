@@ -64,3 +64,28 @@ def test_buckets_are_per_client_and_route_with_overrides() -> None:
 def test_mistakes_in_limits_yaml_are_named(text: str, where: str) -> None:
     with pytest.raises(PolicyFileError, match=where):
         parse_limits(text)
+
+
+BATCHES = """
+version: 1
+default: {rate: 1, burst: 2}
+routes:
+  /federation/v1/cases: {rate: 100, burst: 100, records: {rate: 10, burst: 50}}
+"""
+
+
+def test_a_route_with_a_budget_of_records_counts_records_not_requests() -> None:
+    clock = Clock()
+    limiter = parse_limits(BATCHES)
+    limiter._clock = clock
+    route = "/federation/v1/cases"
+    limiter.check("force-AS", route)
+    limiter.charge("force-AS", route, 80)  # one batch larger than the burst passes once
+    with pytest.raises(RateLimited) as refused:
+        limiter.check("force-AS", route)
+    assert refused.value.retry_after == pytest.approx(3.0)  # 30 records in debt, 10 a second
+    limiter.check("force-GL", route)  # another client's own budget
+    clock.now += 3.0
+    limiter.check("force-AS", route)
+    limiter.charge("analyst-AS", "/graphql", 1_000)  # a route without a budget: no effect
+    limiter.check("analyst-AS", "/graphql")

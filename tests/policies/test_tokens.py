@@ -182,7 +182,7 @@ async def test_claims_are_checked(
 ) -> None:
     with pytest.raises(InvalidToken) as refused:
         await validator.validate(signed(signing_key, body))
-    assert refused.value.reason == reason
+    assert refused.value.reason.partition(":")[0] == reason  # wrong issuer: names both
 
 
 async def test_issuer_with_a_trailing_slash_is_the_same_issuer(

@@ -37,7 +37,12 @@ const ROUTES: Route[] = [
   { pattern: /^#\/victims$/, title: "Victim identification", scope: "cases:read", view: () => victimsView() },
   { pattern: /^#\/case\/([^/]+)\/([^/]+)$/, title: "Case", scope: null, view: ([f, r]) => caseView(f ?? "", r ?? "") },
   { pattern: /^#\/graph\/([^/]+)\/([^/]+)$/, title: "Network", scope: "cases:read", view: async ([f, r]) => (await import("./views/graph")).graphView(f ?? "", r ?? "") },
+  { pattern: /^#\/no-pages$/, title: "No pages for this role", scope: null, view: () => noPages() },
 ];
+
+// Where a signed-in role with none of the views' scopes lands (the operator's `admin`): without
+// it, home() sent such a session back to the sign-in form, which then looked like a failure.
+const NO_PAGES = "#/no-pages";
 
 let oidc: OidcConfig | null = null;
 const app = document.getElementById("app") as HTMLElement;
@@ -45,8 +50,30 @@ const main = h("main", { id: "main", tabindex: -1 });
 
 function home(): string {
   const session = current();
-  const first = NAV.find((item) => session?.scopes.has(item.scope));
-  return first?.hash ?? "#/signin";
+  if (!session) return "#/signin";
+  const first = NAV.find((item) => session.scopes.has(item.scope));
+  return first?.hash ?? NO_PAGES;
+}
+
+function noPages(): HTMLElement {
+  const session = current();
+  const scopes = session ? [...session.scopes].join(" ") : "";
+  return h(
+    "section",
+    {},
+    h("h1", {}, "No pages for this role"),
+    h(
+      "p",
+      { role: "status" },
+      `${session?.clientId ?? "This role"} has no pages in the web UI (its scopes: ${scopes || "none"}). `,
+      "Operators use the crossforce command line: ",
+      h("code", {}, "crossforce keys rotate"),
+      ", ",
+      h("code", {}, "crossforce audit verify"),
+      " (docs/operations.md).",
+    ),
+    h("p", {}, "Sign out and sign in as a coordinator or an analyst to use the web UI."),
+  );
 }
 
 function bar(): HTMLElement {

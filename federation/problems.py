@@ -1,0 +1,63 @@
+"""Errors of the federation API as RFC 9457 problem details (`application/problem+json`).
+
+Each kind of refusal has a `type` URI a force system can branch on, a fixed `title`, the
+`status`, and a `detail` for the person reading it. The body also repeats `detail` as `error`,
+the member the API's errors carried before, so clients written against it keep working.
+Success bodies, and the per-record results of `POST /federation/v1/cases` (a 422 included),
+are not problems and keep their shape.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from starlette.responses import JSONResponse
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:crossforce:problem:"
+
+# Kind -> (status, title). The kind is the last part of the `type` URI.
+KINDS: dict[str, tuple[int, str]] = {
+    "malformed-body": (400, "The body is not a batch of case summaries"),
+    "bad-cursor": (400, "The change feed cursor is not valid"),
+    "unauthorised": (401, "No valid access token"),
+    "forbidden": (403, "Not allowed for this token"),
+    "not-found": (404, "No such resource"),
+    "method-not-allowed": (405, "Method not allowed on this resource"),
+    "too-large": (413, "The body is larger than the hub accepts"),
+    "unsupported-encoding": (415, "Content-Encoding must be gzip or identity"),
+    "rate-limited": (429, "Too many requests"),
+    "unavailable": (503, "The graph is unavailable; nothing was applied"),
+}
+_BY_STATUS = {status: kind for kind, (status, _) in reversed(KINDS.items())}
+
+
+class ProblemResponse(JSONResponse):
+    media_type = MEDIA_TYPE
+
+
+def problem(
+    kind: str, detail: str | None = None, headers: dict[str, str] | None = None
+) -> ProblemResponse:
+    """The problem details answer of one kind of refusal (a key of `KINDS`)."""
+    status, title = KINDS[kind]
+    body = {
+        "type": TYPE_PREFIX + kind,
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+        "error": detail or title,
+    }
+    return ProblemResponse(body, status_code=status, headers=headers)
+
+
+def problem_for_status(
+    status: int, detail: str | None = None, headers: dict[str, str] | None = None
+) -> ProblemResponse:
+    """A problem for a bare status code (an error raised by the router, e.g. 404 or 405)."""
+    kind = _BY_STATUS.get(status)
+    if kind is not None:
+        return problem(kind, detail, headers)
+    phrase = HTTPStatus(status).phrase
+    body = {"type": "about:blank", "title": phrase, "status": status, "detail": detail or phrase}
+    return ProblemResponse(body, status_code=status, headers=headers)

@@ -294,7 +294,13 @@ def keys_shred(
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the audit log's hash chain; non-zero exit and the first bad entry if broken."""
-    result = _run("audit verify", _verify())
+    from policies.audit_anchor import AuditKeyError
+
+    try:
+        result = _run("audit verify", _verify())
+    except AuditKeyError as error:
+        typer.echo(f"crossforce audit verify: {error}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(result.describe())
     if not result.ok:
         raise typer.Exit(1)
@@ -431,13 +437,12 @@ def _operator() -> str:
 
 
 async def _verify() -> Verification:
-    from graph.audit_store import GraphAuditStore
-    from policies.audit import AuditLog
+    from gateway.protection import audit_log_for
 
-    _, connection = _graph()
+    settings, connection = _graph()
     try:
         await connection.store.migrate()
-        return await AuditLog(GraphAuditStore(connection.store)).verify()
+        return await audit_log_for(settings, connection.store, create_key=False).verify()
     finally:
         await connection.close()
 

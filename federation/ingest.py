@@ -5,6 +5,10 @@ one statement per kind of write (upserts, tombstones); if the engine refuses a b
 that is not transient, records are written one by one so one bad record cannot sink the others.
 `GraphUnavailable` goes up untouched: the caller answers 503 and the client retries. Links to
 other forces' cases are found after the commit, by the hub's after-sync step (federation/hooks).
+
+Each request (a push, or a non-empty page pulled) makes one `sync` audit entry with its counts
+and, when it held records for another force, one `sync.write_other_force` entry with their
+number: never one entry per record, and never a value from a record.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeGuard
 
@@ -31,7 +35,7 @@ from graph.cases import (
     tombstone_cases,
     upsert_cases,
 )
-from policies.audit import AuditLog, AuditUnavailable
+from policies.audit import DENIED, OK, SYNC, SYNC_OTHER_FORCE, AuditLog, AuditUnavailable
 from policies.blind_index import BlindIndex
 from policies.crypto import FieldCipher
 from policies.principal import Principal
@@ -56,6 +60,60 @@ class Result:
         if self.errors:
             out["errors"] = [e.as_dict() for e in self.errors]
         return out
+
+
+@dataclass
+class SyncSummary:
+    """What one sync request did, in counts only: the detail of its `sync` audit entry. A new
+    count is one more field here."""
+
+    received: int = 0
+    applied: int = 0
+    stale: int = 0
+    rejected: int = 0
+    other_force: int = 0  # rejected because the record names another force
+    new_cases: int = 0  # case references the hub had never held
+    new_identifiers: int = 0  # identifiers no case in the hub held before
+    linking_identifiers: int = 0  # identifiers other forces' cases hold: the links found
+
+    @classmethod
+    def of(cls, results: Sequence[Result], intake: BatchIntake) -> SyncSummary:
+        statuses = [result.status for result in results]
+        return cls(
+            received=len(results),
+            applied=statuses.count("applied"),
+            stale=statuses.count("stale"),
+            rejected=statuses.count("rejected"),
+            other_force=sum(any(p.path == "/force" for p in r.errors) for r in results),
+            new_cases=intake.new_cases,
+            new_identifiers=intake.new_identifiers,
+            linking_identifiers=intake.linking_identifiers,
+        )
+
+    def describe(self) -> str:
+        return " ".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
+
+
+async def record_sync(audit: AuditLog, principal: Principal, summary: SyncSummary) -> None:
+    """The audit entries of one sync request: `sync` with its counts, and, when it held records
+    for another force, `sync.write_other_force` (denied) with their number."""
+    target = f"force:{principal.force}"
+    if summary.other_force:
+        await audit.record(
+            actor=principal,
+            action=SYNC_OTHER_FORCE,
+            target=target,
+            outcome=DENIED,
+            detail=f"{summary.other_force} records for another force refused",
+        )
+    refused_all = summary.rejected == summary.received
+    await audit.record(
+        actor=principal,
+        action=SYNC,
+        target=target,
+        outcome=DENIED if refused_all else OK,
+        detail=summary.describe(),
+    )
 
 
 @dataclass
@@ -102,11 +160,12 @@ class Ingest:
         self.intake = intake
 
     async def apply(self, principal: Principal, items: AsyncIterator[Item]) -> list[Result]:
-        """Results in record order. Batches overlap: while the graph engine (its own process)
-        writes one batch, the next is checked and prepared here (validation, sealing, blind
-        indexes), so the CPU work of both sides runs at once. Writes themselves stay one after
-        another, in batch order; a case that the check saw older than the write in flight left
-        it is settled by the writes' own version guards (`_write`)."""
+        """Results in record order, audited as one request (`record_sync`). Batches overlap:
+        while the graph engine (its own process) writes one batch, the next is checked and
+        prepared here (validation, sealing, blind indexes), so the CPU work of both sides runs
+        at once. Writes themselves stay one after another, in batch order; a case that the
+        check saw older than the write in flight left it is settled by the writes' own version
+        guards (`_write`)."""
         results: list[Result] = []
         staged: _Staged | None = None
         writing: asyncio.Task[list[Result]] | None = None
@@ -128,35 +187,20 @@ class Ingest:
                 with contextlib.suppress(Exception):
                     await writing
             raise
-        await self.audit_sync(principal, results, tally)
+        if results:  # an empty page pulled says nothing worth a line in the log
+            await self.audit_sync(principal, SyncSummary.of(results, tally))
         return results
 
     async def apply_batch(self, principal: Principal, items: Sequence[Item]) -> list[Result]:
         staged = await self._prepare(await self._check(principal, items))
         return await self._commit(principal, staged, BatchIntake())
 
-    async def audit_sync(
-        self, principal: Principal, results: Sequence[Result], tally: BatchIntake
-    ) -> None:
-        """One `sync` entry per request: the client (the entry's actor), its force and counts,
-        never a value: records by result, new cases, new identifiers, and identifiers that
-        other forces' cases hold (the links the request found).
-
-        Written after the records committed: if the log cannot take it, the sync is not undone
-        (its cases still go to the after-sync step); the failure is logged and counted."""
-        statuses = [r.status for r in results]
+    async def audit_sync(self, principal: Principal, summary: SyncSummary) -> None:
+        """The request's audit entries (`record_sync`), written after the records committed:
+        if the log cannot take them, the sync is not undone (its cases still go to the
+        after-sync step); the failure is logged and counted."""
         try:
-            await self.audit.record(
-                actor=principal,
-                action="sync",
-                target=(
-                    f"force:{principal.force} records={len(statuses)} "
-                    f"applied={statuses.count('applied')} stale={statuses.count('stale')} "
-                    f"rejected={statuses.count('rejected')} newCases={tally.new_cases} "
-                    f"newIdentifiers={tally.new_identifiers} "
-                    f"linkingIdentifiers={tally.linking_identifiers}"
-                ),
-            )
+            await record_sync(self.audit, principal, summary)
         except AuditUnavailable:
             UNAUDITED.labels("sync").inc()
             log.error("a sync's audit entry could not be written", extra={"force": principal.force})
@@ -221,13 +265,6 @@ class Ingest:
                 results[index] = Result(
                     index, ref if isinstance(ref, str) else None, "rejected", problems
                 )
-                if any(p.path == "/force" for p in problems):
-                    await self.audit.record(
-                        actor=principal,
-                        action="sync.write_other_force",
-                        target=f"{record.get('force')}:{ref}",
-                        outcome="denied",
-                    )
                 continue
             valid.append(_Candidate(index, record))
         return valid

@@ -170,11 +170,11 @@ class IntakeWatch:
             await self.audit.record(
                 actor=principal,
                 action=CEILING_EXCEEDED,
-                target=(
-                    f"force:{force} newCases={day.cases}/{cases} "
-                    f"newIdentifiers={day.identifiers}/{identifiers}"
-                ),
+                target=f"force:{force}",
                 outcome="held",
+                detail=(
+                    f"new_cases={day.cases}/{cases} new_identifiers={day.identifiers}/{identifiers}"
+                ),
             )
         except AuditUnavailable:  # the hold stands; the metric and the log line still alert
             UNAUDITED.labels(CEILING_EXCEEDED).inc()

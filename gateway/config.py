@@ -30,6 +30,12 @@ class Settings(BaseSettings):
         None, description="Vault's address: wrap data keys with its transit engine (see docs)"
     )
     audience: str = "crossforce"
+    audit_key_file: Path | None = Field(
+        None, description="HMAC key of the audit chain, the same for every replica (see docs)"
+    )
+    audit_mirror_file: Path | None = Field(
+        None, description="JSON-lines copy of audit entries (see docs/operations.md)"
+    )
     policy_dir: Path = DEFAULT_POLICY_DIR
     public_url: str | None = Field(
         None, description="URL the hub is reached at; the development issuer's identifier"

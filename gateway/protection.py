@@ -12,6 +12,7 @@ from graph import GraphStore
 from graph.audit_store import GraphAuditStore
 from graph.keyring_store import GraphKeyStore
 from policies.audit import AuditLog
+from policies.audit_anchor import Checkpoint, load_audit_key
 from policies.blind_index import BlindIndex, load_linking_key
 from policies.crypto import FieldCipher
 from policies.devidp import (
@@ -60,9 +61,26 @@ def key_encryption_key(settings: Settings) -> LocalKeyFile | VaultTransitKEK:
     return LocalKeyFile.in_data_dir(settings.data_dir)
 
 
+def audit_log_for(settings: Settings, store: GraphStore, *, create_key: bool = True) -> AuditLog:
+    """The audit log as every process of one hub writes and checks it: keyed with the audit key
+    (`CROSSFORCE_AUDIT_KEY_FILE`, else the data dir's), checkpointed in the data dir, mirrored
+    as JSON lines to `CROSSFORCE_AUDIT_MIRROR_FILE`. Without that setting, development mirrors
+    into the data dir; production does not, since a pod's data dir is small and in memory."""
+    key = load_audit_key(settings.data_dir, settings.audit_key_file, create=create_key)
+    mirror = settings.audit_mirror_file
+    if mirror is None and settings.environment == "development":
+        mirror = settings.data_dir / "audit" / "entries.jsonl"
+    return AuditLog(
+        GraphAuditStore(store),
+        key=key,
+        checkpoint=Checkpoint.in_data_dir(settings.data_dir, key),
+        mirror=mirror,
+    )
+
+
 def keyring_for(settings: Settings, store: GraphStore) -> KeyRing:
     """The key ring the hub uses, for the operator's CLI (`keys rotate`, `keys reseal`)."""
-    audit = AuditLog(GraphAuditStore(store))
+    audit = audit_log_for(settings, store)
     return KeyRing(GraphKeyStore(store), key_encryption_key(settings), audit=audit)
 
 
@@ -71,7 +89,7 @@ def build_protection(
 ) -> Protection:
     clients = load_clients(settings.policy_dir / "clients.yaml")
     issuer = issuer_of(settings)
-    audit = AuditLog(GraphAuditStore(store))
+    audit = audit_log_for(settings, store)
     kek = key_encryption_key(settings)
     keyring = KeyRing(GraphKeyStore(store), kek, audit=audit)
     devidp = None

@@ -26,14 +26,14 @@ APPEND = (
     "SET h.seq = $seq, h.hash = $hash "
     "CREATE (e:AuditEntry {seq: $seq, prevHash: $prev_hash, time: $time, actor: $actor, "
     "tokenId: $token_id, action: $action, target: $target, purpose: $purpose, "
-    "outcome: $outcome, hash: $hash}) "
+    "outcome: $outcome, detail: $detail, hashAlg: $hash_alg, hash: $hash}) "
     "RETURN e.seq AS seq"
 )
 ENTRIES = (
     "MATCH (e:AuditEntry) WHERE e.seq > $after "
     "RETURN e.seq AS seq, e.prevHash AS prev_hash, e.time AS time, e.actor AS actor, "
     "e.tokenId AS token_id, e.action AS action, e.target AS target, e.purpose AS purpose, "
-    "e.outcome AS outcome, e.hash AS hash "
+    "e.outcome AS outcome, e.detail AS detail, e.hashAlg AS hash_alg, e.hash AS hash "
     "ORDER BY seq LIMIT $limit"
 )
 ENTRY_FIELDS = (
@@ -46,6 +46,8 @@ ENTRY_FIELDS = (
     "target",
     "purpose",
     "outcome",
+    "detail",
+    "hash_alg",
     "hash",
 )
 

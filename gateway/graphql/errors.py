@@ -16,6 +16,7 @@ from graphql import GraphQLError
 
 from graph import GraphUnavailable
 from policies.audit import AuditUnavailable
+from policies.reveal import Shredded
 from policies.scopes import Forbidden
 from policies.sharing import UnknownField
 
@@ -26,6 +27,7 @@ BAD_USER_INPUT = "BAD_USER_INPUT"
 NOT_FOUND = "NOT_FOUND"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 AUDIT_UNAVAILABLE = "AUDIT_UNAVAILABLE"
+SHREDDED = "SHREDDED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 INTERNAL = "INTERNAL_SERVER_ERROR"
@@ -55,6 +57,8 @@ def _code_and_message(original: BaseException | None, error: GraphQLError) -> tu
         return BAD_USER_INPUT, str(original)
     if isinstance(original, NotFound):
         return NOT_FOUND, str(original) or "not found"
+    if isinstance(original, Shredded):
+        return SHREDDED, str(original)
     if isinstance(original, AuditUnavailable):
         return AUDIT_UNAVAILABLE, "the audit log cannot be written; nothing was revealed"
     if isinstance(original, GraphUnavailable):

@@ -15,7 +15,7 @@ from gateway.facts import CaseFacts
 from gateway.graphql import explore, loaders, victims
 from gateway.graphql.alerts import alerted
 from gateway.graphql.context import Context, Info
-from gateway.graphql.errors import BadInput, NotFound
+from gateway.graphql.errors import BadInput
 from gateway.graphql.explore import GraphNode, Neighbourhood, NodeRef
 from gateway.graphql.figures import Oversight, PrioritisedCase
 from gateway.graphql.paging import checked_page
@@ -204,11 +204,8 @@ class Mutation:
         context.require(SENSITIVE_REVEAL)
         key = case_key(checked_force(force), checked_case_ref(case_ref))
         node = await loaders.cases(context).load(key) if sees_record(context, force) else None
-        if node is None:
-            raise NotFound("no such case")
-        sealed = json.loads(node.get("sealed") or "{}").get(field)
-        if sealed is None:
-            raise NotFound("the case holds no value at this field")
+        # No case, an invisible one, or no value there: refused as a hidden field is (no oracle).
+        sealed = json.loads(node.get("sealed") or "{}").get(field) if node is not None else None
         protection = context.protection
         return await reveal_field(
             principal=context.principal,

@@ -80,15 +80,21 @@ async def test_the_ceiling_follows_the_forces_usual_volume(
 
     assert [h.force for h in await holds(graph_store)] == ["AS"]
     alerts = [r for r in audit_store.rows if r["action"] == "sync.ceiling_exceeded"]
-    assert [(a["actor"], a["target"]) for a in alerts] == [
-        ("force-AS", "force:AS newCases=5/4 newIdentifiers=5/1000")
+    assert [(a["actor"], a["target"], a["detail"]) for a in alerts] == [
+        ("force-AS", "force:AS", "new_cases=5/4 new_identifiers=5/1000")
     ]
-    syncs = [r["target"] for r in audit_store.rows if r["action"] == "sync"]
+    syncs = [(r["target"], r["detail"]) for r in audit_store.rows if r["action"] == "sync"]
     assert syncs[-2:] == [
-        "force:AS records=4 applied=0 stale=4 rejected=0 newCases=0 newIdentifiers=0 "
-        "linkingIdentifiers=0",
-        "force:AS records=1 applied=1 stale=0 rejected=0 newCases=1 newIdentifiers=1 "
-        "linkingIdentifiers=0",
+        (
+            "force:AS",
+            "received=4 applied=0 stale=4 rejected=0 other_force=0 new_cases=0 "
+            "new_identifiers=0 linking_identifiers=0",
+        ),
+        (
+            "force:AS",
+            "received=1 applied=1 stale=0 rejected=0 other_force=0 new_cases=1 "
+            "new_identifiers=1 linking_identifiers=0",
+        ),
     ]
 
 

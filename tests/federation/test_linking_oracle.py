@@ -88,11 +88,12 @@ async def test_sync_as_a_linking_oracle_is_held_and_alerted(hub: Hub) -> None:
     alerts = [e for e in entries if e["action"] == "sync.ceiling_exceeded"]
     assert [(e["actor"], e["outcome"]) for e in alerts] == [("force-AS", "held")]
     # Alerted once, by the batch that crossed the ceiling of new cases (floor 1,000).
-    assert re.fullmatch(r"force:AS newCases=\d+/1000 newIdentifiers=\d+/10000", alerts[0]["target"])
-    syncs = [e["target"] for e in entries if e["action"] == "sync" and e["actor"] == "force-AS"]
+    assert alerts[0]["target"] == "force:AS"
+    assert re.fullmatch(r"new_cases=\d+/1000 new_identifiers=\d+/10000", alerts[0]["detail"])
+    syncs = [e["detail"] for e in entries if e["action"] == "sync" and e["actor"] == "force-AS"]
     assert syncs == [
-        "force:AS records=2000 applied=2000 stale=0 rejected=0 newCases=2000 "
-        "newIdentifiers=1996 linkingIdentifiers=4"
+        "received=2000 applied=2000 stale=0 rejected=0 other_force=0 new_cases=2000 "
+        "new_identifiers=1996 linking_identifiers=4"
     ]
     metrics = (await hub.http.get("/metrics")).text
     assert 'crossforce_sync_ceiling_exceeded_total{force="AS"}' in metrics

@@ -11,6 +11,11 @@ from graph.queries import links
 from policies.crypto import is_sealed
 from tests.federation.conftest import Hub, examples
 
+# Every sync request is audited: a replay adds an audit entry and nothing else.
+NODES_BESIDE_THE_AUDIT_LOG = (
+    "MATCH (n) WHERE NOT n:AuditEntry AND NOT n:AuditHead RETURN count(n) AS n"
+)
+
 BLIND_INDEX = re.compile(r"[0-9a-f]{64}")
 
 
@@ -42,12 +47,10 @@ async def test_examples_sync_and_link_through_differently_written_identifiers(hu
 async def test_replay_changes_nothing_and_older_versions_are_stale(hub: Hub) -> None:
     as_case, _ = await sync_examples(hub)
     await hub.changes("force-AS")  # by then the sync's regrade alerts are on the feed
-    # Every sync is audited: the replay adds its audit entry, and nothing else.
-    nodes = "MATCH (n) WHERE NOT n:AuditEntry RETURN count(n) AS n"
-    before = await hub.store.read(nodes)
+    before = await hub.store.read(NODES_BESIDE_THE_AUDIT_LOG)
     replay = await hub.sync("force-AS", [as_case])
     assert replay.json()["results"] == [{"index": 0, "caseRef": "AS-2026-0042", "status": "stale"}]
-    assert await hub.store.read(nodes) == before
+    assert await hub.store.read(NODES_BESIDE_THE_AUDIT_LOG) == before
     newer = copy.deepcopy(as_case) | {"version": 5, "status": "ENFORCED"}
     older = copy.deepcopy(as_case) | {"version": 4, "status": "NEW"}
     response = await hub.sync("force-AS", [newer, older], gzipped=False, ndjson=False)

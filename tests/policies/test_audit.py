@@ -19,14 +19,16 @@ from policies.audit import (
     AuditUnavailable,
     MemoryAuditStore,
 )
+from policies.audit_anchor import AuditKey
 from policies.principal import Principal
 
 ANALYST = Principal("analyst-AS", frozenset({"cases:read", "sensitive:reveal"}), "AS", "tok-1")
+KEY = AuditKey(b"audit key of the unit tests, 32+ bytes")
 
 
 async def filled(count: int = 5) -> tuple[AuditLog, MemoryAuditStore]:
     store = MemoryAuditStore()
-    log = AuditLog(store)
+    log = AuditLog(store, key=KEY)
     for n in range(count):
         await log.record(
             actor=ANALYST,
@@ -65,7 +67,7 @@ async def test_altered_entry_is_reported() -> None:
 
 async def test_altered_entry_with_recomputed_hash_breaks_the_next_link() -> None:
     log, store = await filled()
-    forged = AuditEntry.from_mapping({**store.rows[1], "target": "case:GL/x#/summary"}).sealed()
+    forged = AuditEntry.from_mapping({**store.rows[1], "target": "case:GL/x#/summary"}).sealed(KEY)
     store.rows[1] = forged.as_dict()
     result = await log.verify()
     assert (result.ok, result.bad_seq) == (False, 3)

@@ -11,7 +11,7 @@ from policies.crypto import FieldCipher
 from policies.devidp import DEFAULT_POLICY_DIR
 from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
 from policies.principal import Principal
-from policies.reveal import reveal
+from policies.reveal import Shredded, reveal
 from policies.scopes import Forbidden
 from policies.sharing import SharingPolicy, UnknownField, load_sharing
 
@@ -138,3 +138,75 @@ async def test_unknown_pointer_is_an_error(policy: SharingPolicy, cipher: FieldC
             cipher=cipher,
             audit=AuditLog(MemoryAuditStore()),
         )
+
+
+async def test_an_over_long_purpose_is_refused_and_kept_only_by_its_length(
+    policy: SharingPolicy, cipher: FieldCipher
+) -> None:
+    store = MemoryAuditStore()
+    sealed = await cipher.seal("AS", "AS-1", POINTER, FAMILY_NAME)
+    with pytest.raises(Forbidden, match="purpose"):
+        await reveal(
+            principal=ANALYST_AS,
+            owner_force="AS",
+            case_ref="AS-1",
+            pointer=POINTER,
+            purpose="identify suspect " * 15_000,
+            sealed=sealed,
+            policy=policy,
+            cipher=cipher,
+            audit=AuditLog(store),
+        )
+    [entry] = store.rows
+    assert (entry["action"], entry["outcome"]) == ("access.denied", "denied")
+    assert entry["purpose"] == "purpose of 254999 characters"
+
+
+async def test_a_field_without_a_value_is_refused_as_a_hidden_one_and_audited(
+    policy: SharingPolicy, cipher: FieldCipher
+) -> None:
+    store = MemoryAuditStore()
+    answers = []
+    for principal, sealed in ((ANALYST_GL, "cf1:1:AAAA"), (ANALYST_AS, None)):
+        with pytest.raises(Forbidden) as refused:
+            await reveal(
+                principal=principal,
+                owner_force="AS",
+                case_ref="AS-1",
+                pointer=POINTER,
+                purpose="linked case enquiry",
+                sealed=sealed,
+                policy=policy,
+                cipher=cipher,
+                audit=AuditLog(store),
+            )
+        answers.append(refused.value.reason)
+    assert answers[0] == answers[1]
+    assert [(row["action"], row["outcome"]) for row in store.rows] == [
+        ("access.denied", "denied")
+    ] * 2
+
+
+async def test_a_shredded_field_is_refused_as_shredded_and_audited_so(
+    policy: SharingPolicy, tmp_path: Path
+) -> None:
+    keys, kek = MemoryKeyStore(), LocalKeyFile.in_data_dir(tmp_path)
+    sealing = KeyRing(keys, kek)
+    sealed = await FieldCipher(sealing).seal("AS", "AS-1", POINTER, FAMILY_NAME)
+    await sealing.shred("AS", 1, actor="cli:operator")
+    store = MemoryAuditStore()
+    with pytest.raises(Shredded) as refused:
+        await reveal(
+            principal=ANALYST_AS,
+            owner_force="AS",
+            case_ref="AS-1",
+            pointer=POINTER,
+            purpose="identify suspect for arrest",
+            sealed=sealed,
+            policy=policy,
+            cipher=FieldCipher(KeyRing(keys, kek)),  # a fresh ring: nothing cached
+            audit=AuditLog(store),
+        )
+    assert "shredded" in str(refused.value)
+    [entry] = store.rows
+    assert (entry["action"], entry["outcome"]) == ("reveal", "shredded")

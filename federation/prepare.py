@@ -137,6 +137,29 @@ def _media_keys(item: Record, i: int, ix: _Indexer) -> list[str]:
     return [k for k in found if k is not None]
 
 
+def _device(device: Record) -> dict[str, Any]:
+    """What the case's force sees of a device besides its sealed identifiers: none personal."""
+    return present(
+        {
+            "ref": device["ref"],
+            "type": device["type"],
+            "make": device.get("make"),
+            "seizedAt": millis(device.get("seizedAt")),
+            "examinedAt": millis(device.get("examinedAt")),
+        }
+    )
+
+
+def _devices(record: Record) -> str:
+    """Every device of the case, in record order, as JSON kept on the case node.
+
+    A device links through a `USES_DEVICE` relationship only when it has an identifier; a
+    seized laptop without a readable serial is still the case's device, so the case itself
+    keeps the list its force reads back.
+    """
+    return orjson.dumps([_device(d) for d in record.get("devices") or []]).decode()
+
+
 @dataclass
 class _Entities:
     """The record's links to shared entities, and the keys its local refs stand for."""
@@ -160,14 +183,7 @@ def _entities(record: Record, case: str, ix: _Indexer) -> _Entities:
         out.by_ref[s["ref"]] = keys
         out.persons.extend((k, {"ref": s["ref"], "idx": i}) for k in keys)
     for i, d in enumerate(record.get("devices") or []):
-        props = {
-            "ref": d["ref"],
-            "idx": i,
-            "type": d["type"],
-            "make": d.get("make"),
-            "seizedAt": millis(d.get("seizedAt")),
-            "examinedAt": millis(d.get("examinedAt")),
-        }
+        props = {"idx": i, **_device(d)}
         out.devices.extend((k, props) for k in _device_keys(d, i, ix))
     for i, a in enumerate(record.get("accounts") or []):
         found = ix.kind_and_key(
@@ -296,6 +312,7 @@ def _case_props(record: Record, key: str, sealed: tuple[int, str], now: datetime
             "closedAt": millis(record.get("closedAt")),
             "offences": list(record.get("offences") or []),
             "hasOfficer": "officer" in record,
+            "deviceItems": _devices(record),
             "sealed": sealed[1],
             # Every field of a record is sealed with one key version: re-encryption after a
             # rotation finds the cases still on an older one by this number.

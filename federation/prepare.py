@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import orjson
 
 from federation.sensitive import sensitive_values
-from federation.validation import Problem, parse_instant, pointer
+from federation.validation import Problem, parse_instant, pointer, schema_name
 from graph.cases import CaseRow, Contact, Depiction, EntityLink, TombstoneRow, VictimRow, case_key
 from policies import normalise
 from policies.blind_index import BlindIndex
@@ -28,7 +28,7 @@ GROOMING = frozenset({"ONLINE_GROOMING", "SEXUAL_COMMUNICATION_WITH_CHILD", "SEX
 # A suspect's phones and e-mails link; postcodes do not (many people share one, and a person is
 # not an address): they are sealed with the rest and never indexed.
 PERSON_IDENTIFIERS = (("phones", "phone"), ("emails", "email"))
-MEDIA_HASHES = ("sha1", "md5")
+MEDIA_HASHES = ("sha1", "md5", "pdq")
 
 Record = dict[str, Any]
 PairT = TypeVar("PairT", Depiction, Contact)
@@ -291,6 +291,35 @@ def _figures(record: Record) -> dict[str, Any]:
     }
 
 
+def _enforcements(record: Record) -> list[tuple[int, str]]:
+    """(time, method) of every enforcement action, earliest first. A record that names only
+    `enforcementAt` (every v1 record) has one action of method `OTHER` then."""
+    actions = [(millis(a["at"]) or 0, a["method"]) for a in record.get("enforcements") or []]
+    if not actions and record.get("enforcementAt"):
+        actions = [(millis(record["enforcementAt"]) or 0, "OTHER")]
+    return sorted(actions)
+
+
+def _disposal(record: Record) -> dict[str, Any]:
+    """Enforcement, outcome and team (schema v1.1), none of it personal."""
+    actions = _enforcements(record)
+    outcome = record.get("outcome") or {}
+    outcome_at = millis(outcome.get("at"))
+    closed_at = millis(record.get("closedAt"))
+    ends = [t for t in (outcome_at, closed_at) if t is not None]
+    return {
+        "schemaVersion": schema_name(record),
+        "team": record.get("team"),
+        # Validation made a given enforcementAt equal to the earliest action.
+        "enforcementAt": actions[0][0] if actions else None,
+        "enforcementTimes": [at for at, _ in actions],
+        "enforcementMethods": [method for _, method in actions],
+        "outcomeKind": outcome.get("kind"),
+        "outcomeAt": outcome_at,
+        "resolvedAt": min(ends, default=None),
+    }
+
+
 def _case_props(record: Record, key: str, sealed: tuple[int, str], now: datetime) -> dict[str, Any]:
     referral, risk = record["referral"], record["risk"]
     return present(
@@ -307,7 +336,6 @@ def _case_props(record: Record, key: str, sealed: tuple[int, str], now: datetime
             "referralSource": referral["source"],
             "receivedAt": millis(referral["receivedAt"]),
             "openedAt": millis(record["openedAt"]),
-            "enforcementAt": millis(record.get("enforcementAt")),
             "lastActivityAt": millis(record.get("lastActivityAt")),
             "closedAt": millis(record.get("closedAt")),
             "offences": list(record.get("offences") or []),
@@ -322,6 +350,7 @@ def _case_props(record: Record, key: str, sealed: tuple[int, str], now: datetime
             # a hub that stopped before then takes the case up again when it starts (see hooks).
             "afterSyncPending": True,
             **_figures(record),
+            **_disposal(record),
         }
     )
 

@@ -55,7 +55,13 @@ def _validator(schema_id: str) -> Any:
     return jsonschema_rs.validator_for(schema(schema_id), validate_formats=True)
 
 
-def _resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+@cache
+def _newest() -> dict[str, Any]:
+    return schema()
+
+
+def resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    """`node`, or what its local `$ref` (`#/$defs/...`) names, followed to the end."""
     while "$ref" in node:
         target: Any = root
         for part in str(node["$ref"]).removeprefix("#/").split("/"):
@@ -66,12 +72,12 @@ def _resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
 
 def _newer_field(path: list[str | int], name: str) -> str | None:
     """The newest schema that defines `name` in the object at `path`, when it is newer."""
-    root = schema()
-    node = _resolve(root, root)
+    root = _newest()
+    node = resolve(root, root)
     for part in path:
         key = "items" if isinstance(part, int) else None
         node = node.get(key, {}) if key else node.get("properties", {}).get(part, {})
-        node = _resolve(node, root)
+        node = resolve(node, root)
     return SCHEMA_ID if name in node.get("properties", {}) else None
 
 

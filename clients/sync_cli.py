@@ -20,6 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from crossforce_sdk import (
+    AuthError,
+    CrossforceClient,
+    CrossforceError,
+    HubUnavailable,
+    InvalidRecord,
+    SyncProgress,
+    SyncReport,
+)
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -29,16 +38,6 @@ from rich.progress import (
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
-)
-
-from clients.sdk import (
-    AuthError,
-    CrossforceClient,
-    CrossforceError,
-    HubUnavailable,
-    InvalidRecord,
-    SyncProgress,
-    SyncReport,
 )
 
 EXIT_OK = 0

@@ -6,9 +6,10 @@ BIN    := $(VENV)/bin
 # (what `make test` needs). Each re-installs only when a package's metadata changed.
 RUNTIME := $(VENV)/.installed
 DEV     := $(VENV)/.installed-dev
-PACKAGES := pyproject.toml sdk/pyproject.toml
-# The hub and the repository's own distributions it runs with, editable.
-LOCAL   := -e ./sdk
+PACKAGES := pyproject.toml sdk/pyproject.toml connector/pyproject.toml
+# The repository's own distributions the hub runs with (the SDK; the connector for the demo),
+# installed editable beside it.
+LOCAL   := -e ./sdk -e ./connector
 
 .PHONY: demo serve test lint typecheck unit soak bench clean web
 
@@ -19,7 +20,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(RUNTIME): $(PACKAGES) | $(BIN)/python
-	$(BIN)/python -m pip install -q $(LOCAL) -e .
+	$(BIN)/python -m pip install -q $(LOCAL) -e '.[demo]'
 	touch $@
 
 $(DEV): $(RUNTIME)
@@ -48,6 +49,7 @@ serve: $(RUNTIME)
 lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(DEV)
 	$(BIN)/mypy

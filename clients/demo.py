@@ -18,11 +18,11 @@ from crossforce_sdk import CrossforceClient
 from rich.console import Console
 from rich.table import Table
 
-from clients.force_connector.demo import DemoConnector, demo_policy_dir
 from clients.region import RegionParams, recent_start, region_cases
 from clients.sync_cli import devidp_secrets_file
 from gateway.app import create_app
 from gateway.config import DEFAULT_POLICY_DIR, Settings
+from gateway.demo.connector import DemoConnector, demo_policy_dir
 from graph.embedded import free_port
 
 console = Console()

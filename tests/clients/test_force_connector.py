@@ -13,9 +13,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-
-from clients.force_connector import (
+from crossforce_connector import (
     Endpoint,
     IterableFeed,
     QueryFeed,
@@ -24,7 +22,9 @@ from clients.force_connector import (
     connector,
     wsgi_app,
 )
-from clients.force_connector.feed import FeedPage
+from crossforce_connector.feed import FeedPage
+from starlette.applications import Starlette
+
 from graph.embedded import free_port
 from policies.devidp import DEFAULT_POLICY_DIR, DevIdentityProvider
 from policies.scopes import load_clients

@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from crossforce_connector import Endpoint, IterableFeed, asgi_app, build_schema
+from crossforce_connector.auth import HubTokenVerifier
 
 from clients.demo import BackgroundServer
-from clients.force_connector import Endpoint, IterableFeed, asgi_app, build_schema
-from clients.force_connector.auth import HubTokenVerifier
 from federation.ingest import Ingest
 from federation.pull import Puller, PullState
 from gateway.config import Settings

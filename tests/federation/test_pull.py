@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from crossforce_connector.feed import decode_cursor
 from prometheus_client import CollectorRegistry, generate_latest
 
-from clients.force_connector.demo import DemoConnector, demo_policy_dir
-from clients.force_connector.feed import decode_cursor
 from federation.pull import PullCollector, Puller
 from gateway.alerts import after_sync_step
+from gateway.demo.connector import DemoConnector, demo_policy_dir
 from graph.embedded import free_port
 from graph.queries import pull as pull_queries
 from policies.devidp import DEFAULT_POLICY_DIR

@@ -21,7 +21,7 @@ import graphene  # type: ignore[import-untyped]
 from graphene.types.generic import GenericScalar  # type: ignore[import-untyped]
 from graphql import GraphQLError
 
-from clients.force_connector.feed import CaseFeed, FeedPage, InvalidCursor
+from crossforce_connector.feed import CaseFeed, FeedPage, InvalidCursor
 
 log = logging.getLogger("crossforce.force_connector")
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import graphene  # type: ignore[import-untyped]
 
-from clients.force_connector.auth import (
+from crossforce_connector.auth import (
     Forbidden,
     HubTokenVerifier,
     IssuerUnavailable,

@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-
-from clients.force_connector.auth import HubTokenVerifier
-from clients.force_connector.feed import FeedPage, IterableFeed
-from clients.force_connector.http import Endpoint, asgi_app
-from clients.force_connector.schema import build_schema
+from crossforce_connector.auth import HubTokenVerifier
+from crossforce_connector.feed import FeedPage, IterableFeed
+from crossforce_connector.http import Endpoint, asgi_app
+from crossforce_connector.schema import build_schema
 
 
 class _ObservedFeed:

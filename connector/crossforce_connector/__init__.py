@@ -14,8 +14,8 @@ app = asgi_app(endpoint)       # or wsgi_app(endpoint), or endpoint.handle(...) 
 
 from __future__ import annotations
 
-from clients.force_connector.auth import Forbidden, HubTokenVerifier, Unauthorized
-from clients.force_connector.feed import (
+from crossforce_connector.auth import Forbidden, HubTokenVerifier, Unauthorized
+from crossforce_connector.feed import (
     CaseFeed,
     Entry,
     FeedPage,
@@ -23,8 +23,8 @@ from clients.force_connector.feed import (
     IterableFeed,
     QueryFeed,
 )
-from clients.force_connector.http import Endpoint, Reply, asgi_app, wsgi_app
-from clients.force_connector.schema import build_schema, case_summaries_field
+from crossforce_connector.http import Endpoint, Reply, asgi_app, wsgi_app
+from crossforce_connector.schema import build_schema, case_summaries_field
 
 __all__ = [
     "CaseFeed",

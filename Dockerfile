@@ -27,7 +27,6 @@ COPY gateway/ gateway/
 COPY graph/ graph/
 COPY federation/ federation/
 COPY policies/ policies/
-COPY clients/ clients/
 COPY sdk/ sdk/
 COPY --from=web /src/gateway/static/ gateway/static/
 RUN /opt/crossforce/bin/pip install --no-compile ./sdk . \

@@ -59,13 +59,13 @@ import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench.bench_sync import DEFAULT_POLICIES, Engine, load_line, neo4j, start_hub
-from clients.region import RegionParams, recent_start, region_cases
 from federation.body import Item
 from federation.hooks import AfterSyncQueue
 from federation.ingest import Ingest
 from gateway import priority
 from gateway.alerts import after_sync_step
 from gateway.config import Settings
+from gateway.demo.region import RegionParams, recent_start, region_cases
 from gateway.facts import DAY_MS, TARGET_DAYS
 from gateway.protection import build_protection
 from graph import GraphConnection, GraphStore, open_graph
@@ -553,7 +553,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "forces": FORCES,
         "seed": args.seed,
         "region_start": state.start,
-        "input": "clients.region (synthetic region generator), ingested with federation.ingest",
+        "input": "gateway.demo.region (synthetic region), ingested with federation.ingest",
         "graph": final["graph"],
         "build": {"seconds": state.seconds, "cases_per_s": state.cases / state.seconds,
                   "statuses": state.statuses, "growth": state.growth},

@@ -1,6 +1,6 @@
 """Sync throughput: case summaries through the HTTP API, against raw `UNWIND ... MERGE` Cypher.
 
-Both write the same synthetic region (`clients.region`) to the same engine in the same run, so
+Both write the same synthetic region (`gateway.demo.region`) to the same engine in the same run, so
 the ratio holds on a noisy machine. The hub runs as its own process (`crossforce serve`), as in
 production. The region is generated once into one JSON Lines file per force and streamed from
 there by both paths, so memory does not grow with `--cases`.
@@ -38,9 +38,9 @@ import httpx
 import orjson
 import yaml
 
-from clients.demo import wait_until_ready
-from clients.region import RegionParams, region_cases
 from federation.prepare import prepare_case
+from gateway.demo.region import RegionParams, region_cases
+from gateway.demo.server import wait_until_ready
 from graph import GraphStore
 from graph.embedded import EmbeddedFalkorDB, free_port
 from graph.falkordb_adapter import FalkorDBStore
@@ -164,7 +164,7 @@ def start_hub(
         [
             sys.executable,
             "-m",
-            "clients.cli",
+            "gateway.cli",
             "serve",
             "--port",
             str(port),
@@ -380,7 +380,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "cases": args.cases,
         "forces": args.forces,
         "seed": args.seed,
-        "input": "clients.region (synthetic region generator)",
+        "input": "gateway.demo.region (synthetic region generator)",
         "entity_links": entities,
         "batch": args.batch,
         "concurrency": args.concurrency,

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_sync import apart, parser, run
-from clients.region import RegionParams, region_cases
 from federation.prepare import prepare_case
+from gateway.demo.region import RegionParams, region_cases
 from graph.cases import insert_cases
 from graph.embedded import EmbeddedFalkorDB
 from graph.falkordb_adapter import FalkorDBStore

@@ -19,10 +19,10 @@ from typing import Any
 import httpx
 import pytest
 
-from clients.demo import BackgroundServer, wait_until_ready
-from clients.region import RegionParams, recent_start, region_cases
 from federation.prepare import prepare_case
 from gateway.config import Settings
+from gateway.demo.region import RegionParams, recent_start, region_cases
+from gateway.demo.server import BackgroundServer, wait_until_ready
 from graph.embedded import EmbeddedFalkorDB, free_port
 from graph.falkordb_adapter import FalkorDBStore
 from policies.blind_index import BlindIndex
@@ -172,7 +172,7 @@ async def test_gateway_killed_mid_sync_loses_and_doubles_nothing(
         "CROSSFORCE_DATA_DIR": str(settings.data_dir),
         "CROSSFORCE_PUBLIC_URL": settings.public_url or "",
     }
-    command = [sys.executable, "-m", "clients.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)]
 
     def serve() -> subprocess.Popen[bytes]:
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,

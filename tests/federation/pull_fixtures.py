@@ -19,10 +19,10 @@ import uvicorn
 from crossforce_connector import Endpoint, IterableFeed, asgi_app, build_schema
 from crossforce_connector.auth import HubTokenVerifier
 
-from clients.demo import BackgroundServer
 from federation.ingest import Ingest
 from federation.pull import Puller, PullState
 from gateway.config import Settings
+from gateway.demo.server import BackgroundServer
 from gateway.protection import Protection, build_protection
 from graph import GraphStore
 from graph.embedded import free_port

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from clients.cli import app
 from gateway.app import create_app
+from gateway.cli import app
 from gateway.config import DEFAULT_POLICY_DIR, Settings
 from policies.case_rules import IntakeDay, load_case_rules, parse_case_rules
 from policies.scopes import PolicyFileError

@@ -11,7 +11,7 @@ import pytest
 from starlette.applications import Starlette
 from typer.testing import CliRunner
 
-from clients.cli import app
+from gateway.cli import app
 from graph.embedded import EmbeddedFalkorDB
 from graph.falkordb_adapter import FalkorDBStore
 from policies.devidp import DEFAULT_POLICY_DIR, provider

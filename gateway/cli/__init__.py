@@ -1,4 +1,5 @@
-"""The `crossforce` command line."""
+"""The `crossforce` command line: the hub's server and operator tooling, and `sync`, `region`
+and `demo` for trying it out."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from clients.region_cli import region
+from gateway.cli.region import region
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -88,7 +89,7 @@ def serve(
         raise typer.BadParameter("needs CROSSFORCE_GRAPH_URI", param_hint="--workers")
     _prepare_data_dir(settings)
     os.environ["CROSSFORCE_PUBLIC_URL"] = settings.public_url  # workers read it from there
-    uvicorn.run("clients.cli:worker_app", factory=True, workers=workers, **options)
+    uvicorn.run("gateway.cli:worker_app", factory=True, workers=workers, **options)
 
 
 def _check_policies(settings: Settings) -> None:
@@ -137,7 +138,7 @@ def demo(
     cases: int = typer.Option(3000, min=50, max=200_000, help="size of the synthetic region"),
 ) -> None:
     """What `make demo` runs: start the hub, sync a synthetic region, print where to look."""
-    from clients.demo import run_demo
+    from gateway.demo.tour import run_demo
 
     run_demo(keep_serving, port, cases)
 
@@ -472,14 +473,10 @@ def sync(
     batch_size: int = typer.Option(500, min=1, help="records per request at most"),
 ) -> None:
     """Push a JSON Lines file of case summaries; exit 0 only if all were applied or stale."""
-    from clients.sync_cli import run_sync_command
+    from gateway.cli.sync import run_sync_command
     from gateway.config import Settings
 
     hub = url or _local_hub(Settings(), "sync")
     raise typer.Exit(
         run_sync_command(file, client_id=client, url=hub, secret=secret, batch_size=batch_size)
     )
-
-
-if __name__ == "__main__":
-    app()

@@ -29,7 +29,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from clients.region import RegionParams, counts, recent_start, region_cases
+from gateway.demo.region import RegionParams, counts, recent_start, region_cases
 
 PROGRESS_FROM = 2_000  # records; smaller regions are written before a bar would show
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")

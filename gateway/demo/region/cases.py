@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from clients.region import identities as ids
-from clients.region.identities import Account, Device, Image, Person, SharedPool
-from clients.region.params import RegionParams
-from clients.region.timeline import DAY, Timeline, between, iso, pick, seeded, timeline
-from clients.region.volumes import arrivals
+from gateway.demo.region import identities as ids
+from gateway.demo.region.identities import Account, Device, Image, Person, SharedPool
+from gateway.demo.region.params import RegionParams
+from gateway.demo.region.timeline import DAY, Timeline, between, iso, pick, seeded, timeline
+from gateway.demo.region.volumes import arrivals
 
 SCHEMA = "crossforce/case-summary/v1"
 Record = dict[str, Any]

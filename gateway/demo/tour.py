@@ -5,62 +5,23 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
-import uvicorn
 from crossforce_sdk import CrossforceClient
 from rich.console import Console
 from rich.table import Table
 
-from clients.region import RegionParams, recent_start, region_cases
-from clients.sync_cli import devidp_secrets_file
-from gateway.app import create_app
+from gateway.cli.sync import devidp_secrets_file
 from gateway.config import DEFAULT_POLICY_DIR, Settings
 from gateway.demo.connector import DemoConnector, demo_policy_dir
+from gateway.demo.region import RegionParams, recent_start, region_cases
+from gateway.demo.server import BackgroundServer
 from graph.embedded import free_port
 
 console = Console()
-
-
-def wait_until_ready(
-    url: str, timeout: float = 60.0, alive: Callable[[], bool] = lambda: True
-) -> bool:
-    """Whether the hub at `url` answered `/readyz` with 200 within `timeout` seconds; gives up
-    early once `alive` says the hub's process has ended."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and alive():
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return True
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    return False
-
-
-class BackgroundServer:
-    """Uvicorn in a thread, so the demo can talk to the hub it started."""
-
-    def __init__(self, settings: Settings, host: str, port: int) -> None:
-        config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.url = f"http://{host}:{port}"
-
-    def start(self, timeout: float = 60.0) -> None:
-        self.thread.start()
-        if not wait_until_ready(self.url, timeout):
-            raise RuntimeError(f"the hub was not ready at {self.url} within {timeout:.0f} s")
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
 
 
 DEMO_CASES = 3000

@@ -11,8 +11,8 @@ import heapq
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from clients.region.params import FORCE_WEIGHTS, RegionParams
-from clients.region.timeline import seeded
+from gateway.demo.region.params import FORCE_WEIGHTS, RegionParams
+from gateway.demo.region.timeline import seeded
 
 
 def month_starts(params: RegionParams) -> list[int]:

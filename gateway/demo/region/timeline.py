@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from clients.region.params import TARGET_DAYS
+from gateway.demo.region.params import TARGET_DAYS
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 TRANSFERRED_SHARE = 0.03  # suspect lives in another force's area

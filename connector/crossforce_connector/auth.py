@@ -1,16 +1,20 @@
 """Who may read the feed: the hub, with an access token from the hub's identity provider.
 
-The token is a JWT validated against the issuer's keys, found by OpenID discovery
-(`/.well-known/openid-configuration`, then its `jwks_uri`) and cached. A token passes with an
-allowed algorithm (RS256, ES256, EdDSA), no header naming a key elsewhere, a known `kid`, a good
-signature, the configured `iss` and `aud`, a current `exp`/`nbf`, the `pull:read` scope and,
-unless told otherwise, the client id `hub`. Refusals say which check failed, never the token.
+joserfc checks the token (an allowed algorithm, the signature, `iss`, `aud`, `exp`, `nbf`); this
+module finds the keys it checks against and says which check failed, never the token. Keys come
+from the issuer by OpenID discovery (`/.well-known/openid-configuration`, then its `jwks_uri`),
+are cached, and are fetched again when old or, at most every `unknown_kid_cooldown` seconds, for
+a `kid` not seen before (a rotated key), so made-up kids cannot make the connector hammer the
+issuer. A token must also carry the `pull:read` scope and, unless told otherwise, be the `hub`
+client's.
+
+The hub checks its own tokens in `policies/tokens.py`; the connector keeps this small validator
+of its own because a force system installs it without the hub.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import json
 import threading
 import time
 import warnings
@@ -19,31 +23,37 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from joserfc import jws, jwt
+from joserfc import jwt
 from joserfc.errors import (
     BadSignatureError,
     ClaimError,
     ExpiredTokenError,
+    InvalidKeyIdError,
     JoseError,
     MissingClaimError,
     SecurityWarning,
+    UnsupportedAlgorithmError,
 )
 from joserfc.jwk import Key, KeySet
+from joserfc.jws import JWSRegistry
 
 ALGORITHMS = ("RS256", "ES256", "EdDSA")
+# Headers that point at a key of the token's own choosing: joserfc never follows them, and a token
+# that carries them is not one the hub's provider issues.
 KEY_REFERENCE_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c"})
 MAX_TOKEN_BYTES = 16 * 1024
 MAX_DOCUMENT_BYTES = 512 * 1024
 PULL_SCOPE = "pull:read"
-_REGISTRY = jws.JWSRegistry(algorithms=list(ALGORITHMS), strict_check_header=False)
+_REGISTRY = JWSRegistry(algorithms=list(ALGORITHMS), strict_check_header=False)
 
 
 class Unauthorized(Exception):
-    """No token, or a token that is not valid (401). `reason` is safe to answer with."""
+    """No token, or a token that is not valid (401). Its message, `reason`, is safe to answer
+    with: it names the check that failed, never the token."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    @property
+    def reason(self) -> str:
+        return str(self)
 
 
 class IssuerUnavailable(Unauthorized):
@@ -54,115 +64,17 @@ class Forbidden(Unauthorized):
     """A valid token without the scope or client this feed needs (403)."""
 
 
-def _loopback(host: str | None) -> bool:
-    if host in (None, ""):
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host or "").is_loopback
-    except ValueError:
-        return False
-
-
 def check_url(url: str) -> str:
     """https, or http on a loopback address (development and tests)."""
     parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return url
-    if parts.scheme == "http" and _loopback(parts.hostname):
+    host = parts.hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if (parts.scheme == "https" and host) or (parts.scheme == "http" and loopback):
         return url
     raise ValueError("issuer URLs must be https (http only on loopback addresses)")
-
-
-class _Keys:
-    """The issuer's signing keys: refetched when old, or once for an unknown `kid` (at most
-    every `cooldown` seconds, so made-up kids cannot make us hammer the issuer)."""
-
-    def __init__(self, issuer: str, http: httpx.Client, max_age: float, cooldown: float) -> None:
-        self.issuer = issuer
-        self._http = http
-        self._max_age = max_age
-        self._cooldown = cooldown
-        self._keys: KeySet | None = None
-        self._fetched = float("-inf")
-        self._lock = threading.Lock()
-
-    def key_for(self, kid: str | None, alg: str) -> Key:
-        with self._lock:
-            if self._keys is None or time.monotonic() - self._fetched >= self._max_age:
-                self._fetch()
-            assert self._keys is not None
-            key = _pick(self._keys, kid, alg)
-            if key is None and time.monotonic() - self._fetched >= self._cooldown:
-                self._fetch()
-                key = _pick(self._keys, kid, alg)
-        if key is None:
-            raise Unauthorized("unknown signing key")
-        return key
-
-    def _fetch(self) -> None:
-        metadata = self._json(f"{self.issuer}/.well-known/openid-configuration")
-        if str(metadata.get("issuer", "")).rstrip("/") != self.issuer:
-            raise IssuerUnavailable("issuer metadata names another issuer")
-        jwks_uri = metadata.get("jwks_uri")
-        try:
-            jwks_uri = check_url(jwks_uri) if isinstance(jwks_uri, str) else None
-        except ValueError:
-            jwks_uri = None
-        if jwks_uri is None:
-            raise IssuerUnavailable("issuer metadata has no usable jwks_uri")
-        try:
-            self._keys = KeySet.import_key_set(self._json(jwks_uri))  # type: ignore[arg-type]
-        except (JoseError, KeyError, TypeError, ValueError):
-            raise IssuerUnavailable("issuer JWKS is malformed") from None
-        self._fetched = time.monotonic()
-
-    def _json(self, url: str) -> dict[str, Any]:
-        try:
-            response = self._http.get(url, follow_redirects=False, timeout=5.0)
-        except httpx.HTTPError:
-            raise IssuerUnavailable("issuer unreachable") from None
-        if response.status_code != 200 or len(response.content) > MAX_DOCUMENT_BYTES:
-            raise IssuerUnavailable("issuer answered with an error")
-        try:
-            document = json.loads(response.content)
-        except ValueError:
-            raise IssuerUnavailable("issuer answered with malformed JSON") from None
-        if not isinstance(document, dict):
-            raise IssuerUnavailable("issuer answered with malformed JSON")
-        return document
-
-
-def _pick(keys: KeySet | None, kid: str | None, alg: str) -> Key | None:
-    if keys is None:
-        return None
-    candidates = [k for k in keys if k.kid == kid] if kid else list(keys)
-    usable = [
-        k
-        for k in candidates
-        if k.key_type != "oct" and k.get("use", "sig") == "sig" and k.get("alg", alg) == alg
-    ]
-    if kid is None and len(usable) != 1:
-        return None
-    return usable[0] if usable else None
-
-
-def _scopes(claims: dict[str, Any]) -> set[str]:
-    value = claims.get("scope", claims.get("scp"))
-    if isinstance(value, str):
-        return set(value.split())
-    if isinstance(value, list):
-        return {v for v in value if isinstance(v, str)}
-    return set()
-
-
-def _client_id(claims: dict[str, Any]) -> str | None:
-    for name in ("client_id", "azp", "sub"):
-        value = claims.get(name)
-        if isinstance(value, str) and value:
-            return value
-    return None
 
 
 class HubTokenVerifier:
@@ -186,9 +98,18 @@ class HubTokenVerifier:
         self.scope = scope
         self.clients = None if clients is None else frozenset(clients)
         self._http = http or httpx.Client()
-        self._leeway = leeway
-        self._now = now
-        self._keys = _Keys(self.issuer, self._http, jwks_max_age, unknown_kid_cooldown)
+        self._max_age = jwks_max_age
+        self._cooldown = unknown_kid_cooldown
+        self._keys = KeySet([])
+        self._fetched = float("-inf")
+        self._lock = threading.Lock()
+        self._claims = jwt.JWTClaimsRegistry(
+            now=now,
+            leeway=leeway,
+            iss={"essential": True, "values": [self.issuer, self.issuer + "/"]},
+            aud={"essential": True, "value": audience},
+            exp={"essential": True},
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -199,49 +120,104 @@ class HubTokenVerifier:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("missing bearer token")
-        claims = self._claims(token)
-        if self.scope not in _scopes(claims):
-            raise Forbidden(f"requires scope {self.scope}")
-        if self.clients is not None and _client_id(claims) not in self.clients:
-            raise Forbidden("client not allowed to read this feed")
-        return claims
-
-    def _claims(self, token: str) -> dict[str, Any]:
         if len(token) > MAX_TOKEN_BYTES:
             raise Unauthorized("malformed token")
         try:
-            header = dict(jws.extract_compact(token.encode("ascii")).headers())
-        except (JoseError, ValueError, UnicodeError, TypeError):
-            raise Unauthorized("malformed token") from None
-        alg, kid = header.get("alg"), header.get("kid")
-        if alg not in ALGORITHMS:
-            raise Unauthorized("algorithm not allowed")
-        if KEY_REFERENCE_HEADERS.intersection(header):
-            raise Unauthorized("token names its own key")
-        if kid is not None and not isinstance(kid, str):
-            raise Unauthorized("malformed token")
-        key = self._keys.key_for(kid, alg)
-        try:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", "EdDSA is deprecated", SecurityWarning)
-                claims = jwt.decode(token, key, registry=_REGISTRY).claims
+                claims = jwt.decode(token, self._key_for, registry=_REGISTRY).claims
+            self._claims.validate(claims)
+        except UnsupportedAlgorithmError:
+            raise Unauthorized("algorithm not allowed") from None
         except BadSignatureError:
             raise Unauthorized("bad signature") from None
-        except JoseError:
-            raise Unauthorized("malformed token") from None
-        registry = jwt.JWTClaimsRegistry(
-            now=self._now,
-            leeway=self._leeway,
-            iss={"essential": True, "values": [self.issuer, self.issuer + "/"]},
-            aud={"essential": True, "value": self.audience},
-            exp={"essential": True},
-        )
-        try:
-            registry.validate(claims)
         except ExpiredTokenError:
             raise Unauthorized("token expired") from None
         except MissingClaimError:
             raise Unauthorized("missing required claim") from None
         except ClaimError as error:
             raise Unauthorized(f"invalid claim {error.claim}") from None
+        except (JoseError, ValueError, TypeError, UnicodeError):
+            raise Unauthorized("malformed token") from None
+        if self.scope not in _scopes(claims):
+            raise Forbidden(f"requires scope {self.scope}")
+        if self.clients is not None and _client_id(claims) not in self.clients:
+            raise Forbidden("client not allowed to read this feed")
         return dict(claims)
+
+    def _key_for(self, token: Any) -> Key:
+        """The issuer's key that the token's header names (joserfc asks once the algorithm has
+        passed)."""
+        header = token.headers()
+        if KEY_REFERENCE_HEADERS.intersection(header):
+            raise Unauthorized("token names its own key")
+        kid = header.get("kid")
+        if kid is not None and not isinstance(kid, str):
+            raise Unauthorized("malformed token")
+        wanted = {"alg": header["alg"], "use": "sig"}
+        with self._lock:
+            if time.monotonic() - self._fetched >= self._max_age:
+                self._fetch()
+            key = _pick(self._keys, kid, wanted)
+            if key is None and time.monotonic() - self._fetched >= self._cooldown:
+                self._fetch()
+                key = _pick(self._keys, kid, wanted)
+        if key is None:
+            raise Unauthorized("unknown signing key")
+        return key
+
+    def _fetch(self) -> None:
+        metadata = self._json(f"{self.issuer}/.well-known/openid-configuration")
+        if str(metadata.get("issuer", "")).rstrip("/") != self.issuer:
+            raise IssuerUnavailable("issuer metadata names another issuer")
+        try:
+            jwks_uri = check_url(str(metadata.get("jwks_uri")))
+        except ValueError:
+            raise IssuerUnavailable("issuer metadata has no usable jwks_uri") from None
+        try:
+            self._keys = KeySet.import_key_set(self._json(jwks_uri))  # type: ignore[arg-type]
+        except (JoseError, KeyError, TypeError, ValueError):
+            raise IssuerUnavailable("issuer JWKS is malformed") from None
+        self._fetched = time.monotonic()
+
+    def _json(self, url: str) -> dict[str, Any]:
+        try:
+            response = self._http.get(url, follow_redirects=False, timeout=5.0)
+        except httpx.HTTPError:
+            raise IssuerUnavailable("issuer unreachable") from None
+        if response.status_code != 200 or len(response.content) > MAX_DOCUMENT_BYTES:
+            raise IssuerUnavailable("issuer answered with an error")
+        try:
+            document = response.json()
+        except ValueError:
+            document = None
+        if not isinstance(document, dict):
+            raise IssuerUnavailable("issuer answered with malformed JSON")
+        return document
+
+
+def _pick(keys: KeySet, kid: str | None, wanted: dict[str, str]) -> Key | None:
+    """The signing key named `kid` (without a kid: the only one) fit for the token's algorithm;
+    never a shared-secret key."""
+    try:
+        key = keys.get_by_kid(kid, wanted)  # type: ignore[arg-type]
+    except InvalidKeyIdError:
+        return None
+    return None if key.key_type == "oct" else key
+
+
+def _scopes(claims: dict[str, Any]) -> set[str]:
+    value = claims.get("scope", claims.get("scp"))
+    if isinstance(value, str):
+        return set(value.split())
+    if isinstance(value, list):
+        return {v for v in value if isinstance(v, str)}
+    return set()
+
+
+def _client_id(claims: dict[str, Any]) -> str | None:
+    for name in ("client_id", "azp", "sub"):
+        value = claims.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None

@@ -63,4 +63,4 @@ soak: $(DEV)
 	CROSSFORCE_PROFILE=soak $(BIN)/pytest -m "not browser"
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .import_linter_cache sdk/build connector/build

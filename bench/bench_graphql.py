@@ -60,19 +60,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bench.bench_sync import DEFAULT_POLICIES, Engine, load_line, neo4j, start_hub
 from clients.region import RegionParams, recent_start, region_cases
+from federation.after_sync import AfterSyncQueue, after_sync_step
 from federation.body import Item
-from federation.hooks import AfterSyncQueue
 from federation.ingest import Ingest
 from gateway import priority
-from gateway.alerts import after_sync_step
 from gateway.config import Settings
-from gateway.facts import DAY_MS, TARGET_DAYS
 from gateway.protection import build_protection
 from graph import GraphConnection, GraphStore, open_graph
 from graph.embedded import EmbeddedFalkorDB, free_port
 from graph.queries.links import CASE_LINKS
 from graph.queries.oversight import CASES_BY_FORCE_AND_RISK
 from graph.queries.reading import CASE_METADATA, CASES
+from policies.case_facts import DAY_MS, TARGET_DAYS
 from policies.devidp import mint_token
 from policies.principal import Principal
 

@@ -4,7 +4,8 @@ A record is answered `applied` only once the statement that wrote it has committ
 one statement per kind of write (upserts, tombstones); if the engine refuses a batch for a reason
 that is not transient, records are written one by one so one bad record cannot sink the others.
 `GraphUnavailable` goes up untouched: the caller answers 503 and the client retries. Links to
-other forces' cases are found after the commit, by the hub's after-sync step (federation/hooks).
+other forces' cases are found after the commit, by the hub's after-sync step
+(federation/after_sync/).
 
 Each request (a push, or a non-empty page pulled) makes one `sync` audit entry with its counts
 and, when it held records for another force, one `sync.write_other_force` entry with their

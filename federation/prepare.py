@@ -302,7 +302,8 @@ def _case_props(record: Record, key: str, sealed: tuple[int, str], now: datetime
             "sealedWith": sealed[0],
             "syncedAt": int(now.timestamp() * 1000),
             # Cleared once the after-sync step (links, regrade alerts) has run for this version;
-            # a hub that stopped before then takes the case up again when it starts (see hooks).
+            # a hub that stopped before then takes the case up again when it starts
+            # (federation/after_sync/queue.py).
             "afterSyncPending": True,
             **_figures(record),
         }

@@ -1,8 +1,8 @@
-"""How concerning an open case is, and why: the priority score and the regrade alerts.
+"""How concerning an open case is, and why: the priority score.
 
 The score is a sum of named parts, each with its reason, so an analyst can see what put a case
 at the top (docs/priority.md explains the weights). Links to other forces' cases are counted at
-sync (gateway/link_counts.py) and add at most `LINK_CAP`.
+sync (federation/after_sync/link_counts.py) and add at most `LINK_CAP`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from gateway.facts import DAY_MS, HIGH_RISK, CaseFacts
+from federation.after_sync.link_counts import LINKS_COUNTED
+from policies.case_facts import DAY_MS, CaseFacts
 
 RISK_POINTS = {"VERY_HIGH": 40.0, "HIGH": 30.0, "MEDIUM": 15.0, "LOW": 5.0}
 WAITING_CAP = 20.0  # 10 points at the target, 20 at twice the target and beyond
@@ -22,7 +23,6 @@ CONTACT_POINTS = 10.0
 CONTACT_ABUSE_POINTS = 8.0
 GROOMING_POINTS = 8.0
 LINK_POINTS, LINK_CAP = 4.0, 20.0
-LINKS_COUNTED = 20  # cross-force links are counted up to this many (gateway/link_counts.py)
 
 
 @dataclass(frozen=True)
@@ -117,38 +117,3 @@ def rank(facts: Iterable[CaseFacts], now_ms: int, first: int) -> list[Scored]:
     Every case is scored by its points; only the `first` are explained."""
     ordered = sorted(facts, key=lambda c: (-points(c, now_ms), c.received_at, c.key))
     return [score(c, now_ms) for c in ordered[:first]]
-
-
-REGRADABLE = frozenset({"LOW", "MEDIUM"})
-
-
-def regrade_reasons(case: CaseFacts) -> list[str]:
-    """Why a LOW or MEDIUM open case may be graded too low; empty when there is no sign."""
-    if case.risk_level not in REGRADABLE or not case.open:
-        return []
-    reasons = []
-    if case.access_to_children:
-        reasons.append("suspect has access to children")
-    if case.media_a:
-        reasons.append(f"category A media ({case.media_a})")
-    if case.contact_abuse_indicated:
-        reasons.append("contact abuse indicated")
-    if case.grooming_indicated:
-        reasons.append("grooming indicated")
-    if case.victim_in_contact:
-        reasons.append("a victim is in contact with the suspect")
-    for key in case.linked_high:
-        force, _, case_ref = key.partition(":")
-        reasons.append(f"linked to {force} case {case_ref}, graded high risk")
-    return reasons
-
-
-def regrade_rank(case: CaseFacts) -> tuple[int, str, str] | None:
-    """Where a case's regrade alert goes, most signs first, then by force and case reference;
-    None when the case raises none."""
-    signs = len(regrade_reasons(case))
-    return (-signs, case.force, case.case_ref) if signs else None
-
-
-def is_high(risk_level: str) -> bool:
-    return risk_level in HIGH_RISK

@@ -29,11 +29,12 @@ from typing import Any, TypeVar
 import prometheus_client
 from sortedcontainers import SortedList
 
+from federation.after_sync import regrade
 from gateway import oversight, priority
-from gateway.facts import DAY_MS, CaseFacts, facts_of
 from gateway.priority import WAITING_CAP
 from graph import GraphStore, GraphUnavailable
 from graph.queries import reading
+from policies.case_facts import DAY_MS, CaseFacts, facts_of
 
 # Writes are stamped with `syncedAt` by the graph's clock; a look back this far covers writes
 # that committed a little after their statement read the clock. A write missed anyway is caught
@@ -226,7 +227,7 @@ class RegionIndex:
         if fact.open:
             change = change or (_add if sign > 0 else _drop)
             change(self._by_static, (-priority.static_points(fact), fact.key))
-            rank = priority.regrade_rank(fact)
+            rank = regrade.regrade_rank(fact)
             if rank is not None:
                 change(self._force[fact.force].regrade, (*rank, fact.key))
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import strawberry
 
-from gateway.facts import TARGET_DAYS
 from gateway.graphql import loaders
 from gateway.graphql.context import Info
 from gateway.graphql.sharing import ANY_FIELD, Owned, Protected, Sealed, governed, sees_record
 from graph.queries.links import ENTITY_KINDS
+from policies.case_facts import TARGET_DAYS
 
 
 @strawberry.enum

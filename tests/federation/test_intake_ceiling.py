@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from federation.after_sync import after_sync_step
 from federation.body import Item
 from federation.changes import holds, release
 from federation.ingest import Ingest
 from federation.intake import IntakeWatch
-from gateway.alerts import after_sync_step
 from graph import GraphStore
 from graph.cases import case_key
 from policies.audit import AuditLog, MemoryAuditStore

@@ -14,8 +14,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from clients.force_connector.demo import DemoConnector, demo_policy_dir
 from clients.force_connector.feed import decode_cursor
+from federation.after_sync import after_sync_step
 from federation.pull import PullCollector, Puller
-from gateway.alerts import after_sync_step
 from graph.embedded import free_port
 from graph.queries import pull as pull_queries
 from policies.devidp import DEFAULT_POLICY_DIR

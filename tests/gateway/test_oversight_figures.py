@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 
 from gateway import oversight
-from gateway.facts import DAY_MS, CaseFacts
+from policies.case_facts import DAY_MS, CaseFacts
 
 NOW = 1_800_000_000_000
 

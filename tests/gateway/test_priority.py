@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from federation.after_sync import regrade
+from federation.after_sync.link_counts import LINKS_COUNTED
 from gateway import priority
-from gateway.facts import DAY_MS, CaseFacts
+from policies.case_facts import DAY_MS, CaseFacts
 
 NOW = 1_800_000_000_000
 
@@ -64,7 +66,7 @@ def test_cross_force_links_add_up_to_a_cap() -> None:
     capped = priority.score(case(enforcement_at=NOW, linked_cases=7), NOW)
     assert capped.score == 5.0 + priority.LINK_CAP
     assert "linked to 7 cases in other forces" in capped.reasons
-    counted = priority.score(case(enforcement_at=NOW, linked_cases=priority.LINKS_COUNTED), NOW)
+    counted = priority.score(case(enforcement_at=NOW, linked_cases=LINKS_COUNTED), NOW)
     assert "linked to 20 or more cases in other forces" in counted.reasons
 
 
@@ -97,11 +99,11 @@ def test_rank_orders_by_score_then_longest_waiting() -> None:
     ],
 )
 def test_regrade_reasons(facts: CaseFacts, reasons: list[str]) -> None:
-    assert priority.regrade_reasons(facts) == reasons
+    assert regrade.regrade_reasons(facts) == reasons
 
 
 def test_a_link_to_another_forces_high_case_is_a_regrade_reason() -> None:
-    reasons = priority.regrade_reasons(case(linked_high=("GL:GL/1", "WI:7")))
+    reasons = regrade.regrade_reasons(case(linked_high=("GL:GL/1", "WI:7")))
     assert reasons == [
         "linked to GL case GL/1, graded high risk",
         "linked to WI case 7, graded high risk",

@@ -7,9 +7,9 @@ import random
 import pytest
 
 from gateway import oversight, priority
-from gateway.facts import DAY_MS, TARGET_DAYS, CaseFacts, facts_of
 from gateway.graphql.alerts import alerted
 from gateway.region import RegionFacts, RegionIndex
+from policies.case_facts import DAY_MS, TARGET_DAYS, CaseFacts, facts_of
 
 NOW = 1_800_000_000_000
 STATUSES = ["NEW", "ALLOCATED", "ENFORCED", "CHARGED", "CLOSED"]

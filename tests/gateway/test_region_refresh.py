@@ -13,9 +13,9 @@ import pytest
 from prometheus_client import REGISTRY
 
 from gateway import region as region_module
-from gateway.facts import CaseFacts
 from gateway.region import RegionFacts, RegionIndex
 from graph import GraphStore
+from policies.case_facts import CaseFacts
 
 CASE = """
 CREATE (:Case {key: $key, force: 'AS', caseRef: $key, riskLevel: 'LOW', status: 'OPEN',

@@ -5,7 +5,7 @@ fed to both forces), and the forces whose LOW or MEDIUM cases now carry a sign o
 hear of it, once per distinct set of reasons. One link query serves both, and one append feeds
 both; a force whose intake went over the case rules' ceiling (federation/intake.py) has its
 events held instead. It runs in the background, off the syncs' path, by
-`federation.hooks.AfterSyncQueue` (wired in `gateway/app.py`): it raises on a graph error, and
+`AfterSyncQueue` (federation/after_sync/queue.py): it raises on a graph error, and
 the queue keeps the cases pending and runs it again, so a hub that stops between a commit and
 this step loses no event."""
 
@@ -15,11 +15,13 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from federation.changes import cross_force_links, deliver, link_events
-from gateway import link_counts, priority, victim_groups
-from gateway.facts import CaseFacts, facts_of
+from federation.after_sync import link_counts, victim_groups
+from federation.after_sync.feed import deliver
+from federation.after_sync.links import cross_force_links, link_events
+from federation.after_sync.regrade import regrade_reasons
 from graph import GraphStore
 from graph.queries import regrade
+from policies.case_facts import CaseFacts, facts_of
 
 
 def _event(fact: CaseFacts, reasons: list[str], now_ms: int) -> tuple[str, dict[str, Any]]:
@@ -33,7 +35,7 @@ def _event(fact: CaseFacts, reasons: list[str], now_ms: int) -> tuple[str, dict[
 
 async def after_sync_step(store: GraphStore, keys: Sequence[str], now_ms: int) -> int:
     """Feed the synced cases' new cross-force links; count again the links of the cases around
-    them (gateway/link_counts.py) and group their victims again (gateway/victim_groups.py);
+    them (link_counts.py) and group their victims again (victim_groups.py);
     feed the regrade alerts of the synced cases and of the other forces' cases they now link
     to. How many events were new."""
     synced = sorted(set(keys))
@@ -54,7 +56,7 @@ async def _regrade_events(store: GraphStore, keys: list[str], now_ms: int) -> di
     rows = await store.read(regrade.REGRADABLE_METADATA_BY_KEY, {"keys": keys})
     events = {}
     for fact in map(facts_of, rows):
-        reasons = priority.regrade_reasons(fact)
+        reasons = regrade_reasons(fact)
         if reasons:
             dedupe, event = _event(fact, reasons, now_ms)
             events[dedupe] = event

@@ -39,9 +39,9 @@ class CaseFacts:
     oldest_unexamined_seized_at: int | None = None
     first_safeguarding_at: int | None = None
     synced_at: int = 0
-    # Kept by the after-sync step (gateway/link_counts.py): the other forces' cases this one
-    # shares an entity with, the keys of those graded high risk, and its media items another
-    # case had graded first.
+    # Kept by the after-sync step (federation/after_sync/link_counts.py): the other forces'
+    # cases this one shares an entity with, the keys of those graded high risk, and its media
+    # items another case had graded first.
     linked_cases: int = 0
     linked_high: tuple[str, ...] = ()
     views_avoided: int = 0

@@ -8,9 +8,8 @@ import contextlib
 from functools import partial
 from pathlib import Path
 
+from federation.after_sync import AfterSyncQueue, after_sync_step, applied_keys
 from federation.changes import page
-from federation.hooks import AfterSyncQueue, applied_keys
-from gateway.alerts import after_sync_step
 from graph import GraphStore
 from graph.queries import after_sync as q
 from policies.principal import Principal

@@ -20,10 +20,11 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.priority import LINKS_COUNTED, is_high
+from federation.after_sync.regrade import is_high
 from graph import GraphStore
 from graph.queries import after_sync as q
 
+LINKS_COUNTED = 20  # cross-force links counted per case: the priority's and the feed's cap
 # The grades that spare a later viewer the image (as `reading.MEDIA_GRADED_ELSEWHERE`).
 GRADED = ["A", "B", "C", "NOT_INDECENT"]
 NEVER = 2**62  # the grading time of an item not graded: after any other

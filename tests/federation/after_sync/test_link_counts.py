@@ -9,18 +9,16 @@ from typing import Any
 
 import pytest
 
-from federation.hooks import applied_keys
+from federation.after_sync import after_sync_step, applied_keys, link_counts
 from federation.ingest import Ingest
-from gateway import link_counts
-from gateway.alerts import after_sync_step
-from gateway.facts import CaseFacts, facts_of
 from graph import GraphStore
 from graph.migrations import MIGRATIONS
 from graph.queries import after_sync as q
 from graph.queries import reading
+from policies.case_facts import CaseFacts, facts_of
+from tests.federation.after_sync.test_regrade_alert_recovery import principal
 from tests.federation.test_ingest_pipeline import ingest, stream
 from tests.gateway.graphql_client import iso, summary
-from tests.gateway.test_regrade_alert_recovery import principal
 
 PHONE = {"ref": "P1", "phones": ["07700 900555"]}
 SAME_PHONE = {"ref": "P9", "phones": ["+447700900555"]}

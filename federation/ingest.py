@@ -38,6 +38,7 @@ from graph.cases import (
 )
 from policies.audit import DENIED, OK, SYNC, SYNC_OTHER_FORCE, AuditLog, AuditUnavailable
 from policies.blind_index import BlindIndex
+from policies.case_rules import CaseRules
 from policies.crypto import FieldCipher
 from policies.principal import Principal
 
@@ -147,6 +148,7 @@ class Ingest:
         blind: BlindIndex,
         cipher: FieldCipher,
         audit: AuditLog,
+        rules: CaseRules,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         batch_size: int = BATCH,
         intake: IntakeWatch | None = None,
@@ -155,6 +157,7 @@ class Ingest:
         self.blind = blind
         self.cipher = cipher
         self.audit = audit
+        self.rules = rules  # what "open" means, stamped on each case
         self.clock = clock
         self.batch_size = batch_size
         # Counts each force's new cases and identifiers against the case rules' ceiling.
@@ -292,7 +295,11 @@ class Ingest:
                 continue
             try:
                 row = await prepare_case(
-                    candidate.record, blind=self.blind, cipher=self.cipher, now=staged.now
+                    candidate.record,
+                    blind=self.blind,
+                    cipher=self.cipher,
+                    now=staged.now,
+                    rules=self.rules,
                 )
             except InvalidIdentifiers as error:
                 staged.results[candidate.index] = _result(candidate, "rejected", error.problems)

@@ -21,9 +21,9 @@ from federation.validation import Problem, parse_instant, pointer
 from graph.cases import CaseRow, Contact, Depiction, EntityLink, TombstoneRow, VictimRow, case_key
 from policies import normalise
 from policies.blind_index import BlindIndex
+from policies.case_rules import CaseRules
 from policies.crypto import FieldCipher
 
-CLOSED_STATUSES = frozenset({"CHARGED", "CAUTIONED", "NO_FURTHER_ACTION", "TRANSFERRED", "CLOSED"})
 GROOMING = frozenset({"ONLINE_GROOMING", "SEXUAL_COMMUNICATION_WITH_CHILD", "SEXTORTION"})
 # A suspect's phones and e-mails link; postcodes do not (many people share one, and a person is
 # not an address): they are sealed with the rest and never indexed.
@@ -275,7 +275,9 @@ def _figures(record: Record) -> dict[str, Any]:
     }
 
 
-def _case_props(record: Record, key: str, sealed: tuple[int, str], now: datetime) -> dict[str, Any]:
+def _case_props(
+    record: Record, key: str, sealed: tuple[int, str], now: datetime, rules: CaseRules
+) -> dict[str, Any]:
     referral, risk = record["referral"], record["risk"]
     return present(
         {
@@ -287,7 +289,8 @@ def _case_props(record: Record, key: str, sealed: tuple[int, str], now: datetime
             "riskAssessedAt": millis(risk["assessedAt"]),
             "riskTool": risk.get("tool"),
             "status": record["status"],
-            "open": record["status"] not in CLOSED_STATUSES,
+            # Open by the case rules' `open.closed_statuses`, as they were at this sync.
+            "open": rules.is_open(record["status"]),
             "referralSource": referral["source"],
             "receivedAt": millis(referral["receivedAt"]),
             "openedAt": millis(record["openedAt"]),
@@ -311,7 +314,7 @@ def _case_props(record: Record, key: str, sealed: tuple[int, str], now: datetime
 
 
 async def prepare_case(
-    record: Record, *, blind: BlindIndex, cipher: FieldCipher, now: datetime
+    record: Record, *, blind: BlindIndex, cipher: FieldCipher, now: datetime, rules: CaseRules
 ) -> CaseRow:
     """The graph row of a valid, live case summary; `InvalidIdentifiers` lists what won't link."""
     key = case_key(record["force"], record["caseRef"])
@@ -323,7 +326,7 @@ async def prepare_case(
     return {
         "key": key,
         "version": record["version"],
-        "props": _case_props(record, key, await _sealed(record, cipher), now),
+        "props": _case_props(record, key, await _sealed(record, cipher), now, rules),
         "persons": _unique(entities.persons),
         "devices": _unique(entities.devices),
         "accounts": _unique(entities.accounts),

@@ -108,17 +108,18 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         connection = graph or open_configured_graph(settings)
         store = MeasuredGraphStore(connection.store)
-        protection = build_protection(settings, store)
+        protection = build_protection(settings, store, case_rules=case_rules)
         ingest = Ingest(
             store,
             blind=protection.blind,
             cipher=protection.cipher,
             audit=protection.audit,
+            rules=case_rules,
             intake=IntakeWatch(store, case_rules, protection.audit),
         )
         # Cross-force links and regrade alerts are fed in the background, off the syncs' path
         # (federation/after_sync/).
-        after_sync_steps = after_sync_queue(store)
+        after_sync_steps = after_sync_queue(store, case_rules)
         after_sync = after_sync_steps.submit
         app.state.migrated = asyncio.Event()
         # Forces that cannot push are pulled, through the same ingest and after-sync step.

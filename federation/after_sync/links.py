@@ -6,12 +6,9 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from federation.after_sync.link_counts import LINKS_COUNTED
 from graph import GraphStore
 from graph.queries import changes as q
 from graph.queries.links import ENTITY_KINDS
-
-LINKS_TOLD = LINKS_COUNTED  # other forces' cases a case hears of (see `link_events`)
 
 
 def _dedupe(recipient_case: str, other_case: str, kind: str) -> str:
@@ -24,13 +21,16 @@ async def cross_force_links(store: GraphStore, case_keys: Iterable[str]) -> list
     return await store.read(q.CROSS_FORCE_LINKS, {"keys": keys}) if keys else []
 
 
-def link_events(rows: Iterable[dict[str, Any]], now_ms: int) -> dict[str, dict[str, Any]]:
+def link_events(
+    rows: Iterable[dict[str, Any]], now_ms: int, told: int
+) -> dict[str, dict[str, Any]]:
     """The feed's events for links found by `cross_force_links`, keyed by dedupe key: each link
-    to both forces, but a case hears of at most `LINKS_TOLD` other forces' cases.
+    to both forces, but a case hears of at most `told` other forces' cases (the case rules'
+    `links.counted`, as many as its link counts hold).
 
     An image in a thousand cases would otherwise tell each of them of every other, a flood that
     grows with the square of the cases (288,000 events for one batch of 200 cases sharing an
-    image with 1,000). So a synced case hears of its first `LINKS_TOLD` other cases for each
+    image with 1,000). So a synced case hears of its first `told` other cases for each
     kind of entity, by key, which a newer version finds again; and a case it links to hears of
     it only while that case holds fewer links than that (`otherLinked`, counted at the last
     sync around it). The rest are on the case's links and in its priority."""
@@ -44,11 +44,11 @@ def link_events(rows: Iterable[dict[str, Any]], now_ms: int) -> dict[str, dict[s
         one = (row["case"], row["force"], row["caseRef"])
         two = (row["other"], row["otherForce"], row["otherCaseRef"])
         per_kind[(row["case"], kind)] += 1
-        if per_kind[(row["case"], kind)] <= LINKS_TOLD:
+        if per_kind[(row["case"], kind)] <= told:
             _link_event(events, one, two, kind, now_ms)
         if row["other"] in synced:
             continue  # told from its own rows
-        left = room.setdefault(row["other"], LINKS_TOLD - min(row["otherLinked"] or 0, LINKS_TOLD))
+        left = room.setdefault(row["other"], told - min(row["otherLinked"] or 0, told))
         if left > 0 and _link_event(events, two, one, kind, now_ms):
             room[row["other"]] = left - 1
     return events

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from federation.after_sync import regrade
-from federation.after_sync.link_counts import LINKS_COUNTED
 from gateway import priority
 from policies.case_facts import DAY_MS, CaseFacts
+from policies.case_rules import default_case_rules
 
 NOW = 1_800_000_000_000
+RULES = default_case_rules()
 
 
 def case(days_waiting: float = 1.0, **changes: object) -> CaseFacts:
@@ -22,6 +23,7 @@ def case(days_waiting: float = 1.0, **changes: object) -> CaseFacts:
         "open": True,
         "source": "NCA",
         "received_at": NOW - int(days_waiting * DAY_MS),
+        "rules": RULES,
     }
     fields.update(changes)
     return CaseFacts(**fields)  # type: ignore[arg-type]
@@ -64,9 +66,9 @@ def test_each_part_of_the_score_counts_and_names_its_reason(
 def test_cross_force_links_add_up_to_a_cap() -> None:
     assert priority.score(case(enforcement_at=NOW, linked_cases=2), NOW).score == 5.0 + 8.0
     capped = priority.score(case(enforcement_at=NOW, linked_cases=7), NOW)
-    assert capped.score == 5.0 + priority.LINK_CAP
+    assert capped.score == 5.0 + RULES.priority.linked_cases.cap
     assert "linked to 7 cases in other forces" in capped.reasons
-    counted = priority.score(case(enforcement_at=NOW, linked_cases=LINKS_COUNTED), NOW)
+    counted = priority.score(case(enforcement_at=NOW, linked_cases=RULES.links_counted), NOW)
     assert "linked to 20 or more cases in other forces" in counted.reasons
 
 

@@ -1,6 +1,6 @@
 """The hub's figures, scores and alerts follow the policy dir's `case_rules.yaml`: a region that
-shortens a target, weighs a grade more or stops counting a sign sees it in oversight, the
-priority queue and the change feed, with no code changed."""
+counts a status as closed, shortens a target, weighs a grade more or stops counting a sign sees
+it in oversight, the priority queue and the change feed, with no code changed."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from graph.falkordb_adapter import FalkorDBStore
 from tests.federation.conftest import Hub
 from tests.gateway.graphql_client import data, summary, sync_all
 
-# The region's rules: the default file with three edits.
+# The region's rules: the default file with four edits.
 EDITS = {
+    "closed_statuses: [CHARGED,": "closed_statuses: [ENFORCED, CHARGED,",
     "targets: {VERY_HIGH: 7, HIGH: 7, MEDIUM: 14, LOW: 30}": (
         "targets: {VERY_HIGH: 7, HIGH: 7, MEDIUM: 2, LOW: 30}"
     ),
@@ -69,6 +70,7 @@ async def hub(region_hub: Settings, falkordb_server: EmbeddedFalkorDB) -> AsyncI
 
 async def test_targets_weights_and_signs_follow_the_policy_file(hub: Hub) -> None:
     waiting = summary("AS", 1, level="MEDIUM", received_days_ago=5)
+    enforced = summary("AS", 3, level="MEDIUM", status="ENFORCED", received_days_ago=5)
     signs = summary(
         "AS",
         2,
@@ -77,9 +79,9 @@ async def test_targets_weights_and_signs_follow_the_policy_file(hub: Hub) -> Non
         suspects=[{"ref": "P1", "accessToChildren": True}],
         media=[{"md5": "a" * 32, "category": "A"}],
     )
-    await sync_all(hub, [waiting, signs])
+    await sync_all(hub, [waiting, signs, enforced])
 
-    # Five days waiting is past a 2-day target (not the default 14 days).
+    # ENFORCED closes a case here; five days waiting is past a 2-day target (not 14 days).
     figures = await data(
         hub, "coordinator", "{ oversight { byForce { force riskLevel open pastTarget } } }"
     )

@@ -1,10 +1,9 @@
-"""The priority score, part by part, and the regrade reasons, case by case."""
+"""The priority score, part by part."""
 
 from __future__ import annotations
 
 import pytest
 
-from federation.after_sync import regrade
 from gateway import priority
 from policies.case_facts import DAY_MS, CaseFacts
 from policies.case_rules import default_case_rules
@@ -84,29 +83,3 @@ def test_rank_orders_by_score_then_longest_waiting() -> None:
     linked = case(days_waiting=1, key="AS:linked", enforcement_at=NOW, linked_cases=1)
     ranked = priority.rank([newer, older, linked], NOW, first=3)
     assert [s.facts.key for s in ranked] == ["AS:linked", "AS:older", "AS:newer"]
-
-
-@pytest.mark.parametrize(
-    ("facts", "reasons"),
-    [
-        (case(), []),
-        (case(access_to_children=True), ["suspect has access to children"]),
-        (case(media_a=3), ["category A media (3)"]),
-        (case(contact_abuse_indicated=True), ["contact abuse indicated"]),
-        (case(grooming_indicated=True), ["grooming indicated"]),
-        (case(victim_in_contact=True), ["a victim is in contact with the suspect"]),
-        (case(risk_level="HIGH", access_to_children=True), []),  # already graded high
-        (case(open=False, access_to_children=True), []),  # closed
-        (case(risk_level="MEDIUM", media_b=4), []),  # category B is no sign on its own
-    ],
-)
-def test_regrade_reasons(facts: CaseFacts, reasons: list[str]) -> None:
-    assert regrade.regrade_reasons(facts) == reasons
-
-
-def test_a_link_to_another_forces_high_case_is_a_regrade_reason() -> None:
-    reasons = regrade.regrade_reasons(case(linked_high=("GL:GL/1", "WI:7")))
-    assert reasons == [
-        "linked to GL case GL/1, graded high risk",
-        "linked to WI case 7, graded high risk",
-    ]

@@ -25,7 +25,7 @@ from typing import Any, Literal, TypeGuard
 from federation.body import Item
 from federation.intake import UNAUDITED, BatchIntake, IntakeWatch
 from federation.prepare import InvalidIdentifiers, prepare_case, tombstone
-from federation.validation import Problem, problems_of
+from federation.validation import Problem, problems_of, schema_name
 from graph import GraphError, GraphStore, GraphUnavailable
 from graph.cases import (
     CaseRow,
@@ -56,9 +56,12 @@ class Result:
     case_ref: str | None
     status: Status
     errors: list[Problem] = field(default_factory=list)
+    schema: str | None = None  # the short name of the schema the record named, if known
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"index": self.index, "caseRef": self.case_ref, "status": self.status}
+        if self.schema is not None:
+            out["schema"] = self.schema
         if self.errors:
             out["errors"] = [e.as_dict() for e in self.errors]
         return out
@@ -267,7 +270,11 @@ class Ingest:
             if problems:
                 ref = record.get("caseRef") if isinstance(record, dict) else None
                 results[index] = Result(
-                    index, ref if isinstance(ref, str) else None, "rejected", problems
+                    index,
+                    ref if isinstance(ref, str) else None,
+                    "rejected",
+                    problems,
+                    schema_name(record),
                 )
                 continue
             valid.append(_Candidate(index, record))
@@ -361,4 +368,5 @@ def _is_case(row: CaseRow | TombstoneRow) -> TypeGuard[CaseRow]:
 
 
 def _result(candidate: _Candidate, status: Status, errors: list[Problem] | None = None) -> Result:
-    return Result(candidate.index, candidate.record["caseRef"], status, errors or [])
+    record = candidate.record
+    return Result(candidate.index, record["caseRef"], status, errors or [], schema_name(record))

@@ -48,6 +48,7 @@ from graph.neo4j_adapter import Neo4jStore
 from graph.queries import after_sync
 from graph.queries.baseline import RAW_UPSERT
 from policies.blind_index import BlindIndex
+from policies.case_rules import default_case_rules
 from policies.crypto import FieldCipher
 from policies.devidp import mint_token
 from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
@@ -267,11 +268,15 @@ async def write_raw(
     """Seconds spent writing (preparing rows is not timed) and entity links written."""
     keyring = KeyRing(MemoryKeyStore(), LocalKeyFile(data_dir / "raw-kek.key"))
     cipher, blind = FieldCipher(keyring), BlindIndex(os.urandom(32))
-    now = datetime.now(UTC)
+    now, rules = datetime.now(UTC), default_case_rules()
     seconds, links = 0.0, 0
     for _, lines in round_robin(files, batch):
         rows = [
-            apart(await prepare_case(json.loads(line), blind=blind, cipher=cipher, now=now))
+            apart(
+                await prepare_case(
+                    json.loads(line), blind=blind, cipher=cipher, now=now, rules=rules
+                )
+            )
             for line in lines
         ]
         links += sum(len(row[field]) for row in rows for field in ENTITY_FIELDS)

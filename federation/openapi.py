@@ -1,9 +1,10 @@
 """The federation API's OpenAPI 3.1 document, served at `GET /openapi.json`.
 
 Written by hand in `openapi.yaml`, beside the code it describes; it refers to the case summary
-schema by its file (`./schema/case-summary.v1.schema.json`). Served, that schema is inlined
-under `components/schemas/CaseSummary` (its own `#/$defs/...` references rewritten to point
-there), so the document stands alone for a client generator.
+schemas by their files (`./schema/case-summary.v1.schema.json` and `...v1.1...`). Served,
+they are inlined under `components/schemas/CaseSummary` and `CaseSummaryV1_1` (their own
+`#/$defs/...` references rewritten to point there), so the document stands alone for a client
+generator.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ from starlette.routing import Route
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "openapi.yaml"
-CASE_SUMMARY_FILE = "./schema/case-summary.v1.schema.json"
-CASE_SUMMARY_REF = "#/components/schemas/CaseSummary"
+# Each case summary schema the hub accepts, by its file, and the component it is inlined as.
+CASE_SUMMARY_FILES = {
+    "./schema/case-summary.v1.schema.json": "CaseSummary",
+    "./schema/case-summary.v1.1.schema.json": "CaseSummaryV1_1",
+}
 
 
 def _rewrite(node: Any, refs: dict[str, str]) -> Any:
@@ -36,22 +40,25 @@ def _rewrite(node: Any, refs: dict[str, str]) -> Any:
     return node
 
 
-def case_summary_schema() -> dict[str, Any]:
-    """The case summary JSON Schema as a component: no `$id` (it would change how references
+def case_summary_schema(file: str, component: str) -> dict[str, Any]:
+    """A case summary JSON Schema as a component: no `$id` (it would change how references
     resolve), internal references made absolute within the document."""
-    schema: dict[str, Any] = json.loads((HERE / CASE_SUMMARY_FILE).read_text())
+    schema: dict[str, Any] = json.loads((HERE / file).read_text())
     schema.pop("$id", None)
-    inner = {f"#/$defs/{name}": f"{CASE_SUMMARY_REF}/$defs/{name}" for name in schema["$defs"]}
+    ref = f"#/components/schemas/{component}"
+    inner = {f"#/$defs/{name}": f"{ref}/$defs/{name}" for name in schema["$defs"]}
     rewritten: dict[str, Any] = _rewrite(schema, inner)
     return rewritten
 
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    """The served document: `openapi.yaml` with the case summary schema inlined."""
+    """The served document: `openapi.yaml` with the case summary schemas inlined."""
     document: dict[str, Any] = yaml.safe_load(SOURCE.read_text())
-    document["components"]["schemas"]["CaseSummary"] = case_summary_schema()
-    resolved: dict[str, Any] = _rewrite(document, {CASE_SUMMARY_FILE: CASE_SUMMARY_REF})
+    for file, component in CASE_SUMMARY_FILES.items():
+        document["components"]["schemas"][component] = case_summary_schema(file, component)
+    refs = {file: f"#/components/schemas/{c}" for file, c in CASE_SUMMARY_FILES.items()}
+    resolved: dict[str, Any] = _rewrite(document, refs)
     return resolved
 
 

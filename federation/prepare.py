@@ -17,18 +17,18 @@ from typing import Any, TypeVar
 import orjson
 
 from federation.sensitive import sensitive_values
-from federation.validation import Problem, parse_instant, pointer
+from federation.validation import Problem, parse_instant, pointer, schema_name
 from graph.cases import CaseRow, Contact, Depiction, EntityLink, TombstoneRow, VictimRow, case_key
 from policies import normalise
 from policies.blind_index import BlindIndex
+from policies.case_rules import CaseRules
 from policies.crypto import FieldCipher
 
-CLOSED_STATUSES = frozenset({"CHARGED", "CAUTIONED", "NO_FURTHER_ACTION", "TRANSFERRED", "CLOSED"})
 GROOMING = frozenset({"ONLINE_GROOMING", "SEXUAL_COMMUNICATION_WITH_CHILD", "SEXTORTION"})
 # A suspect's phones and e-mails link; postcodes do not (many people share one, and a person is
 # not an address): they are sealed with the rest and never indexed.
 PERSON_IDENTIFIERS = (("phones", "phone"), ("emails", "email"))
-MEDIA_HASHES = ("sha1", "md5")
+MEDIA_HASHES = ("sha1", "md5", "pdq")
 
 Record = dict[str, Any]
 PairT = TypeVar("PairT", Depiction, Contact)
@@ -137,6 +137,29 @@ def _media_keys(item: Record, i: int, ix: _Indexer) -> list[str]:
     return [k for k in found if k is not None]
 
 
+def _device(device: Record) -> dict[str, Any]:
+    """What the case's force sees of a device besides its sealed identifiers: none personal."""
+    return present(
+        {
+            "ref": device["ref"],
+            "type": device["type"],
+            "make": device.get("make"),
+            "seizedAt": millis(device.get("seizedAt")),
+            "examinedAt": millis(device.get("examinedAt")),
+        }
+    )
+
+
+def _devices(record: Record) -> str:
+    """Every device of the case, in record order, as JSON kept on the case node.
+
+    A device links through a `USES_DEVICE` relationship only when it has an identifier; a
+    seized laptop without a readable serial is still the case's device, so the case itself
+    keeps the list its force reads back.
+    """
+    return orjson.dumps([_device(d) for d in record.get("devices") or []]).decode()
+
+
 @dataclass
 class _Entities:
     """The record's links to shared entities, and the keys its local refs stand for."""
@@ -160,14 +183,7 @@ def _entities(record: Record, case: str, ix: _Indexer) -> _Entities:
         out.by_ref[s["ref"]] = keys
         out.persons.extend((k, {"ref": s["ref"], "idx": i}) for k in keys)
     for i, d in enumerate(record.get("devices") or []):
-        props = {
-            "ref": d["ref"],
-            "idx": i,
-            "type": d["type"],
-            "make": d.get("make"),
-            "seizedAt": millis(d.get("seizedAt")),
-            "examinedAt": millis(d.get("examinedAt")),
-        }
+        props = {"idx": i, **_device(d)}
         out.devices.extend((k, props) for k in _device_keys(d, i, ix))
     for i, a in enumerate(record.get("accounts") or []):
         found = ix.kind_and_key(
@@ -275,7 +291,38 @@ def _figures(record: Record) -> dict[str, Any]:
     }
 
 
-def _case_props(record: Record, key: str, sealed: tuple[int, str], now: datetime) -> dict[str, Any]:
+def _enforcements(record: Record) -> list[tuple[int, str]]:
+    """(time, method) of every enforcement action, earliest first. A record that names only
+    `enforcementAt` (every v1 record) has one action of method `OTHER` then."""
+    actions = [(millis(a["at"]) or 0, a["method"]) for a in record.get("enforcements") or []]
+    if not actions and record.get("enforcementAt"):
+        actions = [(millis(record["enforcementAt"]) or 0, "OTHER")]
+    return sorted(actions)
+
+
+def _disposal(record: Record) -> dict[str, Any]:
+    """Enforcement, outcome and team (schema v1.1), none of it personal."""
+    actions = _enforcements(record)
+    outcome = record.get("outcome") or {}
+    outcome_at = millis(outcome.get("at"))
+    closed_at = millis(record.get("closedAt"))
+    ends = [t for t in (outcome_at, closed_at) if t is not None]
+    return {
+        "schemaVersion": schema_name(record),
+        "team": record.get("team"),
+        # Validation made a given enforcementAt equal to the earliest action.
+        "enforcementAt": actions[0][0] if actions else None,
+        "enforcementTimes": [at for at, _ in actions],
+        "enforcementMethods": [method for _, method in actions],
+        "outcomeKind": outcome.get("kind"),
+        "outcomeAt": outcome_at,
+        "resolvedAt": min(ends, default=None),
+    }
+
+
+def _case_props(
+    record: Record, key: str, sealed: tuple[int, str], now: datetime, rules: CaseRules
+) -> dict[str, Any]:
     referral, risk = record["referral"], record["risk"]
     return present(
         {
@@ -287,30 +334,33 @@ def _case_props(record: Record, key: str, sealed: tuple[int, str], now: datetime
             "riskAssessedAt": millis(risk["assessedAt"]),
             "riskTool": risk.get("tool"),
             "status": record["status"],
-            "open": record["status"] not in CLOSED_STATUSES,
+            # Open by the case rules' `open.closed_statuses`, as they were at this sync.
+            "open": rules.is_open(record["status"]),
             "referralSource": referral["source"],
             "receivedAt": millis(referral["receivedAt"]),
             "openedAt": millis(record["openedAt"]),
-            "enforcementAt": millis(record.get("enforcementAt")),
             "lastActivityAt": millis(record.get("lastActivityAt")),
             "closedAt": millis(record.get("closedAt")),
             "offences": list(record.get("offences") or []),
             "hasOfficer": "officer" in record,
+            "deviceItems": _devices(record),
             "sealed": sealed[1],
             # Every field of a record is sealed with one key version: re-encryption after a
             # rotation finds the cases still on an older one by this number.
             "sealedWith": sealed[0],
             "syncedAt": int(now.timestamp() * 1000),
             # Cleared once the after-sync step (links, regrade alerts) has run for this version;
-            # a hub that stopped before then takes the case up again when it starts (see hooks).
+            # a hub that stopped before then takes the case up again when it starts
+            # (federation/after_sync/queue.py).
             "afterSyncPending": True,
             **_figures(record),
+            **_disposal(record),
         }
     )
 
 
 async def prepare_case(
-    record: Record, *, blind: BlindIndex, cipher: FieldCipher, now: datetime
+    record: Record, *, blind: BlindIndex, cipher: FieldCipher, now: datetime, rules: CaseRules
 ) -> CaseRow:
     """The graph row of a valid, live case summary; `InvalidIdentifiers` lists what won't link."""
     key = case_key(record["force"], record["caseRef"])
@@ -322,7 +372,7 @@ async def prepare_case(
     return {
         "key": key,
         "version": record["version"],
-        "props": _case_props(record, key, await _sealed(record, cipher), now),
+        "props": _case_props(record, key, await _sealed(record, cipher), now, rules),
         "persons": _unique(entities.persons),
         "devices": _unique(entities.devices),
         "accounts": _unique(entities.accounts),

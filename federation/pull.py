@@ -35,8 +35,8 @@ import orjson
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from federation.after_sync import AfterSync, run_after_sync
 from federation.body import Item
-from federation.hooks import AfterSync, run_after_sync
 from federation.ingest import Ingest, Result
 from graph import GraphUnavailable
 from graph.queries import pull as q

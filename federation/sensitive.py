@@ -12,24 +12,14 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from federation.validation import schema
+from federation.validation import resolve, schema
 
 Pattern = tuple[str, ...]  # property names, "*" for any array index
 _SENSITIVE = re.compile(r"(^|[.;]\s*)sensitive\b")
 
 
-def _resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        ref: str = node["$ref"]
-        target: Any = root
-        for part in ref.removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
 def _walk(node: dict[str, Any], root: dict[str, Any], path: Pattern) -> Iterator[Pattern]:
-    node = _resolve(node, root)
+    node = resolve(node, root)
     if node.get("type") == "array" and "items" in node:
         yield from _walk(node["items"], root, (*path, "*"))
         return

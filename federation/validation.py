@@ -15,7 +15,12 @@ from typing import Any
 
 import jsonschema_rs
 
-SCHEMA_ID = "crossforce/case-summary/v1"
+V1 = "crossforce/case-summary/v1"
+V1_1 = "crossforce/case-summary/v1.1"
+# Every schema the hub accepts, by the `schema` a record names, with its short name (the one
+# a sync result reports) and its file under federation/schema/. The last is the newest.
+SCHEMAS = {V1: "v1", V1_1: "v1.1"}
+SCHEMA_ID = V1_1
 MAX_VERSION = 2**63 - 1  # the graph stores 64-bit integers
 FUTURE_SKEW = timedelta(minutes=10)
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
@@ -30,15 +35,50 @@ class Problem:
         return {"path": self.path, "message": self.message}
 
 
-def schema() -> dict[str, Any]:
-    text = resources.files("federation.schema").joinpath("case-summary.v1.schema.json").read_text()
+def schema(schema_id: str = SCHEMA_ID) -> dict[str, Any]:
+    """The JSON Schema of `schema_id`; by default the newest, which holds every field of the
+    older ones (what is sensitive is read from it)."""
+    name = f"case-summary.{SCHEMAS[schema_id]}.schema.json"
+    text = resources.files("federation.schema").joinpath(name).read_text()
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 
 
+def schema_name(record: Any) -> str | None:
+    """The short name (`v1`, `v1.1`) of the schema a record names, if the hub knows it."""
+    named = record.get("schema") if isinstance(record, dict) else None
+    return SCHEMAS.get(named) if isinstance(named, str) else None
+
+
 @cache
-def _validator() -> Any:
-    return jsonschema_rs.validator_for(schema(), validate_formats=True)
+def _validator(schema_id: str) -> Any:
+    return jsonschema_rs.validator_for(schema(schema_id), validate_formats=True)
+
+
+@cache
+def _newest() -> dict[str, Any]:
+    return schema()
+
+
+def resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    """`node`, or what its local `$ref` (`#/$defs/...`) names, followed to the end."""
+    while "$ref" in node:
+        target: Any = root
+        for part in str(node["$ref"]).removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def _newer_field(path: list[str | int], name: str) -> str | None:
+    """The newest schema that defines `name` in the object at `path`, when it is newer."""
+    root = _newest()
+    node = resolve(root, root)
+    for part in path:
+        key = "items" if isinstance(part, int) else None
+        node = node.get(key, {}) if key else node.get("properties", {}).get(part, {})
+        node = resolve(node, root)
+    return SCHEMA_ID if name in node.get("properties", {}) else None
 
 
 def pointer(parts: list[str | int] | tuple[str | int, ...]) -> str:
@@ -80,8 +120,20 @@ def _message(kind: Any) -> str:
     return "is not valid here"
 
 
-def schema_problems(record: Any) -> list[Problem]:
-    validator = _validator()
+def _unknown_field(record: Any, path: list[str | int], name: str) -> Problem:
+    at = pointer([*path, name])
+    newer = _newer_field(path, name)
+    if newer is not None and record.get("schema") != newer:
+        return Problem(at, f'is a field of a newer schema: needs "schema": "{newer}"')
+    return Problem(at, "unknown field")
+
+
+def schema_problems(record: dict[str, Any]) -> list[Problem]:
+    """Problems under the schema the record names; one the hub does not know is a problem at
+    `/schema`, and the rest of the record is checked against the newest."""
+    named = record.get("schema")
+    known = isinstance(named, str) and named in SCHEMAS
+    validator = _validator(named if known else SCHEMA_ID)
     if validator.is_valid(record):
         return []
     problems: list[Problem] = []
@@ -89,13 +141,16 @@ def schema_problems(record: Any) -> list[Problem]:
         kind = error.kind
         path = list(error.instance_path)
         if type(kind).__name__ == "AdditionalProperties":
-            problems.extend(Problem(pointer([*path, u]), "unknown field") for u in kind.unexpected)
+            problems.extend(_unknown_field(record, path, u) for u in kind.unexpected)
             continue
         if type(kind).__name__ == "Required":
             problems.append(Problem(pointer([*path, kind.property]), "is required"))
             continue
         if type(kind).__name__ == "AnyOf" and path and path[0] == "media":
             problems.append(Problem(pointer(path), "needs a sha1 or an md5"))
+            continue
+        if path == ["schema"]:
+            problems.append(Problem("/schema", f"must be one of {_choices(list(SCHEMAS))}"))
             continue
         problems.append(Problem(pointer(path), _message(kind)))
     return problems
@@ -134,6 +189,7 @@ INSTANT_FIELDS = (
     ("enforcementAt",),
     ("lastActivityAt",),
     ("closedAt",),
+    ("outcome", "at"),
 )
 
 ITEM_INSTANTS = {
@@ -141,6 +197,7 @@ ITEM_INSTANTS = {
     "devices": ("seizedAt", "examinedAt"),
     "ipAddresses": ("seenAt",),
     "media": ("gradedAt",),
+    "enforcements": ("at",),
 }
 
 
@@ -205,7 +262,25 @@ def semantic_problems(
         problems.append(Problem("/version", f"must be at most {MAX_VERSION}"))
     _dates(record, now, problems)
     _refs(record, problems)
+    _enforcement(record, problems)
     return problems
+
+
+def _enforcement(record: dict[str, Any], problems: list[Problem]) -> None:
+    """`enforcementAt`, when given beside enforcement actions, is the earliest of them: one
+    first enforcement, whichever way a force system writes it."""
+    given = record.get("enforcementAt")
+    actions = record.get("enforcements") or []
+    if not isinstance(given, str) or not actions:
+        return
+    try:
+        first = min(parse_instant(a["at"]) for a in actions)
+        same = parse_instant(given) == first
+    except ValueError:
+        return  # an unreadable instant is already a problem of its own
+    if not same:
+        message = "must equal the earliest /enforcements/*/at, or be left out"
+        problems.append(Problem("/enforcementAt", message))
 
 
 def problems_of(record: Any, *, caller_force: str | None, now: datetime) -> list[Problem]:

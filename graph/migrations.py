@@ -101,6 +101,19 @@ MIGRATIONS: tuple[Migration, ...] = (
         (Step("unique", "VictimGroup", "id"),),
         then="MATCH (c:Case)-[:HAS_VICTIM]->() WITH DISTINCT c SET c.afterSyncPending = true",
     ),
+    Migration(
+        11,
+        "enforcement actions and resolution kept on each case (schema v1.1): cases synced "
+        "before hold their enforcementAt as one action of method OTHER",
+        (),
+        then="""
+MATCH (c:Case) WHERE c.enforcementTimes IS NULL
+SET c.enforcementTimes = CASE WHEN c.enforcementAt IS NULL THEN [] ELSE [c.enforcementAt] END,
+    c.enforcementMethods = CASE WHEN c.enforcementAt IS NULL THEN [] ELSE ['OTHER'] END,
+    c.resolvedAt = c.closedAt,
+    c.schemaVersion = 'v1'
+""",
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -299,6 +299,12 @@ def md5(value: str) -> str:
     return _hex_digest("md5", value, 32)
 
 
+def pdq(value: str) -> str:
+    """A PDQ perceptual hash as 64 lower-case hexadecimal digits. It links on an exact match
+    only: near-duplicates (a small Hamming distance) are not looked for here."""
+    return _hex_digest("pdq", value, 64)
+
+
 _PNC = re.compile(r"^(\d{2}|\d{4})\s*/\s*(\d{1,7})\s*([A-Z])$")
 
 
@@ -416,6 +422,7 @@ NORMALISERS: dict[str, Callable[[str, LinkingRules], str]] = {
     "ip": ip_address,
     "sha1": _by_rules(sha1),
     "md5": _by_rules(md5),
+    "pdq": _by_rules(pdq),
     "pnc": _by_rules(pnc_id),
     "series": _by_rules(series_ref),
 }

@@ -16,6 +16,7 @@ from tests.neo4j_server.server import Neo4jServer, java_available
 
 ENGINES = ["falkordb", pytest.param("neo4j", marks=pytest.mark.neo4j)]
 CLEAR = "MATCH (n) WHERE NOT n:SchemaVersion DETACH DELETE n"
+DROP_DATA_KEYS = "MATCH (k:DataKey) DETACH DELETE k"
 
 
 @pytest.fixture(scope="session")
@@ -68,10 +69,13 @@ def engine_store(request: pytest.FixtureRequest) -> GraphStore:
 
 
 @pytest.fixture
-async def graph_store(engine_store: GraphStore) -> GraphStore:
-    """A migrated, empty graph on each engine."""
+async def graph_store(engine_store: GraphStore) -> AsyncIterator[GraphStore]:
+    """A migrated, empty graph on each engine. The data keys a test made are gone after it:
+    they are wrapped with that test's own key-encryption key, which no later hub holds (on
+    Neo4j every test shares one database)."""
     await engine_store.write(CLEAR)
-    return engine_store
+    yield engine_store
+    await engine_store.write(DROP_DATA_KEYS)
 
 
 @pytest.fixture

@@ -66,7 +66,8 @@ def identifiers(case: Record) -> Iterator[tuple[str, str, str]]:
     for ip in case.get("ipAddresses") or []:
         yield "ip", normalise.ip_address(ip["address"]), ip["address"]
     for m in case.get("media") or []:
-        for kind, norm in (("sha1", normalise.sha1), ("md5", normalise.md5)):
+        hashes = (("sha1", normalise.sha1), ("md5", normalise.md5), ("pdq", normalise.pdq))
+        for kind, norm in hashes:
             if m.get(kind):
                 yield kind, norm(m[kind]), m[kind]
         if m.get("seriesRef"):
@@ -141,6 +142,47 @@ def test_each_case_tells_a_consistent_story(region: list[Record]) -> None:
         if case["status"] in ("NO_FURTHER_ACTION", "TRANSFERRED", "CLOSED"):
             assert "closedAt" in case
         assert parse_instant(case["lastActivityAt"]) <= datetime(2026, 10, 1, tzinfo=UTC)
+
+
+OUTCOME_OF_STATUS = {
+    "CHARGED": {"CHARGED", "FAST_TRACK_CPS_FILE"},
+    "CAUTIONED": {"CONDITIONAL_CAUTION", "CAUTION"},
+    "NO_FURTHER_ACTION": {"NO_FURTHER_ACTION"},
+    "TRANSFERRED": {"TRANSFERRED"},
+    "CLOSED": {"COMMUNITY_RESOLUTION"},
+}
+
+
+def test_enforcement_actions_outcomes_and_teams_agree_with_the_v1_story(
+    region: list[Record],
+) -> None:
+    methods: Counter[str] = Counter()
+    kinds: Counter[str] = Counter()
+    for case in region:
+        actions = case.get("enforcements") or []
+        assert bool(actions) == ("enforcementAt" in case)
+        if actions:
+            first = min(parse_instant(a["at"]) for a in actions)
+            assert first == parse_instant(case["enforcementAt"])
+            assert max(parse_instant(a["at"]) for a in actions) <= parse_instant(
+                case["lastActivityAt"]
+            )
+            arrested = {s.get("arrestedAt") for s in case["suspects"]} - {None}
+            assert bool(arrested) == any(a["method"] == "ARREST" for a in actions)
+        methods.update(a["method"] for a in actions)
+        if "outcome" in case:
+            assert case["outcome"]["kind"] in OUTCOME_OF_STATUS[case["status"]]
+            assert parse_instant(case["outcome"]["at"]) <= parse_instant(case["lastActivityAt"])
+            kinds[case["outcome"]["kind"]] += 1
+        else:
+            assert case["status"] not in OUTCOME_OF_STATUS.keys() - {"CLOSED"}
+        assert case["team"] in ("SPECIALIST", "LOCAL")
+    assert set(methods) == {"WARRANT", "ARREST", "VOLUNTARY_ATTENDANCE", "OTHER"}
+    assert set(kinds) == set().union(*OUTCOME_OF_STATUS.values())
+    assert sum(len(c.get("enforcements") or []) > 1 for c in region) > 0.2 * len(region)
+    teams = Counter((c["risk"]["level"], c["team"]) for c in region)
+    assert teams["VERY_HIGH", "SPECIALIST"] > teams["VERY_HIGH", "LOCAL"]
+    assert teams["LOW", "LOCAL"] > teams["LOW", "SPECIALIST"]
 
 
 # --- volumes, sources, grades -------------------------------------------------------------------
@@ -290,7 +332,7 @@ def test_overlap_links_forces_through_identifiers_written_differently(
 def test_without_overlap_only_known_image_series_link_forces() -> None:
     cases = list(region_cases(RegionParams(cases=3000, overlap=0.0)))
     shared = Counter(kind for (kind, _), (forces, _) in holders(cases).items() if len(forces) > 1)
-    assert set(shared) <= {"series", "sha1", "md5"}  # series images, known across forces
+    assert set(shared) <= {"series", "sha1", "md5", "pdq"}  # series images, known across forces
     in_series = {
         normalise.sha1(m["sha1"])
         for c in cases
@@ -407,7 +449,7 @@ def test_the_command_writes_to_stdout_with_a_dash() -> None:
     assert result.exit_code == 0, result.output
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(records) == 7
-    assert all(r["schema"] == "crossforce/case-summary/v1" for r in records)
+    assert all(r["schema"] == "crossforce/case-summary/v1.1" for r in records)
 
 
 def test_the_command_writes_one_file_per_force_for_crossforce_sync(tmp_path: Path) -> None:
@@ -446,7 +488,7 @@ def test_the_command_stops_quietly_when_its_reader_has_read_enough() -> None:
         first = writer.stdout.readline()  # as `| head -1` does, then the pipe closes
         writer.stdout.close()
         errors = writer.stderr.read()
-    assert json.loads(first)["schema"] == "crossforce/case-summary/v1"
+    assert json.loads(first)["schema"] == "crossforce/case-summary/v1.1"
     assert writer.returncode == 0
     assert errors == b""
 

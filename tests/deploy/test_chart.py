@@ -228,8 +228,23 @@ def test_with_vault_the_token_comes_from_a_secret_and_no_kek_file_is_mounted() -
     }
     pod = one(objects, "Deployment")["spec"]["template"]["spec"]
     secret = next(v for v in pod["volumes"] if v["name"] == "keys-secret")
-    assert [item["path"] for item in secret["secret"]["items"]] == ["linking.key"]
+    assert [item["path"] for item in secret["secret"]["items"]] == ["linking.key", "audit.key"]
     assert "kek.key" not in " ".join(pod["initContainers"][0]["command"])
+
+
+def test_every_replica_keys_the_audit_chain_alike_and_copies_it_to_the_log_sink() -> None:
+    """Replicas share one audit key, from the Secret, in the data dir where the hub reads it;
+    each entry also goes to stdout, a copy outside the graph."""
+    objects = render()
+    pod = one(objects, "Deployment")["spec"]["template"]["spec"]
+    secret = next(v for v in pod["volumes"] if v["name"] == "keys-secret")
+    assert {"key": "audit.key", "path": "audit.key"} in secret["secret"]["items"]
+    copy = " ".join(pod["initContainers"][0]["command"])
+    assert "/etc/crossforce/keys/audit.key /var/lib/crossforce/keys/" in copy
+    assert gateway_env(objects)["CROSSFORCE_AUDIT_MIRROR_FILE"] == "/dev/stdout"
+    assert "CROSSFORCE_AUDIT_MIRROR_FILE" not in gateway_env(
+        render({"audit": {"mirrorToStdout": False}})
+    )
 
 
 def test_metrics_token_comes_from_a_secret_and_the_pod_monitor_sends_it() -> None:

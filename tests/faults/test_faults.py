@@ -26,6 +26,7 @@ from gateway.demo.server import BackgroundServer, wait_until_ready
 from graph.embedded import EmbeddedFalkorDB, free_port
 from graph.falkordb_adapter import FalkorDBStore
 from policies.blind_index import BlindIndex
+from policies.case_rules import default_case_rules
 from policies.crypto import FieldCipher
 from policies.devidp import mint_token
 from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
@@ -47,7 +48,9 @@ async def expected_relationships(cases: list[dict[str, Any]], tmp: Path) -> dict
     blind, now = BlindIndex(os.urandom(32)), datetime.now(UTC)
     counts = {}
     for case in cases:
-        row = await prepare_case(case, blind=blind, cipher=cipher, now=now)
+        row = await prepare_case(
+            case, blind=blind, cipher=cipher, now=now, rules=default_case_rules()
+        )
         counts[case["caseRef"]] = sum(len(row[kind]) for kind in KINDS)  # type: ignore[literal-required]
     return counts
 

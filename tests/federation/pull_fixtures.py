@@ -180,7 +180,13 @@ def pull_source(force: str, connector_url: str, settings: Settings, **options: A
 def ingest_beside(settings: Settings, store: GraphStore) -> tuple[Ingest, Protection]:
     """The ingest a second hub replica would use: same graph, same data dir."""
     protection = build_protection(settings, store)
-    ingest = Ingest(store, blind=protection.blind, cipher=protection.cipher, audit=protection.audit)
+    ingest = Ingest(
+        store,
+        blind=protection.blind,
+        cipher=protection.cipher,
+        audit=protection.audit,
+        rules=protection.case_rules,
+    )
     return ingest, protection
 
 

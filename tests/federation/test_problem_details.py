@@ -83,9 +83,15 @@ async def test_openapi_document_is_valid_and_lists_the_federation_api(hub: Hub) 
     assert {"/federation/v1/cases", "/federation/v1/changes"} <= set(document["paths"])
     cases = document["paths"]["/federation/v1/cases"]["post"]
     items = cases["requestBody"]["content"]["application/json"]["schema"]["items"]
-    assert items == {"$ref": "#/components/schemas/CaseSummary"}
+    assert items == {
+        "oneOf": [
+            {"$ref": "#/components/schemas/CaseSummary"},
+            {"$ref": "#/components/schemas/CaseSummaryV1_1"},
+        ]
+    }
     summary = document["components"]["schemas"]["CaseSummary"]
     assert "caseRef" in summary["properties"]
+    assert "enforcements" in document["components"]["schemas"]["CaseSummaryV1_1"]["properties"]
     for status in ("400", "401", "403", "413", "415", "429", "503"):
         content = cases["responses"][status]
         if "$ref" in content:

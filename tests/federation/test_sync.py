@@ -49,7 +49,9 @@ async def test_replay_changes_nothing_and_older_versions_are_stale(hub: Hub) -> 
     await hub.changes("force-AS")  # by then the sync's regrade alerts are on the feed
     before = await hub.store.read(NODES_BESIDE_THE_AUDIT_LOG)
     replay = await hub.sync("force-AS", [as_case])
-    assert replay.json()["results"] == [{"index": 0, "caseRef": "AS-2026-0042", "status": "stale"}]
+    assert replay.json()["results"] == [
+        {"index": 0, "caseRef": "AS-2026-0042", "status": "stale", "schema": "v1"}
+    ]
     assert await hub.store.read(NODES_BESIDE_THE_AUDIT_LOG) == before
     newer = copy.deepcopy(as_case) | {"version": 5, "status": "ENFORCED"}
     older = copy.deepcopy(as_case) | {"version": 4, "status": "NEW"}

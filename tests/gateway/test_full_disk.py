@@ -71,7 +71,7 @@ def fill_the_disk(server: EmbeddedFalkorDB) -> None:
 
 @pytest.fixture
 async def full_disk_hub(tmp_path: Path) -> AsyncIterator[FullDiskHub]:
-    graph = EmbeddedFalkorDB(tmp_path / "graph")
+    graph = EmbeddedFalkorDB(tmp_path / "graph", authenticate=False)
     graph.start()
     port = free_port()
     settings = Settings(

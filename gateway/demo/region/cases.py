@@ -1,7 +1,8 @@
-"""Case summaries (`crossforce/case-summary/v1`) of a synthetic region, one at a time."""
+"""Case summaries (`crossforce/case-summary/v1.1`) of a synthetic region, one at a time."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from gateway.demo.region.params import RegionParams
 from gateway.demo.region.timeline import DAY, Timeline, between, iso, pick, seeded, timeline
 from gateway.demo.region.volumes import arrivals
 
-SCHEMA = "crossforce/case-summary/v1"
+SCHEMA = "crossforce/case-summary/v1.1"
 Record = dict[str, Any]
 
 # Chance of each high-risk sign on a case of each grade (LOW: see low_with_high_signs).
@@ -50,6 +51,19 @@ SIGN_TEXT = {
     "victim-in-contact": "A child is in contact with the suspect.",
 }
 SERIES_POOL, NEW_SERIES_SHARE = 64, 0.25
+# Schema v1.1: who holds the case, how enforcement went, and the outcome behind the status.
+SPECIALIST_TEAM = {"VERY_HIGH": 0.85, "HIGH": 0.7, "MEDIUM": 0.45, "LOW": 0.25}
+WARRANT_FIRST = 0.6  # of arrests: made on executing a search warrant at the address
+OTHER_ENFORCEMENT = 0.1  # of enforcements without an arrest: neither arrest nor attendance
+FURTHER_ENFORCEMENT = 0.3  # a further arrest or interview once the devices are examined
+OUTCOME_KINDS = {
+    "CHARGED": (("CHARGED", 0.8), ("FAST_TRACK_CPS_FILE", 0.2)),
+    "CAUTIONED": (("CONDITIONAL_CAUTION", 0.6), ("CAUTION", 0.4)),
+    "NO_FURTHER_ACTION": (("NO_FURTHER_ACTION", 1.0),),
+    "TRANSFERRED": (("TRANSFERRED", 1.0),),
+    "CLOSED": (("COMMUNITY_RESOLUTION", 1.0),),
+}
+CLOSED_WITH_RESOLUTION = 0.5  # the rest of the closed cases record no outcome
 
 
 def _count(rng: random.Random, mean: float, cap: int = 200) -> int:
@@ -90,6 +104,8 @@ class Region:
     def __init__(self, params: RegionParams) -> None:
         self.p = params
         self.rng = seeded(params.seed, "cases")
+        # v1.1's fields draw from their own stream: the v1 content of a seed stays as it was.
+        self.rng_v1_1 = seeded(params.seed, "cases-v1.1")
         rng = seeded(params.seed, "spaces")
         self.phone_of = ids.Permutation(rng, ids.PHONE_SPACE)
         self.postcode_of = ids.Permutation(rng, ids.POSTCODE_SPACE)
@@ -134,10 +150,15 @@ class Region:
             "referral": self._referral(source, force, received),
             "risk": self._risk(plan, life),
             "status": life.status,
+            "team": self._team(plan.level),
             "openedAt": iso(life.opened),
         }
         if life.enforced_at is not None:
             record["enforcementAt"] = life.enforced_at
+            record["enforcements"] = self._enforcements(life)
+        outcome = self._outcome(life)
+        if outcome is not None:
+            record["outcome"] = outcome
         record["lastActivityAt"] = iso(life.last_activity)
         if life.closed is not None:
             record["closedAt"] = iso(life.closed)
@@ -146,6 +167,36 @@ class Region:
         record["officer"] = self._officer(force)
         self._items(record, force, plan, life)
         return record
+
+    def _team(self, level: str) -> str:
+        """Specialist teams take most high-risk cases; local teams more of the rest."""
+        return "SPECIALIST" if self.rng_v1_1.random() < SPECIALIST_TEAM[level] else "LOCAL"
+
+    def _enforcements(self, life: Timeline) -> list[Record]:
+        """The first enforcement (at `enforcementAt`), and perhaps a further one once the
+        devices are examined and before the outcome."""
+        rng, at = self.rng_v1_1, life.enforced_at
+        if life.arrested:
+            first = ["WARRANT"] if rng.random() < WARRANT_FIRST else []
+            actions = [{"method": m, "at": at} for m in (*first, "ARREST")]
+        else:
+            method = "OTHER" if rng.random() < OTHER_ENFORCEMENT else "VOLUNTARY_ATTENDANCE"
+            actions = [{"method": method, "at": at}]
+        examined, until = life.examined, life.status_at
+        if examined is not None and until > examined and rng.random() < FURTHER_ENFORCEMENT:
+            rearrest = life.arrested and rng.random() < 0.4  # a suspect on bail arrested again
+            method = "ARREST" if rearrest else "VOLUNTARY_ATTENDANCE"
+            actions.append({"method": method, "at": iso(between(rng, examined, until))})
+        return actions
+
+    def _outcome(self, life: Timeline) -> Record | None:
+        kinds = OUTCOME_KINDS.get(life.status)
+        if kinds is None:
+            return None
+        rng = self.rng_v1_1
+        if life.status == "CLOSED" and rng.random() >= CLOSED_WITH_RESOLUTION:
+            return None
+        return {"kind": pick(rng, kinds), "at": iso(life.status_at)}
 
     def _plan(self, level: str) -> _Plan:
         rng = self.rng
@@ -468,6 +519,9 @@ class Region:
             item["sha1"] = ids.hash_text(image.sha1, style)
         if image.md5:
             item["md5"] = ids.hash_text(image.md5, style)
+        pdq = _pdq(image)
+        if pdq is not None:
+            item["pdq"] = ids.hash_text(pdq, style)
         item["category"] = image.category
         if image.category != "UNGRADED":
             item["gradedAt"] = graded
@@ -541,6 +595,13 @@ def _base36(n: int, width: int = 10) -> str:
         n, r = divmod(n, 36)
         out.append(_DIGITS36[r])
     return "".join(reversed(out))
+
+
+def _pdq(image: Image) -> str | None:
+    """The image's PDQ hash, the same in every case holding it; three in four items have one
+    (videos and some older gradings do not). Derived, not random, so forces agree on it."""
+    digest = hashlib.sha256(f"pdq:{image.sha1 or image.md5}".encode()).hexdigest()
+    return digest if digest[0] not in "cdef" else None
 
 
 def region_cases(params: RegionParams) -> Iterator[Record]:

@@ -36,6 +36,7 @@ class Timeline:
     closed: int | None = None
     enforced_at: str | None = None  # the same instants as text, written on several items
     examined_at: str | None = None
+    status_at: int = 0  # when the case reached its status (an outcome's date)
 
 
 def pick(rng: random.Random, weighted: tuple[tuple[str, float], ...]) -> str:
@@ -93,6 +94,7 @@ def timeline(
         closed=at if status in ENDING else None,
         enforced_at=iso(done_enforced) if done_enforced is not None else None,
         examined_at=iso(done_examined) if done_examined is not None else None,
+        status_at=at,
     )
 
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gateway.victim_groups import regroup
+from federation.after_sync.victim_groups import regroup
 from graph import GraphStore
 from graph.migrations import MIGRATIONS
 from graph.queries import after_sync as q
+from tests.federation.after_sync.test_link_counts import newer, synced
 from tests.federation.test_ingest_pipeline import ingest
 from tests.gateway.graphql_client import summary
-from tests.gateway.test_link_counts import newer, synced
 
 IMAGE = "9c1185a5c5e9fc54612808977ee8f548b2258d31"
 OTHER_IMAGE = "1" * 40

@@ -1,17 +1,18 @@
 """Each case's link counts, kept by the after-sync step so that no read has to look for them:
 the other forces' cases it shares an entity with (the links of its priority score), the keys of
 those graded high risk (a regrade reason), and its media items another case had graded first
-(image views avoided). At a million cases, finding them at read time took 10 to 20 s.
+(image views avoided). Finding them at read time instead would cost every read a traversal of
+the graph (docs/scaling.md).
 
 A sync changes the counts of the cases around it too: those that share an entity with it now,
 and those that did before (`touched`, which the write keeps, on the tombstone for a removed
 case). Counts are written only where they changed, restamping `syncedAt`, so the replicas'
 region facts (gateway/region.py) take them up as they take up any write.
 
-Each count costs the case's own links, not its neighbours': links are counted up to
-`LINKS_COUNTED`, and an item's view is spared when its image's first grading (kept on the image
-by `FIRST_GRADED`) came before the item's own. Counting every pair instead made a sync around an
-image shared by 1,000 cases take 15 s, growing with the square of the cases."""
+Each count costs the case's own links, not its neighbours': links are counted up to the case
+rules' `links.counted`, and an item's view is spared when its image's first grading (kept on the
+image by `FIRST_GRADED`) came before the item's own. Counting every pair instead would make a
+sync around a widely shared image grow with the square of the cases sharing it."""
 
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.priority import LINKS_COUNTED, is_high
 from graph import GraphStore
 from graph.queries import after_sync as q
+from policies.case_rules import CaseRules
 
 # The grades that spare a later viewer the image (as `reading.MEDIA_GRADED_ELSEWHERE`).
 GRADED = ["A", "B", "C", "NOT_INDECENT"]
@@ -52,15 +53,16 @@ async def around(store: GraphStore, keys: Collection[str]) -> Around:
 
 
 def changed_counts(
-    held: dict[str, Any], linked: Iterable[list[str]], avoided: int
+    held: dict[str, Any], linked: Iterable[list[str]], avoided: int, rules: CaseRules
 ) -> dict[str, Any] | None:
     """The counts to write for a case (`held`, a `HELD_COUNTS` row), from the other forces'
     cases it links to (key and risk level) and its views avoided; None when it holds them
     already."""
     risks = {key: risk for key, risk in linked if key is not None}
-    high = sorted(key for key, risk in risks.items() if is_high(risk))[:LINKS_COUNTED]
+    cap = rules.links_counted
+    high = sorted(key for key, risk in risks.items() if rules.is_high(risk))[:cap]
     counts = {
-        "linkedCases": min(len(risks), LINKS_COUNTED),
+        "linkedCases": min(len(risks), cap),
         "linkedHigh": high or None,
         "viewsAvoided": avoided,
     }
@@ -72,7 +74,11 @@ def changed_counts(
 
 
 async def count_after_sync(
-    store: GraphStore, synced: Collection[str], near: Around, links: Iterable[dict[str, Any]]
+    store: GraphStore,
+    synced: Collection[str],
+    near: Around,
+    links: Iterable[dict[str, Any]],
+    rules: CaseRules,
 ) -> int:
     """Count again for the synced cases, from their cross-force links the step has just read
     (`links`, rows of `CROSS_FORCE_LINKS`: no second traversal of theirs), and, from the
@@ -86,28 +92,31 @@ async def count_after_sync(
     for row in links:
         linked[row["case"]].append([row["other"], row["otherRisk"]])
     if near.cases:
-        linked.update(await _linked(store, near.cases))
-    return await _write_changed(store, set(synced) | near.cases, linked)
+        linked.update(await _linked(store, near.cases, rules.links_counted))
+    return await _write_changed(store, set(synced) | near.cases, linked, rules)
 
 
 async def _first_gradings(store: GraphStore, keys: Collection[str]) -> None:
     await store.write(q.FIRST_GRADED, {"keys": sorted(keys), "graded": GRADED})
 
 
-async def _linked(store: GraphStore, keys: Collection[str]) -> dict[str, list[list[str]]]:
-    rows = await store.read(q.LINKED, {"keys": sorted(keys), "cap": LINKS_COUNTED})
+async def _linked(store: GraphStore, keys: Collection[str], cap: int) -> dict[str, list[list[str]]]:
+    rows = await store.read(q.LINKED, {"keys": sorted(keys), "cap": cap})
     return {row["key"]: row["linked"] for row in rows}
 
 
 async def _write_changed(
-    store: GraphStore, keys: Collection[str], linked: Mapping[str, list[list[str]]]
+    store: GraphStore,
+    keys: Collection[str],
+    linked: Mapping[str, list[list[str]]],
+    rules: CaseRules,
 ) -> int:
     params = {"keys": sorted(keys), "never": NEVER}
     avoided = {row["key"]: row["avoided"] for row in await store.read(q.VIEWS_AVOIDED, params)}
     changed = []
     for held in await store.read(q.HELD_COUNTS, params):
         key = held["key"]
-        counts = changed_counts(held, linked.get(key, []), int(avoided.get(key, 0)))
+        counts = changed_counts(held, linked.get(key, []), int(avoided.get(key, 0)), rules)
         if counts is not None:
             changed.append(counts)
     if changed:

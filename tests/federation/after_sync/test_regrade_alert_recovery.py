@@ -8,11 +8,11 @@ import contextlib
 from functools import partial
 from pathlib import Path
 
+from federation.after_sync import AfterSyncQueue, after_sync_step, applied_keys
 from federation.changes import page
-from federation.hooks import AfterSyncQueue, applied_keys
-from gateway.alerts import after_sync_step
 from graph import GraphStore
 from graph.queries import after_sync as q
+from policies.case_rules import default_case_rules
 from policies.principal import Principal
 from tests.federation.test_ingest_pipeline import ingest, stream
 from tests.gateway.graphql_client import summary
@@ -40,7 +40,7 @@ async def test_alerts_left_behind_by_a_stopped_hub_come_once(
     assert [c for c in (await page(graph_store, "AS", 0)).changes if c["kind"] == "REGRADE"] == []
 
     # Two replicas start at once, both take the flagged cases up.
-    step = partial(after_sync_step, graph_store)
+    step = partial(after_sync_step, graph_store, rules=default_case_rules())
     replicas = [AfterSyncQueue(graph_store, step) for _ in range(2)]
     tasks = [asyncio.create_task(r.run()) for r in replicas]
     await asyncio.sleep(0)

@@ -7,9 +7,14 @@ from typing import Any
 
 import pytest
 
-from federation import changes
-from federation.changes import append_new, page
+from federation.after_sync import feed as feed_module
+from federation.after_sync import links
+from federation.after_sync.feed import append_new
+from federation.changes import page
 from graph import GraphStore
+from policies.case_rules import default_case_rules
+
+TOLD = default_case_rules().links_counted  # other forces' cases a case hears of
 
 
 def event(n: int, force: str = "AS") -> dict[str, Any]:
@@ -43,7 +48,7 @@ async def test_writers_racing_with_the_same_events_add_each_once(graph_store: Gr
 async def test_many_events_are_appended_a_page_at_a_time(
     graph_store: GraphStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(changes, "APPEND_PAGE", 4)
+    monkeypatch.setattr(feed_module, "APPEND_PAGE", 4)
     written: list[int] = []
     write = graph_store.write
 
@@ -74,27 +79,25 @@ def told(events: dict[str, dict[str, Any]], case_ref: str) -> list[str]:
 
 
 def test_an_image_in_many_cases_tells_each_case_of_a_few_not_of_every_other() -> None:
-    many = changes.LINKS_TOLD + 10
+    many = TOLD + 10
     # AS-1 is synced: it shares an image with many GL cases, which already hold 0 to many
     # links, and a phone with one WI case.
     rows = [link_row("AS:AS-1", f"GL:GL-{n:02d}", other_linked=n) for n in range(many)]
     rows.append(link_row("AS:AS-1", "WI:WI-1", label="Person"))
-    events = changes.link_events(reversed(rows), 0)
+    events = links.link_events(reversed(rows), 0, TOLD)
 
-    # Its first LINKS_TOLD image links (by key) and its phone link.
-    assert told(events, "AS-1") == sorted(
-        [f"GL-{n:02d}" for n in range(changes.LINKS_TOLD)] + ["WI-1"]
-    )
+    # Its first TOLD image links (by key) and its phone link.
+    assert told(events, "AS-1") == sorted([f"GL-{n:02d}" for n in range(TOLD)] + ["WI-1"])
     # Each GL case hears of it while it holds fewer links than that.
     hearing = [n for n in range(many) if told(events, f"GL-{n:02d}") == ["AS-1"]]
-    assert hearing == list(range(changes.LINKS_TOLD))
+    assert hearing == list(range(TOLD))
     assert told(events, "WI-1") == ["AS-1"]
 
 
 def test_cases_synced_together_are_told_of_each_other_from_their_own_rows() -> None:
     rows = [
-        link_row("AS:AS-1", "GL:GL-1", other_linked=changes.LINKS_TOLD),
-        link_row("GL:GL-1", "AS:AS-1", other_linked=changes.LINKS_TOLD),
+        link_row("AS:AS-1", "GL:GL-1", other_linked=TOLD),
+        link_row("GL:GL-1", "AS:AS-1", other_linked=TOLD),
     ]
-    events = changes.link_events(rows, 0)
+    events = links.link_events(rows, 0, TOLD)
     assert told(events, "AS-1") == ["GL-1"] and told(events, "GL-1") == ["AS-1"]

@@ -3,41 +3,44 @@ links lost by a newer version or a removal, risk levels changed, and images grad
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from federation.hooks import applied_keys
+from federation.after_sync import after_sync_step, applied_keys, link_counts
 from federation.ingest import Ingest
-from gateway import link_counts
-from gateway.alerts import after_sync_step
-from gateway.facts import CaseFacts, facts_of
 from graph import GraphStore
 from graph.migrations import MIGRATIONS
 from graph.queries import after_sync as q
 from graph.queries import reading
+from policies.case_facts import CaseFacts, facts_of
+from policies.case_rules import CaseRules, default_case_rules
+from tests.federation.after_sync.test_regrade_alert_recovery import principal
 from tests.federation.test_ingest_pipeline import ingest, stream
 from tests.gateway.graphql_client import iso, summary
-from tests.gateway.test_regrade_alert_recovery import principal
 
 PHONE = {"ref": "P1", "phones": ["07700 900555"]}
 SAME_PHONE = {"ref": "P9", "phones": ["+447700900555"]}
 
 
-async def synced(store: GraphStore, hub: Ingest, records: list[dict[str, Any]]) -> None:
+RULES = default_case_rules()
+
+
+async def synced(
+    store: GraphStore, hub: Ingest, records: list[dict[str, Any]], rules: CaseRules = RULES
+) -> None:
     """Apply the records, force by force, and run the after-sync step for them."""
     keys: list[str] = []
     for force in sorted({r["force"] for r in records}):
         mine = [r for r in records if r["force"] == force]
         keys += applied_keys(force, await hub.apply(principal(force), stream(mine)))
-    await after_sync_step(store, keys, 0)
+    await after_sync_step(store, keys, 0, rules=rules)
 
 
 async def facts(store: GraphStore, *keys: str) -> dict[str, CaseFacts]:
     rows = await store.read(reading.CASE_METADATA_BY_KEY, {"keys": list(keys)})
-    return {row["key"]: facts_of(row) for row in rows}
+    return {row["key"]: facts_of(row, RULES) for row in rows}
 
 
 def newer(record: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -67,7 +70,7 @@ async def test_links_are_counted_on_both_sides_and_high_risk_ones_named(
     assert held["AS:AS-T-0004"].linked_cases == 2
     # Counted again from the graph, as the cases around a sync are: nothing to write.
     around = link_counts.Around(now=frozenset(held), before=frozenset())
-    assert await link_counts.count_after_sync(graph_store, [], around, []) == 0
+    assert await link_counts.count_after_sync(graph_store, [], around, [], RULES) == 0
 
 
 async def test_a_lost_link_a_removal_and_a_new_grade_are_counted_again(
@@ -121,9 +124,9 @@ async def test_views_avoided_count_the_items_another_case_graded_first(
 
 
 async def test_links_are_counted_up_to_a_cap_and_each_image_once_graded(
-    graph_store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    graph_store: GraphStore, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(link_counts, "LINKS_COUNTED", 2)
+    two = dataclasses.replace(RULES, links_counted=2)  # as `links: {counted: 2}` in the file
     hub = ingest(graph_store, tmp_path, 50)
     first = datetime.now(UTC) - timedelta(days=9)
     image = {"sha1": "9" * 40, "category": "C", "gradedAt": iso(first)}
@@ -135,6 +138,7 @@ async def test_links_are_counted_up_to_a_cap_and_each_image_once_graded(
             summary("AS", 1, media=[image]),
             *(summary(force, 2, media=[regraded]) for force in ("GL", "WI", "DC")),
         ],
+        two,
     )
     held = await facts(graph_store, "AS:AS-T-0001", "GL:GL-T-0002")
     assert held["AS:AS-T-0001"].linked_cases == 2  # three other forces' cases: two counted

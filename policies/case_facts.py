@@ -1,16 +1,19 @@
-"""Case facts: the personal-data-free metadata that figures, alerts and priorities are made of."""
+"""Case facts: the personal-data-free metadata that figures, alerts and priorities are made of.
+
+Each fact carries the case rules it was read under (`facts_of(row, rules)`), so its target, and
+the score and signs derived from it, follow `case_rules.yaml` wherever the fact goes: the
+after-sync step, the read model, a figure counted for a period."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from policies.case_rules import CaseRules
+
 DAY_MS = 86_400_000
-# Enforcement targets from referral receipt, in days (CONTRACT.md "ForceRiskFigures").
-TARGET_DAYS = {"VERY_HIGH": 7, "HIGH": 7, "MEDIUM": 14, "LOW": 30}
-HIGH_RISK = frozenset({"VERY_HIGH", "HIGH"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +26,7 @@ class CaseFacts:
     open: bool
     source: str
     received_at: int
+    rules: CaseRules = field(compare=False, repr=False)
     enforcement_at: int | None = None
     last_activity_at: int | None = None
     opened_at: int | None = None
@@ -39,16 +43,17 @@ class CaseFacts:
     oldest_unexamined_seized_at: int | None = None
     first_safeguarding_at: int | None = None
     synced_at: int = 0
-    # Kept by the after-sync step (gateway/link_counts.py): the other forces' cases this one
-    # shares an entity with, the keys of those graded high risk, and its media items another
-    # case had graded first.
+    # Kept by the after-sync step (federation/after_sync/link_counts.py): the other forces'
+    # cases this one shares an entity with, the keys of those graded high risk, and its media
+    # items another case had graded first.
     linked_cases: int = 0
     linked_high: tuple[str, ...] = ()
     views_avoided: int = 0
 
     @property
     def target_days(self) -> int:
-        return TARGET_DAYS[self.risk_level]
+        """Days from referral receipt to enforcement (`targets` of the case rules)."""
+        return self.rules.target_days[self.risk_level]
 
     @property
     def due_at(self) -> int:
@@ -70,9 +75,10 @@ def _int(row: Mapping[str, Any], name: str) -> int:
     return int(row.get(name) or 0)
 
 
-def facts_of(row: Mapping[str, Any]) -> CaseFacts:
-    """From a `CASE_METADATA` row (absent properties come back as None). The few forces, levels,
-    statuses and sources are interned: one string each, not one per case of a million."""
+def facts_of(row: Mapping[str, Any], rules: CaseRules) -> CaseFacts:
+    """From a `CASE_METADATA` row (absent properties come back as None), under these rules. The
+    few forces, levels, statuses and sources are interned: one string each, not one per case of
+    a million."""
     return CaseFacts(
         key=row["key"],
         force=sys.intern(row["force"]),
@@ -82,6 +88,7 @@ def facts_of(row: Mapping[str, Any]) -> CaseFacts:
         open=bool(row["open"]),
         source=sys.intern(row["source"]),
         received_at=int(row["receivedAt"]),
+        rules=rules,
         enforcement_at=row.get("enforcementAt"),
         last_activity_at=row.get("lastActivityAt"),
         opened_at=row.get("openedAt"),

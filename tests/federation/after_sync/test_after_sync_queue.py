@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from federation.hooks import AfterSyncQueue, applied_keys
+from federation.after_sync import AfterSyncQueue, applied_keys
 from federation.ingest import Ingest
 from graph import GraphStore, GraphUnavailable
 from graph.queries import after_sync as q

@@ -1,8 +1,8 @@
 """Victim groups, kept by the after-sync step: victims of one or more forces depicted by the
 same image (one `Media` node, however each force wrote its hash) or whose cases hold the same
 series, which may be the same child. Only groups worth a look are kept: some victim not yet
-identified, in more than one case. At a million cases, finding them at read time took 17 to
-24 s a request.
+identified, in more than one case. They are kept at sync because finding them at read time
+would walk the graph's images and series on every request (docs/scaling.md).
 
 A sync changes the groups of its cases' victims and of the cases around it (`link_counts.around`:
 those that share an entity with it now or did before), so the step follows the joins out from

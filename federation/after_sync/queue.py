@@ -1,6 +1,6 @@
 """What runs after a batch of case summaries committed, whichever way it came (push or pull).
 
-The hub's after-sync step (cross-force links and regrade alerts, `gateway/alerts.py`) runs off
+The hub's after-sync step (cross-force links and regrade alerts, `step.py`) runs off
 the request's path: a sync hands the keys it applied to `AfterSyncQueue` and is answered at once,
 and one background task feeds them in batches. Nothing is lost if the hub stops in between: every
 case is written with `afterSyncPending` set, in the same statement as the case itself, and the

@@ -15,7 +15,7 @@ RUN cd web && npm ci --no-audit --no-fund
 COPY web/ web/
 RUN cd web && npm run build
 
-# --- Python: the package and its dependencies (all published as wheels) in /opt/crossforce ---
+# --- Python: the hub, its SDK (sdk/) and their dependencies (wheels) in /opt/crossforce ---
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -27,9 +27,9 @@ COPY gateway/ gateway/
 COPY graph/ graph/
 COPY federation/ federation/
 COPY policies/ policies/
-COPY clients/ clients/
+COPY sdk/ sdk/
 COPY --from=web /src/gateway/static/ gateway/static/
-RUN /opt/crossforce/bin/pip install --no-compile . \
+RUN /opt/crossforce/bin/pip install --no-compile ./sdk . \
     && /opt/crossforce/bin/python -m compileall -q /opt/crossforce/lib \
     && /opt/crossforce/bin/pip uninstall --yes pip setuptools wheel
 

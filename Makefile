@@ -2,7 +2,14 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-dev
+# Two stamps: the runtime (what `make demo` and `make serve` need) and the dev tools on top of it
+# (what `make test` needs). Each re-installs only when a package's metadata changed.
+RUNTIME := $(VENV)/.installed
+DEV     := $(VENV)/.installed-dev
+PACKAGES := pyproject.toml sdk/pyproject.toml connector/pyproject.toml
+# The repository's own distributions the hub runs with (the SDK; the connector for the demo),
+# installed editable beside it.
+LOCAL   := -e ./sdk -e ./connector
 
 .PHONY: demo serve test lint typecheck unit soak bench clean web
 
@@ -12,9 +19,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# Re-installs only when the project's metadata changed.
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[dev]'
+$(RUNTIME): $(PACKAGES) | $(BIN)/python
+	$(BIN)/python -m pip install -q $(LOCAL) -e '.[demo]'
+	touch $@
+
+$(DEV): $(RUNTIME)
+	$(BIN)/python -m pip install -q $(LOCAL) -e '.[dev]'
 	touch $@
 
 # The web UI (web/, Vite) into gateway/static/: rebuilt when any of its sources is newer.
@@ -30,26 +40,27 @@ gateway/static/index.html: web/node_modules/.installed $(WEB_SOURCES)
 
 web: gateway/static/index.html
 
-demo: $(STAMP) web
+demo: $(RUNTIME) web
 	$(BIN)/crossforce demo
 
-serve: $(STAMP)
+serve: $(RUNTIME)
 	$(BIN)/crossforce serve
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
-typecheck: $(STAMP)
+typecheck: $(DEV)
 	$(BIN)/mypy
 
-unit: $(STAMP) web
+unit: $(DEV) web
 	$(BIN)/pytest
 
 test: lint typecheck unit
 
-soak: $(STAMP)
+soak: $(DEV)
 	CROSSFORCE_PROFILE=soak $(BIN)/pytest -m "not browser"
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .import_linter_cache sdk/build connector/build

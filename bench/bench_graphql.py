@@ -48,7 +48,6 @@ from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
 from itertools import islice, pairwise
 from pathlib import Path
 from typing import Any
@@ -59,20 +58,19 @@ import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench.bench_sync import DEFAULT_POLICIES, Engine, load_line, neo4j, start_hub
-from clients.region import RegionParams, recent_start, region_cases
+from federation.after_sync import after_sync_queue
 from federation.body import Item
-from federation.hooks import AfterSyncQueue
 from federation.ingest import Ingest
-from gateway import priority
-from gateway.alerts import after_sync_step
 from gateway.config import Settings
-from gateway.facts import DAY_MS, TARGET_DAYS
+from gateway.demo.region import RegionParams, recent_start, region_cases
 from gateway.protection import build_protection
 from graph import GraphConnection, GraphStore, open_graph
 from graph.embedded import EmbeddedFalkorDB, free_port
 from graph.queries.links import CASE_LINKS
 from graph.queries.oversight import CASES_BY_FORCE_AND_RISK
 from graph.queries.reading import CASE_METADATA, CASES
+from policies.case_facts import DAY_MS
+from policies.case_rules import default_case_rules
 from policies.devidp import mint_token
 from policies.principal import Principal
 
@@ -84,8 +82,8 @@ CHUNK = 2000  # records read from the generator between progress saves
 QUERY_TIMEOUT = 300.0
 
 # --- the raw baselines ----------------------------------------------------------------------------
-# Parameterised; the weights and targets come from gateway/priority.py and gateway/facts.py as
-# parameters, so a change there changes the baseline too.
+# Parameterised; the weights and targets come from the default case rules
+# (policies/defaults/case_rules.yaml) as parameters, so a change there changes the baseline too.
 
 RAW_PRIORITY = """
 MATCH (c:Case)
@@ -153,6 +151,8 @@ GQL_OVERSIGHT = """{ oversight { byForce {
 } } }"""
 # What the coordinators' dashboard asks for, every figure of every force.
 GQL_DASHBOARD = (Path(__file__).parents[1] / "web/src/queries/Oversight.graphql").read_text()
+# The weights and targets of the raw baselines: the hub's own, from the default policy dir.
+RULES = default_case_rules()
 # The reads measured, in order; the hub's reloads are counted between each two.
 MEASURED = ("case", "priority_queue", "oversight", "victim_groups")
 # What the analysts' victim identification page asks for: the first groups of the queue.
@@ -160,24 +160,25 @@ GQL_VICTIM_GROUPS = (Path(__file__).parents[1] / "web/src/queries/VictimGroups.g
 
 
 def priority_parameters(forces: list[str], now_ms: int) -> dict[str, Any]:
+    weights = RULES.priority
     return {
         "forces": forces,
         "now": now_ms,
         "day": DAY_MS,
-        "risk": dict(priority.RISK_POINTS),
-        "target": dict(TARGET_DAYS),
-        "waitingCap": priority.WAITING_CAP,
-        "children": priority.CHILDREN_POINTS,
-        "media": dict(priority.MEDIA_POINTS),
-        "unidentified": priority.UNIDENTIFIED_POINTS,
-        "unidentifiedCap": priority.UNIDENTIFIED_CAP,
-        "identified": priority.IDENTIFIED_POINTS,
-        "identifiedCap": priority.IDENTIFIED_CAP,
-        "contact": priority.CONTACT_POINTS,
-        "contactAbuse": priority.CONTACT_ABUSE_POINTS,
-        "grooming": priority.GROOMING_POINTS,
-        "link": priority.LINK_POINTS,
-        "linkCap": priority.LINK_CAP,
+        "risk": dict(weights.risk),
+        "target": dict(RULES.target_days),
+        "waitingCap": weights.waiting.cap,
+        "children": weights.access_to_children,
+        "media": dict(weights.media),
+        "unidentified": weights.unidentified_victims.each,
+        "unidentifiedCap": weights.unidentified_victims.cap,
+        "identified": weights.identified_victims.each,
+        "identifiedCap": weights.identified_victims.cap,
+        "contact": weights.victim_in_contact,
+        "contactAbuse": weights.contact_abuse,
+        "grooming": weights.grooming,
+        "link": weights.linked_cases.each,
+        "linkCap": weights.linked_cases.cap,
     }
 
 
@@ -251,10 +252,16 @@ async def build(
 ) -> None:
     """Ingest the region's cases from where the build stopped up to the `until`-th."""
     protection = build_protection(settings, store)
-    ingest = Ingest(store, blind=protection.blind, cipher=protection.cipher, audit=protection.audit)
+    ingest = Ingest(
+        store,
+        blind=protection.blind,
+        cipher=protection.cipher,
+        audit=protection.audit,
+        rules=protection.case_rules,
+    )
     # The after-sync step as the hub runs it (regrade alerts fed, cases' flags cleared), so the
     # graph the hub then reads is in the state syncs leave it in, with no backlog to take up.
-    after_sync = AfterSyncQueue(store, partial(after_sync_step, store))
+    after_sync = after_sync_queue(store, protection.case_rules)
     feeding = asyncio.create_task(after_sync.run())
     records = islice(region_cases(state.params), state.done, until)
     columns = (TextColumn("building the graph"), BarColumn(), MofNCompleteColumn(),
@@ -462,7 +469,7 @@ async def measure_oversight(
     for n in range(requests + warmup):
         g_ms, data = await timed(client.query("coordinator", GQL_OVERSIGHT))
         now_ms = int(time.time() * 1000)
-        params = {"now": now_ms, "day": DAY_MS, "target": dict(TARGET_DAYS)}
+        params = {"now": now_ms, "day": DAY_MS, "target": dict(RULES.target_days)}
         r_ms, raw_rows = await timed(store.read(RAW_OVERSIGHT, params))
         c_ms, _ = await timed(store.read(CASES_BY_FORCE_AND_RISK))
         d_ms, whole = await timed(client.query("coordinator", GQL_DASHBOARD))
@@ -553,7 +560,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "forces": FORCES,
         "seed": args.seed,
         "region_start": state.start,
-        "input": "clients.region (synthetic region generator), ingested with federation.ingest",
+        "input": "gateway.demo.region (synthetic region), ingested with federation.ingest",
         "graph": final["graph"],
         "build": {"seconds": state.seconds, "cases_per_s": state.cases / state.seconds,
                   "statuses": state.statuses, "growth": state.growth},

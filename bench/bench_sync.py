@@ -1,6 +1,6 @@
 """Sync throughput: case summaries through the HTTP API, against raw `UNWIND ... MERGE` Cypher.
 
-Both write the same synthetic region (`clients.region`) to the same engine in the same run, so
+Both write the same synthetic region (`gateway.demo.region`) to the same engine in the same run, so
 the ratio holds on a noisy machine. The hub runs as its own process (`crossforce serve`), as in
 production. The region is generated once into one JSON Lines file per force and streamed from
 there by both paths, so memory does not grow with `--cases`.
@@ -38,9 +38,9 @@ import httpx
 import orjson
 import yaml
 
-from clients.demo import wait_until_ready
-from clients.region import RegionParams, region_cases
 from federation.prepare import prepare_case
+from gateway.demo.region import RegionParams, region_cases
+from gateway.demo.server import wait_until_ready
 from graph import GraphStore
 from graph.embedded import EmbeddedFalkorDB, free_port
 from graph.falkordb_adapter import FalkorDBStore
@@ -48,6 +48,7 @@ from graph.neo4j_adapter import Neo4jStore
 from graph.queries import after_sync
 from graph.queries.baseline import RAW_UPSERT
 from policies.blind_index import BlindIndex
+from policies.case_rules import default_case_rules
 from policies.crypto import FieldCipher
 from policies.devidp import mint_token
 from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
@@ -164,7 +165,7 @@ def start_hub(
         [
             sys.executable,
             "-m",
-            "clients.cli",
+            "gateway.cli",
             "serve",
             "--port",
             str(port),
@@ -267,11 +268,15 @@ async def write_raw(
     """Seconds spent writing (preparing rows is not timed) and entity links written."""
     keyring = KeyRing(MemoryKeyStore(), LocalKeyFile(data_dir / "raw-kek.key"))
     cipher, blind = FieldCipher(keyring), BlindIndex(os.urandom(32))
-    now = datetime.now(UTC)
+    now, rules = datetime.now(UTC), default_case_rules()
     seconds, links = 0.0, 0
     for _, lines in round_robin(files, batch):
         rows = [
-            apart(await prepare_case(json.loads(line), blind=blind, cipher=cipher, now=now))
+            apart(
+                await prepare_case(
+                    json.loads(line), blind=blind, cipher=cipher, now=now, rules=rules
+                )
+            )
             for line in lines
         ]
         links += sum(len(row[field]) for row in rows for field in ENTITY_FIELDS)
@@ -380,7 +385,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "cases": args.cases,
         "forces": args.forces,
         "seed": args.seed,
-        "input": "clients.region (synthetic region generator)",
+        "input": "gateway.demo.region (synthetic region generator)",
         "entity_links": entities,
         "batch": args.batch,
         "concurrency": args.concurrency,

@@ -4,7 +4,8 @@ A record is answered `applied` only once the statement that wrote it has committ
 one statement per kind of write (upserts, tombstones); if the engine refuses a batch for a reason
 that is not transient, records are written one by one so one bad record cannot sink the others.
 `GraphUnavailable` goes up untouched: the caller answers 503 and the client retries. Links to
-other forces' cases are found after the commit, by the hub's after-sync step (federation/hooks).
+other forces' cases are found after the commit, by the hub's after-sync step
+(federation/after_sync/).
 
 Each request (a push, or a non-empty page pulled) makes one `sync` audit entry with its counts
 and, when it held records for another force, one `sync.write_other_force` entry with their
@@ -37,6 +38,7 @@ from graph.cases import (
 )
 from policies.audit import DENIED, OK, SYNC, SYNC_OTHER_FORCE, AuditLog, AuditUnavailable
 from policies.blind_index import BlindIndex
+from policies.case_rules import CaseRules
 from policies.crypto import FieldCipher
 from policies.principal import Principal
 
@@ -149,6 +151,7 @@ class Ingest:
         blind: BlindIndex,
         cipher: FieldCipher,
         audit: AuditLog,
+        rules: CaseRules,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         batch_size: int = BATCH,
         intake: IntakeWatch | None = None,
@@ -157,6 +160,7 @@ class Ingest:
         self.blind = blind
         self.cipher = cipher
         self.audit = audit
+        self.rules = rules  # what "open" means, stamped on each case
         self.clock = clock
         self.batch_size = batch_size
         # Counts each force's new cases and identifiers against the case rules' ceiling.
@@ -298,7 +302,11 @@ class Ingest:
                 continue
             try:
                 row = await prepare_case(
-                    candidate.record, blind=self.blind, cipher=self.cipher, now=staged.now
+                    candidate.record,
+                    blind=self.blind,
+                    cipher=self.cipher,
+                    now=staged.now,
+                    rules=self.rules,
                 )
             except InvalidIdentifiers as error:
                 staged.results[candidate.index] = _result(candidate, "rejected", error.problems)

@@ -6,7 +6,7 @@ officers. Honest syncs bring roughly the volume they brought before; an oracle b
 and identifiers the hub never saw. So for every batch the hub counts the force's new cases and new
 identifiers into its UTC day (in the graph, so replicas agree); once a day's figures pass the
 ceiling of `case_rules.yaml`, the hub holds the link events meant for that force
-(`federation.changes.deliver`) until an administrator releases them, and alerts the region's
+(`federation.after_sync.feed.deliver`) until an administrator releases them, and alerts the region's
 administrators once: an audit entry, a metric and a log line, none with any value.
 """
 

@@ -21,9 +21,9 @@ from federation.validation import Problem, parse_instant, pointer, schema_name
 from graph.cases import CaseRow, Contact, Depiction, EntityLink, TombstoneRow, VictimRow, case_key
 from policies import normalise
 from policies.blind_index import BlindIndex
+from policies.case_rules import CaseRules
 from policies.crypto import FieldCipher
 
-CLOSED_STATUSES = frozenset({"CHARGED", "CAUTIONED", "NO_FURTHER_ACTION", "TRANSFERRED", "CLOSED"})
 GROOMING = frozenset({"ONLINE_GROOMING", "SEXUAL_COMMUNICATION_WITH_CHILD", "SEXTORTION"})
 # A suspect's phones and e-mails link; postcodes do not (many people share one, and a person is
 # not an address): they are sealed with the rest and never indexed.
@@ -320,7 +320,9 @@ def _disposal(record: Record) -> dict[str, Any]:
     }
 
 
-def _case_props(record: Record, key: str, sealed: tuple[int, str], now: datetime) -> dict[str, Any]:
+def _case_props(
+    record: Record, key: str, sealed: tuple[int, str], now: datetime, rules: CaseRules
+) -> dict[str, Any]:
     referral, risk = record["referral"], record["risk"]
     return present(
         {
@@ -332,7 +334,8 @@ def _case_props(record: Record, key: str, sealed: tuple[int, str], now: datetime
             "riskAssessedAt": millis(risk["assessedAt"]),
             "riskTool": risk.get("tool"),
             "status": record["status"],
-            "open": record["status"] not in CLOSED_STATUSES,
+            # Open by the case rules' `open.closed_statuses`, as they were at this sync.
+            "open": rules.is_open(record["status"]),
             "referralSource": referral["source"],
             "receivedAt": millis(referral["receivedAt"]),
             "openedAt": millis(record["openedAt"]),
@@ -347,7 +350,8 @@ def _case_props(record: Record, key: str, sealed: tuple[int, str], now: datetime
             "sealedWith": sealed[0],
             "syncedAt": int(now.timestamp() * 1000),
             # Cleared once the after-sync step (links, regrade alerts) has run for this version;
-            # a hub that stopped before then takes the case up again when it starts (see hooks).
+            # a hub that stopped before then takes the case up again when it starts
+            # (federation/after_sync/queue.py).
             "afterSyncPending": True,
             **_figures(record),
             **_disposal(record),
@@ -356,7 +360,7 @@ def _case_props(record: Record, key: str, sealed: tuple[int, str], now: datetime
 
 
 async def prepare_case(
-    record: Record, *, blind: BlindIndex, cipher: FieldCipher, now: datetime
+    record: Record, *, blind: BlindIndex, cipher: FieldCipher, now: datetime, rules: CaseRules
 ) -> CaseRow:
     """The graph row of a valid, live case summary; `InvalidIdentifiers` lists what won't link."""
     key = case_key(record["force"], record["caseRef"])
@@ -368,7 +372,7 @@ async def prepare_case(
     return {
         "key": key,
         "version": record["version"],
-        "props": _case_props(record, key, await _sealed(record, cipher), now),
+        "props": _case_props(record, key, await _sealed(record, cipher), now, rules),
         "persons": _unique(entities.persons),
         "devices": _unique(entities.devices),
         "accounts": _unique(entities.accounts),

@@ -1,4 +1,4 @@
-"""Pull federation: the hub reads force connectors (clients/force_connector) on a schedule.
+"""Pull federation: the hub reads force connectors (connector/, crossforce_connector) on a schedule.
 
 Per configured force (`pull.yaml`), one task: fetch the page after the stored cursor, apply it
 through the same ingest as pushed records (`Ingest.apply`: validation, versions, sealing,
@@ -35,8 +35,8 @@ import orjson
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from federation.after_sync import AfterSync, run_after_sync
 from federation.body import Item
-from federation.hooks import AfterSync, run_after_sync
 from federation.ingest import Ingest, Result
 from graph import GraphUnavailable
 from graph.queries import pull as q

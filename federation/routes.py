@@ -11,9 +11,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from federation import changes
+from federation.after_sync import AfterSync, run_after_sync
 from federation.body import BodyError, records
 from federation.contacts import officer_contacts
-from federation.hooks import AfterSync, run_after_sync
 from federation.ingest import Ingest
 from federation.metrics import count_records, count_refused
 from federation.problems import problem, problem_for_status

@@ -8,7 +8,6 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from functools import partial
 
 from prometheus_client import REGISTRY
 from starlette.applications import Starlette
@@ -18,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from federation.hooks import AfterSyncQueue
+from federation.after_sync import after_sync_queue
 from federation.ingest import Ingest
 from federation.intake import IntakeWatch
 from federation.openapi import openapi_route
@@ -26,7 +25,6 @@ from federation.problems import problem_for_status
 from federation.pull import PullCollector, Puller
 from federation.reseal import Resealer, run_periodically
 from federation.routes import FEDERATION_PREFIX, FederationAPI
-from gateway.alerts import after_sync_step
 from gateway.config import Settings, open_configured_graph
 from gateway.graphql.schema import build_schema
 from gateway.graphql.view import GraphQLView
@@ -110,18 +108,19 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         connection = graph or open_configured_graph(settings)
         store = MeasuredGraphStore(connection.store)
-        protection = build_protection(settings, store)
+        protection = build_protection(settings, store, case_rules=case_rules)
         ingest = Ingest(
             store,
             blind=protection.blind,
             cipher=protection.cipher,
             audit=protection.audit,
+            rules=case_rules,
             intake=IntakeWatch(store, case_rules, protection.audit),
         )
         # Cross-force links and regrade alerts are fed in the background, off the syncs' path
-        # (federation/hooks.py).
-        after_sync_queue = AfterSyncQueue(store, partial(after_sync_step, store))
-        after_sync = after_sync_queue.submit
+        # (federation/after_sync/).
+        after_sync_steps = after_sync_queue(store, case_rules)
+        after_sync = after_sync_steps.submit
         app.state.migrated = asyncio.Event()
         # Forces that cannot push are pulled, through the same ingest and after-sync step.
         puller = Puller.from_policy_dir(
@@ -134,7 +133,7 @@ def create_app(
             sharing=protection.sharing,
             max_body_bytes=settings.max_body_bytes,
             after_sync=after_sync,
-            settle=after_sync_queue.settle,
+            settle=after_sync_steps.settle,
             limiter=protection.limiter,
         )
         app.router.routes.extend(federation.routes())
@@ -149,7 +148,7 @@ def create_app(
         app.state.protection = protection
         app.state.puller = puller
         migrating = asyncio.create_task(migrate_when_reachable(store, app.state.migrated))
-        alerting = asyncio.create_task(after_sync_queue.run(app.state.migrated))
+        alerting = asyncio.create_task(after_sync_steps.run(app.state.migrated))
         app.state.reseal = asyncio.Event()  # set after a rotation made through this hub
         resealing = asyncio.create_task(
             reseal_when_migrated(Resealer(store, protection.cipher), app.state)
@@ -162,7 +161,7 @@ def create_app(
                 async with puller:
                     yield
         finally:
-            await after_sync_queue.settle()  # what the last syncs handed over, if the graph allows
+            await after_sync_steps.settle()  # what the last syncs handed over, if the graph allows
             for task in (alerting, resealing, migrating):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from gateway.facts import DAY_MS, CaseFacts
+from policies.case_facts import DAY_MS, CaseFacts
 
 # Age bands of open cases awaiting enforcement (and of devices awaiting examination), in days.
 AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (

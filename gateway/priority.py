@@ -1,8 +1,9 @@
-"""How concerning an open case is, and why: the priority score and the regrade alerts.
+"""How concerning an open case is, and why: the priority score.
 
 The score is a sum of named parts, each with its reason, so an analyst can see what put a case
-at the top (docs/priority.md explains the weights). Links to other forces' cases are counted at
-sync (gateway/link_counts.py) and add at most `LINK_CAP`.
+at the top. The weights are the case rules' `priority` section (`case_rules.yaml`; docs/priority.md
+says why), read from the rules each fact carries. Links to other forces' cases are counted at
+sync (federation/after_sync/link_counts.py), up to the rules' `links.counted`.
 """
 
 from __future__ import annotations
@@ -10,19 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from gateway.facts import DAY_MS, HIGH_RISK, CaseFacts
-
-RISK_POINTS = {"VERY_HIGH": 40.0, "HIGH": 30.0, "MEDIUM": 15.0, "LOW": 5.0}
-WAITING_CAP = 20.0  # 10 points at the target, 20 at twice the target and beyond
-CHILDREN_POINTS = 15.0
-MEDIA_POINTS = {"A": 10.0, "B": 5.0, "C": 2.0}
-UNIDENTIFIED_POINTS, UNIDENTIFIED_CAP = 6.0, 18.0
-IDENTIFIED_POINTS, IDENTIFIED_CAP = 2.0, 6.0
-CONTACT_POINTS = 10.0
-CONTACT_ABUSE_POINTS = 8.0
-GROOMING_POINTS = 8.0
-LINK_POINTS, LINK_CAP = 4.0, 20.0
-LINKS_COUNTED = 20  # cross-force links are counted up to this many (gateway/link_counts.py)
+from policies.case_facts import DAY_MS, CaseFacts
+from policies.case_rules import Capped, CaseRules
 
 
 @dataclass(frozen=True)
@@ -39,7 +29,8 @@ def _plural(count: int, word: str) -> str:
 def base_parts(case: CaseFacts, now_ms: int, *, explain: bool = True) -> list[tuple[float, str]]:
     """Every part of the score except cross-force links, with its reason (left empty without
     `explain`: ranking thousands of cases needs only the points)."""
-    parts = [(RISK_POINTS[case.risk_level], f"graded {case.risk_level}" if explain else "")]
+    weights = case.rules.priority
+    parts = [(weights.risk[case.risk_level], f"graded {case.risk_level}" if explain else "")]
     if case.awaiting_enforcement():
         waited = max(0, now_ms - case.received_at) / DAY_MS
         share = waited / case.target_days
@@ -50,43 +41,53 @@ def base_parts(case: CaseFacts, now_ms: int, *, explain: bool = True) -> list[tu
                 if share > 1
                 else f"waiting {waited:.1f} of {case.target_days} days to enforcement"
             )
-        parts.append((min(WAITING_CAP, 10.0 * share), reason))
+        parts.append((min(weights.waiting.cap, weights.waiting.at_target * share), reason))
     if case.access_to_children:
-        parts.append((CHILDREN_POINTS, "suspect has access to children"))
+        parts.append((weights.access_to_children, "suspect has access to children"))
     for category, count in (("A", case.media_a), ("B", case.media_b), ("C", case.media_c)):
         if count:
             reason = f"category {category} media ({count})" if explain else ""
-            parts.append((MEDIA_POINTS[category], reason))
+            parts.append((weights.media[category], reason))
             break
     if case.victims_unidentified:
-        points = min(UNIDENTIFIED_CAP, UNIDENTIFIED_POINTS * case.victims_unidentified)
+        points = _capped(weights.unidentified_victims, case.victims_unidentified)
         reason = _plural(case.victims_unidentified, "unidentified victim") if explain else ""
         parts.append((points, reason))
     if case.victims_identified:
-        points = min(IDENTIFIED_CAP, IDENTIFIED_POINTS * case.victims_identified)
+        points = _capped(weights.identified_victims, case.victims_identified)
         reason = _plural(case.victims_identified, "identified victim") if explain else ""
         parts.append((points, reason))
     if case.victim_in_contact:
-        parts.append((CONTACT_POINTS, "a victim is in contact with the suspect"))
+        parts.append((weights.victim_in_contact, "a victim is in contact with the suspect"))
     if case.contact_abuse_indicated:
-        parts.append((CONTACT_ABUSE_POINTS, "contact abuse indicated"))
+        parts.append((weights.contact_abuse, "contact abuse indicated"))
     if case.grooming_indicated:
-        parts.append((GROOMING_POINTS, "grooming indicated"))
+        parts.append((weights.grooming, "grooming indicated"))
     return parts
 
 
-def link_part(linked_cases: int) -> tuple[float, str] | None:
+def _capped(weight: Capped, count: int) -> float:
+    return min(weight.cap, weight.each * count)
+
+
+def link_part(linked_cases: int, rules: CaseRules) -> tuple[float, str] | None:
     if not linked_cases:
         return None
-    points = min(LINK_CAP, LINK_POINTS * linked_cases)
-    if linked_cases >= LINKS_COUNTED:
-        return points, f"linked to {LINKS_COUNTED} or more cases in other forces"
+    points = _capped(rules.priority.linked_cases, linked_cases)
+    if linked_cases >= rules.links_counted:
+        return points, f"linked to {rules.links_counted} or more cases in other forces"
     return points, f"linked to {_plural(linked_cases, 'case')} in other forces"
+
+
+def most_waiting_points(rules: CaseRules) -> float:
+    """The most the waiting part can add: what a case ranked by its points without waiting time
+    can gain at most."""
+    return rules.priority.waiting.cap
 
 
 def _parts(case: CaseFacts, now_ms: int, *, explain: bool = True) -> list[tuple[float, str]]:
     parts = base_parts(case, now_ms, explain=explain)
-    link = link_part(case.linked_cases)
+    link = link_part(case.linked_cases, case.rules)
     if link is not None:
         parts.append(link)
     return parts
@@ -117,38 +118,3 @@ def rank(facts: Iterable[CaseFacts], now_ms: int, first: int) -> list[Scored]:
     Every case is scored by its points; only the `first` are explained."""
     ordered = sorted(facts, key=lambda c: (-points(c, now_ms), c.received_at, c.key))
     return [score(c, now_ms) for c in ordered[:first]]
-
-
-REGRADABLE = frozenset({"LOW", "MEDIUM"})
-
-
-def regrade_reasons(case: CaseFacts) -> list[str]:
-    """Why a LOW or MEDIUM open case may be graded too low; empty when there is no sign."""
-    if case.risk_level not in REGRADABLE or not case.open:
-        return []
-    reasons = []
-    if case.access_to_children:
-        reasons.append("suspect has access to children")
-    if case.media_a:
-        reasons.append(f"category A media ({case.media_a})")
-    if case.contact_abuse_indicated:
-        reasons.append("contact abuse indicated")
-    if case.grooming_indicated:
-        reasons.append("grooming indicated")
-    if case.victim_in_contact:
-        reasons.append("a victim is in contact with the suspect")
-    for key in case.linked_high:
-        force, _, case_ref = key.partition(":")
-        reasons.append(f"linked to {force} case {case_ref}, graded high risk")
-    return reasons
-
-
-def regrade_rank(case: CaseFacts) -> tuple[int, str, str] | None:
-    """Where a case's regrade alert goes, most signs first, then by force and case reference;
-    None when the case raises none."""
-    signs = len(regrade_reasons(case))
-    return (-signs, case.force, case.case_ref) if signs else None
-
-
-def is_high(risk_level: str) -> bool:
-    return risk_level in HIGH_RISK

@@ -14,6 +14,7 @@ from graph.keyring_store import GraphKeyStore
 from policies.audit import AuditLog
 from policies.audit_anchor import Checkpoint, load_audit_key
 from policies.blind_index import BlindIndex, load_linking_key
+from policies.case_rules import CaseRules, load_case_rules
 from policies.crypto import FieldCipher
 from policies.devidp import (
     DEFAULT_DEV_ISSUER,
@@ -45,6 +46,7 @@ class Protection:
     validator: TokenValidator
     devidp: DevIdentityProvider | None
     limiter: RateLimiter
+    case_rules: CaseRules  # read by the ingest, the after-sync step and the read model
 
     kek: LocalKeyFile | VaultTransitKEK
 
@@ -85,8 +87,14 @@ def keyring_for(settings: Settings, store: GraphStore) -> KeyRing:
 
 
 def build_protection(
-    settings: Settings, store: GraphStore, *, http: httpx.AsyncClient | None = None
+    settings: Settings,
+    store: GraphStore,
+    *,
+    http: httpx.AsyncClient | None = None,
+    case_rules: CaseRules | None = None,
 ) -> Protection:
+    """`case_rules`: as the caller loaded them already (the app, at start), else the policy
+    dir's."""
     clients = load_clients(settings.policy_dir / "clients.yaml")
     issuer = issuer_of(settings)
     audit = audit_log_for(settings, store)
@@ -114,6 +122,7 @@ def build_protection(
         validator=TokenValidator(issuer, audience=settings.audience, http=http, clients=clients),
         devidp=devidp,
         limiter=load_limits(_policy_file(settings, "limits.yaml")),
+        case_rules=case_rules or load_case_rules(settings.policy_dir),
         kek=kek,
     )
 

@@ -29,11 +29,12 @@ from typing import Any, TypeVar
 import prometheus_client
 from sortedcontainers import SortedList
 
+from federation.after_sync import regrade
 from gateway import oversight, priority
-from gateway.facts import DAY_MS, CaseFacts, facts_of
-from gateway.priority import WAITING_CAP
 from graph import GraphStore, GraphUnavailable
 from graph.queries import reading
+from policies.case_facts import DAY_MS, CaseFacts, facts_of
+from policies.case_rules import CaseRules
 
 # Writes are stamped with `syncedAt` by the graph's clock; a look back this far covers writes
 # that committed a little after their statement read the clock. A write missed anyway is caught
@@ -226,7 +227,7 @@ class RegionIndex:
         if fact.open:
             change = change or (_add if sign > 0 else _drop)
             change(self._by_static, (-priority.static_points(fact), fact.key))
-            rank = priority.regrade_rank(fact)
+            rank = regrade.regrade_rank(fact)
             if rank is not None:
                 change(self._force[fact.force].regrade, (*rank, fact.key))
 
@@ -327,7 +328,7 @@ class RegionIndex:
         for static, fact in self.open_by_static_score():
             if fact.force not in forces:
                 continue
-            if len(best) >= first and static + WAITING_CAP < best[0]:
+            if len(best) >= first and static + priority.most_waiting_points(fact.rules) < best[0]:
                 break
             score = priority.points(fact, now)
             walked.append((score, fact))
@@ -341,8 +342,9 @@ class RegionIndex:
 class RegionFacts(RegionIndex):
     """This replica's index of the region, kept in step with the graph."""
 
-    def __init__(self, reload_every: float = RELOAD_EVERY_SECONDS) -> None:
+    def __init__(self, rules: CaseRules, reload_every: float = RELOAD_EVERY_SECONDS) -> None:
         super().__init__()
+        self.rules = rules  # the case rules every fact is read under
         self.reload_every = reload_every
         self.watermark = 0
         self._lock = asyncio.Lock()
@@ -382,7 +384,7 @@ class RegionFacts(RegionIndex):
         counted = await store.read(reading.CASE_COUNT)
         newest = 0
         for row in await store.read(reading.CASE_METADATA_SINCE, {"since": since}):
-            self.put(facts_of(row))
+            self.put(facts_of(row, self.rules))
             newest = max(newest, int(row.get("syncedAt") or 0))
         self.watermark = max(self.watermark, newest)
         for row in removed:
@@ -468,7 +470,7 @@ class RegionFacts(RegionIndex):
             rows = await store.read(
                 reading.CASE_METADATA_BY_ID, {"low": low, "high": low + ID_PAGE}
             )
-            yield facts_of_rows(rows)
+            yield facts_of_rows(rows, self.rules)
             await asyncio.sleep(0)
 
     def _take(self, clock: int, fresh: RegionIndex, newest: int) -> RegionIndex:
@@ -525,5 +527,5 @@ def _same_or(held: CaseFacts | None, fact: CaseFacts) -> CaseFacts:
     return held if held == fact else fact
 
 
-def facts_of_rows(rows: list[dict[str, Any]]) -> list[CaseFacts]:
-    return [facts_of(row) for row in rows]
+def facts_of_rows(rows: list[dict[str, Any]], rules: CaseRules) -> list[CaseFacts]:
+    return [facts_of(row, rules) for row in rows]

@@ -1,37 +1,69 @@
-"""Case rules (`case_rules.yaml`): what the hub expects of the cases a force sends.
+"""Case rules (`case_rules.yaml`): what the region expects of its cases, as data.
 
-For now one section, `intake`: a daily ceiling on each force's new cases and new identifiers,
-relative to that force's usual volume, above which the hub holds the force's link events and
-alerts the region's administrators (federation/intake.py). Invented cases are how a force system
-would use sync as a linking oracle (send a range of phone numbers, read back which other forces
-hold them); honest syncs bring roughly the volume they brought before. Later sections (targets,
-signs, weights) belong in the same file.
+One file, one place for each rule (docs/policies.md, "Case rules"):
+- `open`: the statuses that close a case; every other status is open;
+- `targets`: days from referral receipt to enforcement, per risk level;
+- `high_risk`: the levels a link to which is a regrade sign, and that no regrade alert concerns;
+- `regrade`: the levels a regrade alert may concern, and the severity of each sign (alerts with
+  the most severe signs first; a sign of severity 0 raises nothing);
+- `priority`: the weights of the priority score's parts;
+- `links`: how many other forces' cases are counted per case (its priority's links, its
+  high-risk names) and told of on the change feed;
+- `intake`: a daily ceiling on each force's new cases and new identifiers, relative to its usual
+  volume, above which the hub holds its link events (federation/intake.py): invented cases are
+  how a force system would use sync as a linking oracle.
 
 Loaded once at start from `CROSSFORCE_POLICY_DIR/case_rules.yaml`, or the default file when the
-directory has none; a file that does not validate stops the hub with the YAML path of the mistake.
+directory has none; a section the file leaves out is the default file's section, whole, so a
+region states only what it changes. The rules are handed to the code that needs them (the
+ingest, the after-sync step, the gateway's read model). A file that does not validate stops the
+hub with the line and the YAML path of each mistake.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from policies.scopes import PolicyFileError, format_errors
+from policies.scopes import PolicyFileError
 
 DEFAULTS = Path(__file__).resolve().parent / "defaults" / "case_rules.yaml"
 FILE_NAME = "case_rules.yaml"
 
+RiskLevel = Literal["VERY_HIGH", "HIGH", "MEDIUM", "LOW"]
+RISK_LEVELS: tuple[RiskLevel, ...] = ("VERY_HIGH", "HIGH", "MEDIUM", "LOW")
+Status = Literal[
+    "NEW",
+    "ALLOCATED",
+    "ENFORCEMENT_PLANNED",
+    "ENFORCED",
+    "CHARGED",
+    "CAUTIONED",
+    "NO_FURTHER_ACTION",
+    "TRANSFERRED",
+    "CLOSED",
+]  # fmt: skip (the case summary schema's statuses)
+SIGNS = (
+    "access_to_children", "category_a_media", "contact_abuse", "grooming", "victim_in_contact",
+    "linked_high_risk",
+)  # fmt: skip
 
-class Ceiling(BaseModel):
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Model(BaseModel):
+    model_config = _STRICT
+
+
+class Ceiling(_Model):
     """A day's allowance: `multiple_of_usual` times the usual daily figure, never below `floor`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     multiple_of_usual: float = Field(gt=0, le=1000)
     floor: int = Field(ge=0)
@@ -40,20 +72,101 @@ class Ceiling(BaseModel):
         return max(self.floor, math.ceil(self.multiple_of_usual * usual_per_day))
 
 
-class Intake(BaseModel):
+class Intake(_Model):
     """Daily ceilings per force; `usual_over_days`: the days before today whose mean is usual."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     daily_new_cases: Ceiling
     daily_new_identifiers: Ceiling
     usual_over_days: int = Field(ge=1, le=366)
 
 
-class _CaseRulesFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Open(_Model):
+    closed_statuses: frozenset[Status] = Field(min_length=1)
 
+
+class Regrade(_Model):
+    levels: frozenset[RiskLevel] = Field(min_length=1)
+    signs: dict[str, int]
+
+    @field_validator("signs")
+    @classmethod
+    def _severities(cls, signs: dict[str, int]) -> dict[str, int]:
+        return _exactly(signs, SIGNS, 0, 100)
+
+    def severity(self, sign: str) -> int:
+        """A sign's severity: 0 means it raises nothing."""
+        return self.signs[sign]
+
+
+class Capped(_Model):
+    """So many points each, at most `cap`."""
+
+    each: float = Field(ge=0, le=1000)
+    cap: float = Field(ge=0, le=1000)
+
+
+class Waiting(_Model):
+    """Points for waiting: `at_target` when the target is reached, in proportion before and
+    after it, at most `cap`."""
+
+    at_target: float = Field(ge=0, le=1000)
+    cap: float = Field(ge=0, le=1000)
+
+
+class Weights(_Model):
+    risk: dict[str, float]
+    waiting: Waiting
+    access_to_children: float = Field(ge=0, le=1000)
+    media: dict[str, float]
+    unidentified_victims: Capped
+    identified_victims: Capped
+    victim_in_contact: float = Field(ge=0, le=1000)
+    contact_abuse: float = Field(ge=0, le=1000)
+    grooming: float = Field(ge=0, le=1000)
+    linked_cases: Capped
+
+    @field_validator("risk")
+    @classmethod
+    def _every_level(cls, risk: dict[str, float]) -> dict[str, float]:
+        return _exactly(risk, RISK_LEVELS, 0, 1000)
+
+    @field_validator("media")
+    @classmethod
+    def _every_category(cls, media: dict[str, float]) -> dict[str, float]:
+        return _exactly(media, ("A", "B", "C"), 0, 1000)
+
+
+class Links(_Model):
+    counted: int = Field(ge=1, le=1000)
+
+
+NumberT = TypeVar("NumberT", int, float)
+
+
+def _exactly(
+    values: dict[str, NumberT], names: tuple[str, ...], low: float, high: float
+) -> dict[str, NumberT]:
+    """Every one of `names` and no other, each from `low` to `high`."""
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        raise ValueError(f"unknown: {', '.join(unknown)} (expected {', '.join(names)})")
+    missing = [name for name in names if name not in values]
+    if missing:
+        raise ValueError(f"missing: {', '.join(missing)}")
+    bad = [name for name in names if not low <= values[name] <= high]
+    if bad:
+        raise ValueError(f"must be from {low:g} to {high:g}: {', '.join(bad)}")
+    return values
+
+
+class _CaseRulesFile(_Model):
     version: int
+    open: Open
+    targets: dict[str, int]
+    high_risk: frozenset[RiskLevel]
+    regrade: Regrade
+    priority: Weights
+    links: Links
     intake: Intake
 
     @field_validator("version")
@@ -62,6 +175,17 @@ class _CaseRulesFile(BaseModel):
         if value != 1:
             raise ValueError("only version 1 is supported")
         return value
+
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, targets: dict[str, int]) -> dict[str, int]:
+        return _exactly(targets, RISK_LEVELS, 1, 366)
+
+    @model_validator(mode="after")
+    def _regrade_below_high(self) -> _CaseRulesFile:
+        if self.regrade.levels & self.high_risk:
+            raise ValueError("regrade.levels must not include a high_risk level")
+        return self
 
 
 @dataclass(frozen=True)
@@ -76,8 +200,22 @@ class IntakeDay:
 
 @dataclass(frozen=True)
 class CaseRules:
+    """The validated rules; `digest` identifies the file they came from."""
+
+    closed_statuses: frozenset[str]
+    target_days: Mapping[str, int]
+    high_risk: frozenset[str]
+    regrade: Regrade
+    priority: Weights
+    links_counted: int
     intake: Intake
     digest: str
+
+    def is_open(self, status: str) -> bool:
+        return status not in self.closed_statuses
+
+    def is_high(self, risk_level: str) -> bool:
+        return risk_level in self.high_risk
 
     def ceilings(self, day: IntakeDay) -> tuple[int, int]:
         """Today's ceilings of new cases and new identifiers for a force with this history."""
@@ -93,16 +231,42 @@ class CaseRules:
 
 
 def parse_case_rules(text: str, *, source: str = FILE_NAME) -> CaseRules:
-    """Validate the file; `PolicyFileError` names the YAML path of each mistake."""
+    """Validate the file; `PolicyFileError` names the line and YAML path of each mistake."""
     try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
         raw: Any = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise PolicyFileError(f"{source}: not valid YAML ({error.__class__.__name__})") from None
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise PolicyFileError(f"{source}: not valid YAML{where}") from None
     try:
-        parsed = _CaseRulesFile.model_validate(raw)
+        parsed = _CaseRulesFile.model_validate(_with_default_sections(raw, source))
     except ValidationError as error:
-        raise PolicyFileError(f"{source}: {format_errors(error)}") from None
-    return CaseRules(parsed.intake, hashlib.sha256(text.encode()).hexdigest())
+        raise PolicyFileError(f"{source}: {_located(error, node)}") from None
+    return CaseRules(
+        closed_statuses=frozenset(parsed.open.closed_statuses),
+        target_days=dict(parsed.targets),
+        high_risk=frozenset(parsed.high_risk),
+        regrade=parsed.regrade,
+        priority=parsed.priority,
+        links_counted=parsed.links.counted,
+        intake=parsed.intake,
+        digest=hashlib.sha256(text.encode()).hexdigest(),
+    )
+
+
+def _with_default_sections(raw: Any, source: str) -> Any:
+    """The file's sections, and the default file's for those it leaves out."""
+    if not isinstance(raw, dict) or Path(source) == DEFAULTS:
+        return raw
+    defaults = yaml.safe_load(DEFAULTS.read_text(encoding="utf-8"))
+    sections = {name: value for name, value in defaults.items() if name != "version"}
+    return sections | raw
+
+
+def default_case_rules() -> CaseRules:
+    """The rules of `policies/defaults/case_rules.yaml`, for tools and tests with no policy dir."""
+    return parse_case_rules(DEFAULTS.read_text(encoding="utf-8"), source=str(DEFAULTS))
 
 
 def load_case_rules(policy_dir: Path) -> CaseRules:
@@ -111,3 +275,42 @@ def load_case_rules(policy_dir: Path) -> CaseRules:
     if not path.exists():
         path = DEFAULTS
     return parse_case_rules(path.read_text(encoding="utf-8"), source=str(path))
+
+
+def _located(error: ValidationError, root: yaml.Node | None) -> str:
+    """Pydantic's errors as `line N, path.to.field: message`, without the input value: the line
+    is that of the deepest node of the path the file has."""
+    lines = []
+    for item in error.errors(include_input=False, include_url=False):
+        loc = [part for part in item["loc"] if not str(part).startswith("function-")]
+        path = ".".join(str(part) for part in loc) or "(top level)"
+        message = item["msg"].removeprefix("Value error, ")
+        line = _line_of(root, loc)
+        lines.append(f"line {line}, {path}: {message}" if line else f"{path}: {message}")
+    return "; ".join(lines)
+
+
+def _line_of(node: yaml.Node | None, loc: list[int | str]) -> int | None:
+    """The 1-based line of the deepest entry along `loc` that the document holds: where its key
+    is written, for an entry of a mapping."""
+    if node is None:
+        return None
+    line = node.start_mark.line
+    for part in loc:
+        found = _child(node, part)
+        if found is None:
+            break
+        node, line = found
+    return line + 1
+
+
+def _child(node: yaml.Node, part: int | str) -> tuple[yaml.Node, int] | None:
+    """The entry `part` of a mapping or sequence node, and the line it starts at."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                return value, key.start_mark.line
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        item: yaml.Node = node.value[part]
+        return item, item.start_mark.line
+    return None

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from clients.demo import wait_until_ready
+from gateway.demo.server import wait_until_ready
 from graph.embedded import free_port
 
 ROOT = Path(__file__).resolve().parents[1]

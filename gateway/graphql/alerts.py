@@ -1,5 +1,5 @@
 """Regrade alerts: open LOW and MEDIUM cases whose facts, links counted at sync included, carry
-signs of higher risk (gateway/priority.py)."""
+signs of higher risk (federation/after_sync/regrade.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from collections.abc import Iterable
 
 import strawberry
 
-from gateway import priority
-from gateway.facts import CaseFacts
+from federation.after_sync import regrade
 from gateway.graphql.types import RiskLevel
+from policies.case_facts import CaseFacts
 
 
 @strawberry.type(description="A case graded LOW or MEDIUM that carries signs of higher risk.")
@@ -25,12 +25,12 @@ class RegradeAlert:
             force=fact.force,
             case_ref=fact.case_ref,
             risk_level=RiskLevel(fact.risk_level),
-            reasons=priority.regrade_reasons(fact),
+            reasons=regrade.regrade_reasons(fact),
         )
 
 
 def alerted(facts: Iterable[CaseFacts]) -> list[CaseFacts]:
     """The cases of these with signs of higher risk, most signs first (the order the region's
     index keeps, for figures of a period counted afresh)."""
-    ranked = [(rank, fact) for fact in facts if (rank := priority.regrade_rank(fact))]
+    ranked = [(rank, fact) for fact in facts if (rank := regrade.regrade_rank(fact))]
     return [fact for _, fact in sorted(ranked, key=lambda pair: pair[0])]

@@ -8,11 +8,11 @@ from datetime import datetime
 import strawberry
 
 from gateway import oversight, priority
-from gateway.facts import CaseFacts
 from gateway.graphql.alerts import RegradeAlert
 from gateway.graphql.context import Info
 from gateway.graphql.paging import checked_page
 from gateway.graphql.types import ReferralSource, RiskLevel
+from policies.case_facts import CaseFacts
 
 
 @strawberry.type

@@ -11,7 +11,6 @@ from datetime import datetime
 import strawberry
 
 from gateway import oversight, priority
-from gateway.facts import CaseFacts
 from gateway.graphql import explore, loaders, victims
 from gateway.graphql.alerts import alerted
 from gateway.graphql.context import Context, Info
@@ -23,6 +22,7 @@ from gateway.graphql.sharing import sees_record
 from gateway.graphql.types import Case, case_of
 from gateway.region import RegionFacts
 from graph.cases import case_key
+from policies.case_facts import CaseFacts
 from policies.reveal import reveal as reveal_field
 from policies.scopes import CASES_READ, OVERSIGHT_READ, SENSITIVE_REVEAL
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import strawberry
 
-from gateway.facts import TARGET_DAYS
 from gateway.graphql import loaders
 from gateway.graphql.context import Info
 from gateway.graphql.sharing import ANY_FIELD, Owned, Protected, Sealed, governed, sees_record
@@ -324,8 +323,8 @@ class Case(Owned):
         metadata=governed("referral", "receivedAt"),
         description="When the enforcement target falls: referral receipt + 7, 7, 14 or 30 days",
     )
-    def enforcement_due_at(self) -> datetime | None:
-        days = TARGET_DAYS[self.node["riskLevel"]]
+    def enforcement_due_at(self, info: Info) -> datetime | None:
+        days = info.context.protection.case_rules.target_days[self.node["riskLevel"]]
         return instant(int(self.node["receivedAt"]) + days * 86_400_000)
 
     @strawberry.field(metadata=governed("case", "openedAt"))

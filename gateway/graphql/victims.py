@@ -18,8 +18,7 @@ from typing import Any
 
 import strawberry
 
-from federation.changes import append_new
-from gateway.facts import DAY_MS
+from federation.after_sync.feed import append_new
 from gateway.graphql.context import Context, Info
 from gateway.graphql.errors import BadInput, NotFound
 from gateway.graphql.explore import PageInfo, decode_cursor, encode_cursor
@@ -27,6 +26,7 @@ from gateway.graphql.sharing import Owned, governed, sees_record
 from gateway.graphql.types import instant
 from graph.cases import case_key
 from graph.queries import victims as q
+from policies.case_facts import DAY_MS
 from policies.scopes import CASES_READ, VICTIM_ID_WRITE, Forbidden
 
 CLAIM_STALE_DAYS = 3

@@ -141,7 +141,9 @@ class GraphQLView(GraphQL[Context, None]):
         self.settings = settings
         self.pulls = pulls
         # this replica's view of the region's case facts
-        self.region = RegionFacts(reload_every=settings.region_reload_seconds)
+        self.region = RegionFacts(
+            protection.case_rules, reload_every=settings.region_reload_seconds
+        )
         self.controls = Controls(
             validator=protection.validator,
             limiter=protection.limiter,

@@ -7,7 +7,7 @@ reader paging by seq misses nothing.
 
 # Cross-force pairs among the given cases: one row per (case, other force's case, entity kind),
 # with the other case's risk level, which regrade alerts weigh, and its link count as the
-# after-sync step last kept it (`federation.changes.link_events` tells a case of so many).
+# after-sync step last kept it (`federation.after_sync.links.link_events` tells a case of so many).
 CROSS_FORCE_LINKS = """
 UNWIND $keys AS key
 MATCH (k:Case {key: key})-->(e)<--(o:Case)

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_sync import apart, parser, run
-from clients.region import RegionParams, region_cases
 from federation.prepare import prepare_case
+from gateway.demo.region import RegionParams, region_cases
 from graph.cases import insert_cases
 from graph.embedded import EmbeddedFalkorDB
 from graph.falkordb_adapter import FalkorDBStore
 from graph.queries.baseline import RAW_UPSERT
 from policies.blind_index import BlindIndex
+from policies.case_rules import default_case_rules
 from policies.crypto import FieldCipher
 from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
 from tests.federation.conftest import examples
@@ -46,7 +47,10 @@ async def test_the_baseline_writes_the_nodes_and_relationships_the_hub_writes(
     cipher = FieldCipher(KeyRing(MemoryKeyStore(), LocalKeyFile(tmp_path / "kek.key")))
     blind, now = BlindIndex(os.urandom(32)), datetime.now(UTC)
     records = [*examples(), *region_cases(RegionParams(seed=3, cases=120))]
-    rows = [await prepare_case(r, blind=blind, cipher=cipher, now=now) for r in records]
+    rows = [
+        await prepare_case(r, blind=blind, cipher=cipher, now=now, rules=default_case_rules())
+        for r in records
+    ]
     assert all(any(row[pairs] for row in rows) for pairs in ("depicts", "contactAccounts"))
 
     hub = FalkorDBStore("127.0.0.1", falkordb_server.port, graph_name="bench-hub-shape")

@@ -21,8 +21,8 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from clients.demo import BackgroundServer
 from gateway.config import Settings
+from gateway.demo.server import BackgroundServer
 from graph.embedded import EmbeddedFalkorDB, free_port
 from graph.falkordb_adapter import FalkorDBStore
 from tests.federation.conftest import Hub

@@ -28,8 +28,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from clients.demo import BackgroundServer
 from gateway.config import Settings
+from gateway.demo.server import BackgroundServer
 from graph.embedded import EmbeddedFalkorDB, free_port
 from policies.devidp import provider
 

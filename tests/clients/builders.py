@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from clients.sdk import CrossforceClient, RetryPolicy
+from crossforce_sdk import CrossforceClient, RetryPolicy
 
 
 def case(

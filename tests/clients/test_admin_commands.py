@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from clients.cli import app
-from clients.demo import wait_until_ready
+from gateway.cli import app
+from gateway.demo.server import wait_until_ready
 from graph import open_graph
 from graph.embedded import EmbeddedFalkorDB, free_port
 from graph.keyring_store import GraphKeyStore
@@ -25,7 +25,7 @@ runner = CliRunner()
 
 
 def crossforce(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "clients.cli", *args]
+    command = [sys.executable, "-m", "gateway.cli", *args]
     return subprocess.run(
         command, env=os.environ | env, capture_output=True, text=True, timeout=120, check=False
     )
@@ -40,7 +40,7 @@ def running_hub(tmp_path: Path) -> Iterator[dict[str, str]]:
            "CROSSFORCE_LOG_LEVEL": "warning"}  # fmt: skip
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CROSSFORCE_")}
     hub = subprocess.Popen(
-        [sys.executable, "-m", "clients.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
         env=clean | env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-
-from clients.force_connector import (
+from crossforce_connector import (
     Endpoint,
     IterableFeed,
     QueryFeed,
@@ -24,7 +23,11 @@ from clients.force_connector import (
     connector,
     wsgi_app,
 )
-from clients.force_connector.feed import FeedPage
+from crossforce_connector.feed import FeedPage
+from joserfc import jws, jwt
+from joserfc.jwk import OctKey, RSAKey
+from starlette.applications import Starlette
+
 from graph.embedded import free_port
 from policies.devidp import DEFAULT_POLICY_DIR, DevIdentityProvider
 from policies.scopes import load_clients
@@ -154,6 +157,32 @@ def test_asgi_connector_serves_the_hub_and_nobody_else(
     elsewhere = provider(issuer._data_dir, issuer.issuer, audience="elsewhere")
     assert _post(asgi_connector, elsewhere.mint("hub")).status_code == 401
     assert httpx.get(asgi_connector, timeout=10).status_code == 405
+
+
+def test_tokens_the_hubs_provider_did_not_sign_are_refused(
+    asgi_connector: str, issuer: DevIdentityProvider
+) -> None:
+    kid = jws.extract_compact(issuer.mint("hub").encode()).headers()["kid"]
+    now = int(time.time())
+    claims = {"iss": issuer.issuer, "aud": "crossforce", "exp": now + 300, "iat": now,
+              "scope": "pull:read", "client_id": "hub"}  # fmt: skip
+    stranger = RSAKey.generate_key(2048)
+    refusals = {
+        "algorithm not allowed": jwt.encode(
+            {"alg": "HS256", "kid": kid},
+            claims,
+            OctKey.generate_key(256),
+            algorithms=["HS256"],
+        ),
+        "bad signature": jwt.encode({"alg": "RS256", "kid": kid}, claims, stranger),
+        "token names its own key": jwt.encode(
+            {"alg": "RS256", "kid": kid, "jku": "https://attacker.example/jwks"}, claims, stranger
+        ),
+        "malformed token": "not.a.token",
+    }
+    for reason, token in refusals.items():
+        answer = _post(asgi_connector, token)
+        assert (answer.status_code, answer.json()["errors"][0]["message"]) == (401, reason)
 
 
 class _Quiet(WSGIRequestHandler):

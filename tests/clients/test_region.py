@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from clients.cli import app
-from clients.region import (
+from federation.validation import parse_instant, problems_of
+from gateway.cli import app
+from gateway.demo.region import (
     FORCE_CODES,
     SOURCE_SHARES,
     TARGET_DAYS,
@@ -28,7 +29,6 @@ from clients.region import (
     recent_start,
     region_cases,
 )
-from federation.validation import parse_instant, problems_of
 from policies import normalise
 
 Record = dict[str, Any]
@@ -482,7 +482,7 @@ def test_the_commands_default_region_ends_with_the_last_complete_month(tmp_path:
 
 
 def test_the_command_stops_quietly_when_its_reader_has_read_enough() -> None:
-    command = [sys.executable, "-m", "clients.cli", "region", "--cases", "2000", "--out", "-"]
+    command = [sys.executable, "-m", "gateway.cli", "region", "--cases", "2000", "--out", "-"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as writer:
         assert writer.stdout is not None and writer.stderr is not None
         first = writer.stdout.readline()  # as `| head -1` does, then the pipe closes

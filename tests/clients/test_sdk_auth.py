@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from crossforce_sdk import AuthError
 
-from clients.sdk import AuthError
 from tests.clients.builders import case, client_for
 from tests.clients.fake_hub import Failure, FakeHub
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from crossforce_sdk import ChangesPage, SyncError
 
-from clients.sdk import ChangesPage, SyncError
 from tests.clients.builders import client_for
 from tests.clients.fake_hub import FakeHub
 

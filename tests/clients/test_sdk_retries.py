@@ -8,8 +8,8 @@ from email.utils import format_datetime
 
 import httpx
 import pytest
+from crossforce_sdk import HubUnavailable, RetryPolicy, SyncProgress, parse_retry_after
 
-from clients.sdk import HubUnavailable, RetryPolicy, SyncProgress, parse_retry_after
 from tests.clients.builders import RecordedSleeps, case, client_for, fast_retries
 from tests.clients.fake_hub import Failure, FakeHub
 
@@ -43,7 +43,7 @@ async def test_without_retry_after_the_backoff_doubles_up_to_its_cap(
     hub: FakeHub, hub_url: str, sleeps: RecordedSleeps
 ) -> None:
     hub.failures = [Failure(503)] * 4
-    highest = fast_retries(max_attempts=5, base_delay=0.1, max_delay=0.3, jitter=lambda cap: cap)
+    highest = fast_retries(max_attempts=5, base_delay=0.1, max_delay=0.3, jitter=False)
     async with client_for(hub_url, sleeps=sleeps, retry=highest) as client:
         report = await client.sync([case(1)])
 
@@ -51,13 +51,33 @@ async def test_without_retry_after_the_backoff_doubles_up_to_its_cap(
     assert report.applied == 1
 
 
-def test_full_jitter_spreads_delays_over_the_whole_window() -> None:
-    policy = RetryPolicy(base_delay=1.0, max_delay=8.0)
-    for attempt, cap in [(1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (6, 8.0)]:
-        delays = [policy.delay(attempt, None) for _ in range(200)]
+async def test_full_jitter_spreads_waits_over_the_whole_window(
+    hub: FakeHub, hub_url: str, sleeps: RecordedSleeps
+) -> None:
+    policy = RetryPolicy(max_attempts=5, base_delay=1.0, max_delay=4.0)
+    async with client_for(hub_url, sleeps=sleeps, retry=policy) as client:
+        for _ in range(40):
+            hub.failures = [Failure(503)] * 4
+            await client.sync([case(1)])
+
+    by_attempt = [sleeps.delays[n::4] for n in range(4)]
+    for delays, cap in zip(by_attempt, [1.0, 2.0, 4.0, 4.0], strict=True):
         assert all(0.0 <= delay <= cap for delay in delays)
         assert max(delays) > cap / 2 and min(delays) < cap / 2  # spread, not a fixed step
-    assert all(policy.delay(1, 5.0) >= 5.0 for _ in range(50))  # Retry-After is a floor
+
+
+async def test_retry_after_is_a_floor_under_the_jitter(
+    hub: FakeHub, hub_url: str, sleeps: RecordedSleeps
+) -> None:
+    policy = RetryPolicy(base_delay=10.0, max_delay=10.0)
+    async with client_for(hub_url, sleeps=sleeps, retry=policy) as client:
+        for _ in range(20):
+            hub.failures = [Failure(503, {"Retry-After": "5"})]
+            await client.sync([case(1)])
+
+    assert len(sleeps.delays) == 20
+    assert all(5.0 <= delay <= 10.0 for delay in sleeps.delays)
+    assert max(sleeps.delays) > 5.0  # the jitter still spreads what lies above the floor
 
 
 async def test_gives_up_after_the_attempt_bound_with_a_clear_error(

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from clients.sdk import InvalidRecord, SyncProgress, encode_record
+from crossforce_sdk import InvalidRecord, SyncProgress, encode_record
+
 from tests.clients.builders import case, client_for
 from tests.clients.fake_hub import FakeHub
 

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import httpx
 
-from clients.demo import wait_until_ready
+from gateway.demo.server import wait_until_ready
 from graph.embedded import EmbeddedFalkorDB, free_port
 from policies.devidp import mint_token
 from tests.federation.conftest import examples
 
 
 def serve(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "clients.cli", "serve", *args]
+    command = [sys.executable, "-m", "gateway.cli", "serve", *args]
     return subprocess.Popen(command, env=os.environ | env, stderr=subprocess.PIPE)
 
 

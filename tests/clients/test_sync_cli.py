@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from clients.cli import app
+from gateway.cli import app
 from tests.clients.builders import case
 from tests.clients.fake_hub import FakeHub
 

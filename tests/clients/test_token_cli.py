@@ -15,8 +15,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from clients.cli import app
-from clients.demo import wait_until_ready
+from gateway.cli import app
+from gateway.demo.server import wait_until_ready
 from graph.embedded import free_port
 from policies.devidp import mint_token
 
@@ -32,7 +32,7 @@ class Served:
 
 def crossforce(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "clients.cli", *args],
+        [sys.executable, "-m", "gateway.cli", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -52,7 +52,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     }
     env |= {"CROSSFORCE_DATA_DIR": str(data_dir), "CROSSFORCE_LOG_LEVEL": "warning"}
     hub = subprocess.Popen(
-        [sys.executable, "-m", "clients.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
         env=env,
         stderr=subprocess.DEVNULL,
     )

@@ -19,13 +19,14 @@ from typing import Any
 import httpx
 import pytest
 
-from clients.demo import BackgroundServer, wait_until_ready
-from clients.region import RegionParams, recent_start, region_cases
 from federation.prepare import prepare_case
 from gateway.config import Settings
+from gateway.demo.region import RegionParams, recent_start, region_cases
+from gateway.demo.server import BackgroundServer, wait_until_ready
 from graph.embedded import EmbeddedFalkorDB, free_port
 from graph.falkordb_adapter import FalkorDBStore
 from policies.blind_index import BlindIndex
+from policies.case_rules import default_case_rules
 from policies.crypto import FieldCipher
 from policies.devidp import mint_token
 from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
@@ -47,7 +48,9 @@ async def expected_relationships(cases: list[dict[str, Any]], tmp: Path) -> dict
     blind, now = BlindIndex(os.urandom(32)), datetime.now(UTC)
     counts = {}
     for case in cases:
-        row = await prepare_case(case, blind=blind, cipher=cipher, now=now)
+        row = await prepare_case(
+            case, blind=blind, cipher=cipher, now=now, rules=default_case_rules()
+        )
         counts[case["caseRef"]] = sum(len(row[kind]) for kind in KINDS)  # type: ignore[literal-required]
     return counts
 
@@ -172,7 +175,7 @@ async def test_gateway_killed_mid_sync_loses_and_doubles_nothing(
         "CROSSFORCE_DATA_DIR": str(settings.data_dir),
         "CROSSFORCE_PUBLIC_URL": settings.public_url or "",
     }
-    command = [sys.executable, "-m", "clients.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)]
 
     def serve() -> subprocess.Popen[bytes]:
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,

@@ -16,13 +16,13 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from crossforce_connector import Endpoint, IterableFeed, asgi_app, build_schema
+from crossforce_connector.auth import HubTokenVerifier
 
-from clients.demo import BackgroundServer
-from clients.force_connector import Endpoint, IterableFeed, asgi_app, build_schema
-from clients.force_connector.auth import HubTokenVerifier
 from federation.ingest import Ingest
 from federation.pull import Puller, PullState
 from gateway.config import Settings
+from gateway.demo.server import BackgroundServer
 from gateway.protection import Protection, build_protection
 from graph import GraphStore
 from graph.embedded import free_port
@@ -180,7 +180,13 @@ def pull_source(force: str, connector_url: str, settings: Settings, **options: A
 def ingest_beside(settings: Settings, store: GraphStore) -> tuple[Ingest, Protection]:
     """The ingest a second hub replica would use: same graph, same data dir."""
     protection = build_protection(settings, store)
-    ingest = Ingest(store, blind=protection.blind, cipher=protection.cipher, audit=protection.audit)
+    ingest = Ingest(
+        store,
+        blind=protection.blind,
+        cipher=protection.cipher,
+        audit=protection.audit,
+        rules=protection.case_rules,
+    )
     return ingest, protection
 
 

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from clients.demo import BackgroundServer
 from gateway.config import Settings
+from gateway.demo.server import BackgroundServer
 from graph import GraphStore
 from graph.embedded import EmbeddedFalkorDB, free_port
 from graph.falkordb_adapter import FalkorDBStore

@@ -18,6 +18,7 @@ from federation.ingest import Ingest
 from graph import GraphStore
 from policies.audit import AuditLog, MemoryAuditStore
 from policies.blind_index import BlindIndex
+from policies.case_rules import default_case_rules
 from policies.crypto import FieldCipher
 from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
 from policies.principal import Principal
@@ -33,6 +34,7 @@ def ingest(store: GraphStore, tmp_path: Path, batch_size: int) -> Ingest:
         blind=BlindIndex(os.urandom(32)),
         cipher=FieldCipher(keyring),
         audit=AuditLog(MemoryAuditStore()),
+        rules=default_case_rules(),
         batch_size=batch_size,
     )
 

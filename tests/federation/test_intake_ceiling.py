@@ -9,16 +9,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from federation.after_sync import after_sync_step
 from federation.body import Item
 from federation.changes import holds, release
 from federation.ingest import Ingest
 from federation.intake import IntakeWatch
-from gateway.alerts import after_sync_step
 from graph import GraphStore
 from graph.cases import case_key
 from policies.audit import AuditLog, MemoryAuditStore
 from policies.blind_index import BlindIndex
-from policies.case_rules import parse_case_rules
+from policies.case_rules import default_case_rules, parse_case_rules
 from policies.crypto import FieldCipher
 from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
 from policies.principal import Principal
@@ -48,7 +48,14 @@ def hub_ingest(store: GraphStore, tmp_path: Path, clock: Clock, audit: AuditLog)
     keyring = KeyRing(MemoryKeyStore(), LocalKeyFile.in_data_dir(tmp_path))
     watch = IntakeWatch(store, parse_case_rules(RULES), audit, clock=clock)
     cipher = FieldCipher(keyring)
-    return Ingest(store, blind=BlindIndex(os.urandom(32)), cipher=cipher, audit=audit, intake=watch)
+    return Ingest(
+        store,
+        blind=BlindIndex(os.urandom(32)),
+        cipher=cipher,
+        audit=audit,
+        rules=watch.rules,
+        intake=watch,
+    )
 
 
 async def stream(records: list[dict[str, Any]]) -> AsyncIterator[Item]:
@@ -107,8 +114,12 @@ async def test_held_events_reach_the_feed_once_when_released(
     await ingest.apply(AS, stream(cases("AS", 0, 3)))  # over the floor of 2: held
     keys = [case_key("AS", f"AS-{n}") for n in range(3)]
     now_ms = int(clock.now.timestamp() * 1000)
-    assert await after_sync_step(graph_store, keys, now_ms) == 2  # AS hears of GL, GL of AS
-    assert await after_sync_step(graph_store, keys, now_ms) == 0  # held once
+    assert (
+        await after_sync_step(graph_store, keys, now_ms, rules=default_case_rules()) == 2
+    )  # AS hears of GL, GL of AS
+    assert (
+        await after_sync_step(graph_store, keys, now_ms, rules=default_case_rules()) == 0
+    )  # held once
     assert [(h.force, h.events) for h in await holds(graph_store)] == [("AS", 2)]
     feed = "MATCH (c:Change) RETURN c.force AS force, c.otherCaseRef AS other ORDER BY force"
     assert await graph_store.read(feed) == []
@@ -120,7 +131,9 @@ async def test_held_events_reach_the_feed_once_when_released(
         {"force": "GL", "other": "AS-0"},
     ]
     assert await holds(graph_store) == []
-    assert await after_sync_step(graph_store, keys, now_ms) == 0  # on the feed once
+    assert (
+        await after_sync_step(graph_store, keys, now_ms, rules=default_case_rules()) == 0
+    )  # on the feed once
 
 
 class AuditDown(MemoryAuditStore):

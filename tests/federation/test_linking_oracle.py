@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from clients.cli import app
+from gateway.cli import app
 from graph.audit_store import GraphAuditStore
 from tests.federation.conftest import Hub
 

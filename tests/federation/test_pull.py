@@ -10,14 +10,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from crossforce_connector.feed import decode_cursor
 from prometheus_client import CollectorRegistry, generate_latest
 
-from clients.force_connector.demo import DemoConnector, demo_policy_dir
-from clients.force_connector.feed import decode_cursor
+from federation.after_sync import after_sync_step
 from federation.pull import PullCollector, Puller
-from gateway.alerts import after_sync_step
+from gateway.demo.connector import DemoConnector, demo_policy_dir
 from graph.embedded import free_port
 from graph.queries import pull as pull_queries
+from policies.case_rules import default_case_rules
 from policies.devidp import DEFAULT_POLICY_DIR
 from policies.scopes import load_clients
 from tests.conftest import ENGINES
@@ -67,7 +68,8 @@ async def test_a_force_served_by_the_connector_is_pulled_into_the_hub(hub: Hub) 
 
     async def record_after_sync(keys: list[str], now_ms: int) -> None:
         after_sync.extend(keys)
-        await after_sync_step(hub.store, keys, now_ms)  # as the hub's queue would, at once
+        # as the hub's queue would, at once
+        await after_sync_step(hub.store, keys, now_ms, rules=default_case_rules())
 
     with serving(app) as connector:
         sources = [pull_source("WI", connector.url, hub.settings)]

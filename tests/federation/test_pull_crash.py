@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
+from crossforce_connector.feed import decode_cursor
 
-from clients.force_connector.feed import decode_cursor
 from graph import GraphStore
 from graph.embedded import EmbeddedFalkorDB, free_port
 from graph.falkordb_adapter import FalkorDBStore

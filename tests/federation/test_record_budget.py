@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clients.demo import BackgroundServer
 from gateway.config import DEFAULT_POLICY_DIR, Settings
+from gateway.demo.server import BackgroundServer
 from graph.embedded import EmbeddedFalkorDB, free_port
 from policies.devidp import mint_token
 from tests.federation.test_linking_oracle import one_phone_case

@@ -22,6 +22,7 @@ from graph.port import Params, Record
 from graph.queries import reseal as q
 from policies.audit import AuditLog, MemoryAuditStore
 from policies.blind_index import BlindIndex
+from policies.case_rules import default_case_rules
 from policies.crypto import FieldCipher, key_version
 from policies.keys import KeyRing, LocalKeyFile
 from policies.principal import Principal
@@ -71,6 +72,7 @@ async def region(graph_store: GraphStore, tmp_path: Path) -> AsyncIterator[Regio
         blind=BlindIndex(os.urandom(32)),
         cipher=cipher,
         audit=AuditLog(MemoryAuditStore()),
+        rules=default_case_rules(),
         batch_size=50,
     )
     yield Region(graph_store, cipher, ingest)

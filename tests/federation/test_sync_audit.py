@@ -12,6 +12,7 @@ from graph import GraphStore
 from graph.audit_store import GraphAuditStore
 from policies.audit import AuditLog
 from policies.blind_index import BlindIndex
+from policies.case_rules import default_case_rules
 from policies.crypto import FieldCipher
 from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
 from policies.principal import Principal
@@ -29,7 +30,11 @@ def audited_ingest(store: GraphStore, tmp_path: Path) -> tuple[Ingest, AuditLog]
     audit = AuditLog(GraphAuditStore(store))
     keyring = KeyRing(MemoryKeyStore(), LocalKeyFile.in_data_dir(tmp_path))
     ingest = Ingest(
-        store, blind=BlindIndex(os.urandom(32)), cipher=FieldCipher(keyring), audit=audit
+        store,
+        blind=BlindIndex(os.urandom(32)),
+        cipher=FieldCipher(keyring),
+        audit=audit,
+        rules=default_case_rules(),
     )
     return ingest, audit
 

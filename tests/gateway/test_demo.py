@@ -25,7 +25,7 @@ def crossforce_env(data_dir: Path) -> dict[str, str]:
 def test_demo_syncs_a_region_and_shows_what_to_look_at_first(tmp_path: Path) -> None:
     env = crossforce_env(tmp_path)
     done = subprocess.run(
-        [sys.executable, "-m", "clients.cli", "demo", "--exit", "--cases", "400"],
+        [sys.executable, "-m", "gateway.cli", "demo", "--exit", "--cases", "400"],
         env=env,
         capture_output=True,
         text=True,
@@ -54,7 +54,7 @@ def test_the_demo_in_exit_mode_says_the_hub_stopped_and_prints_whole_secrets(
     tmp_path: Path,
 ) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "clients.cli", "demo", "--exit", "--cases", "50"],
+        [sys.executable, "-m", "gateway.cli", "demo", "--exit", "--cases", "50"],
         env=crossforce_env(tmp_path),
         capture_output=True,
         text=True,
@@ -73,7 +73,7 @@ def test_the_demo_in_exit_mode_says_the_hub_stopped_and_prints_whole_secrets(
 def test_the_demo_hub_takes_tokens_from_crossforce_token_until_ctrl_c(tmp_path: Path) -> None:
     env = crossforce_env(tmp_path)
     demo = subprocess.Popen(
-        [sys.executable, "-m", "clients.cli", "demo", "--serve", "--cases", "50"],
+        [sys.executable, "-m", "gateway.cli", "demo", "--serve", "--cases", "50"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -90,7 +90,7 @@ def test_the_demo_hub_takes_tokens_from_crossforce_token_until_ctrl_c(tmp_path: 
         sign_in = re.search(r"Sign in at (http://127\.0\.0\.1:\d+)/", out)
         assert sign_in is not None, out
         token = subprocess.run(
-            [sys.executable, "-m", "clients.cli", "token", "--client", "analyst-AS"],
+            [sys.executable, "-m", "gateway.cli", "token", "--client", "analyst-AS"],
             env=env,
             capture_output=True,
             text=True,

@@ -21,8 +21,8 @@ import httpx
 import pytest
 import redis
 
-from clients.demo import BackgroundServer
 from gateway.config import Settings
+from gateway.demo.server import BackgroundServer
 from graph.embedded import EmbeddedFalkorDB, free_port
 from graph.falkordb_adapter import FalkorDBStore
 from policies.devidp import mint_token

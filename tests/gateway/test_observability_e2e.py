@@ -28,11 +28,11 @@ import structlog
 import uvicorn
 from prometheus_client import REGISTRY
 
-from clients.demo import wait_until_ready
-from clients.region import RegionParams, region_cases
 from federation.sensitive import sensitive_values
 from gateway.app import create_app
 from gateway.config import Settings
+from gateway.demo.region import RegionParams, region_cases
+from gateway.demo.server import wait_until_ready
 from gateway.observability import configure_logging, install
 from graph import GraphConnection, GraphStore
 from graph.embedded import EmbeddedFalkorDB, free_port
@@ -239,7 +239,7 @@ def serve(tmp_path: Path, graph_uri: str, port: int, log: Path) -> subprocess.Po
         "CROSSFORCE_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "CROSSFORCE_GRACEFUL_SHUTDOWN_SECONDS": "120",
     }
-    command = [sys.executable, "-m", "clients.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)]
     with log.open("wb") as output:  # a file, not a pipe nobody drains
         return subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import statistics
 
 from gateway import oversight
-from gateway.facts import DAY_MS, CaseFacts
+from policies.case_facts import DAY_MS, CaseFacts
+from policies.case_rules import default_case_rules
 
 NOW = 1_800_000_000_000
 
@@ -20,6 +21,7 @@ def fact(received_days_ago: float, **changes: object) -> CaseFacts:
         "open": True,
         "source": "NCA",
         "received_at": NOW - int(received_days_ago * DAY_MS),
+        "rules": default_case_rules(),
     }
     fields.update(changes)
     return CaseFacts(**fields)  # type: ignore[arg-type]

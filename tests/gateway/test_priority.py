@@ -1,13 +1,15 @@
-"""The priority score, part by part, and the regrade reasons, case by case."""
+"""The priority score, part by part."""
 
 from __future__ import annotations
 
 import pytest
 
 from gateway import priority
-from gateway.facts import DAY_MS, CaseFacts
+from policies.case_facts import DAY_MS, CaseFacts
+from policies.case_rules import default_case_rules
 
 NOW = 1_800_000_000_000
+RULES = default_case_rules()
 
 
 def case(days_waiting: float = 1.0, **changes: object) -> CaseFacts:
@@ -20,6 +22,7 @@ def case(days_waiting: float = 1.0, **changes: object) -> CaseFacts:
         "open": True,
         "source": "NCA",
         "received_at": NOW - int(days_waiting * DAY_MS),
+        "rules": RULES,
     }
     fields.update(changes)
     return CaseFacts(**fields)  # type: ignore[arg-type]
@@ -62,9 +65,9 @@ def test_each_part_of_the_score_counts_and_names_its_reason(
 def test_cross_force_links_add_up_to_a_cap() -> None:
     assert priority.score(case(enforcement_at=NOW, linked_cases=2), NOW).score == 5.0 + 8.0
     capped = priority.score(case(enforcement_at=NOW, linked_cases=7), NOW)
-    assert capped.score == 5.0 + priority.LINK_CAP
+    assert capped.score == 5.0 + RULES.priority.linked_cases.cap
     assert "linked to 7 cases in other forces" in capped.reasons
-    counted = priority.score(case(enforcement_at=NOW, linked_cases=priority.LINKS_COUNTED), NOW)
+    counted = priority.score(case(enforcement_at=NOW, linked_cases=RULES.links_counted), NOW)
     assert "linked to 20 or more cases in other forces" in counted.reasons
 
 
@@ -80,29 +83,3 @@ def test_rank_orders_by_score_then_longest_waiting() -> None:
     linked = case(days_waiting=1, key="AS:linked", enforcement_at=NOW, linked_cases=1)
     ranked = priority.rank([newer, older, linked], NOW, first=3)
     assert [s.facts.key for s in ranked] == ["AS:linked", "AS:older", "AS:newer"]
-
-
-@pytest.mark.parametrize(
-    ("facts", "reasons"),
-    [
-        (case(), []),
-        (case(access_to_children=True), ["suspect has access to children"]),
-        (case(media_a=3), ["category A media (3)"]),
-        (case(contact_abuse_indicated=True), ["contact abuse indicated"]),
-        (case(grooming_indicated=True), ["grooming indicated"]),
-        (case(victim_in_contact=True), ["a victim is in contact with the suspect"]),
-        (case(risk_level="HIGH", access_to_children=True), []),  # already graded high
-        (case(open=False, access_to_children=True), []),  # closed
-        (case(risk_level="MEDIUM", media_b=4), []),  # category B is no sign on its own
-    ],
-)
-def test_regrade_reasons(facts: CaseFacts, reasons: list[str]) -> None:
-    assert priority.regrade_reasons(facts) == reasons
-
-
-def test_a_link_to_another_forces_high_case_is_a_regrade_reason() -> None:
-    reasons = priority.regrade_reasons(case(linked_high=("GL:GL/1", "WI:7")))
-    assert reasons == [
-        "linked to GL case GL/1, graded high risk",
-        "linked to WI case 7, graded high risk",
-    ]

@@ -34,7 +34,7 @@ def test_serve_in_production_without_an_issuer_exits_with_a_clear_message(
         "CROSSFORCE_DATA_DIR": str(tmp_path / "hub"),
     }
     env.pop("CROSSFORCE_OIDC_ISSUER", None)
-    command = [sys.executable, "-m", "clients.cli", "serve", "--port", str(free_port())]
+    command = [sys.executable, "-m", "gateway.cli", "serve", "--port", str(free_port())]
     done = subprocess.run(command, env=env, capture_output=True, timeout=60, check=False)
     assert done.returncode == 2
     assert b"CROSSFORCE_OIDC_ISSUER" in done.stderr

@@ -12,8 +12,8 @@ import httpx
 import pytest
 import websockets
 
-from clients.demo import BackgroundServer
 from gateway.config import DEFAULT_POLICY_DIR, Settings
+from gateway.demo.server import BackgroundServer
 from graph.embedded import EmbeddedFalkorDB, free_port
 from policies.devidp import mint_token
 

@@ -7,11 +7,13 @@ import random
 import pytest
 
 from gateway import oversight, priority
-from gateway.facts import DAY_MS, TARGET_DAYS, CaseFacts, facts_of
 from gateway.graphql.alerts import alerted
 from gateway.region import RegionFacts, RegionIndex
+from policies.case_facts import DAY_MS, CaseFacts, facts_of
+from policies.case_rules import RISK_LEVELS, default_case_rules
 
 NOW = 1_800_000_000_000
+RULES = default_case_rules()
 STATUSES = ["NEW", "ALLOCATED", "ENFORCED", "CHARGED", "CLOSED"]
 
 
@@ -25,11 +27,12 @@ def random_fact(rng: random.Random, n: int) -> CaseFacts:
         key=f"{force}:{n}",
         force=force,
         case_ref=str(n),
-        risk_level=rng.choice(list(TARGET_DAYS)),
+        risk_level=rng.choice(RISK_LEVELS),
         status=status,
         open=status in ("NEW", "ALLOCATED", "ENFORCED"),
         source=rng.choice(["NCA", "ROCU", "NCMEC"]),
         received_at=received,
+        rules=RULES,
         enforcement_at=enforced,
         last_activity_at=received + int(rng.uniform(0, 100) * DAY_MS)
         if rng.random() < 0.7
@@ -56,7 +59,7 @@ def random_fact(rng: random.Random, n: int) -> CaseFacts:
 def test_indexed_figures_equal_figures_counted_afresh(seed: int) -> None:
     rng = random.Random(seed)
     facts = [random_fact(rng, n) for n in range(400)]
-    region = RegionFacts()
+    region = RegionFacts(RULES)
     for fact in facts:
         region.put(fact)
     current = {f.key: f for f in facts}
@@ -71,7 +74,7 @@ def test_indexed_figures_equal_figures_counted_afresh(seed: int) -> None:
 
 def test_indexed_regrade_alerts_and_views_avoided_match_counting_afresh() -> None:
     rng = random.Random(7)
-    region = RegionFacts()
+    region = RegionFacts(RULES)
     current = {}
     for n in [*range(300), *range(0, 300, 4)]:  # later versions replace a quarter
         fact = random_fact(rng, n)
@@ -95,7 +98,7 @@ def test_indexed_regrade_alerts_and_views_avoided_match_counting_afresh() -> Non
 def test_indexed_candidates_rank_like_all_cases(seed: int) -> None:
     rng = random.Random(seed)
     facts = {f.key: f for f in (random_fact(rng, n) for n in range(600))}
-    region = RegionFacts()
+    region = RegionFacts(RULES)
     for fact in facts.values():
         region.put(fact)
     for first in (1, 5, 20):
@@ -107,7 +110,7 @@ def test_indexed_candidates_rank_like_all_cases(seed: int) -> None:
 def test_an_index_built_at_once_equals_one_built_case_by_case() -> None:
     rng = random.Random(6)
     facts = [random_fact(rng, n) for n in range(500)]
-    one_by_one = RegionFacts()
+    one_by_one = RegionFacts(RULES)
     for fact in facts:
         one_by_one.put(fact)
     reloaded = RegionIndex(facts)
@@ -126,7 +129,7 @@ def test_facts_share_one_string_per_force_level_status_and_source() -> None:
                 "force": "".join(["A", "S"]), "riskLevel": "".join(["HI", "GH"]),
                 "status": "".join(["OP", "EN"]), "source": "".join(["NC", "A"])}  # fmt: skip
 
-    first, second = facts_of(row(1)), facts_of(row(2))
+    first, second = facts_of(row(1), RULES), facts_of(row(2), RULES)
     for name in ("force", "risk_level", "status", "source"):
         assert getattr(first, name) is getattr(second, name)
 

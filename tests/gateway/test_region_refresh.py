@@ -13,9 +13,10 @@ import pytest
 from prometheus_client import REGISTRY
 
 from gateway import region as region_module
-from gateway.facts import CaseFacts
 from gateway.region import RegionFacts, RegionIndex
 from graph import GraphStore
+from policies.case_facts import CaseFacts
+from policies.case_rules import default_case_rules
 
 CASE = """
 CREATE (:Case {key: $key, force: 'AS', caseRef: $key, riskLevel: 'LOW', status: 'OPEN',
@@ -33,7 +34,7 @@ async def region_of(graph_store: GraphStore, cases: int) -> RegionFacts:
     """Facts loaded from a graph of `cases` new cases, AS:0 onwards."""
     for n in range(cases):
         await graph_store.write(CASE, {"key": f"AS:{n}", "age": 0})
-    region = RegionFacts()
+    region = RegionFacts(default_case_rules())
     await region.refresh(graph_store)
     return region
 
@@ -51,7 +52,7 @@ def on_each_page(monkeypatch: pytest.MonkeyPatch, call: Callable[[list[CaseFacts
 
 
 async def test_writes_and_tombstones_are_caught_up_by_their_stamps(graph_store: GraphStore) -> None:
-    region = RegionFacts()
+    region = RegionFacts(default_case_rules())
     await region.refresh(graph_store)
     for key in ("AS:1", "AS:2"):
         await graph_store.write(CASE, {"key": key, "age": 0})
@@ -63,7 +64,7 @@ async def test_writes_and_tombstones_are_caught_up_by_their_stamps(graph_store: 
 
 
 async def test_the_periodic_reload_runs_beside_the_requests(graph_store: GraphStore) -> None:
-    region = RegionFacts()
+    region = RegionFacts(default_case_rules())
     await graph_store.write(CASE, {"key": "AS:1", "age": 60_000})  # older than any look-back
     await region.refresh(graph_store)
     await graph_store.write(REGRADE_UNSTAMPED, {"key": "AS:1"})
@@ -87,7 +88,7 @@ def reloads(kind: str) -> float:
 
 
 async def test_the_reload_interval_is_set_and_each_reload_counted(graph_store: GraphStore) -> None:
-    region = RegionFacts(reload_every=0.05)
+    region = RegionFacts(default_case_rules(), reload_every=0.05)
     await graph_store.write(CASE, {"key": "AS:1", "age": 0})
     first, periodic = reloads("first"), reloads("periodic")
     started = REGISTRY.get_sample_value("crossforce_region_reloads_started_total") or 0.0
@@ -109,7 +110,7 @@ async def test_a_full_load_reads_every_case_page_by_page(
     for key in keys:
         await graph_store.write(CASE, {"key": key, "age": 0})
         await graph_store.write("CREATE (:Device {key: $key})", {"key": key})  # ids between
-    region = RegionFacts()
+    region = RegionFacts(default_case_rules())
     await region.refresh(graph_store)
     assert sorted(region.facts) == sorted(keys)
     await region._reload_beside(graph_store)  # the same, beside the requests
@@ -133,7 +134,7 @@ async def test_a_reload_keeps_the_objects_of_unchanged_cases(graph_store: GraphS
     """So that a reload adds few objects for the garbage collector to walk."""
     for n in range(3):
         await graph_store.write(CASE, {"key": f"AS:{n}", "age": 60_000})
-    region = RegionFacts()
+    region = RegionFacts(default_case_rules())
     await region.refresh(graph_store)
     before = dict(region.facts)
     await graph_store.write(REGRADE_UNSTAMPED, {"key": "AS:0"})

@@ -51,7 +51,7 @@ def served(
         "CROSSFORCE_LOG_LEVEL": "debug",
     }
     log = tmp / "serve.log"
-    command = [sys.executable, "-m", "clients.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)]
     with log.open("wb") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     hub = Served(port, process, log)

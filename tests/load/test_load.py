@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
-from clients.demo import wait_until_ready
-from clients.region import RegionParams, recent_start, region_cases
 from gateway.config import DEFAULT_POLICY_DIR
+from gateway.demo.region import RegionParams, recent_start, region_cases
+from gateway.demo.server import wait_until_ready
 from graph.embedded import EmbeddedFalkorDB, free_port
 from policies.devidp import mint_token
 
@@ -79,7 +79,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         "CROSSFORCE_POLICY_DIR": str(policies),
         "CROSSFORCE_LOG_LEVEL": "warning",
     }
-    command = [sys.executable, "-m", "clients.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)]
     quiet = subprocess.DEVNULL
     process = subprocess.Popen(command, env=env, stdout=quiet, stderr=quiet)
     assert wait_until_ready(url, 120), "the hub did not start"

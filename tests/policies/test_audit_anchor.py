@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from clients.cli import app
+from gateway.cli import app
 from graph import GraphStore
 from graph.audit_store import GraphAuditStore
 from graph.embedded import EmbeddedFalkorDB

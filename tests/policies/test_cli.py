@@ -11,9 +11,10 @@ import pytest
 from starlette.applications import Starlette
 from typer.testing import CliRunner
 
-from clients.cli import app
+from gateway.cli import app
 from graph.embedded import EmbeddedFalkorDB
 from graph.falkordb_adapter import FalkorDBStore
+from policies.case_rules import default_case_rules
 from policies.devidp import DEFAULT_POLICY_DIR, provider
 from policies.scopes import load_clients
 from policies.tokens import TokenValidator
@@ -125,6 +126,7 @@ def test_keys_reseal_after_rotate(
             blind=BlindIndex(bytes(32)),
             cipher=FieldCipher(keyring),
             audit=AuditLog(MemoryAuditStore()),
+            rules=default_case_rules(),
         )
         records = [examples()[0] | {"caseRef": f"AS-CLI-{i}"} for i in range(3)]
         principal = Principal(client_id="force-AS", scopes=frozenset({"sync:write"}), force="AS")

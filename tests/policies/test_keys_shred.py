@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from clients.cli import app
+from gateway.cli import app
 from graph import GraphStore, open_graph
 from graph.keyring_store import GraphKeyStore
 from policies.crypto import FieldCipher, key_version

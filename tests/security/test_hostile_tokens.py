@@ -19,8 +19,8 @@ import websockets
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from clients.demo import BackgroundServer
 from gateway.config import DEFAULT_POLICY_DIR, Settings
+from gateway.demo.server import BackgroundServer
 from graph.embedded import EmbeddedFalkorDB, free_port
 from policies.devidp import load_signing_key
 from tests.federation.conftest import Hub

@@ -18,8 +18,8 @@ import websockets
 from joserfc import jwt
 from websockets.asyncio.client import ClientConnection
 
-from clients.demo import BackgroundServer
 from gateway.config import DEFAULT_POLICY_DIR, Settings
+from gateway.demo.server import BackgroundServer
 from gateway.graphql.persisted import sha256_of
 from graph.embedded import EmbeddedFalkorDB, free_port
 from policies.devidp import load_signing_key, mint_token

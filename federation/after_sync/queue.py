@@ -1,0 +1,155 @@
+"""What runs after a batch of case summaries committed, whichever way it came (push or pull).
+
+The hub's after-sync step (cross-force links and regrade alerts, `step.py`) runs off
+the request's path: a sync hands the keys it applied to `AfterSyncQueue` and is answered at once,
+and one background task feeds them in batches. Nothing is lost if the hub stops in between: every
+case is written with `afterSyncPending` set, in the same statement as the case itself, and the
+flag is cleared only once the step has run for that version; at start-up the queue takes up every
+case still flagged, whichever replica wrote it. The step must be idempotent (the change feed is:
+an event is appended once however often it is fed), because a replica that starts while another
+is still feeding may run it for the same cases again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+
+from federation.ingest import Result
+from graph import GraphStore
+from graph.cases import case_key
+from graph.queries import after_sync as q
+
+log = logging.getLogger("crossforce.federation")
+
+# Called with the keys of the cases a batch applied, once they have committed, and the time.
+AfterSync = Callable[[list[str], int], Awaitable[None]]
+# The step the queue runs: for some cases' keys and the time; raises to be retried.
+Step = Callable[[Sequence[str], int], Awaitable[object]]
+
+CHUNK = 2000  # keys per run of the step
+RETRY_SECONDS = 2.0
+
+
+def applied_keys(force: str, results: Iterable[Result]) -> list[str]:
+    return [case_key(force, r.case_ref) for r in results if r.status == "applied" and r.case_ref]
+
+
+async def run_after_sync(after_sync: AfterSync | None, force: str, results: list[Result]) -> None:
+    if after_sync is None:
+        return
+    applied = applied_keys(force, results)
+    if applied:
+        await after_sync(applied, int(time.time() * 1000))
+
+
+class AfterSyncQueue:
+    """`submit` is the `AfterSync` hook; `run` the background task; `settle` lets a reader (the
+    change feed) wait until what was submitted before has been fed."""
+
+    def __init__(
+        self,
+        store: GraphStore,
+        step: Step,
+        *,
+        chunk: int = CHUNK,
+        retry_seconds: float = RETRY_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._step = step
+        self._chunk = chunk
+        self._retry = retry_seconds
+        self._clock = clock
+        self._pending: dict[str, None] = {}  # insertion-ordered set of keys
+        self._submitted = 0  # submissions so far (each one a batch of keys)
+        self._fed = 0  # submissions whose keys have all been fed
+        self._wake = asyncio.Event()
+        self._progress = asyncio.Condition()
+        self._running = False  # a settle waits only while `run` can make progress
+
+    async def submit(self, keys: list[str], now_ms: int) -> None:
+        """Cheap: remembers the keys and wakes the task. (`now_ms` is not kept: alerts carry
+        the time they were fed.)"""
+        self._pending.update(dict.fromkeys(keys))
+        self._submitted += 1
+        self._wake.set()
+
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Wait (at most `timeout` seconds) until everything submitted so far has been fed."""
+        target = self._submitted
+        if not self._running:
+            return
+        async with self._progress:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._progress.wait_for(lambda: self._fed >= target), timeout
+                )
+
+    async def run(self, ready: asyncio.Event | None = None) -> None:
+        """Take up the cases left flagged (once the graph is migrated), then feed as keys come."""
+        self._running = True
+        try:
+            if ready is not None:
+                await ready.wait()
+            await self.recover()
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                await self._drain()
+        finally:
+            self._running = False
+
+    async def recover(self) -> None:
+        """Take up the cases still flagged in the graph (a settle after this waits for them)."""
+        while True:
+            try:
+                rows = await self._store.read(q.PENDING)
+            except Exception as error:  # the graph away, or worse: try again, never die
+                log.warning("after-sync recovery waits for the graph: %s", type(error).__name__)
+                await asyncio.sleep(self._retry)
+                continue
+            if rows:
+                log.info("after-sync step resumed for %d cases", len(rows))
+                await self.submit([row["key"] for row in rows], int(self._clock() * 1000))
+            return
+
+    async def _drain(self) -> None:
+        """Feed everything pending; on a graph error keep it pending and try again later."""
+        while self._pending:
+            mark = self._submitted
+            keys = list(self._pending)
+            self._pending.clear()
+            failed = await self._feed(keys)
+            if failed:
+                self._pending = dict.fromkeys(failed) | self._pending
+                await asyncio.sleep(self._retry)
+                continue
+            async with self._progress:
+                self._fed = mark
+                self._progress.notify_all()
+
+    async def _feed(self, keys: list[str]) -> list[str]:
+        """Run the step chunk by chunk; the keys not done when a chunk failed."""
+        for start in range(0, len(keys), self._chunk):
+            chunk = keys[start : start + self._chunk]
+            try:
+                await self._feed_chunk(chunk)
+            except Exception as error:  # kept pending and retried; the task must not die
+                log.warning("after-sync step deferred: %s", type(error).__name__)
+                return keys[start:]
+        return []
+
+    async def _feed_chunk(self, keys: list[str]) -> None:
+        # Only cases still flagged: another replica, or an earlier run, may have fed the rest.
+        rows = await self._store.read(q.STILL_PENDING, {"keys": keys})
+        if not rows:
+            return
+        await self._step([row["key"] for row in rows], int(self._clock() * 1000))
+        # Cleared only for the version just fed: a newer one written meanwhile stays flagged.
+        cases = [{"key": row["key"], "version": row["version"]} for row in rows]
+        await self._store.write(q.SETTLE_CASES, {"cases": cases})
+        await self._store.write(q.SETTLE_TOMBSTONES, {"cases": cases})

@@ -1,0 +1,111 @@
+"""Case facts: the personal-data-free metadata that figures, alerts and priorities are made of.
+
+Each fact carries the case rules it was read under (`facts_of(row, rules)`), so its target, and
+the score and signs derived from it, follow `case_rules.yaml` wherever the fact goes: the
+after-sync step, the read model, a figure counted for a period."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from policies.case_rules import CaseRules
+
+DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    key: str
+    force: str
+    case_ref: str
+    risk_level: str
+    status: str
+    open: bool
+    source: str
+    received_at: int
+    rules: CaseRules = field(compare=False, repr=False)
+    enforcement_at: int | None = None
+    last_activity_at: int | None = None
+    opened_at: int | None = None
+    access_to_children: bool = False
+    media_a: int = 0
+    media_b: int = 0
+    media_c: int = 0
+    victims_identified: int = 0
+    victims_unidentified: int = 0
+    victim_in_contact: bool = False
+    grooming_indicated: bool = False
+    contact_abuse_indicated: bool = False
+    devices_unexamined: int = 0
+    oldest_unexamined_seized_at: int | None = None
+    first_safeguarding_at: int | None = None
+    synced_at: int = 0
+    # Kept by the after-sync step (federation/after_sync/link_counts.py): the other forces'
+    # cases this one shares an entity with, the keys of those graded high risk, and its media
+    # items another case had graded first.
+    linked_cases: int = 0
+    linked_high: tuple[str, ...] = ()
+    views_avoided: int = 0
+
+    @property
+    def target_days(self) -> int:
+        """Days from referral receipt to enforcement (`targets` of the case rules)."""
+        return self.rules.target_days[self.risk_level]
+
+    @property
+    def due_at(self) -> int:
+        return self.received_at + self.target_days * DAY_MS
+
+    def awaiting_enforcement(self) -> bool:
+        return self.open and self.enforcement_at is None
+
+    def past_target(self, now_ms: int) -> bool:
+        return self.awaiting_enforcement() and self.due_at < now_ms
+
+    def days_to_enforcement(self) -> float | None:
+        if self.enforcement_at is None:
+            return None
+        return (self.enforcement_at - self.received_at) / DAY_MS
+
+
+def _int(row: Mapping[str, Any], name: str) -> int:
+    return int(row.get(name) or 0)
+
+
+def facts_of(row: Mapping[str, Any], rules: CaseRules) -> CaseFacts:
+    """From a `CASE_METADATA` row (absent properties come back as None), under these rules. The
+    few forces, levels, statuses and sources are interned: one string each, not one per case of
+    a million."""
+    return CaseFacts(
+        key=row["key"],
+        force=sys.intern(row["force"]),
+        case_ref=row["caseRef"],
+        risk_level=sys.intern(row["riskLevel"]),
+        status=sys.intern(row["status"]),
+        open=bool(row["open"]),
+        source=sys.intern(row["source"]),
+        received_at=int(row["receivedAt"]),
+        rules=rules,
+        enforcement_at=row.get("enforcementAt"),
+        last_activity_at=row.get("lastActivityAt"),
+        opened_at=row.get("openedAt"),
+        access_to_children=bool(row.get("accessToChildren")),
+        media_a=_int(row, "mediaA"),
+        media_b=_int(row, "mediaB"),
+        media_c=_int(row, "mediaC"),
+        victims_identified=_int(row, "victimsIdentified"),
+        victims_unidentified=_int(row, "victimsUnidentified"),
+        victim_in_contact=bool(row.get("victimInContact")),
+        grooming_indicated=bool(row.get("groomingIndicated")),
+        contact_abuse_indicated=bool(row.get("contactAbuseIndicated")),
+        devices_unexamined=_int(row, "devicesUnexamined"),
+        oldest_unexamined_seized_at=row.get("oldestUnexaminedSeizedAt"),
+        first_safeguarding_at=row.get("firstSafeguardingAt"),
+        synced_at=_int(row, "syncedAt"),
+        linked_cases=_int(row, "linkedCases"),
+        linked_high=tuple(row.get("linkedHigh") or ()),
+        views_avoided=_int(row, "viewsAvoided"),
+    )

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
-import gc
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -14,7 +13,8 @@ from prometheus_client import REGISTRY
 
 from gateway import region as region_module
 from gateway.facts import CaseFacts
-from gateway.region import RegionFacts, RegionIndex
+from gateway.region import RegionFacts
+from gateway.region_index import RegionIndex
 from graph import GraphStore
 
 CASE = """
@@ -62,7 +62,7 @@ async def test_writes_and_tombstones_are_caught_up_by_their_stamps(graph_store: 
     assert sorted(region.facts) == ["AS:2"]
 
 
-async def test_the_periodic_reload_runs_beside_the_requests(graph_store: GraphStore) -> None:
+async def test_the_periodic_reload_sees_what_a_catch_up_cannot(graph_store: GraphStore) -> None:
     region = RegionFacts()
     await graph_store.write(CASE, {"key": "AS:1", "age": 60_000})  # older than any look-back
     await region.refresh(graph_store)
@@ -70,11 +70,7 @@ async def test_the_periodic_reload_runs_beside_the_requests(graph_store: GraphSt
     await region.refresh(graph_store)
     assert region.facts["AS:1"].risk_level == "LOW"  # the catch-up cannot see it
 
-    region._reloaded_at = time.monotonic() - 3600  # the reload is due
-    await region.refresh(graph_store)
-    reloading = region._reloading
-    assert reloading is not None
-    await reloading
+    await region.reload(graph_store)
     assert region.facts["AS:1"].risk_level == "HIGH"
     assert region.risk_figures(None, 1700000000000)[0].risk_level == "HIGH"
 
@@ -86,19 +82,61 @@ def reloads(kind: str) -> float:
     )
 
 
-async def test_the_reload_interval_is_set_and_each_reload_counted(graph_store: GraphStore) -> None:
+def reloads_started() -> float:
+    return REGISTRY.get_sample_value("crossforce_region_reloads_started_total") or 0.0
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    for _ in range(int(timeout / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise TimeoutError
+
+
+async def test_running_loads_once_migrated_then_reloads_every_interval_until_cancelled(
+    graph_store: GraphStore,
+) -> None:
     region = RegionFacts(reload_every=0.05)
     await graph_store.write(CASE, {"key": "AS:1", "age": 0})
-    first, periodic = reloads("first"), reloads("periodic")
-    started = REGISTRY.get_sample_value("crossforce_region_reloads_started_total") or 0.0
-    await region.refresh(graph_store)
-    assert reloads("first") == first + 1
+    first, periodic, started = reloads("first"), reloads("periodic"), reloads_started()
+    migrated = asyncio.Event()
+    running = asyncio.create_task(region.run(graph_store, migrated))
     await asyncio.sleep(0.1)
-    await region.refresh(graph_store)  # due again: one starts beside this request
-    assert region._reloading is not None
-    await region._reloading
-    assert reloads("periodic") == periodic + 1
-    assert REGISTRY.get_sample_value("crossforce_region_reloads_started_total") == started + 1
+    assert not region.loaded  # nothing is read before the graph is migrated
+    migrated.set()
+    await until(lambda: region.loaded)
+    assert reloads("first") == first + 1 and sorted(region.facts) == ["AS:1"]
+    await until(lambda: reloads("periodic") >= periodic + 2)
+    assert reloads_started() >= started + 2
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    counted = reloads_started()
+    await asyncio.sleep(0.2)
+    assert reloads_started() == counted  # cancelled: no reload starts any more
+
+
+async def test_the_first_load_is_tried_again_until_the_facts_can_be_read(
+    graph_store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(region_module, "LOAD_RETRY_SECONDS", (0.05, 0.05))
+    await graph_store.write("CREATE (:Case {key: 'AS:bad'})")  # no force, level or dates
+    migrated = asyncio.Event()
+    migrated.set()
+    region = RegionFacts()
+    running = asyncio.create_task(region.run(graph_store, migrated))
+    try:
+        await asyncio.sleep(0.3)
+        assert not region.loaded
+        await graph_store.write("MATCH (c:Case {key: 'AS:bad'}) DETACH DELETE c")
+        await graph_store.write(CASE, {"key": "AS:1", "age": 0})
+        await until(lambda: region.loaded)
+        assert sorted(region.facts) == ["AS:1"]
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
 
 
 async def test_a_full_load_reads_every_case_page_by_page(
@@ -112,7 +150,7 @@ async def test_a_full_load_reads_every_case_page_by_page(
     region = RegionFacts()
     await region.refresh(graph_store)
     assert sorted(region.facts) == sorted(keys)
-    await region._reload_beside(graph_store)  # the same, beside the requests
+    await region.reload(graph_store)  # the same, beside the requests
     assert sorted(region.facts) == sorted(keys)
 
 
@@ -124,7 +162,7 @@ async def test_a_reload_indexes_the_cases_a_page_at_a_time(
     region = await region_of(graph_store, cases=8)
     indexed: list[int] = []
     on_each_page(monkeypatch, lambda facts: indexed.append(len(facts)))
-    await region._reload_beside(graph_store)
+    await region.reload(graph_store)
     assert sum(indexed) == 8 and max(indexed) <= 2
     assert sorted(region.facts) == [f"AS:{n}" for n in range(8)]
 
@@ -137,7 +175,7 @@ async def test_a_reload_keeps_the_objects_of_unchanged_cases(graph_store: GraphS
     await region.refresh(graph_store)
     before = dict(region.facts)
     await graph_store.write(REGRADE_UNSTAMPED, {"key": "AS:0"})
-    await region._reload_beside(graph_store)
+    await region.reload(graph_store)
     assert region.facts["AS:0"] is not before["AS:0"]
     assert region.facts["AS:0"].risk_level == "HIGH"
     assert all(region.facts[key] is before[key] for key in ("AS:1", "AS:2"))
@@ -148,7 +186,7 @@ async def test_the_periodic_reload_forgets_cases_gone_without_a_tombstone(
 ) -> None:
     region = await region_of(graph_store, cases=3)
     await graph_store.write("MATCH (c:Case {key: 'AS:1'}) DETACH DELETE c")  # no tombstone
-    await region._reload_beside(graph_store)
+    await region.reload(graph_store)
     assert sorted(region.facts) == ["AS:0", "AS:2"]
     assert [row.cases for row in region.risk_figures(None, 1700000000000)] == [2]
 
@@ -166,7 +204,7 @@ async def test_a_reload_page_read_before_a_catch_up_does_not_undo_it(
         region.put(regraded)
 
     on_each_page(monkeypatch, caught_up_meanwhile)
-    await region._reload_beside(graph_store)
+    await region.reload(graph_store)
     assert region.facts["AS:0"] is regraded
 
 
@@ -190,20 +228,6 @@ async def test_a_request_waiting_during_a_reload_goes_before_the_next_page(
             requests.append(asyncio.create_task(request()))
 
     on_each_page(monkeypatch, page)
-    await region._reload_beside(graph_store)
+    await region.reload(graph_store)
     await requests[0]
     assert events.index("request answered") <= 2, events  # after one more page at most
-
-
-async def test_a_reload_beside_the_requests_makes_no_full_collections(
-    graph_store: GraphStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Each would walk the index built so far; young collections go on."""
-    region = await region_of(graph_store, cases=1)
-    thresholds: list[tuple[int, int, int]] = []
-    on_each_page(monkeypatch, lambda facts: thresholds.append(gc.get_threshold()))
-    before = gc.get_threshold()
-    await region._reload_beside(graph_store)
-    assert thresholds[0][:2] == before[:2] and gc.isenabled()
-    assert thresholds[0][2] == region_module.NO_FULL_COLLECTIONS
-    assert gc.get_threshold() == before

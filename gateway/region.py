@@ -3,10 +3,13 @@
 The graph is the source of truth; each gateway replica holds an index of every case's facts (no
 personal data, `gateway/region_index.py`) and keeps it in step with the graph, so every replica
 converges on the same figures. The protocol, described in docs/scaling.md ("The read model"):
-a first load reads every case a page at a time; each request then catches up on what was written
-and removed since the last look; a periodic full reload is the safety net for what a catch-up
-cannot see. The app's lifespan runs `run` (load, then the periodic reload) and cancels it on the
-way out; `/readyz` waits for `loaded`.
+every write of a case or tombstone takes the next number of a counter in the graph, in commit
+order. A first load reads the counter, then every case a page at a time; each request then
+catches up on the cases and tombstones numbered above what it saw, up to the counter as it reads
+it, or loads afresh if numbering began again (the graph cleared or restored); a periodic full
+reload is the safety net for what no write numbered (a case deleted by hand). The app's
+lifespan runs `run` (load, then the periodic reload) and cancels it on the way out; `/readyz`
+waits for `loaded`.
 """
 
 from __future__ import annotations
@@ -23,10 +26,6 @@ from gateway.region_index import RegionIndex
 from graph import GraphStore, GraphUnavailable
 from graph.queries import reading
 
-# Writes are stamped with `syncedAt` by the graph's clock; a look back this far covers writes
-# that committed a little after their statement read the clock. A write missed anyway is caught
-# by the count check (new or removed cases) or by the periodic full reload.
-CLOCK_SKEW_MS = 5_000
 RELOAD_EVERY_SECONDS = 600.0
 # Node ids per page of a full load: a page is all a request waits for (docs/scaling.md).
 ID_PAGE = 5_000
@@ -55,8 +54,8 @@ class RegionFacts(RegionIndex):
         super().__init__()
         self.reload_every = reload_every
         self.loaded = False  # every case read once: until then the replica is not ready
-        self._watermark = 0  # the newest `syncedAt` seen
-        self._graph_clock = 0  # the graph's time at the last catch-up
+        self.seq = 0  # every write numbered up to this is in the facts held
+        self._epoch: str | None = None  # the graph's numbering, new when it begins again
         self._lock = asyncio.Lock()
         self._refreshed_at = float("-inf")
 
@@ -91,80 +90,73 @@ class RegionFacts(RegionIndex):
             if self._refreshed_at >= arrived:
                 return
             started = time.monotonic()
-            if not self.loaded:
-                await self._load(store)
-            else:
+            if self.loaded:
                 await self._catch_up(store)
+            else:
+                await self._load(store)
             self._refreshed_at = started
 
     async def _catch_up(self, store: GraphStore) -> None:
-        # Looking back from the graph's clock at the previous look, not only from the newest
-        # stamp seen: once writes stop, the window empties instead of re-reading the last burst.
-        since = max(0, max(self._watermark, self._graph_clock) - CLOCK_SKEW_MS)
-        # Removals first, with the clock: whatever is written after it is in the next window.
-        removed = await store.read(reading.REMOVED_SINCE, {"since": since})
-        counted = await store.read(reading.CASE_COUNT)
-        newest = 0
-        for row in await store.read(reading.CASE_METADATA_SINCE, {"since": since}):
-            self.put(facts_of(row))
-            newest = max(newest, int(row.get("syncedAt") or 0))
-        self._watermark = max(self._watermark, newest)
-        for row in removed:
-            if row["key"] is not None:
-                self.remove(row["key"], int(row["removedAt"]))
-        self._graph_clock = int(removed[0]["now"])
-        cases = int(counted[0]["cases"])
-        missed = len(self.facts) < cases  # a write the window did not catch
-        # More facts than cases, and none written since the count: cases went without a
-        # tombstone (an operator's clean-up). Rare, and the figures must not keep them.
-        vanished = len(self.facts) > cases and newest < self._graph_clock
-        if missed or vanished:
+        """The cases and tombstones numbered above `seq`, up to the counter as read first: every
+        write numbered up to it has committed, so none is missed; one numbered later (a case
+        written again meanwhile) is read next time."""
+        upto, epoch = await _counter(store)
+        if epoch != self._epoch or upto < self.seq:  # numbering began again: nothing to follow
             await self._load(store)
+            return
+        if upto == self.seq:
+            return
+        window = {"after": self.seq, "upto": upto}
+        self.merge(facts_of(row) for row in await store.read(reading.CASE_METADATA_AFTER, window))
+        for row in await store.read(reading.REMOVED_AFTER, window):
+            self.remove(row["key"], int(row["seq"]))
+        self.seq = upto
 
     async def reload(self, store: GraphStore) -> None:
-        """The safety net, beside the requests: every case read again a page at a time and
-        merged into the facts held (`merge`) under the refresh lock, so that it never
-        interleaves with a catch-up and a request waiting to refresh goes first (the lock is
-        first come, first served): a request waits for one page's merge at most. Then the cases
-        it did not find are forgotten. Nothing is built aside and swapped in, which held
-        requests while the second index was built and the first let go of."""
+        """The safety net, beside the requests, for what no write numbered (a case deleted by
+        hand, without a tombstone): every case read again a page at a time and merged into the
+        facts held (`merge`) under the refresh lock, so that it never interleaves with a
+        catch-up and a request waiting to refresh goes first (the lock is first come, first
+        served): a request waits for one page's merge at most. Then the cases it did not find
+        are forgotten. Nothing is built aside and swapped in, which held requests while the
+        second index was built and the first let go of."""
         REGION_RELOADS_STARTED.inc()
         started = time.monotonic()
         try:
-            clock = int((await store.read(reading.GRAPH_CLOCK))[0]["now"])
+            upto, _ = await _counter(store)
             seen: set[str] = set()
             async for page in self._pages(store):
                 async with self._lock:  # requests waiting to refresh go first: FIFO
                     self.merge(page)
                 seen.update(fact.key for fact in page)
-            await self._forget_unseen(seen, clock)
+            await self._forget_unseen(seen, upto)
         except GraphUnavailable:
             log.warning("region facts: reload failed, the graph is unavailable")
             return
         _reloaded("periodic", started, len(self.facts))
 
-    async def _forget_unseen(self, seen: set[str], clock: int) -> None:
-        """Forget the cases a reload did not find, unless written since it began (`clock`):
-        removed without a tombstone. A page of keys at a time, the requests' turn between."""
+    async def _forget_unseen(self, seen: set[str], upto: int) -> None:
+        """Forget the cases a reload did not find, unless written after it began (numbered
+        above `upto`). A page of keys at a time, the requests' turn between."""
         keys = list(self.facts)
         for start in range(0, len(keys), RELEASE_PAGE):
             async with self._lock:
                 for key in keys[start : start + RELEASE_PAGE]:
                     if key not in seen:
-                        self.remove(key, clock)
+                        self.remove(key, upto)
 
     async def _load(self, store: GraphStore) -> None:
-        """Every case read into a fresh index, which then replaces the one held."""
+        """Every case read into a fresh index, which then replaces the one held. The counter is
+        read first: a write numbered after it may be in the pages or not, and is read again by
+        the next catch-up."""
         started = time.monotonic()
         kind = "catch-up" if self.loaded else "first"
-        clock = int((await store.read(reading.GRAPH_CLOCK))[0]["now"])
-        fresh, newest = RegionIndex(), 0
+        upto, epoch = await _counter(store)
+        fresh = RegionIndex()
         async for page in self._pages(store):
-            facts = [self.same_or(fact) for fact in page]  # an unchanged case keeps its object
-            fresh.extend(facts)
-            newest = max(newest, max((f.synced_at for f in facts), default=0))
+            fresh.extend(page)
         replaced = self.adopt(fresh)
-        self._watermark, self._graph_clock = newest, clock
+        self.seq, self._epoch = upto, epoch
         self.loaded = True
         _reloaded(kind, started, len(self))
         for _ in replaced.drain(RELEASE_PAGE):
@@ -180,6 +172,12 @@ class RegionFacts(RegionIndex):
             )
             yield [facts_of(row) for row in rows]
             await asyncio.sleep(0)
+
+
+async def _counter(store: GraphStore) -> tuple[int, str | None]:
+    """The newest number given to a write of cases (0 before the first), and its epoch."""
+    row = (await store.read(reading.CASES_SEQ))[0]
+    return int(row["seq"] or 0), row["epoch"]
 
 
 def _reloaded(kind: str, started: float, cases: int) -> None:

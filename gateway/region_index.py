@@ -28,8 +28,8 @@ class RegionIndex:
     and the open cases ordered by the static part of their priority score. Built from a list of
     facts at once (each list sorted once), then kept by `put`, `remove` and `merge`.
 
-    Which of two facts of one case is the newer is told by `CaseFacts.synced_at`, the stamp its
-    write left in the graph: a late copy never replaces a newer one."""
+    Which of two facts of one case is the newer is told by `CaseFacts.seq`, the sequence number
+    its write took in the graph: a late copy never replaces a newer one."""
 
     def __init__(self, facts: Iterable[CaseFacts] = ()) -> None:
         self.facts: dict[str, CaseFacts] = {}
@@ -77,21 +77,15 @@ class RegionIndex:
         written later; an unchanged one keeps its object."""
         for fact in facts:
             held = self.facts.get(fact.key)
-            if held is None or held.synced_at <= fact.synced_at:
+            if held is None or held.seq <= fact.seq:
                 self.put(fact)
 
-    def remove(self, key: str, removed_at: int) -> None:
-        """Forget a case removed at `removed_at` (its stamp), unless written again since."""
+    def remove(self, key: str, removed_seq: int) -> None:
+        """Forget a case removed by the write numbered `removed_seq`, unless written since."""
         old = self.facts.get(key)
-        if old is not None and old.synced_at <= removed_at:
+        if old is not None and old.seq <= removed_seq:
             del self.facts[key]
             self._apply(old, -1)
-
-    def same_or(self, fact: CaseFacts) -> CaseFacts:
-        """The object held for this case when it equals `fact`, else `fact`: a reload that
-        meets an unchanged case keeps one object for it."""
-        held = self.facts.get(fact.key)
-        return held if held == fact else fact
 
     def adopt(self, other: RegionIndex) -> RegionIndex:
         """Take `other`'s facts and indexes; what this held comes back as an index of its own."""

@@ -101,6 +101,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         (Step("unique", "VictimGroup", "id"),),
         then="MATCH (c:Case)-[:HAS_VICTIM]->() WITH DISTINCT c SET c.afterSyncPending = true",
     ),
+    Migration(
+        11,
+        "cases and tombstones by the sequence number of their write, for replicas' read models",
+        (Step("index", "Case", "seq"), Step("index", "Tombstone", "seq")),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

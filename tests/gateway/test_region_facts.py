@@ -172,7 +172,7 @@ def test_indexed_regrade_alerts_and_views_avoided_match_counting_afresh() -> Non
         fact = random_fact(rng, n)
         region.put(fact)
         current[fact.key] = fact
-    region.remove("GL:1", removed_at=NOW)
+    region.remove("GL:1", removed_seq=1)
     del current["GL:1"]
     expected = alerted(current.values())
     assert len(expected) > 20
@@ -231,8 +231,8 @@ def test_a_removed_case_leaves_the_figures_unless_written_again_since() -> None:
     facts = [random_fact(rng, n) for n in range(50)]
     index = RegionIndex(facts)
     gone, back = facts[0], facts[1]
-    index.remove(gone.key, removed_at=gone.synced_at + 1)
-    index.remove(back.key, removed_at=back.synced_at - 1)  # re-synced after its removal
+    index.remove(gone.key, removed_seq=gone.seq + 1)
+    index.remove(back.key, removed_seq=back.seq - 1)  # written again after its removal
     kept = [f for f in facts if f.key != gone.key]
     assert len(index) == 49 and back.key in index.facts
     assert index.risk_figures(None, NOW) == risk_counted_afresh(kept, NOW)

@@ -1,4 +1,5 @@
-"""Region facts follow the graph: writes and removals by their stamps, the full reload beside."""
+"""Region facts follow the graph: writes and removals by their sequence numbers, the full
+reload beside, the whole run by the app's lifespan."""
 
 from __future__ import annotations
 
@@ -16,23 +17,33 @@ from gateway.facts import CaseFacts
 from gateway.region import RegionFacts
 from gateway.region_index import RegionIndex
 from graph import GraphStore
+from graph.cases import CaseRow, tombstone_cases, upsert_cases
+from tests.graph.builders import case_row
 
-CASE = """
-CREATE (:Case {key: $key, force: 'AS', caseRef: $key, riskLevel: 'LOW', status: 'OPEN',
-               open: true, referralSource: 'NCA', receivedAt: 1700000000000,
-               syncedAt: timestamp() - $age})
-"""
-# Changed behind the catch-up's back: no new `syncedAt`, so only a full reload sees it.
+RECEIVED = 1700000000000
+# Changed behind the write path's back: no sequence number, so only a full reload sees it.
 REGRADE_UNSTAMPED = "MATCH (c:Case {key: $key}) SET c.riskLevel = 'HIGH'"
-TOMBSTONE = """
-MATCH (c:Case {key: $key}) DETACH DELETE c CREATE (:Tombstone {key: $key, syncedAt: timestamp()})
-"""
+
+
+def case(key: str, version: int = 1, risk: str = "LOW") -> CaseRow:
+    force, ref = key.split(":")
+    row = case_row(force, ref, version, risk=risk)
+    row["props"].update(status="NEW", referralSource="NCA", receivedAt=RECEIVED)
+    return row
+
+
+async def write(store: GraphStore, *keys: str, version: int = 1, risk: str = "LOW") -> None:
+    """Cases written as a sync writes them."""
+    await upsert_cases(store, [case(key, version, risk) for key in keys])
+
+
+async def remove(store: GraphStore, key: str, version: int = 9) -> None:
+    await tombstone_cases(store, [{"key": key, "force": key.split(":")[0], "version": version}])
 
 
 async def region_of(graph_store: GraphStore, cases: int) -> RegionFacts:
     """Facts loaded from a graph of `cases` new cases, AS:0 onwards."""
-    for n in range(cases):
-        await graph_store.write(CASE, {"key": f"AS:{n}", "age": 0})
+    await write(graph_store, *(f"AS:{n}" for n in range(cases)))
     region = RegionFacts()
     await region.refresh(graph_store)
     return region
@@ -50,21 +61,66 @@ def on_each_page(monkeypatch: pytest.MonkeyPatch, call: Callable[[list[CaseFacts
     monkeypatch.setattr(RegionIndex, "merge", spy)
 
 
-async def test_writes_and_tombstones_are_caught_up_by_their_stamps(graph_store: GraphStore) -> None:
+async def test_writes_and_tombstones_are_caught_up_by_their_numbers(
+    graph_store: GraphStore,
+) -> None:
     region = RegionFacts()
     await region.refresh(graph_store)
-    for key in ("AS:1", "AS:2"):
-        await graph_store.write(CASE, {"key": key, "age": 0})
+    await write(graph_store, "AS:1", "AS:2")
     await region.refresh(graph_store)
     assert sorted(region.facts) == ["AS:1", "AS:2"]
-    await graph_store.write(TOMBSTONE, {"key": "AS:1"})
+    await remove(graph_store, "AS:1")
+    await write(graph_store, "AS:2", version=2, risk="HIGH")
     await region.refresh(graph_store)
     assert sorted(region.facts) == ["AS:2"]
+    assert region.facts["AS:2"].risk_level == "HIGH"
+
+
+async def test_a_write_is_caught_up_however_late_it_committed_after_reading_the_clock(
+    graph_store: GraphStore,
+) -> None:
+    """A write's `syncedAt` is the graph's clock when its statement read it; a transaction that
+    commits long after (a slow disk, a lock wait) carries an old stamp. Replicas that followed
+    the clock less a margin never saw such an update until the next full reload."""
+    region = await region_of(graph_store, cases=2)
+    await write(graph_store, "AS:0", version=2, risk="HIGH")
+    await graph_store.write("MATCH (c:Case {key: 'AS:0'}) SET c.syncedAt = c.syncedAt - 3600000")
+    await region.refresh(graph_store)
+    assert region.facts["AS:0"].risk_level == "HIGH"
+
+
+async def test_replicas_converge_on_the_graph_under_concurrent_writes(
+    graph_store: GraphStore,
+) -> None:
+    """Writers and catch-ups interleaved: afterwards each replica holds what the graph holds."""
+    await write(graph_store, "AS:first")  # each statement planned once before the race
+    await remove(graph_store, "AS:first")
+    replicas = [RegionFacts(), RegionFacts()]
+    for replica in replicas:
+        await replica.refresh(graph_store)
+
+    async def writer(w: int) -> None:
+        for version in (1, 2, 3):
+            await write(graph_store, *(f"AS:{w}-{n}" for n in range(4)), version=version)
+        await remove(graph_store, f"AS:{w}-0")
+
+    async def reader(replica: RegionFacts) -> None:
+        for _ in range(15):
+            await replica.refresh(graph_store)
+            await asyncio.sleep(0.01)
+
+    await asyncio.gather(*(writer(w) for w in range(6)), *(reader(r) for r in replicas))
+    rows = await graph_store.read("MATCH (c:Case) RETURN c.key AS key, c.seq AS seq")
+    held = {row["key"]: row["seq"] for row in rows}
+    assert len(held) == 18
+    for replica in replicas:
+        await replica.refresh(graph_store)  # one more look: what the last writes numbered
+        assert {key: fact.seq for key, fact in replica.facts.items()} == held
 
 
 async def test_the_periodic_reload_sees_what_a_catch_up_cannot(graph_store: GraphStore) -> None:
     region = RegionFacts()
-    await graph_store.write(CASE, {"key": "AS:1", "age": 60_000})  # older than any look-back
+    await write(graph_store, "AS:1")
     await region.refresh(graph_store)
     await graph_store.write(REGRADE_UNSTAMPED, {"key": "AS:1"})
     await region.refresh(graph_store)
@@ -98,7 +154,7 @@ async def test_running_loads_once_migrated_then_reloads_every_interval_until_can
     graph_store: GraphStore,
 ) -> None:
     region = RegionFacts(reload_every=0.05)
-    await graph_store.write(CASE, {"key": "AS:1", "age": 0})
+    await write(graph_store, "AS:1")
     first, periodic, started = reloads("first"), reloads("periodic"), reloads_started()
     migrated = asyncio.Event()
     running = asyncio.create_task(region.run(graph_store, migrated))
@@ -129,8 +185,8 @@ async def test_the_first_load_is_tried_again_until_the_facts_can_be_read(
     try:
         await asyncio.sleep(0.3)
         assert not region.loaded
+        await write(graph_store, "AS:1")
         await graph_store.write("MATCH (c:Case {key: 'AS:bad'}) DETACH DELETE c")
-        await graph_store.write(CASE, {"key": "AS:1", "age": 0})
         await until(lambda: region.loaded)
         assert sorted(region.facts) == ["AS:1"]
     finally:
@@ -145,7 +201,7 @@ async def test_a_full_load_reads_every_case_page_by_page(
     monkeypatch.setattr(region_module, "ID_PAGE", 3)  # a few node ids a page: many pages
     keys = [f"AS:{n}" for n in range(10)]
     for key in keys:
-        await graph_store.write(CASE, {"key": key, "age": 0})
+        await write(graph_store, key)
         await graph_store.write("CREATE (:Device {key: $key})", {"key": key})  # ids between
     region = RegionFacts()
     await region.refresh(graph_store)
@@ -169,10 +225,7 @@ async def test_a_reload_indexes_the_cases_a_page_at_a_time(
 
 async def test_a_reload_keeps_the_objects_of_unchanged_cases(graph_store: GraphStore) -> None:
     """So that a reload adds few objects for the garbage collector to walk."""
-    for n in range(3):
-        await graph_store.write(CASE, {"key": f"AS:{n}", "age": 60_000})
-    region = RegionFacts()
-    await region.refresh(graph_store)
+    region = await region_of(graph_store, cases=3)
     before = dict(region.facts)
     await graph_store.write(REGRADE_UNSTAMPED, {"key": "AS:0"})
     await region.reload(graph_store)
@@ -197,7 +250,7 @@ async def test_a_reload_page_read_before_a_catch_up_does_not_undo_it(
     """A page read, then a newer write caught up before the page is merged: the newer stays."""
     region = await region_of(graph_store, cases=1)
     regraded = dataclasses.replace(
-        region.facts["AS:0"], risk_level="HIGH", synced_at=region.facts["AS:0"].synced_at + 1
+        region.facts["AS:0"], risk_level="HIGH", seq=region.facts["AS:0"].seq + 1
     )
 
     def caught_up_meanwhile(facts: list[CaseFacts]) -> None:
@@ -211,8 +264,8 @@ async def test_a_reload_page_read_before_a_catch_up_does_not_undo_it(
 async def test_a_request_waiting_during_a_reload_goes_before_the_next_page(
     graph_store: GraphStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A refresh takes three round trips; were the reload to go on reading pages meanwhile,
-    each trip would wait behind a page's work."""
+    """A refresh takes round trips; were the reload to go on reading pages meanwhile, each trip
+    would wait behind a page's work."""
     monkeypatch.setattr(region_module, "ID_PAGE", 2)
     region = await region_of(graph_store, cases=16)
     events: list[str] = []
@@ -231,3 +284,13 @@ async def test_a_request_waiting_during_a_reload_goes_before_the_next_page(
     await region.reload(graph_store)
     await requests[0]
     assert events.index("request answered") <= 2, events  # after one more page at most
+
+
+async def test_a_graph_cleared_or_restored_is_loaded_afresh(graph_store: GraphStore) -> None:
+    """Its numbering begins again: numbers the replica saw before name other writes now."""
+    region = await region_of(graph_store, cases=3)
+    await graph_store.write("MATCH (n) WHERE NOT n:SchemaVersion DETACH DELETE n")
+    for n in range(3):  # numbered past what the replica saw
+        await write(graph_store, f"GL:{n}")
+    await region.refresh(graph_store)
+    assert sorted(region.facts) == ["GL:0", "GL:1", "GL:2"]

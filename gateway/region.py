@@ -77,7 +77,10 @@ class RegionFacts(RegionIndex):
                 delay = min(delay * 2, longest)
         while True:
             await asyncio.sleep(self.reload_every)
-            await self.reload(store)
+            try:
+                await self.reload(store)
+            except Exception as error:  # the next reload tries again; requests go on
+                log.warning("region facts: reload failed: %s", type(error).__name__)
 
     async def refresh(self, store: GraphStore) -> None:
         """Bring the facts up to date with the graph: what was written and removed since the

@@ -294,3 +294,25 @@ async def test_a_graph_cleared_or_restored_is_loaded_afresh(graph_store: GraphSt
         await write(graph_store, f"GL:{n}")
     await region.refresh(graph_store)
     assert sorted(region.facts) == ["GL:0", "GL:1", "GL:2"]
+
+
+async def test_a_failed_reload_does_not_end_the_periodic_reloads(graph_store: GraphStore) -> None:
+    region = RegionFacts(reload_every=0.05)
+    migrated = asyncio.Event()
+    migrated.set()
+    running = asyncio.create_task(region.run(graph_store, migrated))
+    try:
+        await until(lambda: region.loaded)
+        await graph_store.write("CREATE (:Case {key: 'AS:bad'})")  # every reload fails on it
+        started = reloads_started()
+        await until(lambda: reloads_started() >= started + 2)
+        assert not running.done()
+        await write(graph_store, "AS:1")
+        await graph_store.write("MATCH (c:Case {key: 'AS:bad'}) DETACH DELETE c")
+        periodic = reloads("periodic")
+        await until(lambda: reloads("periodic") > periodic)
+        assert "AS:1" in region.facts
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running

@@ -31,6 +31,7 @@ from gateway.graphql.view import GraphQLView
 from gateway.health import healthz, readyz
 from gateway.observability import install
 from gateway.protection import build_protection
+from gateway.region import RegionFacts
 from gateway.web import web_routes
 from graph import GraphConnection, GraphStore, GraphUnavailable
 from graph.metrics import MeasuredGraphStore
@@ -61,18 +62,16 @@ async def reseal_when_migrated(resealer: Resealer, state: State) -> None:
     await run_periodically(resealer, wake=state.reseal)
 
 
-# Collections of the youngest generation: one every this many allocations, not 700. A sync
-# allocates (and frees, by reference counting) many short-lived objects; a rarer collection finds
-# most of them gone instead of walking them.
+# Collections of the youngest generation: one every this many allocations, not 700
+# (docs/scaling.md, "Garbage collection").
 YOUNG_COLLECTION_EVERY = 10_000
 
 
 @contextlib.contextmanager
 def serving_heap() -> Iterator[None]:
-    """The garbage collector tuned for serving. What start-up built (modules, schemas, policies)
-    lives as long as the app, so it is frozen: full collections no longer walk it. Measured with
-    `gc.callbacks` over a 20,000-case sync, the collector's time in the hub went from 3.6 s to
-    1.0 s, from about 17% of the hub's CPU to about 6%."""
+    """The garbage collector tuned for serving, once, at start-up: what start-up built lives as
+    long as the app, so it is frozen out of full collections, and young collections are rarer.
+    The reasons and their measurements are in docs/scaling.md ("Garbage collection")."""
     thresholds = gc.get_threshold()
     gc.set_threshold(YOUNG_COLLECTION_EVERY, *thresholds[1:])
     gc.freeze()
@@ -137,18 +136,28 @@ def create_app(
             limiter=protection.limiter,
         )
         app.router.routes.extend(federation.routes())
+        # This replica's read model: loaded once migrated, reloaded periodically; not ready
+        # before it has loaded (gateway/health.py).
+        region = RegionFacts(case_rules, reload_every=settings.region_reload_seconds)
         graphql = GraphQLView(
-            schema, store=store, protection=protection, settings=settings, pulls=puller.state
+            schema,
+            store=store,
+            protection=protection,
+            settings=settings,
+            region=region,
+            pulls=puller.state,
         )
         app.router.routes.append(Route("/graphql", graphql))
         app.router.routes.append(WebSocketRoute("/graphql", graphql))
         if protection.devidp is not None and settings.environment != "production":
             app.router.routes.extend(protection.devidp.routes())
         app.state.graph = store
+        app.state.region = region
         app.state.protection = protection
         app.state.puller = puller
         migrating = asyncio.create_task(migrate_when_reachable(store, app.state.migrated))
         alerting = asyncio.create_task(after_sync_steps.run(app.state.migrated))
+        reading = asyncio.create_task(region.run(store, app.state.migrated))
         app.state.reseal = asyncio.Event()  # set after a rotation made through this hub
         resealing = asyncio.create_task(
             reseal_when_migrated(Resealer(store, protection.cipher), app.state)
@@ -162,7 +171,7 @@ def create_app(
                     yield
         finally:
             await after_sync_steps.settle()  # what the last syncs handed over, if the graph allows
-            for task in (alerting, resealing, migrating):
+            for task in (reading, alerting, resealing, migrating):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

@@ -1,4 +1,6 @@
-"""Liveness and readiness: `/healthz` says the process runs, `/readyz` that the graph answers.
+"""Liveness and readiness: `/healthz` says the process runs, `/readyz` that the graph answers
+and this replica's read model (gateway/region.py) has loaded every case's facts, so that its
+first answers are the region's figures, not those of an empty index.
 
 Readiness never fails with a 500: whatever stops the graph from answering (unreachable, out of
 disk, an unexpected error) is a 503 with a short reason, so an orchestrator takes the replica
@@ -12,6 +14,7 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from gateway.region import RegionFacts
 from graph import GraphStore, GraphUnavailable
 
 log = logging.getLogger("crossforce.health")
@@ -50,4 +53,11 @@ async def readyz(request: Request) -> JSONResponse:
         return _not_ready("unavailable", "error")
     if not migrated.is_set():
         return _not_ready("starting", "migrating")
+    region: RegionFacts | None = getattr(request.app.state, "region", None)
+    if region is None or not region.loaded:
+        return JSONResponse(
+            {"status": "starting", "graph": store.engine, "caseFacts": "loading"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
     return JSONResponse({"status": "ready", "graph": store.engine})

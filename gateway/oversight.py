@@ -1,6 +1,9 @@
 """Figures for regional coordinators, computed from case facts: counts, shares, delays, trends.
 
-Pure functions of the facts and "now", so every figure can be checked against an independent
+Each figure has one implementation: a group's (`RiskGroup`, `ForceGroup`) sorted dates, asked at
+"now". The region's index (`gateway/region_index.py`) keeps the groups of every case up to date;
+figures of a period (`risk_figures`, `force_figures`) build the same groups from its facts.
+Pure code of the facts and "now", so every figure can be checked against an independent
 calculation. Days are fractional days from referral receipt.
 """
 
@@ -8,9 +11,12 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
+
+from sortedcontainers import SortedList
 
 from policies.case_facts import DAY_MS, CaseFacts
 
@@ -72,31 +78,6 @@ class RiskFigures:
     backlog_by_age: dict[str, int] = field(default_factory=dict)
 
 
-def risk_figures(facts: Iterable[CaseFacts], now_ms: int) -> list[RiskFigures]:
-    groups: dict[tuple[str, str], list[CaseFacts]] = defaultdict(list)
-    for fact in facts:
-        groups[(fact.force, fact.risk_level)].append(fact)
-    return [
-        _risk_row(force, risk, cases, now_ms) for (force, risk), cases in sorted(groups.items())
-    ]
-
-
-def _risk_row(force: str, risk: str, cases: list[CaseFacts], now_ms: int) -> RiskFigures:
-    row = RiskFigures(force, risk, cases=len(cases))
-    row.open = sum(1 for c in cases if c.open)
-    awaiting = [c for c in cases if c.awaiting_enforcement()]
-    row.past_target = sum(1 for c in awaiting if c.due_at < now_ms)
-    row.due_soon = sum(1 for c in awaiting if now_ms <= c.due_at <= now_ms + DUE_SOON_MS)
-    row.backlog_by_age = dict(Counter(age_band(now_ms - c.received_at) for c in awaiting))
-    enforced = [(c.days_to_enforcement() or 0.0, c.target_days) for c in cases if c.enforcement_at]
-    if enforced:
-        row.enforced_within_target_share = sum(d <= t for d, t in enforced) / len(enforced)
-        days = [d for d, _ in enforced]
-        row.median_days_to_enforcement = statistics.median(days)
-        row.p90_days_to_enforcement = percentile(days, 0.9)
-    return row
-
-
 def month_of(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m")
 
@@ -149,53 +130,181 @@ class ForceFigures:
     median_days_to_first_safeguarding: float | None
 
 
-def force_figures(facts: Iterable[CaseFacts], now_ms: int) -> list[ForceFigures]:
-    groups: dict[str, list[CaseFacts]] = defaultdict(list)
+# How a group's sorted dates change: one value added or dropped, or, for a group built at once,
+# added aside and sorted in one go (`Bulk`).
+Change = Callable[[SortedList[Any], Any], None]
+
+
+def _add(values: SortedList[Any], value: Any) -> None:
+    values.add(value)
+
+
+def _drop(values: SortedList[Any], value: Any) -> None:
+    values.discard(value)
+
+
+class Bulk:
+    """Adds for a group built at once: kept aside, then each list takes its values at once,
+    sorted in one go, instead of one O(log n) insert at a time."""
+
+    def __init__(self) -> None:
+        self._pending: dict[int, tuple[SortedList[Any], list[Any]]] = {}
+
+    def add(self, values: SortedList[Any], value: Any) -> None:
+        pending = self._pending.get(id(values))
+        if pending is None:
+            pending = self._pending[id(values)] = (values, [])
+        pending[1].append(value)
+
+    def flush(self) -> None:
+        for values, added in self._pending.values():
+            values.update(added)
+        self._pending.clear()
+
+
+def change_for(sign: int, change: Change | None) -> Change:
+    return change or (_add if sign > 0 else _drop)
+
+
+def _between(values: SortedList[float], low: float, high: float) -> int:
+    """How many values v with low <= v < high."""
+    return int(values.bisect_left(high) - values.bisect_left(low))
+
+
+def _bands(starts: SortedList[float], now: int) -> dict[str, int]:
+    """Counts by age band (as `age_band`) of the dates in `starts`, aged at `now`. An age in
+    [low, high) days is a start in (now - high days, now - low days]; the first band also takes
+    dates a little in the future."""
+    out = {}
+    for label, low, high in AGE_BANDS:
+        upper = float("inf") if low == 0 else now - low * DAY_MS
+        lower = float("-inf") if high is None else now - high * DAY_MS
+        count = starts.bisect_right(upper) - starts.bisect_right(lower)
+        if count:
+            out[label] = count
+    return out
+
+
+@dataclass
+class RiskGroup:
+    """One force's cases of one risk level, as the dates its figures count between, kept
+    sorted: a figure is a few binary searches, and a case changes in O(log n)."""
+
+    cases: int = 0
+    open: int = 0
+    # due_at, and received_at, of open cases awaiting enforcement
+    due: SortedList[float] = field(default_factory=SortedList)
+    waiting_since: SortedList[float] = field(default_factory=SortedList)
+    days: SortedList[float] = field(default_factory=SortedList)  # to enforcement, enforced cases
+    within_target: int = 0
+
+    def apply(self, fact: CaseFacts, sign: int, change: Change | None = None) -> None:
+        """Count `fact` in (`sign` +1) or out (-1) of the group."""
+        change = change_for(sign, change)
+        self.cases += sign
+        self.open += sign if fact.open else 0
+        if fact.awaiting_enforcement():
+            change(self.due, fact.due_at)
+            change(self.waiting_since, fact.received_at)
+        days = fact.days_to_enforcement()
+        if days is not None:
+            change(self.days, days)
+            self.within_target += sign if days <= fact.target_days else 0
+
+    def figures(self, force: str, risk: str, now: int) -> RiskFigures:
+        row = RiskFigures(force, risk, cases=self.cases, open=self.open)
+        row.past_target = self.due.bisect_left(now)
+        row.due_soon = _between(self.due, now, now + DUE_SOON_MS + 1)
+        row.backlog_by_age = _bands(self.waiting_since, now)
+        if self.days:
+            row.enforced_within_target_share = self.within_target / len(self.days)
+            row.median_days_to_enforcement = median_of_sorted(self.days)
+            row.p90_days_to_enforcement = percentile_of_sorted(self.days, 0.9)
+        return row
+
+
+@dataclass
+class ForceGroup:
+    """One force's cases, as the dates its referral, activity and backlog figures count between."""
+
+    referrals: Counter[tuple[str, str]] = field(default_factory=Counter)
+    received: SortedList[float] = field(default_factory=SortedList)
+    enforced: SortedList[float] = field(default_factory=SortedList)
+    open_activity: SortedList[float] = field(default_factory=SortedList)
+    # one entry per device awaiting examination
+    seized: SortedList[float] = field(default_factory=SortedList)
+    safeguarding_days: SortedList[float] = field(default_factory=SortedList)
+    views_avoided: int = 0
+
+    def apply(self, fact: CaseFacts, sign: int, change: Change | None = None) -> None:
+        change = change_for(sign, change)
+        self.referrals[(month_of(fact.received_at), fact.source)] += sign
+        self.views_avoided += sign * fact.views_avoided
+        change(self.received, fact.received_at)
+        if fact.enforcement_at is not None:
+            change(self.enforced, fact.enforcement_at)
+        if fact.open:
+            change(self.open_activity, fact.last_activity_at or fact.opened_at or fact.received_at)
+        if fact.devices_unexamined and fact.oldest_unexamined_seized_at is not None:
+            for _ in range(fact.devices_unexamined):
+                change(self.seized, fact.oldest_unexamined_seized_at)
+        if fact.first_safeguarding_at is not None:
+            change(self.safeguarding_days, (fact.first_safeguarding_at - fact.received_at) / DAY_MS)
+
+    def figures(self, force: str, now: int) -> ForceFigures:
+        by_source = sorted((m, s, n) for (m, s), n in self.referrals.items() if n)
+        totals: Counter[str] = Counter()
+        for month, _, count in by_source:
+            totals[month] += count
+        months = months_between(min(totals), max(totals)) if totals else []
+        monthly = [(m, totals.get(m, 0)) for m in months]
+        since = now - ACTIVITY_DAYS * DAY_MS
+        return ForceFigures(
+            force=force,
+            referrals_by_month=by_source,
+            monthly_totals=monthly,
+            trend=trend(monthly),
+            new_cases_28_days=_between(self.received, since, now + 1),
+            enforcements_28_days=_between(self.enforced, since, now + 1),
+            inactive_30_days=self.open_activity.bisect_left(now - INACTIVE_DAYS * DAY_MS),
+            devices_awaiting_examination=_bands(self.seized, now),
+            median_days_to_first_safeguarding=median_of_sorted(self.safeguarding_days),
+        )
+
+
+def risk_groups(facts: Iterable[CaseFacts]) -> dict[tuple[str, str], RiskGroup]:
+    """The facts' groups by force and risk level, built at once."""
+    groups: dict[tuple[str, str], RiskGroup] = defaultdict(RiskGroup)
+    bulk = Bulk()
     for fact in facts:
-        groups[fact.force].append(fact)
-    return [_force_row(force, cases, now_ms) for force, cases in sorted(groups.items())]
+        groups[(fact.force, fact.risk_level)].apply(fact, +1, bulk.add)
+    bulk.flush()
+    return groups
 
 
-def _force_row(force: str, cases: list[CaseFacts], now_ms: int) -> ForceFigures:
-    by_source = Counter((month_of(c.received_at), c.source) for c in cases)
-    totals = Counter(month_of(c.received_at) for c in cases)
-    months = months_between(min(totals), max(totals))
-    monthly = [(m, totals.get(m, 0)) for m in months]
-    since = now_ms - ACTIVITY_DAYS * DAY_MS
-    idle_since = now_ms - INACTIVE_DAYS * DAY_MS
-    devices: Counter[str] = Counter()
-    for c in cases:
-        if c.devices_unexamined and c.oldest_unexamined_seized_at is not None:
-            devices[age_band(now_ms - c.oldest_unexamined_seized_at)] += c.devices_unexamined
-    safeguarding = [
-        (c.first_safeguarding_at - c.received_at) / DAY_MS
-        for c in cases
-        if c.first_safeguarding_at is not None
-    ]
-    return ForceFigures(
-        force=force,
-        referrals_by_month=sorted((m, s, n) for (m, s), n in by_source.items()),
-        monthly_totals=monthly,
-        trend=trend(monthly),
-        new_cases_28_days=sum(1 for c in cases if since <= c.received_at <= now_ms),
-        enforcements_28_days=sum(
-            1 for c in cases if c.enforcement_at is not None and since <= c.enforcement_at <= now_ms
-        ),
-        inactive_30_days=sum(1 for c in cases if c.open and _last_activity(c) < idle_since),
-        devices_awaiting_examination=dict(devices),
-        median_days_to_first_safeguarding=(
-            statistics.median(safeguarding) if safeguarding else None
-        ),
-    )
+def force_groups(facts: Iterable[CaseFacts]) -> dict[str, ForceGroup]:
+    groups: dict[str, ForceGroup] = defaultdict(ForceGroup)
+    bulk = Bulk()
+    for fact in facts:
+        groups[fact.force].apply(fact, +1, bulk.add)
+    bulk.flush()
+    return groups
 
 
-def _last_activity(case: CaseFacts) -> int:
-    return case.last_activity_at or case.opened_at or case.received_at
+def risk_figures(facts: Iterable[CaseFacts], now_ms: int) -> list[RiskFigures]:
+    """A row per force and risk level with a case among `facts` (of a period, say): the same
+    groups the region's index keeps up to date, built at once."""
+    groups = risk_groups(facts)
+    return [groups[key].figures(*key, now_ms) for key in sorted(groups)]
+
+
+def force_figures(facts: Iterable[CaseFacts], now_ms: int) -> list[ForceFigures]:
+    groups = force_groups(facts)
+    return [groups[force].figures(force, now_ms) for force in sorted(groups)]
 
 
 def views_avoided(facts: Iterable[CaseFacts]) -> dict[str, int]:
     """Per force, the image views its officers need not make (counted at sync), where any."""
-    counts: Counter[str] = Counter()
-    for fact in facts:
-        counts[fact.force] += fact.views_avoided
-    return {force: count for force, count in sorted(counts.items()) if count}
+    groups = force_groups(facts)
+    counts = {force: groups[force].views_avoided for force in sorted(groups)}
+    return {force: count for force, count in counts.items() if count}

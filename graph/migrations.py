@@ -114,6 +114,11 @@ SET c.enforcementTimes = CASE WHEN c.enforcementAt IS NULL THEN [] ELSE [c.enfor
     c.schemaVersion = 'v1'
 """,
     ),
+    Migration(
+        12,
+        "cases and tombstones by the sequence number of their write, for replicas' read models",
+        (Step("index", "Case", "seq"), Step("index", "Tombstone", "seq")),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -43,6 +43,7 @@ class CaseFacts:
     oldest_unexamined_seized_at: int | None = None
     first_safeguarding_at: int | None = None
     synced_at: int = 0
+    seq: int = 0  # the sequence number of its write (graph/queries/cases.py): later is higher
     # Kept by the after-sync step (federation/after_sync/link_counts.py): the other forces'
     # cases this one shares an entity with, the keys of those graded high risk, and its media
     # items another case had graded first.
@@ -105,6 +106,7 @@ def facts_of(row: Mapping[str, Any], rules: CaseRules) -> CaseFacts:
         oldest_unexamined_seized_at=row.get("oldestUnexaminedSeizedAt"),
         first_safeguarding_at=row.get("firstSafeguardingAt"),
         synced_at=_int(row, "syncedAt"),
+        seq=_int(row, "seq"),
         linked_cases=_int(row, "linkedCases"),
         linked_high=tuple(row.get("linkedHigh") or ()),
         views_avoided=_int(row, "viewsAvoided"),

@@ -127,6 +127,7 @@ class GraphQLView(GraphQL[Context, None]):
         store: GraphStore,
         protection: Protection,
         settings: Settings,
+        region: RegionFacts,
         pulls: Callable[[], Mapping[str, PullState]] = dict,
     ) -> None:
         # Only graphql-transport-ws: the legacy graphql-ws protocol would be a second door.
@@ -140,10 +141,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.protection = protection
         self.settings = settings
         self.pulls = pulls
-        # this replica's view of the region's case facts
-        self.region = RegionFacts(
-            protection.case_rules, reload_every=settings.region_reload_seconds
-        )
+        self.region = region  # this replica's read model, which the app's lifespan runs
         self.controls = Controls(
             validator=protection.validator,
             limiter=protection.limiter,

@@ -2,6 +2,8 @@
 `afterSyncPending` set, in the same statement as the case, and the flag is cleared once the step
 has run for that version. The step also keeps each case's link counts (gateway/link_counts.py)."""
 
+from graph.queries.cases import STAMP_SEQ
+
 # Cases and tombstones whose step has not run, whoever wrote them: taken up when a hub starts.
 # (No index: run once per start, a scan is cheaper than keeping one up to date at every write.)
 PENDING = """
@@ -114,12 +116,15 @@ RETURN c.key AS key, c.linkedCases AS linkedCases, c.linkedHigh AS linkedHigh,
        c.viewsAvoided AS viewsAvoided
 """
 
-# Restamped with `syncedAt`: the replicas' region facts (gateway/region.py) take the new counts
-# up as they take up any write.
-SET_LINK_COUNTS = """
+# Stamped with the next sequence number, as any write of a case: the replicas' read models
+# (gateway/region.py) take the new counts up as they take up any write.
+SET_LINK_COUNTS = (
+    """
 UNWIND $cases AS x
 MATCH (c:Case {key: x.key})
 SET c.linkedCases = x.linkedCases, c.linkedHigh = x.linkedHigh,
     c.viewsAvoided = x.viewsAvoided, c.syncedAt = timestamp()
-RETURN count(c) AS counted
 """
+    + STAMP_SEQ.format(node="c", key="c.key")
+    + "RETURN count(key) AS counted"
+)

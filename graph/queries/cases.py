@@ -4,6 +4,31 @@ A case's relationships and victims are replaced whole by each newer version; ent
 case uses any more are removed in the same statement, so a case is always complete or absent.
 A tombstone leaves a `Tombstone` node holding the version, so an older copy arriving late stays
 stale instead of bringing the case back.
+
+Every statement that writes a case's facts or its tombstone ends by stamping what it wrote with
+the next number of the `cases` counter (`STAMP_SEQ`), so replicas' read models follow the cases
+in commit order (docs/scaling.md, "The read model").
+"""
+
+# The written nodes (`{node}`, collected with the keys of their rows) stamped with one sequence
+# number, taken from the `cases` counter last of all in the statement. Setting `lock` first
+# write-locks the counter until the transaction ends (Neo4j; FalkorDB runs one statement at a
+# time), so numbers are given in commit order: when a reader sees the counter at n, every write
+# numbered n or less has committed. Taken last, the lock is held only to the commit, and a
+# writer holding it waits for no other lock. Nothing written: no number taken, no row returned.
+# `epoch`, new with each counter, tells a reader that numbering began again (a graph cleared, or
+# restored from a backup).
+STAMP_SEQ = """
+WITH collect({node}) AS written, collect({key}) AS keys
+WHERE size(written) > 0
+MERGE (counter:Counter {{key: 'cases'}})
+  ON CREATE SET counter.value = 0, counter.epoch = randomUUID()
+SET counter.lock = true
+WITH written, keys, counter, counter.value + 1 AS seq
+SET counter.value = seq, counter.lock = false
+FOREACH (n IN written | SET n.seq = seq)
+WITH keys
+UNWIND keys AS key
 """
 
 # Collects what the case held before, deletes it, and yields `previous` entity nodes for cleanup
@@ -24,19 +49,17 @@ FOREACH (v IN victims | DETACH DELETE v)
 """
 
 _REMOVE_ORPHANS = """
-WITH c, previous
-CALL {
+WITH c, {node}, previous
+CALL {{
   WITH previous
   UNWIND previous AS e
   WITH DISTINCT e WHERE NOT (e)--()
   DELETE e
-}
-RETURN c.key AS key
+}}
 """
 
 # The case's entities, victims and the pairs between them, written under the case node `k`.
-# `syncedAt` is the graph's own clock at the write, so replicas that keep the region's figures
-# up to date by it (gateway/region.py) need not trust each other's clocks.
+# `syncedAt` is the graph's own clock at the write; replicas follow writes by `seq` (STAMP_SEQ).
 _WRITE_CONTENT = """
 SET k = c.props
 SET k.syncedAt = timestamp()
@@ -81,7 +104,9 @@ FOREACH (x IN CASE WHEN t IS NULL THEN [] ELSE [t] END | DELETE x)
 """
     + _WRITE_CONTENT
     + _KEEP_TOUCHED.format(node="k")
-    + _REMOVE_ORPHANS
+    + _REMOVE_ORPHANS.format(node="k")
+    + STAMP_SEQ.format(node="k", key="c.key")
+    + "RETURN key"
 )
 
 # Cases the hub has never held, neither live nor as a tombstone: nothing to detach or clean up,
@@ -97,9 +122,8 @@ MERGE (k:Case {key: c.key})
 WITH c, k WHERE k.version = 0
 """
     + _WRITE_CONTENT
-    + """
-RETURN c.key AS key
-"""
+    + STAMP_SEQ.format(node="k", key="c.key")
+    + "RETURN key"
 )
 
 TOMBSTONE = (
@@ -121,7 +145,9 @@ MATCH (n:Tombstone {key: c.key})
 SET n.afterSyncPending = true
 """
     + _KEEP_TOUCHED.format(node="n")
-    + _REMOVE_ORPHANS
+    + _REMOVE_ORPHANS.format(node="n")
+    + STAMP_SEQ.format(node="n", key="c.key")
+    + "RETURN key"
 )
 
 # Only keys the graph holds come back: a first sync's batch answers with no rows.

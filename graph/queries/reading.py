@@ -36,7 +36,7 @@ RETURN c.key AS key, c.force AS force, c.caseRef AS caseRef, c.riskLevel AS risk
        c.groomingIndicated AS groomingIndicated, c.contactAbuseIndicated AS contactAbuseIndicated,
        c.devicesUnexamined AS devicesUnexamined,
        c.oldestUnexaminedSeizedAt AS oldestUnexaminedSeizedAt,
-       c.firstSafeguardingAt AS firstSafeguardingAt, c.syncedAt AS syncedAt,
+       c.firstSafeguardingAt AS firstSafeguardingAt, c.syncedAt AS syncedAt, c.seq AS seq,
        c.linkedCases AS linkedCases, c.linkedHigh AS linkedHigh, c.viewsAvoided AS viewsAvoided
 """
 
@@ -47,22 +47,16 @@ CASE_METADATA = "MATCH (c:Case)" + _METADATA
 CASE_ID_CEILING = "MATCH (c:Case) RETURN max(id(c)) AS top"
 CASE_METADATA_BY_ID = "MATCH (c:Case) WHERE id(c) >= $low AND id(c) < $high" + _METADATA
 
-# Cases written at or after a moment (each write stamps `syncedAt`): the region's facts kept up
-# to date without reading them all.
-CASE_METADATA_SINCE = "MATCH (c:Case) WHERE c.syncedAt >= $since" + _METADATA
+# The newest sequence number given to a write of cases (graph/queries/cases.py STAMP_SEQ): every
+# write numbered so far has committed; and the numbering's epoch. Nulls before the first write.
+CASES_SEQ = "OPTIONAL MATCH (n:Counter {key: 'cases'}) RETURN n.value AS seq, n.epoch AS epoch"
 
-# How many cases there are. Nothing beside the count: both engines answer a bare count of a label
-# from their own counters, where any other column makes it a scan (13 ms at 90,000 cases).
-CASE_COUNT = "MATCH (c:Case) RETURN count(c) AS cases"
-
-# The graph's clock, which stamps `syncedAt`.
-GRAPH_CLOCK = "RETURN timestamp() AS now"
-
-# Cases removed (tombstoned) since a time of the graph's clock, and when; with the clock as it
-# reads them, on at least one row (a null key when nothing was removed).
-REMOVED_SINCE = """
-OPTIONAL MATCH (t:Tombstone) WHERE t.syncedAt >= $since
-RETURN t.key AS key, t.syncedAt AS removedAt, timestamp() AS now
+# Cases, and tombstones of removed cases, written after one sequence number up to another: a
+# replica's read model kept up to date without reading every case.
+CASE_METADATA_AFTER = "MATCH (c:Case) WHERE c.seq > $after AND c.seq <= $upto" + _METADATA
+REMOVED_AFTER = """
+MATCH (t:Tombstone) WHERE t.seq > $after AND t.seq <= $upto
+RETURN t.key AS key, t.seq AS seq
 """
 
 CASE_METADATA_BY_KEY = "UNWIND $keys AS key MATCH (c:Case {key: key})" + _METADATA

@@ -1,0 +1,175 @@
+"""The case-facts projection: every case's facts, indexed so that figures cost no scan.
+
+Pure code, with no graph and no event loop in it: feed it facts (`put`, `remove`, `merge`, or
+a list at once) and ask it figures, alerts and priority candidates. Per force and risk level it
+keeps the groups of `gateway/oversight.py`, whose figures are a few binary searches whatever the
+region's size; the open cases are kept ordered by the part of their priority score that does not
+change with time. What feeds it from the graph, and how replicas agree, is `gateway/region.py`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sortedcontainers import SortedList
+
+from federation.after_sync import regrade
+from gateway import oversight, priority
+from policies.case_facts import CaseFacts
+
+
+class RegionIndex:
+    """Every case's facts, with the per-force and per-risk groups of the oversight figures,
+    and the open cases ordered by the static part of their priority score. Built from a list of
+    facts at once (each list sorted once), then kept by `put`, `remove` and `merge`.
+
+    Which of two facts of one case is the newer is told by `CaseFacts.seq`, the sequence number
+    its write took in the graph: a late copy never replaces a newer one."""
+
+    def __init__(self, facts: Iterable[CaseFacts] = ()) -> None:
+        self.facts: dict[str, CaseFacts] = {}
+        self._risk: dict[tuple[str, str], oversight.RiskGroup] = defaultdict(oversight.RiskGroup)
+        self._force: dict[str, oversight.ForceGroup] = defaultdict(oversight.ForceGroup)
+        self._by_static: SortedList[tuple[float, str]] = SortedList()  # (-static score, key), open
+        # per force: (-signs, force, case ref, key) of its regrade alerts, most signs first
+        self._regrade: dict[str, SortedList[tuple[int, str, str, str]]] = defaultdict(SortedList)
+        self.extend(facts)
+
+    def extend(self, facts: Iterable[CaseFacts]) -> None:
+        """Add cases not held yet, each list taking its new values at once."""
+        bulk = oversight.Bulk()
+        for fact in facts:
+            if fact.key not in self.facts:
+                self.facts[fact.key] = fact
+                self._apply(fact, +1, bulk.add)
+        bulk.flush()
+
+    def __len__(self) -> int:
+        return len(self.facts)
+
+    def _apply(self, fact: CaseFacts, sign: int, change: oversight.Change | None = None) -> None:
+        self._risk[(fact.force, fact.risk_level)].apply(fact, sign, change)
+        self._force[fact.force].apply(fact, sign, change)
+        if fact.open:
+            change = oversight.change_for(sign, change)
+            change(self._by_static, (-priority.static_points(fact), fact.key))
+            rank = regrade.regrade_rank(fact)
+            if rank is not None:
+                change(self._regrade[fact.force], (*rank, fact.key))
+
+    def put(self, fact: CaseFacts) -> None:
+        """Hold `fact` in place of what was held for its case."""
+        old = self.facts.get(fact.key)
+        if old == fact:
+            return
+        if old is not None:
+            self._apply(old, -1)
+        self.facts[fact.key] = fact
+        self._apply(fact, +1)
+
+    def merge(self, facts: Iterable[CaseFacts]) -> None:
+        """Facts read beside other feeding: each replaces the one held unless that one was
+        written later; an unchanged one keeps its object."""
+        for fact in facts:
+            held = self.facts.get(fact.key)
+            if held is None or held.seq <= fact.seq:
+                self.put(fact)
+
+    def remove(self, key: str, removed_seq: int) -> None:
+        """Forget a case removed by the write numbered `removed_seq`, unless written since."""
+        old = self.facts.get(key)
+        if old is not None and old.seq <= removed_seq:
+            del self.facts[key]
+            self._apply(old, -1)
+
+    def adopt(self, other: RegionIndex) -> RegionIndex:
+        """Take `other`'s facts and indexes; what this held comes back as an index of its own."""
+        old = RegionIndex()
+        old.facts, old._risk, old._force = self.facts, self._risk, self._force
+        old._by_static, old._regrade = self._by_static, self._regrade
+        self.facts, self._risk, self._force = other.facts, other._risk, other._force
+        self._by_static, self._regrade = other._by_static, other._regrade
+        return old
+
+    def drain(self, page: int) -> Iterator[None]:
+        """Let go of everything, a step at a time (a group, or `page` entries of the largest
+        list): a caller on an event loop lets others run between steps, since freeing a large
+        index at once holds the loop."""
+        for groups in (self._risk, self._force, self._regrade):
+            while groups:
+                groups.popitem()
+                yield
+        while self._by_static:  # from the end, where popping is cheap (a slice is not)
+            for _ in range(min(page, len(self._by_static))):
+                self._by_static.pop()
+            yield
+        self.facts = {}
+
+    def risk_figures(self, forces: set[str] | None, now: int) -> list[oversight.RiskFigures]:
+        return [
+            group.figures(force, risk, now)
+            for (force, risk), group in sorted(self._risk.items())
+            if group.cases and (forces is None or force in forces)
+        ]
+
+    def force_figures(self, forces: set[str] | None, now: int) -> list[oversight.ForceFigures]:
+        return [
+            group.figures(force, now)
+            for force, group in sorted(self._force.items())
+            if group.received and (forces is None or force in forces)
+        ]
+
+    def _regrade_lists(self, forces: set[str] | None) -> list[SortedList[Any]]:
+        return [
+            alerts
+            for force, alerts in sorted(self._regrade.items())
+            if forces is None or force in forces
+        ]
+
+    def regrade_alerts(self, forces: set[str] | None, first: int) -> list[CaseFacts]:
+        """The `first` open LOW and MEDIUM cases with signs of higher risk, most signs first:
+        the forces' sorted lists merged up to `first`, never all of them listed."""
+        merged = heapq.merge(*self._regrade_lists(forces))
+        return [self.facts[key] for *_, key in itertools.islice(merged, first)]
+
+    def regrade_count(self, forces: set[str] | None) -> int:
+        return sum(map(len, self._regrade_lists(forces)))
+
+    def views_avoided(self, forces: set[str] | None) -> dict[str, int]:
+        return {
+            force: group.views_avoided
+            for force, group in sorted(self._force.items())
+            if group.views_avoided and (forces is None or force in forces)
+        }
+
+    def forces(self) -> list[str]:
+        return sorted(force for force, group in self._force.items() if group.received)
+
+    def open_by_static_score(self) -> Iterator[tuple[float, CaseFacts]]:
+        for negative, key in self._by_static:
+            yield -negative, self.facts[key]
+
+    def candidates(self, visible: Iterable[str], now: int, first: int) -> list[CaseFacts]:
+        """Open cases of the visible forces that can make the top `first`: walk from the highest
+        static score; stop once no later case could beat the `first`-th best score even with
+        the most waiting time."""
+        forces = set(visible)
+        best: list[float] = []
+        walked = []
+        for static, fact in self.open_by_static_score():
+            if fact.force not in forces:
+                continue
+            if len(best) >= first and static + priority.most_waiting_points(fact.rules) < best[0]:
+                break
+            score = priority.points(fact, now)
+            walked.append((score, fact))
+            bisect.insort(best, score)
+            if len(best) > first:
+                best.pop(0)
+        floor = best[0] if len(best) >= first else float("-inf")
+        return [fact for score, fact in walked if score >= floor]

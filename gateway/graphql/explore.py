@@ -16,7 +16,7 @@ import strawberry
 
 from gateway.graphql.context import Context
 from gateway.graphql.errors import BadInput, NotFound
-from gateway.graphql.sharing import existence_only, sees_record
+from gateway.graphql.sharing import NamesCase
 from gateway.graphql.types import RiskLevel
 from graph.cases import case_key
 from graph.queries import explore as q
@@ -62,7 +62,7 @@ class NodeRef:
 
 
 @strawberry.type(description="A case or a shared entity in the drawing.")
-class GraphNode:
+class GraphNode(NamesCase):
     id: strawberry.ID
     kind: NodeKind
     distance: int = strawberry.field(description="hops from the start")
@@ -75,6 +75,9 @@ class GraphNode:
     existence_only: bool = strawberry.field(
         default=False, description="only that these forces hold it is known"
     )
+
+    def named_force(self) -> str | None:
+        return self.force if self.kind == NodeKind.CASE else None
 
 
 @strawberry.type
@@ -134,7 +137,7 @@ class _Drawing:
     truncated: bool = False
 
     def add_case(self, key: str, force: str, case_ref: str, risk: str, distance: int) -> bool:
-        if not sees_record(self.context, force):
+        if not self.context.knows_case(force):
             return False
         nid = str(node_id(CASE, key))
         if nid not in self.nodes:
@@ -156,7 +159,8 @@ class _Drawing:
         for nid, forces in self.holders.items():
             node = self.nodes[nid]
             node.held_by = sorted(forces)
-            node.existence_only = existence_only(self.context, nid.split(":", 1)[0], forces)
+            label = nid.split(":", 1)[0]
+            node.existence_only = not self.context.entity_identified(label, forces)
 
 
 async def _expand_cases(drawing: _Drawing, keys: list[str], distance: int) -> list[tuple[str, str]]:
@@ -204,7 +208,7 @@ async def _start(drawing: _Drawing, label: str, key: str) -> None:
     rows = [
         r for r in await graph.read(q.CASES_OF_ENTITIES, {"keys": [key]}) if r["label"] == label
     ]
-    visible = [r for r in rows if sees_record(drawing.context, r["force"])]
+    visible = [r for r in rows if drawing.context.knows_case(r["force"])]
     if not visible:
         raise NotFound("no such node")  # an entity no visible case holds does not exist for you
     drawing.nodes[str(node_id(label, key))] = GraphNode(
@@ -276,7 +280,7 @@ async def path(
     for distance, hop in enumerate(hops):
         if hop["label"] == CASE:
             head = heads.get(hop["key"])
-            if head is None or not sees_record(context, head["force"]):
+            if head is None or not context.knows_case(head["force"]):
                 return None
             nodes.append(_case_node(hop["key"], head, distance))
         else:
@@ -310,4 +314,5 @@ def _entity_holders(context: Context, nodes: list[GraphNode]) -> None:
             n.force for n in nodes[max(0, i - 1) : i + 2] if n.kind == NodeKind.CASE and n.force
         }
         node.held_by = sorted(forces)
-        node.existence_only = existence_only(context, str(node.id).split(":", 1)[0], forces)
+        label = str(node.id).split(":", 1)[0]
+        node.existence_only = not context.entity_identified(label, forces)

@@ -23,7 +23,7 @@ from gateway.facts import DAY_MS
 from gateway.graphql.context import Context, Info
 from gateway.graphql.errors import BadInput, NotFound
 from gateway.graphql.explore import PageInfo, decode_cursor, encode_cursor
-from gateway.graphql.sharing import Owned, governed, sees_record
+from gateway.graphql.sharing import Owned, governed
 from gateway.graphql.types import instant
 from graph.cases import case_key
 from graph.queries import victims as q
@@ -183,7 +183,7 @@ def _group_of(
     actions: dict[str, list[VictimAction]],
 ) -> VictimGroup:
     seen = sorted(
-        (v for v in row["victims"] if sees_record(context, v["force"])), key=lambda v: v["key"]
+        (v for v in row["victims"] if context.knows_case(v["force"])), key=lambda v: v["key"]
     )
     return VictimGroup(
         id=strawberry.ID(row["id"]), kept=row, seen=seen, claim=claims.get(row["id"]),

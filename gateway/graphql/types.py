@@ -417,7 +417,8 @@ class Case(Owned):
         "entry per case and kind of entity",
     )
     async def links(self, info: Info) -> list[CaseLink]:
-        """Only cases the caller may know of: the guard applies `record_view` to each link."""
+        """Only cases the caller may know of (the guard applies `record_view` to each link), and
+        none that the change feed holds back while a force is over its intake ceiling."""
         rows = await loaders.links(info.context).load(self.node["key"])
         return [
             CaseLink(
@@ -427,6 +428,7 @@ class Case(Owned):
                 kind=EntityKind(ENTITY_KINDS[r.label]),
             )
             for r in rows
+            if not r.held
         ]
 
 

@@ -1,8 +1,10 @@
 """The graph around a case or entity, and paths between two: what the graph explorer draws.
 
-Only cases the caller may know of are crossed; an entity reached only through such cases is
-drawn, flagged `existenceOnly` where no agreement shows its identifying field. Entities hold no
-personal data (their ids are blind indexes), so the drawing never does either.
+Only cases the caller may know of are crossed, and none whose links the change feed holds back
+from the caller (`loaders.held_back`: while a force is over its intake ceiling, its cases are
+drawn for it alone, and it is drawn none of other forces'). An entity reached only through such
+cases is drawn, flagged `existenceOnly` where no agreement shows its identifying field. Entities
+hold no personal data (their ids are blind indexes), so the drawing never does either.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 
 import strawberry
 
+from gateway.graphql import loaders
 from gateway.graphql.context import Context
 from gateway.graphql.errors import BadInput, NotFound
 from gateway.graphql.sharing import NamesCase
@@ -131,13 +134,17 @@ def decode_cursor(cursor: str | None) -> int:
 @dataclass
 class _Drawing:
     context: Context
+    held: frozenset[str] = frozenset()  # forces whose link events are held
     nodes: dict[str, GraphNode] = field(default_factory=dict)
     edges: set[tuple[str, str, str]] = field(default_factory=set)
     holders: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     truncated: bool = False
 
+    def crosses(self, force: str) -> bool:
+        return _crosses(self.context, force, self.held)
+
     def add_case(self, key: str, force: str, case_ref: str, risk: str, distance: int) -> bool:
-        if not self.context.knows_case(force):
+        if not self.crosses(force):
             return False
         nid = str(node_id(CASE, key))
         if nid not in self.nodes:
@@ -208,7 +215,7 @@ async def _start(drawing: _Drawing, label: str, key: str) -> None:
     rows = [
         r for r in await graph.read(q.CASES_OF_ENTITIES, {"keys": [key]}) if r["label"] == label
     ]
-    visible = [r for r in rows if drawing.context.knows_case(r["force"])]
+    visible = [r for r in rows if drawing.crosses(r["force"])]
     if not visible:
         raise NotFound("no such node")  # an entity no visible case holds does not exist for you
     drawing.nodes[str(node_id(label, key))] = GraphNode(
@@ -220,7 +227,7 @@ async def _start(drawing: _Drawing, label: str, key: str) -> None:
 async def draw(context: Context, label: str, key: str, depth: int) -> _Drawing:
     if not 0 < depth <= MAX_DEPTH:
         raise BadInput(f"depth: between 1 and {MAX_DEPTH}")
-    drawing = _Drawing(context)
+    drawing = _Drawing(context, await loaders.held_forces(context))
     await _start(drawing, label, key)
     frontier = [(label, key)]
     for distance in range(1, depth + 1):
@@ -276,11 +283,12 @@ async def path(
         if cases
         else {}
     )
+    held = await loaders.held_forces(context)
     nodes = []
     for distance, hop in enumerate(hops):
         if hop["label"] == CASE:
             head = heads.get(hop["key"])
-            if head is None or not context.knows_case(head["force"]):
+            if head is None or not _crosses(context, head["force"], held):
                 return None
             nodes.append(_case_node(hop["key"], head, distance))
         else:
@@ -293,6 +301,12 @@ async def path(
             )
     _entity_holders(context, nodes)
     return nodes
+
+
+def _crosses(context: Context, force: str, held: frozenset[str]) -> bool:
+    """Whether the drawing may show a case of `force` to the caller."""
+    reader = context.principal.force
+    return context.knows_case(force) and not loaders.held_back(reader, reader, force, held)
 
 
 def _case_node(key: str, head: dict[str, str], distance: int) -> GraphNode:

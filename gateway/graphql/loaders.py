@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -82,7 +82,9 @@ def _link_row(reader: str | None, row: dict[str, Any]) -> LinkRow:
     return LinkRow(row["label"], row["force"], row["caseRef"], row["other"], held)
 
 
-def held_back(reader: str | None, case_force: str, other_force: str, held: list[str]) -> bool:
+def held_back(
+    reader: str | None, case_force: str | None, other_force: str, held: Collection[str]
+) -> bool:
     """Whether the change feed holds back the link between a case of `case_force` and one of
     `other_force` from a reader of force `reader`, so GraphQL must not show it either.
 
@@ -92,6 +94,12 @@ def held_back(reader: str | None, case_force: str, other_force: str, held: list[
     if case_force != other_force and (case_force in held or other_force in held):
         return True
     return reader in held and other_force != reader
+
+
+async def held_forces(context: Context) -> frozenset[str]:
+    """The forces whose link events are held now (one small read)."""
+    rows = await context.graph.read(link_queries.HELD_FORCES)
+    return frozenset(row["force"] for row in rows)
 
 
 async def _media_review(context: Context, keys: list[str]) -> list[list[dict[str, Any]]]:

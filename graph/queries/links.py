@@ -41,3 +41,9 @@ RETURN DISTINCT key AS case, labels(e)[0] AS label, o.force AS force, o.caseRef 
        o.key AS other, o.sealed AS sealed, k.force AS caseForce, held
 ORDER BY case, force, caseRef, label
 """
+
+# The forces whose link events the intake ceiling holds (federation/intake.py).
+HELD_FORCES = """
+MATCH (h:LinkHold)
+RETURN DISTINCT h.force AS force
+"""

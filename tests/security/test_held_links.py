@@ -1,6 +1,7 @@
 """GraphQL is no way round the intake ceiling (issue 21): while the change feed holds a force's
-link events, `Case.links` hides the same links from everyone, and the held force's analysts learn
-of no other force's case through any case's links, until an administrator releases the hold."""
+link events, `Case.links` and the explorer hide the same links from everyone, and the held
+force's analysts learn of no other force's case through any case's links, until an administrator
+releases the hold."""
 
 from __future__ import annotations
 
@@ -24,6 +25,14 @@ pytestmark = pytest.mark.security
 LINKS = """query L($f: String!, $c: String!) {
   case(force: $f, caseRef: $c) { links { force caseRef contact } }
 }"""
+DRAWN = """query N($f: String!, $c: String!) {
+  neighbourhood(start: {force: $f, caseRef: $c}, depth: 2, first: 100) {
+    edges { node { force caseRef } }
+  }
+}"""
+PATH = """query P($f: String!, $c: String!, $g: String!, $d: String!) {
+  path(start: {force: $f, caseRef: $c}, end: {force: $g, caseRef: $d}) { force caseRef }
+}"""
 PROBE = "AS-PROBE-0-123"  # holds the number of GL/ORACLE/1
 
 
@@ -31,6 +40,17 @@ async def links(hub: Hub, client: str, force: str, case_ref: str) -> set[tuple[s
     case = (await data(hub, client, LINKS, {"f": force, "c": case_ref}))["case"]
     assert case is not None
     return {(link["force"], link["caseRef"]) for link in case["links"]}
+
+
+async def drawn(hub: Hub, client: str, force: str, case_ref: str) -> set[tuple[str, str]]:
+    found = await data(hub, client, DRAWN, {"f": force, "c": case_ref})
+    nodes = [edge["node"] for edge in found["neighbourhood"]["edges"]]
+    return {(n["force"], n["caseRef"]) for n in nodes if n["caseRef"] is not None}
+
+
+async def path(hub: Hub, client: str, start: tuple[str, str], end: tuple[str, str]) -> object:
+    ends = {"f": start[0], "c": start[1], "g": end[0], "d": end[1]}
+    return (await data(hub, client, PATH, ends))["path"]
 
 
 async def probe(hub: Hub) -> None:
@@ -52,6 +72,15 @@ async def test_a_held_forces_analysts_see_no_other_forces_case_in_links(hub: Hub
     assert await links(hub, "analyst-GL", "GL", "GL/ORACLE/1") == {("DC", "DC-1")}
 
 
+async def test_the_explorer_draws_no_link_the_change_feed_holds(hub: Hub) -> None:
+    await probe(hub)
+    assert await drawn(hub, "analyst-AS", "AS", PROBE) == {("AS", PROBE)}
+    assert await path(hub, "analyst-AS", ("AS", PROBE), ("GL", "GL/ORACLE/1")) is None
+    gl = await drawn(hub, "analyst-GL", "GL", "GL/ORACLE/1")
+    assert gl == {("GL", "GL/ORACLE/1"), ("DC", "DC-1")}
+    assert await path(hub, "analyst-DC", ("DC", "DC-1"), ("AS", PROBE)) is None
+
+
 async def test_released_links_show_in_graphql(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
     await probe(hub)
     monkeypatch.setenv("CROSSFORCE_GRAPH_URI", hub.settings.graph_uri or "")
@@ -61,4 +90,5 @@ async def test_released_links_show_in_graphql(hub: Hub, monkeypatch: pytest.Monk
     )
     assert released.exit_code == 0, released.output
     assert await links(hub, "analyst-AS", "AS", PROBE) == {("GL", "GL/ORACLE/1"), ("DC", "DC-1")}
+    assert ("GL", "GL/ORACLE/1") in await drawn(hub, "analyst-AS", "AS", PROBE)
     assert await links(hub, "analyst-GL", "GL", "GL/ORACLE/1") == {("AS", PROBE), ("DC", "DC-1")}

@@ -271,10 +271,15 @@ def page(drawing: _Drawing, first: int, after: str | None) -> Neighbourhood:
 async def path(
     context: Context, start: tuple[str, str], end: tuple[str, str], max_hops: int
 ) -> list[GraphNode] | None:
-    """A shortest path; null when there is none, or when it crosses what the caller may not see."""
+    """A shortest path; null when there is none, or when it crosses what the caller may not see.
+    From a node to itself it is that node alone, on every engine (Neo4j's `shortestPath` refuses
+    one node at both ends)."""
     if not 0 < max_hops <= MAX_PATH_HOPS:
         raise BadInput(f"maxHops: between 1 and {MAX_PATH_HOPS}")
-    hops = await context.graph.shortest_path(start, end, max_hops)
+    if start == end:
+        hops: list[dict[str, str]] | None = await _alone(context, *start)
+    else:
+        hops = await context.graph.shortest_path(start, end, max_hops)
     if not hops or any(h["label"] not in KIND_OF_LABEL for h in hops):
         return None
     cases = [h["key"] for h in hops if h["label"] == CASE]
@@ -301,6 +306,18 @@ async def path(
             )
     _entity_holders(context, nodes)
     return nodes
+
+
+async def _alone(context: Context, label: str, key: str) -> list[dict[str, str]] | None:
+    """The path of no hops: a case (checked with the path's cases), or an entity that a case the
+    caller may see holds (else the answer would say whether the hub holds an identifier)."""
+    if label == CASE:
+        return [{"label": label, "key": key}]
+    rows = await context.graph.read(q.CASES_OF_ENTITIES, {"keys": [key]})
+    held = await loaders.held_forces(context)
+    if any(r["label"] == label and _crosses(context, r["force"], held) for r in rows):
+        return [{"label": label, "key": key}]
+    return None
 
 
 def _crosses(context: Context, force: str, held: frozenset[str]) -> bool:

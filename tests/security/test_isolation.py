@@ -276,7 +276,6 @@ def root_calls(cases: list[dict[str, Any]]) -> dict[str, list[str]]:
         "path": [
             f'path(start: {start}, end: {{force: "{c["force"]}", caseRef: "{c["caseRef"]}"}})'
             for c in cases
-            if c["caseRef"] != "AS-T-0001"
         ],
         "oversight": ["oversight"],
     }

@@ -1,4 +1,9 @@
-"""Whom to call about another force's case: its officer, as far as the agreement allows."""
+"""Whom to call about another force's case: its officer, as far as the agreement allows.
+
+The one place outside the GraphQL guard where a contact is decrypted, for the change feed (HTTP
+and subscriptions) and `CaseLink.contact`. It asks the same two decisions the guard does: the
+case's `record_view` (a contact names whom to call about one case, so only at `FULL`), then each
+officer field's `visibility` (only `clear` fields are opened)."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from graph.queries import changes as q
 from policies.crypto import DecryptionFailed, FieldCipher
 from policies.keys import KeyringError
 from policies.principal import Principal
-from policies.sharing import PolicyHolder, Visibility
+from policies.sharing import PolicyHolder, RecordView, Visibility
 
 OFFICER_FIELDS = ("name", "email", "phone")
 
@@ -37,6 +42,8 @@ async def officer_contacts(
         rows += await store.read(q.OFFICER_SEALS, {"keys": unread})
     contacts: dict[str, str] = {}
     for row in rows:
+        if sharing.record_view(principal, row["force"]) != RecordView.FULL:
+            continue  # nothing opened of a case the caller may not know
         sealed = json.loads(row["sealed"] or "{}")
         parts = []
         for name in OFFICER_FIELDS:

@@ -15,6 +15,11 @@ A principal with several scopes gets the most open level any of its scopes grant
 is `own` when the principal acts for the owning force, `other` otherwise (a principal with no
 force is always `other`); per-pair agreements between two forces override `other`.
 
+Records: `SharingPolicy.record_view(principal, owner_force)` decides, from the same rules, how much
+of one force's case a reader may know at all (`RecordView`: `FULL`, `EXISTENCE` or `NONE`). Every
+read that names another force's case or person (a link, a contact, a queue entry, an alert, a
+victim group, a drawing, the change feed's contacts) passes through it before any field rule.
+
 Reveals: `sensitive:reveal` lifts a `masked` field to `clear` for one field, once, audited. An
 `existence` field is revealable only where an agreement lists it under `revealable` (e.g. two
 forces in a joint operation); the defaults list none, so another force's suspects stay
@@ -26,7 +31,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -54,6 +59,25 @@ class Visibility(enum.IntEnum):
     @property
     def label(self) -> str:
         return self.name.lower()
+
+
+class RecordView(enum.IntEnum):
+    """How much of one force's case a reader may know at all."""
+
+    NONE = 0  # not even that it exists
+    EXISTENCE = 1  # that the force holds such a case, not which one nor whom to call
+    FULL = 2  # which case it is (its reference) and whom to call; each field as its rule says
+
+
+# The summary field that identifies each kind of shared entity (graph labels).
+IDENTIFYING: dict[str, tuple[str, str]] = {
+    "Person": ("suspect", "familyName"),
+    "Device": ("device", "imei"),
+    "Account": ("account", "handle"),
+    "IPAddress": ("ipAddress", "address"),
+    "Media": ("media", "sha1"),
+    "Series": ("media", "seriesRef"),
+}
 
 
 # Field names per type, as in case-summary.v1.schema.json. Items of a victim's `safeguarding`
@@ -342,6 +366,31 @@ class SharingPolicy:
         """How `principal` may see `field_name` of a `type_name` record owned by `owner_force`."""
         return self._decide(principal, owner_force, type_name, field_name)[0]
 
+    def record_view(self, principal: Principal, owner_force: str) -> RecordView:
+        """How much `principal` may know of a case of `owner_force`: the record-level decision.
+
+        `FULL` when its reference shows in clear; `EXISTENCE` when only that the force holds
+        such a case may be known (the reference at `existence` or `masked`, or only the force
+        in clear); `NONE` otherwise. A type whose reference cannot be blank (a link, a queue
+        entry) shows a case only at `FULL`."""
+        reference = self.visibility(principal, owner_force, "case", "caseRef")
+        if reference == Visibility.CLEAR:
+            return RecordView.FULL
+        if reference > Visibility.HIDDEN or (
+            self.visibility(principal, owner_force, "case", "force") == Visibility.CLEAR
+        ):
+            return RecordView.EXISTENCE
+        return RecordView.NONE
+
+    def entity_identified(self, principal: Principal, label: str, owners: Iterable[str]) -> bool:
+        """Whether `principal` may know more of a shared entity (label as in the graph) than that
+        these forces hold it: some owner's agreement shows its identifying field, even masked."""
+        type_name, field_name = IDENTIFYING[label]
+        return any(
+            self.visibility(principal, owner, type_name, field_name) >= Visibility.MASKED
+            for owner in owners
+        )
+
     def visibility_of_pointer(
         self, principal: Principal, owner_force: str, pointer: str
     ) -> Visibility:
@@ -453,6 +502,9 @@ class PolicyHolder:
         self, principal: Principal, owner_force: str, type_name: str, field_name: str
     ) -> Visibility:
         return self._current.visibility(principal, owner_force, type_name, field_name)
+
+    def record_view(self, principal: Principal, owner_force: str) -> RecordView:
+        return self._current.record_view(principal, owner_force)
 
     def can_reveal(self, principal: Principal, owner_force: str, pointer: str) -> bool:
         return self._current.can_reveal(principal, owner_force, pointer)

@@ -3,30 +3,49 @@ signs of higher risk (federation/after_sync/regrade.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
 import strawberry
 
 from federation.after_sync import regrade
+from gateway.graphql.context import Info
+from gateway.graphql.sharing import NamesCase
 from gateway.graphql.types import RiskLevel
 from policies.case_facts import CaseFacts
 
+UNNAMED_HIGH = "linked to a case of another force, graded high risk"
+
 
 @strawberry.type(description="A case graded LOW or MEDIUM that carries signs of higher risk.")
-class RegradeAlert:
-    force: str
-    case_ref: str
-    risk_level: RiskLevel
-    reasons: list[str]
+class RegradeAlert(NamesCase):
+    fact: strawberry.Private[CaseFacts]
+
+    def named_force(self) -> str | None:
+        return self.fact.force
 
     @classmethod
     def of(cls, fact: CaseFacts) -> RegradeAlert:
-        return cls(
-            force=fact.force,
-            case_ref=fact.case_ref,
-            risk_level=RiskLevel(fact.risk_level),
-            reasons=regrade.regrade_reasons(fact),
-        )
+        return cls(fact=fact)
+
+    @strawberry.field
+    def force(self) -> str:
+        return self.fact.force
+
+    @strawberry.field
+    def case_ref(self) -> str:
+        return self.fact.case_ref
+
+    @strawberry.field
+    def risk_level(self) -> RiskLevel:
+        return RiskLevel(self.fact.risk_level)
+
+    @strawberry.field(description="the signs; a linked case the caller may not know is not named")
+    def reasons(self, info: Info) -> list[str]:
+        linked = self.fact.linked_high
+        known = tuple(k for k in linked if info.context.knows_case(k.partition(":")[0]))
+        reasons = regrade.regrade_reasons(dataclasses.replace(self.fact, linked_high=known))
+        return reasons + [UNNAMED_HIGH] * (len(linked) - len(known))
 
 
 def alerted(facts: Iterable[CaseFacts]) -> list[CaseFacts]:

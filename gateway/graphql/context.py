@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +16,7 @@ from graph import GraphStore
 from graph.port import Engine, Params, Record
 from policies.principal import Principal
 from policies.scopes import Forbidden
-from policies.sharing import Visibility
+from policies.sharing import RecordView, Visibility
 
 
 class CountingStore:
@@ -75,6 +75,7 @@ class Context:
     # The agreements' decisions this request has asked for: a page of victim groups asks the
     # same few thousands of times.
     decided: dict[tuple[str, str, str], Visibility] = field(default_factory=dict)
+    viewed: dict[str, RecordView] = field(default_factory=dict)
 
     @property
     def now_ms(self) -> int:
@@ -84,6 +85,7 @@ class Context:
         """A subscription lives for hours: "now" moves on, and the agreements may change."""
         self.now = datetime.now(UTC)
         self.decided.clear()
+        self.viewed.clear()
         return self.now_ms
 
     def visibility(self, owner_force: str, type_name: str, field_name: str) -> Visibility:
@@ -93,6 +95,22 @@ class Context:
             level = self.protection.sharing.visibility(self.principal, *key)
             self.decided[key] = level
         return level
+
+    def record_view(self, owner_force: str) -> RecordView:
+        """How much the caller may know of a case of `owner_force` (`SharingPolicy.record_view`)."""
+        view = self.viewed.get(owner_force)
+        if view is None:
+            view = self.protection.sharing.record_view(self.principal, owner_force)
+            self.viewed[owner_force] = view
+        return view
+
+    def knows_case(self, owner_force: str) -> bool:
+        """Whether the caller may know which case of `owner_force` a value names."""
+        return self.record_view(owner_force) == RecordView.FULL
+
+    def entity_identified(self, label: str, owners: Iterable[str]) -> bool:
+        """Whether the caller may know more of a shared entity than that these forces hold it."""
+        return self.protection.sharing.current.entity_identified(self.principal, label, owners)
 
     def require(self, *scopes: str) -> None:
         if not self.principal.scopes.intersection(scopes):

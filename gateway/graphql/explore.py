@@ -1,8 +1,10 @@
 """The graph around a case or entity, and paths between two: what the graph explorer draws.
 
-Only cases the caller may know of are crossed; an entity reached only through such cases is
-drawn, flagged `existenceOnly` where no agreement shows its identifying field. Entities hold no
-personal data (their ids are blind indexes), so the drawing never does either.
+Only cases the caller may know of are crossed, and none whose links the change feed holds back
+from the caller (`loaders.held_back`: while a force is over its intake ceiling, its cases are
+drawn for it alone, and it is drawn none of other forces'). An entity reached only through such
+cases is drawn, flagged `existenceOnly` where no agreement shows its identifying field. Entities
+hold no personal data (their ids are blind indexes), so the drawing never does either.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from dataclasses import dataclass, field
 
 import strawberry
 
+from gateway.graphql import loaders
 from gateway.graphql.context import Context
 from gateway.graphql.errors import BadInput, NotFound
-from gateway.graphql.sharing import existence_only, sees_record
+from gateway.graphql.sharing import NamesCase
 from gateway.graphql.types import RiskLevel
 from graph.cases import case_key
 from graph.queries import explore as q
@@ -62,7 +65,7 @@ class NodeRef:
 
 
 @strawberry.type(description="A case or a shared entity in the drawing.")
-class GraphNode:
+class GraphNode(NamesCase):
     id: strawberry.ID
     kind: NodeKind
     distance: int = strawberry.field(description="hops from the start")
@@ -75,6 +78,9 @@ class GraphNode:
     existence_only: bool = strawberry.field(
         default=False, description="only that these forces hold it is known"
     )
+
+    def named_force(self) -> str | None:
+        return self.force if self.kind == NodeKind.CASE else None
 
 
 @strawberry.type
@@ -128,13 +134,17 @@ def decode_cursor(cursor: str | None) -> int:
 @dataclass
 class _Drawing:
     context: Context
+    held: frozenset[str] = frozenset()  # forces whose link events are held
     nodes: dict[str, GraphNode] = field(default_factory=dict)
     edges: set[tuple[str, str, str]] = field(default_factory=set)
     holders: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     truncated: bool = False
 
+    def crosses(self, force: str) -> bool:
+        return _crosses(self.context, force, self.held)
+
     def add_case(self, key: str, force: str, case_ref: str, risk: str, distance: int) -> bool:
-        if not sees_record(self.context, force):
+        if not self.crosses(force):
             return False
         nid = str(node_id(CASE, key))
         if nid not in self.nodes:
@@ -156,7 +166,8 @@ class _Drawing:
         for nid, forces in self.holders.items():
             node = self.nodes[nid]
             node.held_by = sorted(forces)
-            node.existence_only = existence_only(self.context, nid.split(":", 1)[0], forces)
+            label = nid.split(":", 1)[0]
+            node.existence_only = not self.context.entity_identified(label, forces)
 
 
 async def _expand_cases(drawing: _Drawing, keys: list[str], distance: int) -> list[tuple[str, str]]:
@@ -204,7 +215,7 @@ async def _start(drawing: _Drawing, label: str, key: str) -> None:
     rows = [
         r for r in await graph.read(q.CASES_OF_ENTITIES, {"keys": [key]}) if r["label"] == label
     ]
-    visible = [r for r in rows if sees_record(drawing.context, r["force"])]
+    visible = [r for r in rows if drawing.crosses(r["force"])]
     if not visible:
         raise NotFound("no such node")  # an entity no visible case holds does not exist for you
     drawing.nodes[str(node_id(label, key))] = GraphNode(
@@ -216,7 +227,7 @@ async def _start(drawing: _Drawing, label: str, key: str) -> None:
 async def draw(context: Context, label: str, key: str, depth: int) -> _Drawing:
     if not 0 < depth <= MAX_DEPTH:
         raise BadInput(f"depth: between 1 and {MAX_DEPTH}")
-    drawing = _Drawing(context)
+    drawing = _Drawing(context, await loaders.held_forces(context))
     await _start(drawing, label, key)
     frontier = [(label, key)]
     for distance in range(1, depth + 1):
@@ -260,10 +271,15 @@ def page(drawing: _Drawing, first: int, after: str | None) -> Neighbourhood:
 async def path(
     context: Context, start: tuple[str, str], end: tuple[str, str], max_hops: int
 ) -> list[GraphNode] | None:
-    """A shortest path; null when there is none, or when it crosses what the caller may not see."""
+    """A shortest path; null when there is none, or when it crosses what the caller may not see.
+    From a node to itself it is that node alone, on every engine (Neo4j's `shortestPath` refuses
+    one node at both ends)."""
     if not 0 < max_hops <= MAX_PATH_HOPS:
         raise BadInput(f"maxHops: between 1 and {MAX_PATH_HOPS}")
-    hops = await context.graph.shortest_path(start, end, max_hops)
+    if start == end:
+        hops: list[dict[str, str]] | None = await _alone(context, *start)
+    else:
+        hops = await context.graph.shortest_path(start, end, max_hops)
     if not hops or any(h["label"] not in KIND_OF_LABEL for h in hops):
         return None
     cases = [h["key"] for h in hops if h["label"] == CASE]
@@ -272,11 +288,12 @@ async def path(
         if cases
         else {}
     )
+    held = await loaders.held_forces(context)
     nodes = []
     for distance, hop in enumerate(hops):
         if hop["label"] == CASE:
             head = heads.get(hop["key"])
-            if head is None or not sees_record(context, head["force"]):
+            if head is None or not _crosses(context, head["force"], held):
                 return None
             nodes.append(_case_node(hop["key"], head, distance))
         else:
@@ -289,6 +306,24 @@ async def path(
             )
     _entity_holders(context, nodes)
     return nodes
+
+
+async def _alone(context: Context, label: str, key: str) -> list[dict[str, str]] | None:
+    """The path of no hops: a case (checked with the path's cases), or an entity that a case the
+    caller may see holds (else the answer would say whether the hub holds an identifier)."""
+    if label == CASE:
+        return [{"label": label, "key": key}]
+    rows = await context.graph.read(q.CASES_OF_ENTITIES, {"keys": [key]})
+    held = await loaders.held_forces(context)
+    if any(r["label"] == label and _crosses(context, r["force"], held) for r in rows):
+        return [{"label": label, "key": key}]
+    return None
+
+
+def _crosses(context: Context, force: str, held: frozenset[str]) -> bool:
+    """Whether the drawing may show a case of `force` to the caller."""
+    reader = context.principal.force
+    return context.knows_case(force) and not loaders.held_back(reader, reader, force, held)
 
 
 def _case_node(key: str, head: dict[str, str], distance: int) -> GraphNode:
@@ -310,4 +345,5 @@ def _entity_holders(context: Context, nodes: list[GraphNode]) -> None:
             n.force for n in nodes[max(0, i - 1) : i + 2] if n.kind == NodeKind.CASE and n.force
         }
         node.held_by = sorted(forces)
-        node.existence_only = existence_only(context, str(node.id).split(":", 1)[0], forces)
+        label = str(node.id).split(":", 1)[0]
+        node.existence_only = not context.entity_identified(label, forces)

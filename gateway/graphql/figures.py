@@ -11,6 +11,7 @@ from gateway import oversight, priority
 from gateway.graphql.alerts import RegradeAlert
 from gateway.graphql.context import Info
 from gateway.graphql.paging import checked_page
+from gateway.graphql.sharing import NamesCase
 from gateway.graphql.types import ReferralSource, RiskLevel
 from policies.case_facts import CaseFacts
 
@@ -177,8 +178,11 @@ class Oversight:
 
 
 @strawberry.type(description="An open case and why it is this high in the queue.")
-class PrioritisedCase:
+class PrioritisedCase(NamesCase):
     scored: strawberry.Private[priority.Scored]
+
+    def named_force(self) -> str | None:
+        return self.scored.facts.force
 
     @strawberry.field
     def force(self) -> str:

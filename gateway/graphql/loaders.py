@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -25,6 +25,7 @@ class LinkRow:
     force: str
     case_ref: str
     other: str
+    held: bool  # the change feed holds this link back from the reader (`held_back`)
 
 
 def _grouped(
@@ -66,14 +67,39 @@ async def _victims(context: Context, keys: list[str]) -> list[list[dict[str, Any
 
 
 async def _links(context: Context, keys: list[str]) -> list[list[LinkRow]]:
-    rows = await context.graph.read(link_queries.CASE_LINKS, {"keys": keys})
+    rows = await context.graph.read(link_queries.CASE_LINKS_WITH_HOLDS, {"keys": keys})
     for row in rows:  # the linked cases' seals: their contacts need no second round trip
         seal = {"key": row["other"], "force": row["force"], "caseRef": row["caseRef"]}
         context.seals[row["other"]] = seal | {"sealed": row["sealed"]}
     return [
-        [LinkRow(r["label"], r["force"], r["caseRef"], r["other"]) for r in group]
+        [_link_row(context.principal.force, r) for r in group]
         for group in _grouped(rows, keys, "case")
     ]
+
+
+def _link_row(reader: str | None, row: dict[str, Any]) -> LinkRow:
+    held = held_back(reader, row["caseForce"], row["force"], row["held"] or [])
+    return LinkRow(row["label"], row["force"], row["caseRef"], row["other"], held)
+
+
+def held_back(
+    reader: str | None, case_force: str | None, other_force: str, held: Collection[str]
+) -> bool:
+    """Whether the change feed holds back the link between a case of `case_force` and one of
+    `other_force` from a reader of force `reader`, so GraphQL must not show it either.
+
+    The feed holds an event between two forces' cases while either force's link events are held
+    (`federation.changes.deliver`); and a held force's readers learn of no other force's case
+    through another case's links either, or the oracle would only move one hop."""
+    if case_force != other_force and (case_force in held or other_force in held):
+        return True
+    return reader in held and other_force != reader
+
+
+async def held_forces(context: Context) -> frozenset[str]:
+    """The forces whose link events are held now (one small read)."""
+    rows = await context.graph.read(link_queries.HELD_FORCES)
+    return frozenset(row["force"] for row in rows)
 
 
 async def _media_review(context: Context, keys: list[str]) -> list[list[dict[str, Any]]]:

@@ -18,7 +18,6 @@ from gateway.graphql.errors import BadInput
 from gateway.graphql.explore import GraphNode, Neighbourhood, NodeRef
 from gateway.graphql.figures import Oversight, PrioritisedCase
 from gateway.graphql.paging import checked_page
-from gateway.graphql.sharing import sees_record
 from gateway.graphql.types import Case, case_of
 from gateway.region import RegionFacts
 from graph.cases import case_key
@@ -87,8 +86,8 @@ class Query:
         context = info.context
         context.require(CASES_READ, OVERSIGHT_READ)
         key = case_key(checked_force(force), checked_case_ref(case_ref))
-        if not sees_record(context, force):
-            return None
+        if not context.knows_case(force):
+            return None  # the guard would null it too; this spares the graph the read
         found = loaders.cases(context).load(key)
         if loaders.asks_for(info, "links"):
             loaders.prefetch(loaders.links(context), key)
@@ -102,7 +101,7 @@ class Query:
         checked_page(first)
         region = await current_region(context)
         now = context.now_ms
-        visible = [force for force in region.forces() if sees_record(context, force)]
+        visible = [force for force in region.forces() if context.knows_case(force)]
         candidates = region.candidates(visible, now, first)
         return [PrioritisedCase(scored=s) for s in priority.rank(candidates, now, first)]
 
@@ -140,9 +139,11 @@ class Query:
         context = info.context
         context.require(OVERSIGHT_READ)
         region, now = await current_region(context), context.now_ms
+        # Figures name forces, not cases; alerts name cases: only those the caller may know.
+        known = {force for force in region.forces() if context.knows_case(force)}
         if filter is not None and filter.has_dates():  # figures of a period: counted afresh
             facts = filter.apply(region.facts.values())
-            ranked = functools.cache(lambda: alerted(facts))
+            ranked = functools.cache(lambda: alerted(f for f in facts if f.force in known))
             return Oversight(
                 risk_rows=oversight.risk_figures(facts, now),
                 force_rows=oversight.force_figures(facts, now),
@@ -152,11 +153,12 @@ class Query:
                 as_of=context.now,
             )
         forces = filter.force_set() if filter is not None else None
+        alerting = known if forces is None else known & forces
         return Oversight(  # the whole record: from the region's running indexes
             risk_rows=region.risk_figures(forces, now),
             force_rows=region.force_figures(forces, now),
-            alerted=lambda first: region.regrade_alerts(forces, first),
-            alert_count=lambda: region.regrade_count(forces),
+            alerted=lambda first: region.regrade_alerts(alerting, first),
+            alert_count=lambda: region.regrade_count(alerting),
             avoided=lambda: region.views_avoided(forces),
             as_of=context.now,
         )
@@ -203,7 +205,7 @@ class Mutation:
         context = info.context
         context.require(SENSITIVE_REVEAL)
         key = case_key(checked_force(force), checked_case_ref(case_ref))
-        node = await loaders.cases(context).load(key) if sees_record(context, force) else None
+        node = await loaders.cases(context).load(key) if context.knows_case(force) else None
         # No case, an invisible one, or no value there: refused as a hidden field is (no oracle).
         sealed = json.loads(node.get("sealed") or "{}").get(field) if node is not None else None
         protection = context.protection

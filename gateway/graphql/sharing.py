@@ -1,37 +1,49 @@
-"""The sharing agreement, enforced in one place for every GraphQL field of a force's records.
+"""The sharing agreement, enforced in one place for every GraphQL type that names a force's case.
 
-Each field of a type that holds one force's record declares which field of the case summary it
-shows (`governed("suspect", "familyName")`); `SharingGuard`, a schema extension, runs around every
-such resolver and applies `SharingPolicy.visibility` to what it returns:
+Two decisions of `policies.sharing`, applied by one schema extension, `SharingGuard`:
 
-- `hidden`: null, and the resolver is not even called;
-- a sealed value (`Sealed`) becomes a `Protected` with the state `CLEAR` (decrypted here, the
-  only place a read decrypts), `MASKED` (revealable with a purpose) or `EXISTENCE`;
-- a plain value passes only when `clear`.
+- **Records.** A type that names one force's case or a person in it (`NamesCase`: a case, a link,
+  a queue entry, a regrade alert, a victim of a group, a node of the explorer, a change-feed
+  event) is shown only as far as `SharingPolicy.record_view` lets the reader know that case: the
+  guard drops from a list, or nulls, every value the reader may not know, whichever resolver
+  produced it. Resolvers that page or count (the priority queue, victim groups, the explorer)
+  ask the same decision first, through `Context.knows_case`, so a page is not left short; the
+  guard still checks what they return.
+- **Fields.** Each field of a type that holds one force's record (`Owned`) declares which field of
+  the case summary it shows (`governed("suspect", "familyName")`); the guard applies
+  `SharingPolicy.visibility` to what it returns:
+  - `hidden`: null, and the resolver is not even called;
+  - a sealed value (`Sealed`) becomes a `Protected` with the state `CLEAR` (decrypted here),
+    `MASKED` (revealable with a purpose) or `EXISTENCE`;
+  - a plain value passes only when `clear`.
 
-Resolvers never decide visibility; `check_governed` refuses to build a schema in which a field of
-such a type has no rule, so a new field is hidden from nobody by accident.
+A read decrypts in three places, each behind these decisions: here, the officer contacts of
+`federation.contacts` (which asks `record_view` and each officer field's rule), and a reveal
+(`policies.reveal`, audited). `check_governed` refuses to build a schema in which a type names a
+case (has a `caseRef`) without being a `NamesCase`, or a field of an `Owned` type has no rule.
 """
 
 from __future__ import annotations
 
 import enum
 import inspect
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 
 import strawberry
-from graphql import GraphQLObjectType, GraphQLResolveInfo
+from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLResolveInfo
 from strawberry.extensions import SchemaExtension
 
 from gateway.graphql.context import Context
 from policies.crypto import DecryptionFailed
 from policies.keys import KeyringError
-from policies.sharing import FIELDS, Visibility
+from policies.sharing import FIELDS, RecordView, Visibility
 
 RULE = "crossforce.sharing"
 ANY_FIELD = "*"
+# Fields whose presence says a type names a force's case: such a type must be a `NamesCase`.
+CASE_NAMING_FIELDS = frozenset({"caseRef", "otherCaseRef"})
 
 
 @strawberry.enum(description="What the caller may know of a protected field.")
@@ -62,9 +74,30 @@ class Sealed:
     ciphertext: str
 
 
-class Owned:
+class NamesCase:
+    """Marks a strawberry type that names one force's case, or a person in it: `SharingGuard`
+    shows each of its values only as far as `record_view` lets the reader know that case."""
+
+    def named_force(self) -> str | None:
+        """The force whose case this value names; None when it names none (an entity node)."""
+        raise NotImplementedError
+
+    def within(self, view: RecordView) -> Self | None:
+        """What of this value a reader with `view` of the case may see: by default all of it at
+        `FULL`, nothing below (a type whose reference cannot be blank)."""
+        return self if view == RecordView.FULL else None
+
+
+class Owned(NamesCase):
     """Marks a strawberry type that holds one force's record: it has the private attributes
     `owner` (the force) and `case_ref`, and every field of it must carry a sharing rule."""
+
+    if TYPE_CHECKING:
+        owner: str
+        case_ref: str
+
+    def named_force(self) -> str | None:
+        return self.owner
 
 
 def governed(type_name: str, field_name: str) -> dict[str, Any]:
@@ -82,10 +115,28 @@ def _rule(parent: GraphQLObjectType, field_name: str) -> tuple[str, str] | None:
     return rule
 
 
-class SharingGuard(SchemaExtension):
-    """Applies the agreement to every governed field; other fields pass untouched."""
+def _names_case(graphql_type: Any) -> bool:
+    """Whether a field's type (lists and non-null unwrapped) is a `NamesCase` type."""
+    while isinstance(graphql_type, GraphQLNonNull | GraphQLList):
+        graphql_type = graphql_type.of_type
+    if not isinstance(graphql_type, GraphQLObjectType):
+        return False
+    definition = graphql_type.extensions.get("strawberry-definition")
+    origin = getattr(definition, "origin", None)
+    return isinstance(origin, type) and issubclass(origin, NamesCase)
 
-    _rules: dict[tuple[str, str], tuple[str, str] | None] = {}
+
+@dataclass(frozen=True)
+class _Plan:
+    rule: tuple[str, str] | None  # the field's own rule, on an `Owned` parent
+    records: bool  # the field returns values that name a case
+
+
+class SharingGuard(SchemaExtension):
+    """Applies the agreement to every field that names a case or shows a governed field; other
+    fields pass untouched."""
+
+    _plans: dict[tuple[str, str], _Plan] = {}
 
     def resolve(
         self,
@@ -96,35 +147,40 @@ class SharingGuard(SchemaExtension):
         **kwargs: Any,
     ) -> Any:
         key = (info.parent_type.name, info.field_name)
-        if key not in self._rules:
-            self._rules[key] = _rule(info.parent_type, info.field_name)
-        rule = self._rules[key]
-        if rule is None:
-            return _next(root, info, *args, **kwargs)
-        return _guarded(rule, _next, root, info, *args, **kwargs)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = _plan_of(info.parent_type, info.field_name)
+        if plan.rule is None:
+            value = _next(root, info, *args, **kwargs)
+        else:
+            value = _guarded(plan.rule, _next, root, info, *args, **kwargs)
+        if not plan.records:
+            return value
+        if inspect.isawaitable(value):
+            return _known_later(value, info.context)
+        return known(value, info.context)
 
 
-def sees_record(context: Context, owner: str) -> bool:
-    """Whether the caller may know that a case of `owner` exists at all."""
-    return context.visibility(owner, "case", "caseRef") == Visibility.CLEAR
+def _plan_of(parent: GraphQLObjectType, field_name: str) -> _Plan:
+    field = parent.fields.get(field_name)
+    return _Plan(_rule(parent, field_name), field is not None and _names_case(field.type))
 
 
-# The summary field that identifies each kind of shared entity.
-IDENTIFYING = {
-    "Person": ("suspect", "familyName"),
-    "Device": ("device", "imei"),
-    "Account": ("account", "handle"),
-    "IPAddress": ("ipAddress", "address"),
-    "Media": ("media", "sha1"),
-    "Series": ("media", "seriesRef"),
-}
+def known(value: Any, context: Context) -> Any:
+    """Of values naming cases, what the reader may know: the rest dropped from a list, or null.
+
+    The guard applies it to every field's value; a subscription applies it to each event it
+    yields, which reaches the client without passing a field resolver the guard wraps."""
+    if isinstance(value, list):
+        return [shown for item in value if (shown := known(item, context)) is not None]
+    if not isinstance(value, NamesCase):
+        return value
+    force = value.named_force()
+    return value if force is None else value.within(context.record_view(force))
 
 
-def existence_only(context: Context, label: str, owners: Iterable[str]) -> bool:
-    """Whether the caller may know of an entity only that these forces hold it: no force's
-    agreement shows its identifying field even masked."""
-    type_name, field_name = IDENTIFYING[label]
-    return all(context.visibility(o, type_name, field_name) < Visibility.MASKED for o in owners)
+async def _known_later(value: Awaitable[Any], context: Context) -> Any:
+    return known(await value, context)
 
 
 def level_of(context: Context, owner: str, rule: tuple[str, str]) -> Visibility:
@@ -142,9 +198,9 @@ def _guarded(
     *args: str,
     **kwargs: Any,
 ) -> Any:
-    """The field as the agreement shows it. Awaitable only when it has to be: a coroutine for
-    every field made a page of 50 victim groups (about 6,000 governed fields) take 300 ms more
-    than the same page without them."""
+    """The field as the agreement shows it. Awaitable only when it has to be: a page of victim
+    groups resolves thousands of governed fields, and a coroutine for each costs more than the
+    fields themselves."""
     context: Context = info.context
     level = level_of(context, root.owner, rule)
     if level == Visibility.HIDDEN:
@@ -215,7 +271,22 @@ def ungoverned_fields(schema: strawberry.Schema, owned: Iterator[type]) -> list[
     return missing
 
 
+def ungoverned_types(schema: strawberry.Schema) -> list[str]:
+    """Object types that name a case (a `caseRef` field) without being a `NamesCase`."""
+    return sorted(
+        name
+        for name, graphql_type in schema._schema.type_map.items()
+        if isinstance(graphql_type, GraphQLObjectType)
+        and CASE_NAMING_FIELDS.intersection(graphql_type.fields)
+        and not _names_case(graphql_type)
+    )
+
+
 def check_governed(schema: strawberry.Schema) -> None:
+    """Refuse a schema in which a type names a case ungoverned, or a record's field has no rule."""
+    types = ungoverned_types(schema)
+    if types:
+        raise TypeError("types naming a case without the record rule: " + ", ".join(types))
     missing = ungoverned_fields(schema, _owned_types())
     if missing:
         raise TypeError("fields without a sharing rule: " + ", ".join(missing))

@@ -8,8 +8,10 @@ client resumes from its last `seq` without missing an event.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from typing import Self
 
 import strawberry
 
@@ -18,13 +20,15 @@ from federation.contacts import officer_contacts
 from gateway.graphql.context import Context, Info
 from gateway.graphql.errors import BadInput
 from gateway.graphql.queries import region_facts
+from gateway.graphql.sharing import NamesCase, known
 from gateway.graphql.types import RiskLevel, instant
 from gateway.oversight import DUE_SOON_MS
 from policies.scopes import CASES_READ, OVERSIGHT_READ, SYNC_WRITE, Forbidden
+from policies.sharing import RecordView
 
 
 @strawberry.type(description="Something the hub learned that concerns the caller's force.")
-class ForceEvent:
+class ForceEvent(NamesCase):
     seq: str = strawberry.field(description="resume after this with `since`")
     kind: str = strawberry.field(description="LINK, REGRADE, VICTIM_IDENTIFIED, ...")
     case_ref: str
@@ -36,13 +40,26 @@ class ForceEvent:
     group: str | None = None
     reasons: list[str] = strawberry.field(default_factory=list)
 
+    def named_force(self) -> str | None:
+        return self.other_force if self.other_case_ref is not None else None
+
+    def within(self, view: RecordView) -> Self | None:
+        """The event concerns the caller's own case: it stays, without what names the other."""
+        if view == RecordView.FULL:
+            return self
+        other = self.other_force if view == RecordView.EXISTENCE else None
+        return dataclasses.replace(self, other_force=other, other_case_ref=None, contact=None)
+
 
 @strawberry.type(description="An open case whose enforcement target passes within 48 hours.")
-class CaseDueSoon:
+class CaseDueSoon(NamesCase):
     force: str
     case_ref: str
     risk_level: RiskLevel
     due_at: datetime
+
+    def named_force(self) -> str | None:
+        return self.force
 
 
 async def _events(context: Context, since: int) -> tuple[list[ForceEvent], int]:
@@ -52,20 +69,23 @@ async def _events(context: Context, since: int) -> tuple[list[ForceEvent], int]:
     contacts = await officer_contacts(
         context.graph, protection.cipher, protection.sharing, context.principal, others
     )
-    events = [
-        ForceEvent(
-            seq=str(c["seq"]),
-            kind=c["kind"],
-            case_ref=c["caseRef"],
-            at=instant(c.get("at")),
-            other_force=c.get("otherForce"),
-            other_case_ref=c.get("otherCaseRef"),
-            via=c.get("via"),
-            contact=contacts.get(c.get("otherKey", "")),
-            group=c.get("group"),
-            reasons=list(c.get("reasons") or []),
+    events = [  # the guard does not see a subscription's events: they pass the record rule here
+        known(event, context)
+        for event in (
+            ForceEvent(
+                seq=str(c["seq"]),
+                kind=c["kind"],
+                case_ref=c["caseRef"],
+                at=instant(c.get("at")),
+                other_force=c.get("otherForce"),
+                other_case_ref=c.get("otherCaseRef"),
+                via=c.get("via"),
+                contact=contacts.get(c.get("otherKey", "")),
+                group=c.get("group"),
+                reasons=list(c.get("reasons") or []),
+            )
+            for c in page.changes
         )
-        for c in page.changes
     ]
     return events, int(page.next)
 
@@ -103,7 +123,7 @@ class Subscription:
             for fact in await region_facts(context):
                 due = fact.due_at
                 soon = fact.awaiting_enforcement() and now <= due <= now + DUE_SOON_MS
-                if soon and fact.key not in announced:
+                if soon and fact.key not in announced and context.knows_case(fact.force):
                     announced.add(fact.key)
                     yield CaseDueSoon(
                         force=fact.force,

@@ -11,7 +11,7 @@ import strawberry
 
 from gateway.graphql import loaders
 from gateway.graphql.context import Info
-from gateway.graphql.sharing import ANY_FIELD, Owned, Protected, Sealed, governed, sees_record
+from gateway.graphql.sharing import ANY_FIELD, Owned, Protected, Sealed, governed
 from graph.queries.links import ENTITY_KINDS
 
 
@@ -420,8 +420,10 @@ class Case(Owned):
         "entry per case and kind of entity",
     )
     async def links(self, info: Info) -> list[CaseLink]:
+        """Only cases the caller may know of (the guard applies `record_view` to each link), and
+        none that the change feed holds back while a force is over its intake ceiling."""
         rows = await loaders.links(info.context).load(self.node["key"])
-        return [  # only cases the caller may know of at all
+        return [
             CaseLink(
                 owner=r.force,
                 case_ref=r.case_ref,
@@ -429,7 +431,7 @@ class Case(Owned):
                 kind=EntityKind(ENTITY_KINDS[r.label]),
             )
             for r in rows
-            if sees_record(info.context, r.force)
+            if not r.held
         ]
 
 

@@ -2,7 +2,7 @@
 
 Victims depicted by the same image (one `Media` node, however each force wrote its hash) or
 whose cases hold the same series form a group, kept by the after-sync step
-(gateway/victim_groups.py); a request reads one page of them. Any analyst with
+(federation/after_sync/victim_groups.py); a request reads one page of them. Any analyst with
 `victim-id:write` may claim a group from the regional queue, hand it over, or record an
 identification or a safeguarding referral; a claim left untouched for `CLAIM_STALE_DAYS` is free
 again, so one absent officer does not stall a child's identification. Every recorded action
@@ -22,7 +22,7 @@ from federation.after_sync.feed import append_new
 from gateway.graphql.context import Context, Info
 from gateway.graphql.errors import BadInput, NotFound
 from gateway.graphql.explore import PageInfo, decode_cursor, encode_cursor
-from gateway.graphql.sharing import Owned, governed, sees_record
+from gateway.graphql.sharing import Owned, governed
 from gateway.graphql.types import instant
 from graph.cases import case_key
 from graph.queries import victims as q
@@ -183,7 +183,7 @@ def _group_of(
     actions: dict[str, list[VictimAction]],
 ) -> VictimGroup:
     seen = sorted(
-        (v for v in row["victims"] if sees_record(context, v["force"])), key=lambda v: v["key"]
+        (v for v in row["victims"] if context.knows_case(v["force"])), key=lambda v: v["key"]
     )
     return VictimGroup(
         id=strawberry.ID(row["id"]), kept=row, seen=seen, claim=claims.get(row["id"]),

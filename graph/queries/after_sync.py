@@ -1,6 +1,7 @@
 """The after-sync step's bookkeeping and counts: cases (and tombstones) are written with
 `afterSyncPending` set, in the same statement as the case, and the flag is cleared once the step
-has run for that version. The step also keeps each case's link counts (gateway/link_counts.py)."""
+has run for that version. The step also keeps each case's link counts
+(federation/after_sync/link_counts.py)."""
 
 from graph.queries.cases import STAMP_SEQ
 

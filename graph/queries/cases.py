@@ -33,7 +33,8 @@ UNWIND keys AS key
 
 # Collects what the case held before, deletes it, and yields `previous` entity nodes for cleanup
 # and `touched`: the cases that shared an entity with it, whose link counts the after-sync step
-# recounts (gateway/alerts.py), with those still to recount for an earlier version or tombstone.
+# recounts (federation/after_sync/step.py), with those still to recount for an earlier version
+# or tombstone.
 _DETACH_PREVIOUS = """
 OPTIONAL MATCH (k)-->()<--(o:Case) WHERE o <> k
 WITH c, t, k, collect(DISTINCT o.key) AS around

@@ -27,3 +27,23 @@ WHERE m.key <> $key AND o.key <> $key AND o.key <> m.key
 RETURN DISTINCT o.key AS key, m.key AS via
 ORDER BY key, via
 """
+
+# A case's links, each row with the forces whose link events the intake ceiling holds
+# (federation/intake.py), so the gateway can hide what the change feed holds back without a
+# second read.
+CASE_LINKS_WITH_HOLDS = """
+OPTIONAL MATCH (h:LinkHold)
+WITH collect(DISTINCT h.force) AS held
+UNWIND $keys AS key
+MATCH (k:Case {key: key})-->(e)<--(o:Case)
+WHERE o.key <> key
+RETURN DISTINCT key AS case, labels(e)[0] AS label, o.force AS force, o.caseRef AS caseRef,
+       o.key AS other, o.sealed AS sealed, k.force AS caseForce, held
+ORDER BY case, force, caseRef, label
+"""
+
+# The forces whose link events the intake ceiling holds (federation/intake.py).
+HELD_FORCES = """
+MATCH (h:LinkHold)
+RETURN DISTINCT h.force AS force
+"""

@@ -6,8 +6,8 @@ actions hang off the group id, not off any force's record.
 """
 
 # Victims are joined where two share an image or a series; the groups are kept by the
-# after-sync step (gateway/victim_groups.py), which follows these joins out from the victims
-# of the cases a sync changed until no new victim turns up.
+# after-sync step (federation/after_sync/victim_groups.py), which follows these joins out from
+# the victims of the cases a sync changed until no new victim turns up.
 
 # The victims of these cases.
 VICTIMS_OF_CASES = """

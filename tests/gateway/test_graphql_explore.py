@@ -91,3 +91,16 @@ async def test_bad_starts_and_depths_are_refused(
 ) -> None:
     payload = (await graphql(two_forces, "analyst-AS", NEIGHBOURHOOD, variables)).json()
     assert payload["errors"][0]["extensions"]["code"] == code
+
+
+async def test_a_path_from_a_node_to_itself_is_that_node_on_every_engine(two_forces: Hub) -> None:
+    query = """query P($a: NodeRef!, $b: NodeRef!) { path(start: $a, end: $b) { id kind force } }"""
+    result = await data(two_forces, "analyst-AS", query, {"a": AS_START, "b": AS_START})
+    assert [(n["kind"], n["force"]) for n in result["path"]] == [("CASE", "AS")]
+    drawn = (await neighbourhood(two_forces, AS_START, 1))["edges"]
+    node = next(e["node"]["id"] for e in drawn if e["node"]["kind"] != "CASE")  # type: ignore[attr-defined]
+    ends = {"a": {"id": node}, "b": {"id": node}}
+    assert [n["id"] for n in (await data(two_forces, "analyst-AS", query, ends))["path"]] == [node]
+    made_up = {"id": "Person:" + "0" * 64}
+    unknown = await data(two_forces, "analyst-AS", query, {"a": made_up, "b": made_up})
+    assert unknown["path"] is None  # no oracle for whether the hub holds an identifier

@@ -19,6 +19,7 @@ from policies.sharing import (
     FIELDS,
     SENSITIVE,
     PolicyHolder,
+    RecordView,
     SharingPolicy,
     UnknownField,
     Visibility,
@@ -235,6 +236,57 @@ def test_pair_agreements_override_other_force_rules() -> None:
     assert not policy.can_reveal(analyst("DC"), "GL", "/suspects/0/familyName")
     # `own` was not written: default deny, even for the force's own records.
     assert policy.visibility(analyst("AS"), "AS", "suspect", "givenName") == Visibility.HIDDEN
+
+
+RECORD_POLICY = """
+version: 1
+agreements:
+  cases:read:
+    own:
+      fields: {case: {"*": clear}}
+    other:
+      fields: {case: {"*": clear}}
+    pairs:
+      - viewer: AS
+        owner: WI
+        fields: {case: {caseRef: existence}}
+      - viewer: AS
+        owner: DO
+        fields: {case: {caseRef: hidden, force: hidden}}
+  oversight:read:
+    other:
+      fields: {case: {force: clear}}
+"""
+
+
+@pytest.mark.parametrize("owner", FORCES)
+def test_defaults_let_every_reader_know_every_forces_cases(
+    policy: SharingPolicy, owner: str
+) -> None:
+    system = Principal("force-AS", frozenset({"sync:write"}), "AS")
+    for reader in (analyst("AS"), analyst("GL"), COORDINATOR, system):
+        assert policy.record_view(reader, owner) == RecordView.FULL
+    nobody = Principal("admin", frozenset({"admin"}))
+    assert policy.record_view(nobody, owner) == RecordView.NONE
+
+
+def test_record_view_follows_the_case_reference_rule() -> None:
+    policy = parse_sharing(RECORD_POLICY)
+    assert policy.record_view(analyst("AS"), "AS") == RecordView.FULL
+    assert policy.record_view(analyst("AS"), "GL") == RecordView.FULL
+    assert policy.record_view(analyst("AS"), "WI") == RecordView.EXISTENCE
+    assert policy.record_view(analyst("AS"), "DO") == RecordView.NONE
+    assert policy.record_view(analyst("WI"), "AS") == RecordView.FULL  # a pair is one-way
+    # The force without the reference: that it holds a case, not which.
+    assert policy.record_view(COORDINATOR, "GL") == RecordView.EXISTENCE
+
+
+def test_entities_are_identified_only_where_an_owner_shows_the_identifying_field(
+    policy: SharingPolicy,
+) -> None:
+    assert policy.entity_identified(analyst("AS"), "Person", ["AS", "GL"])
+    assert not policy.entity_identified(analyst("AS"), "Person", ["GL", "WI"])
+    assert not policy.entity_identified(COORDINATOR, "Device", ["AS"])
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,11 @@
 """The benchmark baseline: the same nodes, relationships and properties the hub writes, by plain
-`UNWIND ... MERGE`, with none of the hub's versioning, sealing, cleanup or link detection."""
+`UNWIND ... MERGE`, with none of the hub's versioning, sealing, cleanup or link detection. Like
+every write of cases, it takes a sequence number for the replicas' read models (`STAMP_SEQ`)."""
 
-RAW_UPSERT = """
+from graph.queries.cases import STAMP_SEQ
+
+RAW_UPSERT = (
+    """
 UNWIND $cases AS c
 MERGE (k:Case {key: c.key})
 SET k = c.props
@@ -25,5 +29,7 @@ FOREACH (d IN c.contactPersons |
   MERGE (e:Person {key: d.entity}) MERGE (x:Victim {key: d.victim}) MERGE (x)-[:CONTACTED]->(e))
 FOREACH (d IN c.contactAccounts |
   MERGE (e:Account {key: d.entity}) MERGE (x:Victim {key: d.victim}) MERGE (x)-[:CONTACTED]->(e))
-RETURN count(k) AS written
 """
+    + STAMP_SEQ.format(node="k", key="c.key")
+    + "RETURN count(key) AS written"
+)

@@ -226,8 +226,10 @@ class KeyRing:
         if cached is not None and self._fresh(cached[1]):
             try:
                 return cached[0], await self.dek(force, cached[0])
-            except KeyShredded:
-                self._current.pop(force, None)  # shredded elsewhere: move on to a live version
+            except (KeyShredded, UnknownKeyVersion):
+                # Shredded elsewhere, or gone with a restore to an older copy of the graph: new
+                # ciphertext moves on to the latest live version (a new one if none is left).
+                self._current.pop(force, None)
         latest = await self._latest_live(force)
         if latest is None:
             await self._record("crossforce", KEY_CREATE, force)

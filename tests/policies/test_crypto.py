@@ -11,6 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from graph import GraphStore
+from graph.keyring_store import GraphKeyStore
 from policies.audit import AuditLog, MemoryAuditStore
 from policies.crypto import DecryptionFailed, FieldCipher, associated_data, key_version
 from policies.keys import (
@@ -167,6 +169,25 @@ async def test_shred_reaches_other_replicas_after_their_cache_ttl(
     now[0] += 61
     with pytest.raises(KeyShredded):
         await replica_b.open("AS", "AS-1", "/summary", sealed)
+
+
+async def test_sealing_goes_on_when_the_current_version_is_gone_from_the_graph(
+    graph_store: GraphStore, kek: LocalKeyFile
+) -> None:
+    """A graph restored to a copy older than the current key version no longer holds it: new
+    ciphertext moves on to a live version rather than every sync failing until a restart."""
+    now = [0.0]
+    cipher = FieldCipher(KeyRing(GraphKeyStore(graph_store), kek, clock=lambda: now[0]))
+    first = await cipher.seal("AS", "AS-1", "/summary", SECRET)
+    now[0] += 30
+    await cipher.open("AS", "AS-1", "/summary", first)  # the current version stays cached
+    await graph_store.write("MATCH (k:DataKey) DETACH DELETE k")  # the restored copy
+    now[0] += 40  # its key's cache has expired, the current version's has not
+
+    sealed = await cipher.seal("AS", "AS-2", "/summary", SECRET)
+
+    assert await cipher.open("AS", "AS-2", "/summary", sealed) == SECRET
+    assert [k.version for k in await GraphKeyStore(graph_store).versions("AS")] == [1]
 
 
 async def test_wrapped_key_moved_to_another_force_does_not_unwrap(

@@ -8,10 +8,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from federation.after_sync.link_counts import recount_force
 from federation.after_sync.regrade import reasons_told
 from graph import GraphStore
 from graph.queries import changes as q
 from graph.queries import intake as iq
+from policies.case_rules import CaseRules
 from policies.principal import Principal
 from policies.sharing import PolicyHolder, RecordView
 
@@ -32,13 +34,15 @@ async def holds(store: GraphStore) -> list[Hold]:
     return [Hold(r["force"], int(r["since"] or 0), int(r["events"])) for r in rows]
 
 
-async def release(store: GraphStore, force: str, now_ms: int) -> int:
-    """Lift the force's hold and put its held events on its feed; how many were released.
+async def release(store: GraphStore, force: str, now_ms: int, *, rules: CaseRules) -> int:
+    """Lift the force's hold, put its held events on its feed, and count its links again under
+    the case rules (they were not counted while held); how many events were released.
 
     The hold goes first, so events fed meanwhile reach the feed rather than a hold nobody will
     release; what the force sent today up to now no longer counts against its ceiling."""
     await store.write(iq.LIFT, {"force": force, "day": now_ms // DAY_MS})
     rows = await store.write(q.RELEASE_HELD, {"force": force})
+    await recount_force(store, force, rules)
     return int(rows[0]["released"]) if rows else 0
 
 

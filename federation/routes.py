@@ -115,12 +115,13 @@ class FederationAPI:
             if self.settle is not None:
                 await self.settle()
             page = await changes.page(self.ingest.store, principal.force or "", since)
+            shown = changes.told(page.changes, self.sharing, principal)
             contacts = await officer_contacts(
                 self.ingest.store,
                 self.cipher,
                 self.sharing,
                 principal,
-                [c["otherKey"] for c in page.changes if "otherKey" in c],
+                [c["otherKey"] for c in shown if "otherKey" in c],
             )
         except InvalidToken as error:
             return _unauthorised(error)
@@ -133,7 +134,7 @@ class FederationAPI:
         except GraphUnavailable:
             return unavailable()
         items = []
-        for change in page.changes:
+        for change in shown:
             other = change.pop("otherKey", None)
             if other in contacts:
                 change["contact"] = contacts[other]

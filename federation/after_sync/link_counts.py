@@ -12,7 +12,12 @@ region facts (gateway/region.py) take them up as they take up any write.
 Each count costs the case's own links, not its neighbours': links are counted up to the case
 rules' `links.counted`, and an item's view is spared when its image's first grading (kept on the
 image by `FIRST_GRADED`) came before the item's own. Counting every pair instead would make a
-sync around a widely shared image grow with the square of the cases sharing it."""
+sync around a widely shared image grow with the square of the cases sharing it.
+
+A link between two forces' cases is not counted while either force's links are held (its intake
+went over the case rules' ceiling, federation/intake.py): the change feed holds those links, and a
+held force's invented cases must not rise in its priority queue, nor another force's on links to
+them, exactly where they matched. Lifting the hold counts them (`recount_force`)."""
 
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from typing import Any
 
 from graph import GraphStore
 from graph.queries import after_sync as q
+from graph.queries import links as lq
 from policies.case_rules import CaseRules
 
 # The grades that spare a later viewer the image (as `reading.MEDIA_GRADED_ELSEWHERE`).
@@ -88,20 +94,47 @@ async def count_after_sync(
     those they held before, whose images are now held only by the cases that shared them
     (`near.before`). A first sync has no before, so its step looks at its own images only."""
     await _first_gradings(store, set(synced) | near.before)
+    held = await held_forces(store)
     linked: dict[str, list[list[str]]] = defaultdict(list)
     for row in links:
-        linked[row["case"]].append([row["other"], row["otherRisk"]])
+        if _force(row["other"]) not in held:
+            linked[row["case"]].append([row["other"], row["otherRisk"]])
     if near.cases:
-        linked.update(await _linked(store, near.cases, rules.links_counted))
-    return await _write_changed(store, set(synced) | near.cases, linked, rules)
+        linked.update(await _linked(store, near.cases, rules.links_counted, held))
+    return await _write_changed(store, set(synced) | near.cases, linked, rules, held)
+
+
+async def recount_force(store: GraphStore, force: str, rules: CaseRules) -> int:
+    """Count again the links of the force's cases to other forces' cases, and of those cases:
+    once a hold on the force is lifted, the links it kept from the counts count. How many
+    cases' counts changed."""
+    rows = await store.read(q.CROSS_LINKED_OF_FORCE, {"force": force})
+    keys = {row["key"] for row in rows} | {row["other"] for row in rows}
+    if not keys:
+        return 0
+    held = await held_forces(store)
+    linked = await _linked(store, keys, rules.links_counted, held)
+    return await _write_changed(store, keys, linked, rules, held)
+
+
+async def held_forces(store: GraphStore) -> frozenset[str]:
+    """The forces whose link events are held, whose links are therefore not counted."""
+    return frozenset(row["force"] for row in await store.read(lq.HELD_FORCES))
+
+
+def _force(key: str) -> str:
+    return key.partition(":")[0]
 
 
 async def _first_gradings(store: GraphStore, keys: Collection[str]) -> None:
     await store.write(q.FIRST_GRADED, {"keys": sorted(keys), "graded": GRADED})
 
 
-async def _linked(store: GraphStore, keys: Collection[str], cap: int) -> dict[str, list[list[str]]]:
-    rows = await store.read(q.LINKED, {"keys": sorted(keys), "cap": cap})
+async def _linked(
+    store: GraphStore, keys: Collection[str], cap: int, held: Collection[str]
+) -> dict[str, list[list[str]]]:
+    params = {"keys": sorted(keys), "cap": cap, "held": sorted(held)}
+    rows = await store.read(q.LINKED, params)
     return {row["key"]: row["linked"] for row in rows}
 
 
@@ -110,13 +143,15 @@ async def _write_changed(
     keys: Collection[str],
     linked: Mapping[str, list[list[str]]],
     rules: CaseRules,
+    held_forces: Collection[str],
 ) -> int:
     params = {"keys": sorted(keys), "never": NEVER}
     avoided = {row["key"]: row["avoided"] for row in await store.read(q.VIEWS_AVOIDED, params)}
     changed = []
     for held in await store.read(q.HELD_COUNTS, params):
         key = held["key"]
-        counts = changed_counts(held, linked.get(key, []), int(avoided.get(key, 0)), rules)
+        links = [] if _force(key) in held_forces else linked.get(key, [])
+        counts = changed_counts(held, links, int(avoided.get(key, 0)), rules)
         if counts is not None:
             changed.append(counts)
     if changed:

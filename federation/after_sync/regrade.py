@@ -5,10 +5,32 @@ the change feed; the gateway lists them (`regradeAlerts`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from policies.case_facts import CaseFacts
 
+# The reason given for a linked high-risk case the reader may not know (docs/policies.md,
+# "Records"): that such a link exists, not which case. The gateway's alerts say the same.
+UNNAMED_HIGH = "linked to a case of another force, graded high risk"
+_NAMED_HIGH = "linked to {force} case {case_ref}, graded high risk"
 
-def _signs(case: CaseFacts) -> list[tuple[str, str]]:
+# Who may be told which case a reason names: given the owning force, whether the reader may
+# know its cases (`RecordView.FULL`). By default, everyone (the feed's stored events).
+Knows = Callable[[str], bool]
+
+
+def _everyone(force: str) -> bool:
+    return True
+
+
+def linked_high_reason(key: str, knows: Knows = _everyone) -> str:
+    """The reason naming a linked high-risk case, by its key, or the unnamed one for a reader
+    who may not know it."""
+    force, _, case_ref = key.partition(":")
+    return _NAMED_HIGH.format(force=force, case_ref=case_ref) if knows(force) else UNNAMED_HIGH
+
+
+def _signs(case: CaseFacts, knows: Knows) -> list[tuple[str, str]]:
     """The case's signs of higher risk: (sign, reason), whatever their severity."""
     signs = []
     if case.access_to_children:
@@ -22,24 +44,35 @@ def _signs(case: CaseFacts) -> list[tuple[str, str]]:
     if case.victim_in_contact:
         signs.append(("victim_in_contact", "a victim is in contact with the suspect"))
     for key in case.linked_high:
-        force, _, case_ref = key.partition(":")
-        signs.append(("linked_high_risk", f"linked to {force} case {case_ref}, graded high risk"))
+        signs.append(("linked_high_risk", linked_high_reason(key, knows)))
     return signs
 
 
-def _raised(case: CaseFacts) -> list[tuple[int, str]]:
+def _raised(case: CaseFacts, knows: Knows = _everyone) -> list[tuple[int, str]]:
     """The signs the rules count for this case: (severity, reason), severity above 0."""
     regrade = case.rules.regrade
     if case.risk_level not in regrade.levels or not case.open:
         return []
-    raised = [(regrade.severity(sign), reason) for sign, reason in _signs(case)]
+    raised = [(regrade.severity(sign), reason) for sign, reason in _signs(case, knows)]
     return [(severity, reason) for severity, reason in raised if severity > 0]
 
 
-def regrade_reasons(case: CaseFacts) -> list[str]:
+def regrade_reasons(case: CaseFacts, knows: Knows = _everyone) -> list[str]:
     """Why an open case of a regradable level may be graded too low; empty when there is no
-    sign."""
-    return [reason for _, reason in _raised(case)]
+    sign. A linked case whose force `knows` says the reader may not know is not named."""
+    return [reason for _, reason in _raised(case, knows)]
+
+
+def reasons_told(reasons: Sequence[str], linked: Sequence[str] | None, knows: Knows) -> list[str]:
+    """An alert's stored reasons as a reader may be told them: the reason naming a linked case
+    (one of `linked`, the keys the alert was raised for) whose force the reader may not know
+    says `UNNAMED_HIGH` instead. An alert stored without its keys (fed before they were kept)
+    names no linked case to anyone: which force a stored text names is not read back from it."""
+    if linked is None:
+        unknown = {r for r in reasons if r.startswith("linked to ") and r != UNNAMED_HIGH}
+    else:
+        unknown = {linked_high_reason(key) for key in linked if not knows(key.partition(":")[0])}
+    return [UNNAMED_HIGH if reason in unknown else reason for reason in reasons]
 
 
 def regrade_rank(case: CaseFacts) -> tuple[int, str, str] | None:

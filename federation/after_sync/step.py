@@ -28,9 +28,12 @@ from policies.case_rules import CaseRules
 def _event(fact: CaseFacts, reasons: list[str], now_ms: int) -> tuple[str, dict[str, Any]]:
     digest = hashlib.sha256("\n".join(reasons).encode()).hexdigest()[:16]
     dedupe = f"REGRADE|{fact.key}|{digest}"
+    # The linked cases' keys go with the reasons that name them, so that the feed can tell a
+    # reader who may not know one of them that the link exists, not which case it is.
+    linked = {"linkedHigh": sorted(fact.linked_high)} if fact.linked_high else {}
     return dedupe, {
         "dedupe": dedupe, "kind": "REGRADE", "force": fact.force, "caseRef": fact.case_ref,
-        "reasons": reasons, "at": now_ms,
+        "reasons": reasons, "at": now_ms, **linked,
     }  # fmt: skip
 
 

@@ -354,14 +354,16 @@ async def _release(force: str) -> int:
     from federation.changes import release
     from graph.audit_store import GraphAuditStore
     from policies.audit import AuditLog
+    from policies.case_rules import load_case_rules
 
-    _, connection = _graph()
+    settings, connection = _graph()
     try:
+        rules = load_case_rules(settings.policy_dir)  # the links are counted again under them
         await connection.store.migrate()
         audit = AuditLog(GraphAuditStore(connection.store))
         # Audited first: a release that cannot be recorded does not happen.
         await audit.record(actor=_operator(), action="links.release", target=f"force:{force}")
-        return await release(connection.store, force, int(time.time() * 1000))
+        return await release(connection.store, force, int(time.time() * 1000), rules=rules)
     finally:
         await connection.close()
 

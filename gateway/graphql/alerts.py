@@ -3,7 +3,6 @@ signs of higher risk (federation/after_sync/regrade.py)."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 
 import strawberry
@@ -13,8 +12,6 @@ from gateway.graphql.context import Info
 from gateway.graphql.sharing import NamesCase
 from gateway.graphql.types import RiskLevel
 from policies.case_facts import CaseFacts
-
-UNNAMED_HIGH = "linked to a case of another force, graded high risk"
 
 
 @strawberry.type(description="A case graded LOW or MEDIUM that carries signs of higher risk.")
@@ -42,10 +39,7 @@ class RegradeAlert(NamesCase):
 
     @strawberry.field(description="the signs; a linked case the caller may not know is not named")
     def reasons(self, info: Info) -> list[str]:
-        linked = self.fact.linked_high
-        known = tuple(k for k in linked if info.context.knows_case(k.partition(":")[0]))
-        reasons = regrade.regrade_reasons(dataclasses.replace(self.fact, linked_high=known))
-        return reasons + [UNNAMED_HIGH] * (len(linked) - len(known))
+        return regrade.regrade_reasons(self.fact, knows=info.context.knows_case)
 
 
 def alerted(facts: Iterable[CaseFacts]) -> list[CaseFacts]:

@@ -65,7 +65,9 @@ class CaseDueSoon(NamesCase):
 async def _events(context: Context, since: int) -> tuple[list[ForceEvent], int]:
     page = await changes.page(context.graph, context.principal.force or "", since)
     protection = context.protection
-    others = [c["otherKey"] for c in page.changes if "otherKey" in c]
+    # As the HTTP feed tells them (docs/policies.md, "Records"): the same changes, the same text.
+    shown = changes.told(page.changes, protection.sharing, context.principal)
+    others = [c["otherKey"] for c in shown if "otherKey" in c]
     contacts = await officer_contacts(
         context.graph, protection.cipher, protection.sharing, context.principal, others
     )
@@ -84,7 +86,7 @@ async def _events(context: Context, since: int) -> tuple[list[ForceEvent], int]:
                 group=c.get("group"),
                 reasons=list(c.get("reasons") or []),
             )
-            for c in page.changes
+            for c in shown
         )
     ]
     return events, int(page.next)

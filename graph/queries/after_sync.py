@@ -70,6 +70,14 @@ UNWIND coalesce(t.touched, []) AS other
 RETURN DISTINCT other AS key, true AS before
 """
 
+# The cases of a force that share an entity with other forces' cases, and those cases: whose
+# counts a lifted hold on the force changes.
+CROSS_LINKED_OF_FORCE = """
+MATCH (c:Case {force: $force})-->()<--(o:Case)
+WHERE o.force <> c.force
+RETURN DISTINCT c.key AS key, o.key AS other
+"""
+
 # When each image was first graded, by any case: kept on the `Media` node for the images of the
 # given cases, so that a case's image views avoided are counted from its own items. (Every
 # image found has the item it was found by: a MATCH, not an OPTIONAL one, finds them all.)
@@ -86,14 +94,15 @@ RETURN count(m) AS images
 
 # Per case: up to `$cap` other forces' cases it shares an entity with, with their risk level
 # (an image in thousands of cases would make counting them all cost the square of that at each
-# sync).
+# sync); none of the forces in `$held` (their links are held, federation/after_sync/feed.py), so
+# a held link takes no room under the cap.
 LINKED = """
 UNWIND $keys AS key
 MATCH (c:Case {key: key})
 CALL {
   WITH c
   MATCH (c)-->()<--(o:Case)
-  WHERE o.force <> c.force
+  WHERE o.force <> c.force AND NOT o.force IN $held
   WITH DISTINCT o LIMIT $cap
   RETURN collect([o.key, o.riskLevel]) AS linked
 }

@@ -75,7 +75,7 @@ MATCH (ch:Change {force: $force})
 WHERE ch.seq > $since
 RETURN ch.seq AS seq, ch.kind AS kind, ch.caseRef AS caseRef, ch.otherForce AS otherForce,
        ch.otherCaseRef AS otherCaseRef, ch.otherKey AS otherKey, ch.via AS via, ch.at AS at,
-       ch.reasons AS reasons, ch.group AS group
+       ch.reasons AS reasons, ch.linkedHigh AS linkedHigh, ch.group AS group
 ORDER BY seq
 LIMIT $limit
 """

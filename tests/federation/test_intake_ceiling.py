@@ -124,7 +124,7 @@ async def test_held_events_reach_the_feed_once_when_released(
     feed = "MATCH (c:Change) RETURN c.force AS force, c.otherCaseRef AS other ORDER BY force"
     assert await graph_store.read(feed) == []
 
-    assert await release(graph_store, "AS", now_ms) == 2
+    assert await release(graph_store, "AS", now_ms, rules=default_case_rules()) == 2
 
     assert await graph_store.read(feed) == [
         {"force": "AS", "other": "GL-0"},

@@ -1,7 +1,7 @@
 """GraphQL is no way round the intake ceiling (issue 21): while the change feed holds a force's
-link events, `Case.links` and the explorer hide the same links from everyone, and the held
-force's analysts learn of no other force's case through any case's links, until an administrator
-releases the hold."""
+link events, `Case.links`, the explorer and the priority queue's link points hide the same links
+from everyone, and the held force's analysts learn of no other force's case through any case's
+links, until an administrator releases the hold."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ DRAWN = """query N($f: String!, $c: String!) {
 PATH = """query P($f: String!, $c: String!, $g: String!, $d: String!) {
   path(start: {force: $f, caseRef: $c}, end: {force: $g, caseRef: $d}) { force caseRef }
 }"""
+QUEUE = "{ priorityQueue(first: 50) { force caseRef score reasons } }"
 PROBE = "AS-PROBE-0-123"  # holds the number of GL/ORACLE/1
 
 
@@ -51,6 +52,21 @@ async def drawn(hub: Hub, client: str, force: str, case_ref: str) -> set[tuple[s
 async def path(hub: Hub, client: str, start: tuple[str, str], end: tuple[str, str]) -> object:
     ends = {"f": start[0], "c": start[1], "g": end[0], "d": end[1]}
     return (await data(hub, client, PATH, ends))["path"]
+
+
+async def link_reasons(hub: Hub, client: str) -> dict[str, list[str]]:
+    """The priority queue's reasons that come from links to other forces, by case reference."""
+    found = (await data(hub, client, QUEUE))["priorityQueue"]
+    return {e["caseRef"]: [r for r in e["reasons"] if "other forces" in r] for e in found}
+
+
+async def release(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CROSSFORCE_GRAPH_URI", hub.settings.graph_uri or "")
+    monkeypatch.setenv("CROSSFORCE_DATA_DIR", str(hub.settings.data_dir))
+    released = await asyncio.to_thread(
+        CliRunner().invoke, app, ["links", "release", "--force", "AS"]
+    )
+    assert released.exit_code == 0, released.output
 
 
 async def probe(hub: Hub) -> None:
@@ -92,3 +108,24 @@ async def test_released_links_show_in_graphql(hub: Hub, monkeypatch: pytest.Monk
     assert await links(hub, "analyst-AS", "AS", PROBE) == {("GL", "GL/ORACLE/1"), ("DC", "DC-1")}
     assert ("GL", "GL/ORACLE/1") in await drawn(hub, "analyst-AS", "AS", PROBE)
     assert await links(hub, "analyst-GL", "GL", "GL/ORACLE/1") == {("AS", PROBE), ("DC", "DC-1")}
+
+
+async def test_the_priority_queue_gives_no_points_for_a_held_link(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await probe(hub)
+    # The invented cases that matched GL's numbers do not rise to the top of AS's queue, nor
+    # do GL's cases rise on links to them; GL and DC's link, not held, still counts.
+    held = await link_reasons(hub, "analyst-AS")
+    assert not {ref: why for ref, why in held.items() if ref.startswith("AS-") and why}
+    for reader in ("analyst-AS", "analyst-GL"):
+        gl = await link_reasons(hub, reader)
+        assert gl["GL/ORACLE/1"] == ["linked to 1 case in other forces"]  # DC-1
+        assert not gl.get("GL/ORACLE/2")
+
+    await release(hub, monkeypatch)
+
+    assert (await link_reasons(hub, "analyst-AS"))[PROBE] == ["linked to 2 cases in other forces"]
+    gl = await link_reasons(hub, "analyst-GL")
+    assert gl["GL/ORACLE/1"] == ["linked to 2 cases in other forces"]
+    assert gl["GL/ORACLE/2"] == ["linked to 1 case in other forces"]

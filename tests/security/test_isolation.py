@@ -362,30 +362,44 @@ async def test_no_reader_learns_of_a_case_the_agreement_keeps_from_it(
         assert unknown
 
 
-async def test_the_change_feed_gives_no_contact_for_a_case_the_agreement_keeps(
-    restricted_hub: Hub,
-) -> None:
+async def test_the_change_feed_names_no_case_the_agreement_keeps(restricted_hub: Hub) -> None:
+    """AS may know nothing of DO's cases and only that WI holds some: its feed tells it of no DO
+    case at all, of WI's only by force, and gives whom to call only for GL's."""
     await sync_all(restricted_hub, restricted_region())
     token = restricted_token(restricted_hub.settings, "force-AS")
     response = await restricted_hub.http.get(
         "/federation/v1/changes", headers={"Authorization": f"Bearer {token}"}
     )
-    links = [c for c in response.json()["changes"] if c["kind"] == "LINK"]
-    assert {c["otherForce"] for c in links} >= {"GL", "WI", "DO"}
+    assert response.status_code == 200, response.text
+    feed = response.json()["changes"]
+    links = [c for c in feed if c["kind"] == "LINK"]
+    assert {c["otherForce"] for c in links} == {"GL", "WI"}
     for change in links:
         if change["otherForce"] == "GL":
+            assert change["otherCaseRef"] == "GL-T-0002"
             assert change["contact"].startswith("DC GL")
         else:
-            assert "contact" not in change, change
-    assert "DC DO" not in response.text and "DC WI" not in response.text
+            assert "otherCaseRef" not in change and "contact" not in change, change
+    for hidden in ("DO-T-0004", "DO-T-0006", "WI-T-0003", "WI-T-0005", "DC DO", "DC WI"):
+        assert hidden not in response.text, hidden
+    # The latest regrade alert on AS's LOW case names the linked high-risk case it may know,
+    # and says only that the others exist.
+    alerts = [c for c in feed if c["kind"] == "REGRADE" and c["caseRef"] == "AS-T-0001"]
+    linked = [r for r in alerts[-1]["reasons"] if r.startswith("linked to")]
+    assert sorted(linked) == [
+        "linked to GL case GL-T-0002, graded high risk",
+        "linked to a case of another force, graded high risk",
+        "linked to a case of another force, graded high risk",
+    ]
 
 
 async def test_force_events_name_no_case_the_agreement_keeps(restricted_hub: Hub) -> None:
-    """A subscription's events do not pass the guard's field resolvers: they are checked too."""
+    """A subscription's events do not pass the guard's field resolvers: they are told as the
+    HTTP feed tells them."""
     hub = restricted_hub
     await sync_all(hub, [c for c in restricted_region() if c["force"] != "AS"])
     url = hub.url.replace("http://", "ws://") + "/graphql"
-    query = "subscription { forceEvents { kind caseRef otherForce otherCaseRef contact } }"
+    query = "subscription { forceEvents { kind caseRef otherForce otherCaseRef contact reasons } }"
     token = restricted_token(hub.settings, "analyst-AS")
     async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
         init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
@@ -393,14 +407,16 @@ async def test_force_events_name_no_case_the_agreement_keeps(restricted_hub: Hub
         assert json.loads(await asyncio.wait_for(socket.recv(), 10))["type"] == "connection_ack"
         await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
         await sync_all(hub, [c for c in restricted_region() if c["force"] == "AS"])
-        links: list[dict[str, Any]] = []
-        while len({e["otherForce"] for e in links}) < 3:  # GL, WI and DO's (None)
+        events: list[dict[str, Any]] = []
+        while not any(e["kind"] == "REGRADE" for e in events):  # fed after the case's links
             message = json.loads(await asyncio.wait_for(socket.recv(), 20))
             assert message["type"] == "next", message
-            event = message["payload"]["data"]["forceEvents"]
-            if event["kind"] == "LINK":
-                links.append(event)
+            events.append(message["payload"]["data"]["forceEvents"])
+    links = [e for e in events if e["kind"] == "LINK"]
     shown = {(e["otherForce"], e["otherCaseRef"], e["contact"] is not None) for e in links}
     assert ("GL", "GL-T-0002", True) in shown
     # WI: that it holds a linked case, not which, nor whom to call; DO: not even that.
-    assert {s for s in shown if s[0] != "GL"} <= {("WI", None, False), (None, None, False)}
+    assert {s for s in shown if s[0] != "GL"} == {("WI", None, False)}
+    text = json.dumps(events)
+    for hidden in ("DO-T-0004", "DO-T-0006", "WI-T-0003", "WI-T-0005", '"DO"'):
+        assert hidden not in text, hidden

@@ -9,7 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from graphql import parse, validate
 
+from gateway.config import Settings
+from gateway.graphql.limits import cost_limit
+from gateway.graphql.paging import MAX_PAGE
+from gateway.graphql.schema import build_schema
 from tests.federation.conftest import Hub
 from tests.gateway.graphql_client import data, graphql, summary, sync_all
 
@@ -190,3 +195,15 @@ async def test_a_search_needs_cases_read(hub: Hub) -> None:
     variables = {"kind": "PHONE", "value": "07700 900123", "purpose": PURPOSE}
     payload = (await graphql(hub, "coordinator", HOLDERS, variables)).json()
     assert payload["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_a_search_counts_in_the_cost_limit_as_a_full_page() -> None:
+    """No `first` bounds the answer: each holder's three fields count a hundred times."""
+    schema = build_schema(Settings())._schema
+    document = parse(
+        '{ holders(identifier: {kind: PHONE, value: "07700 900123"}, purpose: "a check") '
+        "{ force caseRef contact } }"
+    )
+    assert validate(schema, document, [cost_limit(1 + MAX_PAGE * 3, MAX_PAGE)]) == []
+    [error] = validate(schema, document, [cost_limit(MAX_PAGE * 3, MAX_PAGE)])
+    assert (error.extensions or {})["code"] == "QUERY_TOO_COSTLY"

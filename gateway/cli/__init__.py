@@ -1,5 +1,5 @@
-"""The `crossforce` command line: the hub's server and operator tooling, and `sync`, `region`
-and `demo` for trying it out."""
+"""The `crossforce` command line: the hub's server and operator tooling, `search` for analysts,
+and `sync`, `region` and `demo` for trying it out."""
 
 from __future__ import annotations
 
@@ -481,4 +481,65 @@ def sync(
     hub = url or _local_hub(Settings(), "sync")
     raise typer.Exit(
         run_sync_command(file, client_id=client, url=hub, secret=secret, batch_size=batch_size)
+    )
+
+
+@app.command()
+def search(
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="PHONE, EMAIL, IMEI, SERIAL, IP_ADDRESS, ACCOUNT, MD5, SHA1, PDQ or PERSON"
+        ),
+    ],
+    value: Annotated[
+        str,
+        typer.Argument(
+            help="as a case summary writes it; ACCOUNT platform:handle, SERIAL make:serial, "
+            "PERSON 'given family YYYY-MM-DD'"
+        ),
+    ],
+    purpose: str = typer.Option(..., "--purpose", help="why you search, in a short sentence"),
+    client: str = typer.Option(..., "--client", help="client id, e.g. analyst-AS"),
+    url: str | None = typer.Option(
+        None,
+        envvar="CROSSFORCE_URL",
+        show_default=False,
+        help="the hub's base URL (default: the hub last started on the data dir)",
+    ),
+) -> None:
+    """Does any force hold this identifier? Asks the running hub, audited with the purpose."""
+    from rich.console import Console
+
+    from gateway.cli.search import EXIT_CANNOT_RUN, kind_name, run_search
+    from gateway.config import Settings
+    from gateway.graphql.holders import IdentifierKind
+    from policies.devidp import mint_token
+
+    settings = Settings()
+    kinds = [k.value for k in IdentifierKind]
+    if kind_name(kind) not in kinds:
+        typer.echo(f"crossforce search: KIND is one of {', '.join(kinds)}", err=True)
+        raise typer.Exit(EXIT_CANNOT_RUN)
+    if settings.oidc_issuer:
+        typer.echo("CROSSFORCE_OIDC_ISSUER is set: search from a client of that issuer", err=True)
+        raise typer.Exit(EXIT_CANNOT_RUN)
+    issuer = _local_hub(settings, "search")
+    try:
+        access_token = mint_token(
+            settings.data_dir, issuer, settings.audience, client, policy_dir=settings.policy_dir
+        )
+    except ValueError as error:
+        typer.echo(f"crossforce search: {error}", err=True)
+        raise typer.Exit(EXIT_CANNOT_RUN) from None
+    raise typer.Exit(
+        run_search(
+            url=url or issuer,
+            token=access_token,
+            kind=kind_name(kind),
+            value=value,
+            purpose=purpose,
+            out=Console(),
+            err=Console(stderr=True),
+        )
     )

@@ -2,9 +2,10 @@
 
 Each field costs 1, times the page sizes of the lists it sits in. A page is the field's `first`:
 a literal when it is a whole number of at least 0; the field's own default when it is absent;
-the maximum page when it is a variable or anything else (a negative number is refused by the
-resolver, but only if the resolver runs: counted as the worst case, it can never lower the
-cost). Fields under `@skip` or `@include` count as if they ran, since the directive's argument
+the items a list without `first` declares (`counted_as`, e.g. `holders`, whose answer no page
+bounds); the maximum page when it is a variable or anything else (a negative number is refused
+by the resolver, but only if the resolver runs: counted as the worst case, it can never lower
+the cost). Fields under `@skip` or `@include` count as if they ran, since the directive's argument
 may be a variable the cost rule does not see. Depth, aliases and tokens are limited by
 Strawberry's own extensions; this adds the bound that those cannot see: wide pages nested in
 wide pages.
@@ -32,6 +33,13 @@ from graphql import (
 from graphql.type.definition import GraphQLInterfaceType, GraphQLObjectType
 
 PAGE_ARGUMENT = "first"
+# Field metadata: a list without a `first` argument counts as a page of this many items.
+COUNTED_ITEMS = "crossforce.cost.items"
+
+
+def counted_as(items: int) -> dict[str, int]:
+    """Metadata for a list field that takes no `first`: the cost rule counts it as `items`."""
+    return {COUNTED_ITEMS: items}
 
 
 def _fields_of(parent: GraphQLNamedType | None) -> dict[str, Any]:
@@ -50,9 +58,16 @@ def _page(node: FieldNode, definition: Any, max_page: int) -> int:
             return max_page
     arguments = getattr(definition, "args", {}) or {}
     if PAGE_ARGUMENT not in arguments:
-        return 1
+        return _declared_items(definition)
     default = arguments[PAGE_ARGUMENT].default_value
     return default if isinstance(default, int) and default >= 0 else max_page
+
+
+def _declared_items(definition: Any) -> int:
+    extensions = getattr(definition, "extensions", None) or {}
+    metadata = getattr(extensions.get("strawberry-definition"), "metadata", None) or {}
+    items = metadata.get(COUNTED_ITEMS, 1)
+    return items if isinstance(items, int) and items >= 0 else 1
 
 
 class _Cost:

@@ -1,4 +1,4 @@
-"""Root fields for people: a case, the priority queue, oversight, and reveal."""
+"""Root fields for people: a case, the priority queue, identifier search, oversight, and reveal."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from gateway.graphql.context import Context, Info
 from gateway.graphql.errors import BadInput
 from gateway.graphql.explore import GraphNode, Neighbourhood, NodeRef
 from gateway.graphql.figures import Oversight, PrioritisedCase
-from gateway.graphql.paging import checked_page
+from gateway.graphql.holders import Holder, IdentifierInput, search_holders
+from gateway.graphql.limits import counted_as
+from gateway.graphql.paging import MAX_PAGE, checked_page
 from gateway.graphql.types import Case, case_of
 from gateway.region import RegionFacts
 from graph.cases import case_key
@@ -127,6 +129,14 @@ class Query:
         context = info.context
         context.require(CASES_READ)
         return await explore.path(context, start.label_and_key(), end.label_and_key(), max_hops)
+
+    @strawberry.field(
+        description="Does any force hold this identifier? The forces and cases holding it, as "
+        "far as the agreements show them; every search is audited with its purpose.",
+        metadata=counted_as(MAX_PAGE),  # no page bounds the answer: counted as the largest
+    )
+    async def holders(self, info: Info, identifier: IdentifierInput, purpose: str) -> list[Holder]:
+        return await search_holders(info, identifier, purpose)
 
     @strawberry.field(description="The regional victim identification queue.")
     async def victim_groups(

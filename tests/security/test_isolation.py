@@ -278,6 +278,10 @@ def root_calls(cases: list[dict[str, Any]]) -> dict[str, list[str]]:
             for c in cases
         ],
         "oversight": ["oversight"],
+        "holders": [
+            f'holders(identifier: {{kind: {kind}, value: "{value}"}}, purpose: "isolation check")'
+            for kind, value in (("PHONE", PHONE), ("SHA1", IMAGE))
+        ],
     }
 
 

@@ -20,6 +20,7 @@ from sortedcontainers import SortedList
 
 from federation.after_sync import regrade
 from gateway import oversight, priority
+from gateway.activity import ForceActivity
 from policies.case_facts import CaseFacts
 
 
@@ -146,6 +147,14 @@ class RegionIndex:
             for force, group in sorted(self._force.items())
             if group.views_avoided and (forces is None or force in forces)
         }
+
+    def activity(self, forces: set[str] | None, low: int, high: int) -> list[ForceActivity]:
+        """A row per force with cases: what it did in `[low, high)`, epoch milliseconds."""
+        return [
+            group.activity(force, low, high)
+            for force, group in sorted(self._force.items())
+            if group.received and (forces is None or force in forces)
+        ]
 
     def forces(self) -> list[str]:
         return sorted(force for force, group in self._force.items() if group.received)

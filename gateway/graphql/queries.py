@@ -150,6 +150,7 @@ class Query:
                 alerted=lambda first: ranked()[:first],
                 alert_count=lambda: len(ranked()),
                 avoided=lambda: oversight.views_avoided(facts),
+                activity_in=lambda low, high: oversight.activity(facts, low, high),
                 as_of=context.now,
             )
         forces = filter.force_set() if filter is not None else None
@@ -160,6 +161,7 @@ class Query:
             alerted=lambda first: region.regrade_alerts(alerting, first),
             alert_count=lambda: region.regrade_count(alerting),
             avoided=lambda: region.views_avoided(forces),
+            activity_in=lambda low, high: region.activity(forces, low, high),
             as_of=context.now,
         )
 

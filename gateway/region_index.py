@@ -39,6 +39,8 @@ class RegionIndex:
         self._by_static: SortedList[tuple[float, str]] = SortedList()  # (-static score, key), open
         # per force: (-signs, force, case ref, key) of its regrade alerts, most signs first
         self._regrade: dict[str, SortedList[tuple[int, str, str, str]]] = defaultdict(SortedList)
+        # per force: (received at, key) of its open cases, oldest first (`oversight { cases }`)
+        self._waiting: dict[str, SortedList[tuple[int, str]]] = defaultdict(SortedList)
         self.extend(facts)
 
     def extend(self, facts: Iterable[CaseFacts]) -> None:
@@ -59,6 +61,7 @@ class RegionIndex:
         if fact.open:
             change = oversight.change_for(sign, change)
             change(self._by_static, (-priority.static_points(fact), fact.key))
+            change(self._waiting[fact.force], (fact.received_at, fact.key))
             rank = regrade.regrade_rank(fact)
             if rank is not None:
                 change(self._regrade[fact.force], (*rank, fact.key))
@@ -93,15 +96,17 @@ class RegionIndex:
         old = RegionIndex()
         old.facts, old._risk, old._force = self.facts, self._risk, self._force
         old._by_static, old._regrade = self._by_static, self._regrade
+        old._waiting = self._waiting
         self.facts, self._risk, self._force = other.facts, other._risk, other._force
         self._by_static, self._regrade = other._by_static, other._regrade
+        self._waiting = other._waiting
         return old
 
     def drain(self, page: int) -> Iterator[None]:
         """Let go of everything, a step at a time (a group, or `page` entries of the largest
         list): a caller on an event loop lets others run between steps, since freeing a large
         index at once holds the loop."""
-        for groups in (self._risk, self._force, self._regrade):
+        for groups in (self._risk, self._force, self._regrade, self._waiting):
             while groups:
                 groups.popitem()
                 yield
@@ -155,6 +160,13 @@ class RegionIndex:
             for force, group in sorted(self._force.items())
             if group.received and (forces is None or force in forces)
         ]
+
+    def open_oldest_first(self, forces: Iterable[str]) -> Iterator[CaseFacts]:
+        """The open cases of `forces`, oldest referral first (ties by key): the forces' sorted
+        lists merged as they are walked."""
+        lists = [self._waiting[force] for force in sorted(set(forces)) if force in self._waiting]
+        for _, key in heapq.merge(*lists):
+            yield self.facts[key]
 
     def forces(self) -> list[str]:
         return sorted(force for force, group in self._force.items() if group.received)

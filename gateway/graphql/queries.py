@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 import strawberry
@@ -48,6 +48,13 @@ async def current_region(context: Context) -> RegionFacts:
 
 async def region_facts(context: Context) -> list[CaseFacts]:
     return list((await current_region(context)).facts.values())
+
+
+def oldest_first(facts: Iterable[CaseFacts], forces: set[str]) -> Iterator[CaseFacts]:
+    """The open cases of `forces` among `facts`, oldest referral first (as the region's index
+    keeps them), for figures of a period."""
+    chosen = (f for f in facts if f.open and f.force in forces)
+    return iter(sorted(chosen, key=lambda f: (f.received_at, f.key)))
 
 
 @strawberry.input(description="Restricts every oversight figure; all parts optional.")
@@ -151,6 +158,7 @@ class Query:
                 alert_count=lambda: len(ranked()),
                 avoided=lambda: oversight.views_avoided(facts),
                 activity_in=lambda low, high: oversight.activity(facts, low, high),
+                open_cases=lambda fs: oldest_first(facts, set(fs)),
                 as_of=context.now,
             )
         forces = filter.force_set() if filter is not None else None
@@ -162,6 +170,9 @@ class Query:
             alert_count=lambda: region.regrade_count(alerting),
             avoided=lambda: region.views_avoided(forces),
             activity_in=lambda low, high: region.activity(forces, low, high),
+            open_cases=lambda fs: region.open_oldest_first(
+                fs if forces is None else set(fs) & forces
+            ),
             as_of=context.now,
         )
 

@@ -201,3 +201,37 @@ async def test_activity_needs_a_window_that_ends_after_it_starts(hub: Hub) -> No
     assert "`from` must be before `to`" in refused["errors"][0]["message"]
     forbidden = (await graphql(hub, "analyst-AS", query)).json()
     assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_case_synced_again_moves_its_activity_and_leaves_the_open_list(hub: Hub) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    received = now - timedelta(days=20)
+    first = case("GL", 7, received, enforcements=[
+        {"method": "WARRANT", "at": iso(received + timedelta(days=2))}])  # fmt: skip
+    await sync_all(hub, [first])
+    query = """query($a: DateTime!, $b: DateTime!) { oversight {
+      activity(from: $a, to: $b) { ...row }
+      cases { totalCount edges { node { caseRef } } } } }
+    fragment row on ForceActivity {
+      force received arrests resolved enforcements { method count } outcomes { kind count } }"""
+    window = {"a": iso(received - timedelta(days=1)), "b": iso(now + timedelta(minutes=1))}
+    low, high = at(window["a"]), at(window["b"])
+    before = (await data(hub, "coordinator", query, window))["oversight"]
+    assert as_got(before["activity"]) == expected_activity([first], low, high)
+    assert before["cases"]["edges"] == [{"node": {"caseRef": "GL-A-0007"}}]
+
+    again = first | {
+        "version": 2,
+        "status": "CHARGED",
+        "enforcements": first["enforcements"]
+        + [
+            {"method": "ARREST", "at": iso(received + timedelta(days=2, hours=1))},
+            {"method": "ARREST", "at": iso(received + timedelta(days=9))},
+        ],
+        "outcome": {"kind": "CHARGED", "at": iso(received + timedelta(days=15))},
+    }
+    await sync_all(hub, [again])
+    after = (await data(hub, "coordinator", query, window))["oversight"]
+    assert as_got(after["activity"]) == expected_activity([again], low, high)
+    assert (after["activity"][0]["arrests"], after["activity"][0]["resolved"]) == (2, 1)
+    assert after["cases"] == {"totalCount": 0, "edges": []}

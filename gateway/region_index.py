@@ -161,12 +161,20 @@ class RegionIndex:
             if group.received and (forces is None or force in forces)
         ]
 
-    def open_oldest_first(self, forces: Iterable[str]) -> Iterator[CaseFacts]:
-        """The open cases of `forces`, oldest referral first (ties by key): the forces' sorted
-        lists merged as they are walked."""
+    def open_oldest_first(
+        self, forces: Iterable[str], after: tuple[int, str] | None = None
+    ) -> Iterator[CaseFacts]:
+        """The open cases of `forces`, oldest referral first (ties by key), after the position
+        (received at, key) `after` if given: the forces' sorted lists merged as they are walked,
+        each entered by a binary search."""
         lists = [self._waiting[force] for force in sorted(set(forces)) if force in self._waiting]
-        for _, key in heapq.merge(*lists):
+        ranges = [values.irange(minimum=after, inclusive=(False, True)) for values in lists]
+        for _, key in heapq.merge(*ranges):
             yield self.facts[key]
+
+    def open_count(self, forces: Iterable[str]) -> int:
+        """How many open cases `forces` hold."""
+        return sum(len(self._waiting[force]) for force in set(forces) if force in self._waiting)
 
     def forces(self) -> list[str]:
         return sorted(force for force, group in self._force.items() if group.received)

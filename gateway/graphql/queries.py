@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime
 
 import strawberry
@@ -17,6 +17,7 @@ from gateway.graphql.context import Context, Info
 from gateway.graphql.errors import BadInput
 from gateway.graphql.explore import GraphNode, Neighbourhood, NodeRef
 from gateway.graphql.figures import Oversight, PrioritisedCase
+from gateway.graphql.oversight_cases import OpenCases, open_cases_of
 from gateway.graphql.paging import checked_page
 from gateway.graphql.types import Case, case_of
 from gateway.region import RegionFacts
@@ -50,11 +51,8 @@ async def region_facts(context: Context) -> list[CaseFacts]:
     return list((await current_region(context)).facts.values())
 
 
-def oldest_first(facts: Iterable[CaseFacts], forces: set[str]) -> Iterator[CaseFacts]:
-    """The open cases of `forces` among `facts`, oldest referral first (as the region's index
-    keeps them), for figures of a period."""
-    chosen = (f for f in facts if f.open and f.force in forces)
-    return iter(sorted(chosen, key=lambda f: (f.received_at, f.key)))
+def within(forces: Iterable[str], scope: set[str] | None) -> set[str]:
+    return set(forces) if scope is None else set(forces) & scope
 
 
 @strawberry.input(description="Restricts every oversight figure; all parts optional.")
@@ -158,7 +156,7 @@ class Query:
                 alert_count=lambda: len(ranked()),
                 avoided=lambda: oversight.views_avoided(facts),
                 activity_in=lambda low, high: oversight.activity(facts, low, high),
-                open_cases=lambda fs: oldest_first(facts, set(fs)),
+                open_cases=open_cases_of(facts),
                 as_of=context.now,
             )
         forces = filter.force_set() if filter is not None else None
@@ -170,8 +168,9 @@ class Query:
             alert_count=lambda: region.regrade_count(alerting),
             avoided=lambda: region.views_avoided(forces),
             activity_in=lambda low, high: region.activity(forces, low, high),
-            open_cases=lambda fs: region.open_oldest_first(
-                fs if forces is None else set(fs) & forces
+            open_cases=OpenCases(
+                walk=lambda fs, after: region.open_oldest_first(within(fs, forces), after),
+                count=lambda fs: region.open_count(within(fs, forces)),
             ),
             as_of=context.now,
         )

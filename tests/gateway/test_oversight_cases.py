@@ -303,3 +303,26 @@ async def test_cases_refuse_a_bad_page_or_filter(hub: Hub) -> None:
     assert count["oversight"]["cases"]["totalCount"] == 0
     refused = (await graphql(hub, "analyst-AS", query)).json()
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_cases_of_a_period_are_the_open_cases_received_then(hub: Hub) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    records = region(45, now)
+    await sync_all(hub, records)
+    low, high = now - timedelta(days=200), now - timedelta(days=20)
+    period = f'receivedFrom: "{iso(low)}", receivedBefore: "{iso(high)}"'
+    query = CASES.replace("oversight {", f"oversight(filter: {{{period}}}) {{", 1)
+    received = [r for r in records if low <= at(r["referral"]["receivedAt"]) < high]
+    for filter, meaning in ((None, {}), ({"pastTarget": True}, {"past_target": True})):
+        edges, totals = [], set()
+        variables: dict[str, Any] = {"filter": filter, "first": 4, "after": None}
+        while True:
+            page = (await data(hub, "coordinator", query, variables))["oversight"]["cases"]
+            edges += page["edges"]
+            totals.add(page["totalCount"])
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            variables["after"] = page["pageInfo"]["endCursor"]
+        wanted = expected(received, now, **meaning)
+        assert got_rows(edges) == rows(wanted), filter
+        assert totals == {len(wanted)}

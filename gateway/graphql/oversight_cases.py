@@ -6,9 +6,11 @@ it only where the agreement lets the caller know that force's cases, and the res
 same decision first, so that pages and `totalCount` leave hidden forces out instead of coming
 back short.
 
-A list filtered by force alone is counted from the read model's per-force lists and its page entered
-by a binary search. Any other filter walks the open cases of the forces asked, oldest referral
-first, filtering as it goes: its cost grows with those open cases, not with the region's closed ones
+The read model keeps each force's open cases in sorted lists by risk level and by whether they await
+enforcement: a filter of forces, risk levels and past target (the cases awaiting enforcement
+received before their target's cut, a prefix of their list) is counted by binary searches, and its
+page entered at the cursor the same way. A filter by team or inactivity walks what those lists
+select, testing as it goes: its cost grows with those open cases, never with closed ones
 (docs/graphql.md, "Named lists"). Cursors are opaque; each holds the position of its row (receipt
 time and case key), so a page goes on after the row it was given, whatever was synced between.
 """
@@ -31,38 +33,41 @@ from gateway.graphql.explore import PageInfo
 from gateway.graphql.paging import MAX_PAGE
 from gateway.graphql.sharing import NamesCase
 from gateway.graphql.types import RiskLevel, Team
+from gateway.region_index import OpenAsked, Position, RegionIndex
 from policies.case_facts import DAY_MS, CaseFacts
 from policies.scopes import FORCE_CODE
 
 DEFAULT_PAGE = 50
 _CURSOR = "oc:"
 
-Position = tuple[int, str]  # a case's place in the order: (received at, key)
-
 
 @dataclass(frozen=True)
 class OpenCases:
-    """Where a list's cases come from: `walk(forces, after)` gives the open cases of `forces`
-    oldest referral first, after a position if given; `count(forces)` how many there are."""
+    """Where a list's cases come from: `walk(asked, after)` gives the open cases `asked`
+    selects, oldest referral first, after a position if given; `count(asked)` how many."""
 
-    walk: Callable[[Iterable[str], Position | None], Iterator[CaseFacts]]
-    count: Callable[[Iterable[str]], int]
+    walk: Callable[[OpenAsked, Position | None], Iterator[CaseFacts]]
+    count: Callable[[OpenAsked], int]
 
+    @classmethod
+    def of_index(cls, region: RegionIndex, scope: set[str] | None) -> OpenCases:
+        """From the region's index, narrowed to the forces of `scope` (None: all)."""
+        return cls(
+            walk=lambda asked, after: region.open_oldest_first(asked.narrowed(scope), after),
+            count=lambda asked: region.open_count(asked.narrowed(scope)),
+        )
 
-def open_cases_of(facts: list[CaseFacts]) -> OpenCases:
-    """The open cases among facts counted afresh (a period's), put in order when first asked."""
-    ordered = functools.cache(lambda: sorted((f for f in facts if f.open), key=_position))
+    @classmethod
+    def of_facts(cls, facts: list[CaseFacts]) -> OpenCases:
+        """From facts counted afresh (a period's), put in order when first asked."""
+        ordered = functools.cache(lambda: sorted((f for f in facts if f.open), key=_position))
 
-    def walk(forces: Iterable[str], after: Position | None) -> Iterator[CaseFacts]:
-        wanted, cases = set(forces), ordered()
-        start = 0 if after is None else bisect.bisect_right(cases, after, key=_position)
-        return (fact for fact in itertools.islice(cases, start, None) if fact.force in wanted)
+        def walk(asked: OpenAsked, after: Position | None) -> Iterator[CaseFacts]:
+            cases = ordered()
+            start = 0 if after is None else bisect.bisect_right(cases, after, key=_position)
+            return (fact for fact in itertools.islice(cases, start, None) if asked.admits(fact))
 
-    def count(forces: Iterable[str]) -> int:
-        wanted = set(forces)
-        return sum(1 for fact in ordered() if fact.force in wanted)
-
-    return OpenCases(walk, count)
+        return cls(walk, lambda asked: sum(1 for f in ordered() if asked.admits(f)))
 
 
 @strawberry.input(description="Which open cases to list; every part optional, all must hold.")
@@ -81,32 +86,24 @@ class OversightCaseFilter:
         "than this many days ago",
     )
 
-    def by_force_only(self) -> bool:
-        """Whether the filter asks nothing of a case beyond its force."""
-        return (
-            not self.risk_levels
-            and self.team is None
-            and self.past_target is None
-            and self.inactive_days is None
-        )
+    def asked(self, forces: Iterable[str], now: int) -> OpenAsked:
+        """The part of the filter the index's sorted lists select, among `forces`."""
+        levels = None if self.risk_levels is None else frozenset(r.value for r in self.risk_levels)
+        return OpenAsked(frozenset(forces), levels, self.past_target, now)
 
-    def test(self, now: int) -> Callable[[CaseFacts], bool]:
-        """The filter as a test of one case's facts, at `now` (epoch milliseconds)."""
+    def rest(self, now: int) -> Callable[[CaseFacts], bool] | None:
+        """The rest of the filter (team, inactivity) as a test of one case, at `now`; None when
+        there is no rest."""
         if self.inactive_days is not None and self.inactive_days < 0:
             raise BadInput("inactiveDays: zero or more")
-        levels = {level.value for level in self.risk_levels} if self.risk_levels else None
+        if self.team is None and self.inactive_days is None:
+            return None
         team = self.team.value if self.team is not None else None
-        past = self.past_target
         quiet_since = None if self.inactive_days is None else now - self.inactive_days * DAY_MS
 
         def passes(fact: CaseFacts) -> bool:
-            return (
-                (levels is None or fact.risk_level in levels)
-                and (team is None or fact.team == team)
-                and (past is None or fact.past_target(now) == past)
-                and (
-                    quiet_since is None or (fact.last_activity_at or fact.received_at) < quiet_since
-                )
+            return (team is None or fact.team == team) and (
+                quiet_since is None or (fact.last_activity_at or fact.received_at) < quiet_since
             )
 
         return passes
@@ -222,20 +219,21 @@ def open_cases_page(
     start = decode_cursor(after) if after is not None else None
     case_filter = case_filter or OversightCaseFilter()
     now = context.now_ms
-    passes = case_filter.test(now)
+    rest = case_filter.rest(now)
     forces = context.region.forces()
     if case_filter.forces is not None:
         if not all(FORCE_CODE.match(force) for force in case_filter.forces):
             raise BadInput("forces: force codes of 2 to 4 capital letters, e.g. AS")
-        asked = set(case_filter.forces)
-        forces = [force for force in forces if force in asked]
+        named = set(case_filter.forces)
+        forces = [force for force in forces if force in named]
     known = [force for force in forces if context.knows_case(force)]
-    if case_filter.by_force_only():  # counted, and the page entered, without a walk
-        total = open_cases.count(known)
-        page = list(itertools.islice(open_cases.walk(known, start), first + 1))
+    asked = case_filter.asked(known, now)
+    if rest is None:  # counted, and the page entered, without a walk
+        total = open_cases.count(asked)
+        page = list(itertools.islice(open_cases.walk(asked, start), first + 1))
         more, page = len(page) > first, page[:first]
     else:
-        total, more, page = _walked(open_cases.walk(known, None), passes, start, first)
+        total, more, page = _walked(open_cases.walk(asked, None), rest, start, first)
     return OversightCaseConnection(
         total_count=total,
         edges=[

@@ -17,7 +17,7 @@ from gateway.graphql.context import Context, Info
 from gateway.graphql.errors import BadInput
 from gateway.graphql.explore import GraphNode, Neighbourhood, NodeRef
 from gateway.graphql.figures import Oversight, PrioritisedCase
-from gateway.graphql.oversight_cases import OpenCases, open_cases_of
+from gateway.graphql.oversight_cases import OpenCases
 from gateway.graphql.paging import checked_page
 from gateway.graphql.types import Case, case_of
 from gateway.region import RegionFacts
@@ -49,10 +49,6 @@ async def current_region(context: Context) -> RegionFacts:
 
 async def region_facts(context: Context) -> list[CaseFacts]:
     return list((await current_region(context)).facts.values())
-
-
-def within(forces: Iterable[str], scope: set[str] | None) -> set[str]:
-    return set(forces) if scope is None else set(forces) & scope
 
 
 @strawberry.input(description="Restricts every oversight figure; all parts optional.")
@@ -156,7 +152,7 @@ class Query:
                 alert_count=lambda: len(ranked()),
                 avoided=lambda: oversight.views_avoided(facts),
                 activity_in=lambda low, high: oversight.activity(facts, low, high),
-                open_cases=open_cases_of(facts),
+                open_cases=OpenCases.of_facts(facts),
                 as_of=context.now,
             )
         forces = filter.force_set() if filter is not None else None
@@ -168,10 +164,7 @@ class Query:
             alert_count=lambda: region.regrade_count(alerting),
             avoided=lambda: region.views_avoided(forces),
             activity_in=lambda low, high: region.activity(forces, low, high),
-            open_cases=OpenCases(
-                walk=lambda fs, after: region.open_oldest_first(within(fs, forces), after),
-                count=lambda fs: region.open_count(within(fs, forces)),
-            ),
+            open_cases=OpenCases.of_index(region, forces),
             as_of=context.now,
         )
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from sortedcontainers import SortedList
 
+from gateway.activity import ActivityGroup, ForceActivity
 from policies.case_facts import DAY_MS, CaseFacts
 
 # Age bands of open cases awaiting enforcement (and of devices awaiting examination), in days.
@@ -235,9 +236,11 @@ class ForceGroup:
     seized: SortedList[float] = field(default_factory=SortedList)
     safeguarding_days: SortedList[float] = field(default_factory=SortedList)
     views_avoided: int = 0
+    events: ActivityGroup = field(default_factory=ActivityGroup)  # for activity in a window
 
     def apply(self, fact: CaseFacts, sign: int, change: Change | None = None) -> None:
         change = change_for(sign, change)
+        self.events.apply(fact, change)
         self.referrals[(month_of(fact.received_at), fact.source)] += sign
         self.views_avoided += sign * fact.views_avoided
         change(self.received, fact.received_at)
@@ -271,6 +274,10 @@ class ForceGroup:
             median_days_to_first_safeguarding=median_of_sorted(self.safeguarding_days),
         )
 
+    def activity(self, force: str, low: int, high: int) -> ForceActivity:
+        """What the force did in `[low, high)`, epoch milliseconds."""
+        return self.events.activity(force, self.received, low, high)
+
 
 def risk_groups(facts: Iterable[CaseFacts]) -> dict[tuple[str, str], RiskGroup]:
     """The facts' groups by force and risk level, built at once."""
@@ -301,6 +308,12 @@ def risk_figures(facts: Iterable[CaseFacts], now_ms: int) -> list[RiskFigures]:
 def force_figures(facts: Iterable[CaseFacts], now_ms: int) -> list[ForceFigures]:
     groups = force_groups(facts)
     return [groups[force].figures(force, now_ms) for force in sorted(groups)]
+
+
+def activity(facts: Iterable[CaseFacts], low: int, high: int) -> list[ForceActivity]:
+    """A row per force with a case among `facts`: what it did in `[low, high)`."""
+    groups = force_groups(facts)
+    return [groups[force].activity(force, low, high) for force in sorted(groups)]
 
 
 def views_avoided(facts: Iterable[CaseFacts]) -> dict[str, int]:

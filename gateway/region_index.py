@@ -14,13 +14,40 @@ import heapq
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sortedcontainers import SortedList
 
 from federation.after_sync import regrade
 from gateway import oversight, priority
-from policies.case_facts import CaseFacts
+from gateway.activity import ForceActivity
+from policies.case_facts import DAY_MS, CaseFacts
+
+Position = tuple[int, str]  # an open case's place in the order: (received at, key)
+
+
+@dataclass(frozen=True)
+class OpenAsked:
+    """Which open cases a list asks for, as far as the index's sorted lists select them:
+    forces, risk levels (None: all), and past target or not (None: either) at `now`."""
+
+    forces: frozenset[str]
+    levels: frozenset[str] | None = None
+    past_target: bool | None = None
+    now: int = 0
+
+    def admits(self, fact: CaseFacts) -> bool:
+        """The same selection, of one open case."""
+        return (
+            fact.force in self.forces
+            and (self.levels is None or fact.risk_level in self.levels)
+            and (self.past_target is None or fact.past_target(self.now) == self.past_target)
+        )
+
+    def narrowed(self, scope: set[str] | None) -> OpenAsked:
+        """Only the forces also in `scope` (None: no narrowing)."""
+        return self if scope is None else replace(self, forces=self.forces & scope)
 
 
 class RegionIndex:
@@ -38,6 +65,9 @@ class RegionIndex:
         self._by_static: SortedList[tuple[float, str]] = SortedList()  # (-static score, key), open
         # per force: (-signs, force, case ref, key) of its regrade alerts, most signs first
         self._regrade: dict[str, SortedList[tuple[int, str, str, str]]] = defaultdict(SortedList)
+        # per force, risk level and whether awaiting enforcement: (received at, key) of its open
+        # cases, oldest first (`oversight { cases }`)
+        self._waiting: dict[tuple[str, str, bool], SortedList[Position]] = defaultdict(SortedList)
         self.extend(facts)
 
     def extend(self, facts: Iterable[CaseFacts]) -> None:
@@ -58,6 +88,8 @@ class RegionIndex:
         if fact.open:
             change = oversight.change_for(sign, change)
             change(self._by_static, (-priority.static_points(fact), fact.key))
+            lists = (fact.force, fact.risk_level, fact.awaiting_enforcement())
+            change(self._waiting[lists], (fact.received_at, fact.key))
             rank = regrade.regrade_rank(fact)
             if rank is not None:
                 change(self._regrade[fact.force], (*rank, fact.key))
@@ -92,15 +124,17 @@ class RegionIndex:
         old = RegionIndex()
         old.facts, old._risk, old._force = self.facts, self._risk, self._force
         old._by_static, old._regrade = self._by_static, self._regrade
+        old._waiting = self._waiting
         self.facts, self._risk, self._force = other.facts, other._risk, other._force
         self._by_static, self._regrade = other._by_static, other._regrade
+        self._waiting = other._waiting
         return old
 
     def drain(self, page: int) -> Iterator[None]:
         """Let go of everything, a step at a time (a group, or `page` entries of the largest
         list): a caller on an event loop lets others run between steps, since freeing a large
         index at once holds the loop."""
-        for groups in (self._risk, self._force, self._regrade):
+        for groups in (self._risk, self._force, self._regrade, self._waiting):
             while groups:
                 groups.popitem()
                 yield
@@ -146,6 +180,54 @@ class RegionIndex:
             for force, group in sorted(self._force.items())
             if group.views_avoided and (forces is None or force in forces)
         }
+
+    def activity(self, forces: set[str] | None, low: int, high: int) -> list[ForceActivity]:
+        """A row per force with cases: what it did in `[low, high)`, epoch milliseconds."""
+        return [
+            group.activity(force, low, high)
+            for force, group in sorted(self._force.items())
+            if group.received and (forces is None or force in forces)
+        ]
+
+    def _slices(self, asked: OpenAsked) -> list[tuple[SortedList[Position], int, int]]:
+        """The parts of the sorted lists of open cases that `asked` selects: whole lists by
+        force and risk level; for `past_target`, the cases awaiting enforcement received before
+        their target's cut (a prefix of their list) or the rest."""
+        out = []
+        for (force, level, awaiting), values in self._waiting.items():
+            if not values or force not in asked.forces:
+                continue
+            if asked.levels is not None and level not in asked.levels:
+                continue
+            start, stop = 0, len(values)
+            if asked.past_target is not None:
+                if awaiting:
+                    rules = self.facts[values[0][1]].rules  # one region, one set of case rules
+                    due = asked.now - rules.target_days[level] * DAY_MS
+                    cut = values.bisect_left((due, ""))
+                    start, stop = (0, cut) if asked.past_target else (cut, stop)
+                elif asked.past_target:
+                    continue
+            out.append((values, start, stop))
+        return out
+
+    def open_oldest_first(
+        self, asked: OpenAsked, after: Position | None = None
+    ) -> Iterator[CaseFacts]:
+        """The open cases `asked` selects, oldest referral first (ties by key), after the
+        position `after` if given: the selected parts of the sorted lists, each entered by a
+        binary search, merged as they are walked."""
+        ranges = []
+        for values, start, stop in self._slices(asked):
+            if after is not None:
+                start = max(start, values.bisect_right(after))
+            ranges.append(values.islice(start, stop))
+        for _, key in heapq.merge(*ranges):
+            yield self.facts[key]
+
+    def open_count(self, asked: OpenAsked) -> int:
+        """How many open cases `asked` selects: a few binary searches."""
+        return sum(stop - start for _, start, stop in self._slices(asked))
 
     def forces(self) -> list[str]:
         return sorted(force for force, group in self._force.items() if group.received)

@@ -14,6 +14,7 @@ from typing import Any
 from policies.case_rules import CaseRules
 
 DAY_MS = 86_400_000
+OTHER_METHOD = "OTHER"  # the method of a v1 record's `enforcementAt`
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,15 @@ class CaseFacts:
     linked_cases: int = 0
     linked_high: tuple[str, ...] = ()
     views_avoided: int = 0
+    # Schema v1.1 (docs/schema.md, "What the hub keeps of v1.1"): the enforcement actions,
+    # earliest first, as two parallel tuples; the outcome; when the case was resolved (the
+    # earlier of outcome and closing); the team holding it.
+    enforcement_times: tuple[int, ...] = ()
+    enforcement_methods: tuple[str, ...] = ()
+    outcome_kind: str | None = None
+    outcome_at: int | None = None
+    resolved_at: int | None = None
+    team: str | None = None
 
     @property
     def target_days(self) -> int:
@@ -76,10 +86,28 @@ def _int(row: Mapping[str, Any], name: str) -> int:
     return int(row.get(name) or 0)
 
 
+def _intern(value: Any) -> str | None:
+    return None if value is None else sys.intern(str(value))
+
+
+def _actions(row: Mapping[str, Any]) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """The enforcement actions' times and methods, earliest first. A case stored without them
+    (before graph migration 11 ran) has its `enforcementAt` as one action of method `OTHER`, as
+    migration 11 would make it."""
+    times = row.get("enforcementTimes")
+    if times is None:
+        first = row.get("enforcementAt")
+        return ((), ()) if first is None else ((int(first),), (OTHER_METHOD,))
+    methods = row.get("enforcementMethods") or ()
+    pairs = sorted(zip((int(t) for t in times), methods, strict=False))
+    return tuple(t for t, _ in pairs), tuple(sys.intern(str(m)) for _, m in pairs)
+
+
 def facts_of(row: Mapping[str, Any], rules: CaseRules) -> CaseFacts:
     """From a `CASE_METADATA` row (absent properties come back as None), under these rules. The
     few forces, levels, statuses and sources are interned: one string each, not one per case of
     a million."""
+    times, methods = _actions(row)
     return CaseFacts(
         key=row["key"],
         force=sys.intern(row["force"]),
@@ -110,4 +138,10 @@ def facts_of(row: Mapping[str, Any], rules: CaseRules) -> CaseFacts:
         linked_cases=_int(row, "linkedCases"),
         linked_high=tuple(row.get("linkedHigh") or ()),
         views_avoided=_int(row, "viewsAvoided"),
+        enforcement_times=times,
+        enforcement_methods=methods,
+        outcome_kind=_intern(row.get("outcomeKind")),
+        outcome_at=row.get("outcomeAt"),
+        resolved_at=row.get("resolvedAt"),
+        team=_intern(row.get("team")),
     )

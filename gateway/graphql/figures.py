@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
 from gateway import oversight, priority
+from gateway.activity import ForceActivity as ActivityRow
+from gateway.graphql.activity import ForceActivity, window
 from gateway.graphql.alerts import RegradeAlert
 from gateway.graphql.context import Info
+from gateway.graphql.oversight_cases import (
+    DEFAULT_PAGE,
+    OpenCases,
+    OversightCaseConnection,
+    OversightCaseFilter,
+    open_cases_page,
+)
 from gateway.graphql.paging import checked_page
 from gateway.graphql.sharing import NamesCase
 from gateway.graphql.types import ReferralSource, RiskLevel
@@ -135,6 +145,8 @@ class Oversight:
     alerted: strawberry.Private[Callable[[int], list[CaseFacts]]]  # the first so many
     alert_count: strawberry.Private[Callable[[], int]]
     avoided: strawberry.Private[Callable[[], dict[str, int]]]
+    activity_in: strawberry.Private[Callable[[int, int], list[ActivityRow]]]
+    open_cases: strawberry.Private[OpenCases]
     as_of: datetime
 
     @strawberry.field(description="A row per force and risk level with at least one case")
@@ -169,6 +181,23 @@ class Oversight:
     @strawberry.field(description="How many regrade alerts there are in all")
     def regrade_alert_count(self) -> int:
         return self.alert_count()
+
+    @strawberry.field(description="What each force did in the window [from, to)")
+    def activity(
+        self, start: Annotated[datetime, strawberry.argument(name="from")], to: datetime
+    ) -> list[ForceActivity]:
+        return [ForceActivity.of(row) for row in self.activity_in(*window(start, to))]
+
+    @strawberry.field(description="Open cases, oldest referral first, a page at a time")
+    def cases(
+        self,
+        info: Info,
+        filter: OversightCaseFilter | None = None,
+        first: int | None = DEFAULT_PAGE,
+        after: str | None = None,
+    ) -> OversightCaseConnection:
+        page = DEFAULT_PAGE if first is None else first
+        return open_cases_page(info, self.open_cases, filter, page, after)
 
     @strawberry.field(
         description="images a force's officers need not view: another case had graded them first"

@@ -19,6 +19,7 @@ from gateway.graphql.explore import GraphNode, Neighbourhood, NodeRef
 from gateway.graphql.figures import Oversight, PrioritisedCase
 from gateway.graphql.holders import Holder, IdentifierInput, search_holders
 from gateway.graphql.limits import counted_as
+from gateway.graphql.oversight_cases import OpenCases
 from gateway.graphql.paging import MAX_PAGE, checked_page
 from gateway.graphql.types import Case, case_of
 from gateway.region import RegionFacts
@@ -160,6 +161,8 @@ class Query:
                 alerted=lambda first: ranked()[:first],
                 alert_count=lambda: len(ranked()),
                 avoided=lambda: oversight.views_avoided(facts),
+                activity_in=lambda low, high: oversight.activity(facts, low, high),
+                open_cases=OpenCases.of_facts(facts),
                 as_of=context.now,
             )
         forces = filter.force_set() if filter is not None else None
@@ -170,6 +173,8 @@ class Query:
             alerted=lambda first: region.regrade_alerts(alerting, first),
             alert_count=lambda: region.regrade_count(alerting),
             avoided=lambda: region.views_avoided(forces),
+            activity_in=lambda low, high: region.activity(forces, low, high),
+            open_cases=OpenCases.of_index(region, forces),
             as_of=context.now,
         )
 

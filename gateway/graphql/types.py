@@ -48,6 +48,31 @@ class ReferralSource(enum.Enum):
     OTHER = "OTHER"
 
 
+@strawberry.enum(description="The team holding a case (schema v1.1).")
+class Team(enum.Enum):
+    SPECIALIST = "SPECIALIST"
+    LOCAL = "LOCAL"
+
+
+@strawberry.enum(description="How an enforcement action was taken (schema v1.1).")
+class EnforcementMethod(enum.Enum):
+    WARRANT = "WARRANT"
+    ARREST = "ARREST"
+    VOLUNTARY_ATTENDANCE = "VOLUNTARY_ATTENDANCE"
+    OTHER = "OTHER"
+
+
+@strawberry.enum(description="How a case was disposed of (schema v1.1).")
+class OutcomeKind(enum.Enum):
+    CHARGED = "CHARGED"
+    CONDITIONAL_CAUTION = "CONDITIONAL_CAUTION"
+    CAUTION = "CAUTION"
+    COMMUNITY_RESOLUTION = "COMMUNITY_RESOLUTION"
+    FAST_TRACK_CPS_FILE = "FAST_TRACK_CPS_FILE"
+    NO_FURTHER_ACTION = "NO_FURTHER_ACTION"
+    TRANSFERRED = "TRANSFERRED"
+
+
 @strawberry.enum
 class EntityKind(enum.Enum):
     PERSON = "PERSON"

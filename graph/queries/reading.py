@@ -37,7 +37,10 @@ RETURN c.key AS key, c.force AS force, c.caseRef AS caseRef, c.riskLevel AS risk
        c.devicesUnexamined AS devicesUnexamined,
        c.oldestUnexaminedSeizedAt AS oldestUnexaminedSeizedAt,
        c.firstSafeguardingAt AS firstSafeguardingAt, c.syncedAt AS syncedAt, c.seq AS seq,
-       c.linkedCases AS linkedCases, c.linkedHigh AS linkedHigh, c.viewsAvoided AS viewsAvoided
+       c.linkedCases AS linkedCases, c.linkedHigh AS linkedHigh, c.viewsAvoided AS viewsAvoided,
+       c.enforcementTimes AS enforcementTimes, c.enforcementMethods AS enforcementMethods,
+       c.outcomeKind AS outcomeKind, c.outcomeAt AS outcomeAt, c.resolvedAt AS resolvedAt,
+       c.team AS team
 """
 
 CASE_METADATA = "MATCH (c:Case)" + _METADATA

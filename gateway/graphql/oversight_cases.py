@@ -1,0 +1,246 @@
+"""`oversight { cases }`: the open cases a coordinator asks about, oldest first, a page at a time.
+
+Case metadata only (force, reference, risk, team, time waiting, last activity): never personal
+data. Each row names a force's case, so `OversightCase` is a `NamesCase`: the sharing guard shows
+it only where the agreement lets the caller know that force's cases, and the resolver asks the
+same decision first, so that pages and `totalCount` leave hidden forces out instead of coming
+back short.
+
+The read model keeps each force's open cases in sorted lists by risk level and by whether they await
+enforcement: a filter of forces, risk levels and past target (the cases awaiting enforcement
+received before their target's cut, a prefix of their list) is counted by binary searches, and its
+page entered at the cursor the same way. A filter by team or inactivity walks what those lists
+select, testing as it goes: its cost grows with those open cases, never with closed ones
+(docs/graphql.md, "Named lists"). Cursors are opaque; each holds the position of its row (receipt
+time and case key), so a page goes on after the row it was given, whatever was synced between.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import functools
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import strawberry
+
+from gateway.graphql.context import Info
+from gateway.graphql.errors import BadInput
+from gateway.graphql.explore import PageInfo
+from gateway.graphql.paging import MAX_PAGE
+from gateway.graphql.sharing import NamesCase
+from gateway.graphql.types import RiskLevel, Team
+from gateway.region_index import OpenAsked, Position, RegionIndex
+from policies.case_facts import DAY_MS, CaseFacts
+from policies.scopes import FORCE_CODE
+
+DEFAULT_PAGE = 50
+_CURSOR = "oc:"
+
+
+@dataclass(frozen=True)
+class OpenCases:
+    """Where a list's cases come from: `walk(asked, after)` gives the open cases `asked`
+    selects, oldest referral first, after a position if given; `count(asked)` how many."""
+
+    walk: Callable[[OpenAsked, Position | None], Iterator[CaseFacts]]
+    count: Callable[[OpenAsked], int]
+
+    @classmethod
+    def of_index(cls, region: RegionIndex, scope: set[str] | None) -> OpenCases:
+        """From the region's index, narrowed to the forces of `scope` (None: all)."""
+        return cls(
+            walk=lambda asked, after: region.open_oldest_first(asked.narrowed(scope), after),
+            count=lambda asked: region.open_count(asked.narrowed(scope)),
+        )
+
+    @classmethod
+    def of_facts(cls, facts: list[CaseFacts]) -> OpenCases:
+        """From facts counted afresh (a period's), put in order when first asked."""
+        ordered = functools.cache(lambda: sorted((f for f in facts if f.open), key=_position))
+
+        def walk(asked: OpenAsked, after: Position | None) -> Iterator[CaseFacts]:
+            cases = ordered()
+            start = 0 if after is None else bisect.bisect_right(cases, after, key=_position)
+            return (fact for fact in itertools.islice(cases, start, None) if asked.admits(fact))
+
+        return cls(walk, lambda asked: sum(1 for f in ordered() if asked.admits(f)))
+
+
+@strawberry.input(description="Which open cases to list; every part optional, all must hold.")
+class OversightCaseFilter:
+    forces: list[str] | None = None
+    risk_levels: list[RiskLevel] | None = None
+    team: Team | None = None
+    past_target: bool | None = strawberry.field(
+        default=None,
+        description="true: only cases past their target (open, no enforcement, target passed); "
+        "false: only those not",
+    )
+    inactive_days: int | None = strawberry.field(
+        default=None,
+        description="only cases whose last activity (or, without one, referral receipt) is more "
+        "than this many days ago",
+    )
+
+    def asked(self, forces: Iterable[str], now: int) -> OpenAsked:
+        """The part of the filter the index's sorted lists select, among `forces`."""
+        levels = None if self.risk_levels is None else frozenset(r.value for r in self.risk_levels)
+        return OpenAsked(frozenset(forces), levels, self.past_target, now)
+
+    def rest(self, now: int) -> Callable[[CaseFacts], bool] | None:
+        """The rest of the filter (team, inactivity) as a test of one case, at `now`; None when
+        there is no rest."""
+        if self.inactive_days is not None and self.inactive_days < 0:
+            raise BadInput("inactiveDays: zero or more")
+        if self.team is None and self.inactive_days is None:
+            return None
+        team = self.team.value if self.team is not None else None
+        quiet_since = None if self.inactive_days is None else now - self.inactive_days * DAY_MS
+
+        def passes(fact: CaseFacts) -> bool:
+            return (team is None or fact.team == team) and (
+                quiet_since is None or (fact.last_activity_at or fact.received_at) < quiet_since
+            )
+
+        return passes
+
+
+@strawberry.type(description="An open case: metadata only, never personal data.")
+class OversightCase(NamesCase):
+    fact: strawberry.Private[CaseFacts]
+    now: strawberry.Private[int]
+
+    def named_force(self) -> str | None:
+        return self.fact.force
+
+    @strawberry.field
+    def force(self) -> str:
+        return self.fact.force
+
+    @strawberry.field
+    def case_ref(self) -> str:
+        return self.fact.case_ref
+
+    @strawberry.field
+    def risk_level(self) -> RiskLevel:
+        return RiskLevel(self.fact.risk_level)
+
+    @strawberry.field(description="the team holding the case, where its force says")
+    def team(self) -> Team | None:
+        return Team(self.fact.team) if self.fact.team is not None else None
+
+    @strawberry.field(description="fractional days since the referral was received")
+    def days_waiting(self) -> float | None:
+        return (self.now - self.fact.received_at) / DAY_MS
+
+    @strawberry.field
+    def last_activity_at(self) -> datetime | None:
+        at = self.fact.last_activity_at
+        return None if at is None else datetime.fromtimestamp(at / 1000, UTC)
+
+
+@strawberry.type
+class OversightCaseEdge:
+    node: OversightCase
+    cursor: str
+
+
+@strawberry.type(description="A page of open cases, oldest referral first.")
+class OversightCaseConnection:
+    total_count: int = strawberry.field(description="cases matching the filter, on every page")
+    edges: list[OversightCaseEdge]
+    page_info: PageInfo
+
+
+def _position(fact: CaseFacts) -> Position:
+    return fact.received_at, fact.key
+
+
+def encode_cursor(fact: CaseFacts) -> str:
+    received, key = _position(fact)
+    return base64.urlsafe_b64encode(f"{_CURSOR}{received}:{key}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> Position:
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        if text.startswith(_CURSOR):
+            received, _, key = text[len(_CURSOR) :].partition(":")
+            if key:
+                return int(received), key
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise BadInput("after: not a cursor from this connection")
+
+
+def checked_first(first: int) -> int:
+    """0 asks for the count alone."""
+    if not 0 <= first <= MAX_PAGE:
+        raise BadInput(f"first: between 0 and {MAX_PAGE}")
+    return first
+
+
+def _walked(
+    cases: Iterator[CaseFacts],
+    passes: Callable[[CaseFacts], bool],
+    start: Position | None,
+    first: int,
+) -> tuple[int, bool, list[CaseFacts]]:
+    """Every case walked for the total; the page taken after `start` on the way."""
+    total, more = 0, False
+    page: list[CaseFacts] = []
+    for fact in cases:
+        if not passes(fact):
+            continue
+        total += 1
+        if start is not None and _position(fact) <= start:
+            continue
+        if len(page) < first:
+            page.append(fact)
+        else:
+            more = True
+    return total, more, page
+
+
+def open_cases_page(
+    info: Info,
+    open_cases: OpenCases,
+    case_filter: OversightCaseFilter | None,
+    first: int,
+    after: str | None,
+) -> OversightCaseConnection:
+    """One page of the open cases the filter selects among the forces the caller may know."""
+    context = info.context
+    checked_first(first)
+    start = decode_cursor(after) if after is not None else None
+    case_filter = case_filter or OversightCaseFilter()
+    now = context.now_ms
+    rest = case_filter.rest(now)
+    forces = context.region.forces()
+    if case_filter.forces is not None:
+        if not all(FORCE_CODE.match(force) for force in case_filter.forces):
+            raise BadInput("forces: force codes of 2 to 4 capital letters, e.g. AS")
+        named = set(case_filter.forces)
+        forces = [force for force in forces if force in named]
+    known = [force for force in forces if context.knows_case(force)]
+    asked = case_filter.asked(known, now)
+    if rest is None:  # counted, and the page entered, without a walk
+        total = open_cases.count(asked)
+        page = list(itertools.islice(open_cases.walk(asked, start), first + 1))
+        more, page = len(page) > first, page[:first]
+    else:
+        total, more, page = _walked(open_cases.walk(asked, None), rest, start, first)
+    return OversightCaseConnection(
+        total_count=total,
+        edges=[
+            OversightCaseEdge(node=OversightCase(fact=fact, now=now), cursor=encode_cursor(fact))
+            for fact in page
+        ],
+        page_info=PageInfo(
+            has_next_page=more, end_cursor=encode_cursor(page[-1]) if page else None
+        ),
+    )

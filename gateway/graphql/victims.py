@@ -295,9 +295,13 @@ async def _notify(
     context: Context, group: VictimGroup, kind: VictimActionKind, force: str, victim: VictimRef
 ) -> None:
     what = "an identification" if kind == VictimActionKind.IDENTIFIED else "a safeguarding referral"
-    reason = f"{force} recorded {what} for a victim of {victim.force} case {victim.case_ref}"
+    # The victim's case is named to its own force only: the reason is plain text, which the
+    # record-level decision (`told`) cannot filter for the other member forces.
+    own = f"{force} recorded {what} for a victim of {victim.force} case {victim.case_ref}"
+    other = f"{force} recorded {what} for a victim in the group"
     events = {}
     for member in group.kept["victims"]:
+        reason = own if member["force"] == victim.force else other
         dedupe = (
             f"VICTIM|{group.id}|{kind.value}|{context.now_ms}|{member['force']}|{member['caseRef']}"
         )

@@ -96,6 +96,9 @@ async def test_a_recorded_referral_reaches_every_member_forces_feed(region: Hub)
         assert [(c["caseRef"], c["group"], c["otherForce"]) for c in mine] == [
             (case_ref, group["id"], "GL")
         ]
+        # The victim's case is named to its own force only.
+        named = [r for c in mine for r in c["reasons"] if "AS-T-0001" in r]
+        assert named == ([] if force != "AS" else [mine[0]["reasons"][0]])
     dc_feed = (await region.changes("force-DC")).json()["changes"]
     assert not [c for c in dc_feed if c["kind"].startswith("VICTIM")]
 

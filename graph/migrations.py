@@ -119,6 +119,11 @@ SET c.enforcementTimes = CASE WHEN c.enforcementAt IS NULL THEN [] ELSE [c.enfor
         "cases and tombstones by the sequence number of their write, for replicas' read models",
         (Step("index", "Case", "seq"), Step("index", "Tombstone", "seq")),
     ),
+    Migration(
+        15,
+        "victim identification as team work: one identification per victim, steps by id",
+        (Step("unique", "VictimIdentification", "victim"), Step("index", "VictimAction", "id")),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

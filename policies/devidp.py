@@ -23,6 +23,7 @@ import logging
 import secrets
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -147,6 +148,18 @@ class DevClient:
         return " ".join(sorted(requested))
 
 
+@dataclass(frozen=True)
+class Officer:
+    """A person signed in through a force's client: the token's `sub` and `name` claims, as an
+    organisation's identity provider would issue them (Authlib's "user" of a grant)."""
+
+    subject: str
+    name: str
+
+    def get_user_id(self) -> str:
+        return self.subject
+
+
 class _TokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
     def __init__(self, issuer: str, audience: str, key: RSAKey, lifetime: int) -> None:
         super().__init__(issuer=issuer, alg=SIGNING_ALGORITHM, expires_generator=lifetime)
@@ -168,6 +181,8 @@ class _TokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
         claims: dict[str, Any] = {"nbf": int(time.time())}
         if client.entry.force is not None:
             claims["force"] = client.entry.force
+        if isinstance(user, Officer):
+            claims["name"] = user.name
         return claims
 
 
@@ -263,8 +278,15 @@ class DevIdentityProvider:
         """A client's secret (for the demo's instructions); KeyError for unknown clients."""
         return load_client_secrets(self._data_dir, self.clients)[client_id]
 
-    def mint(self, client_id: str, scopes: str | Iterable[str] | None = None) -> str:
-        """A token for `client_id`, exactly as the token endpoint would issue it."""
+    def mint(
+        self,
+        client_id: str,
+        scopes: str | Iterable[str] | None = None,
+        *,
+        officer: Officer | None = None,
+    ) -> str:
+        """A token for `client_id`, exactly as the token endpoint would issue it; with `officer`,
+        as an organisation's identity provider would for a person signed in through it."""
         entry = self.clients.get(client_id)
         if entry is None:
             raise ValueError("unknown client")
@@ -275,6 +297,7 @@ class DevIdentityProvider:
         token = self._generator.generate(
             grant_type="client_credentials",
             client=DevClient(entry, None),
+            user=officer,
             scope=" ".join(sorted(set(requested))) or None,
             include_refresh_token=False,
         )
@@ -379,7 +402,8 @@ def mint_token(
     scopes: str | Iterable[str] | None = None,
     *,
     policy_dir: Path = DEFAULT_POLICY_DIR,
+    officer: Officer | None = None,
 ) -> str:
     """A development access token, minted from the keys in the data dir (no server needed)."""
     idp = provider(data_dir, issuer=issuer, audience=audience, policy_dir=policy_dir)
-    return idp.mint(client_id, scopes)
+    return idp.mint(client_id, scopes, officer=officer)

@@ -343,7 +343,16 @@ class TokenValidator:
             scopes=scopes_from_claims(claims),
             force=force,
             token_id=jti if isinstance(jti, str) else None,
+            subject=_short_text(claims.get("sub")),
+            name=_short_text(claims.get("name")),
         )
+
+
+def _short_text(value: object, limit: int = 200) -> str | None:
+    """A claim kept as the caller's identity: printable text of a sane length, else nothing."""
+    if not isinstance(value, str) or not value or len(value) > limit or not value.isprintable():
+        return None
+    return value
 
 
 def _header(token: str) -> dict[str, Any]:

@@ -95,7 +95,10 @@ async def joined_rows(store: GraphStore, case_keys: Collection[str]) -> list[dic
         batch = await store.read(q.MEDIA_JOINS, params) + await store.read(q.SERIES_JOINS, params)
         found += batch
         frontier = {row["victim"] for row in batch} - seen
-    return found
+    # A victim identified through the hub counts as identified before its force's record says so.
+    here = await store.read(q.IDENTIFIED_OF, {"victims": sorted(seen)})
+    identified = {row["victim"] for row in here}
+    return [row | {"identified": True} if row["victim"] in identified else row for row in found]
 
 
 async def regroup(store: GraphStore, case_keys: Collection[str]) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from federation.victim_work import AlreadyRecorded, WorkRefused
 from graph import GraphUnavailable
 from policies.audit import AuditUnavailable
 from policies.reveal import Shredded
@@ -25,6 +26,7 @@ log = logging.getLogger("crossforce.graphql")
 FORBIDDEN = "FORBIDDEN"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 NOT_FOUND = "NOT_FOUND"
+CONFLICT = "CONFLICT"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 AUDIT_UNAVAILABLE = "AUDIT_UNAVAILABLE"
 SHREDDED = "SHREDDED"
@@ -53,6 +55,10 @@ def _code_and_message(original: BaseException | None, error: GraphQLError) -> tu
         return VALIDATION_FAILED, error.message
     if isinstance(original, Forbidden):
         return FORBIDDEN, original.reason
+    if isinstance(original, AlreadyRecorded):
+        return CONFLICT, str(original)
+    if isinstance(original, WorkRefused):
+        return FORBIDDEN, str(original)
     if isinstance(original, BadInput | UnknownField):
         return BAD_USER_INPUT, str(original)
     if isinstance(original, NotFound):

@@ -185,18 +185,27 @@ class Mutation:
     async def claim_victim_group(self, info: Info, group_id: strawberry.ID) -> victims.VictimGroup:
         return await victims.claim(info, str(group_id))
 
-    @strawberry.mutation(description="Give a claimed group back to the queue for others.")
+    @strawberry.mutation(
+        description="Give a claimed group back to the queue, or to a named force (and "
+        "officer) with a note; the note is sealed and shown as the agreement allows."
+    )
     async def hand_over_victim_group(
-        self, info: Info, group_id: strawberry.ID
+        self,
+        info: Info,
+        group_id: strawberry.ID,
+        to: victims.HandOverTo | None = None,
+        note: str | None = None,
     ) -> victims.VictimGroup:
-        return await victims.hand_over(info, str(group_id))
+        return await victims.hand_over(info, str(group_id), to, note)
 
-    @strawberry.mutation(description="Record that a victim of the group has been identified.")
+    @strawberry.mutation(
+        description="Record that a victim of the group has been identified: once per victim "
+        "across the region (a second force gets CONFLICT, naming the first)."
+    )
     async def record_identification(
         self, info: Info, group_id: strawberry.ID, victim: victims.VictimRef
     ) -> victims.VictimGroup:
-        kind = victims.VictimActionKind.IDENTIFIED
-        return await victims.record(info, str(group_id), victim, kind)
+        return await victims.identify(info, str(group_id), victim)
 
     @strawberry.mutation(description="Record a safeguarding referral for a victim and its outcome.")
     async def record_safeguarding_referral(
@@ -207,8 +216,16 @@ class Mutation:
         referred_to: victims.SafeguardingAgency,
         outcome: victims.SafeguardingOutcome,
     ) -> victims.VictimGroup:
-        kind = victims.VictimActionKind.SAFEGUARDING_REFERRAL
-        return await victims.record(info, str(group_id), victim, kind, referred_to, outcome)
+        return await victims.refer(info, str(group_id), victim, referred_to, outcome)
+
+    @strawberry.mutation(
+        description="Update a safeguarding referral's outcome (by the force that made it); the "
+        "victim's force is told on its change feed."
+    )
+    async def update_safeguarding_referral(
+        self, info: Info, referral_id: strawberry.ID, outcome: victims.SafeguardingOutcome
+    ) -> victims.VictimGroup:
+        return await victims.update_referral(info, str(referral_id), outcome)
 
     @strawberry.mutation(
         description="Decrypts one field the agreement lets the caller reveal, stating why. The "

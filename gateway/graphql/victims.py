@@ -1,24 +1,31 @@
-"""Victim identification across forces: groups, a shared work queue, and recorded actions.
+"""Victim identification across forces: groups, a shared work queue, and its recorded steps.
 
 Victims depicted by the same image (one `Media` node, however each force wrote its hash) or
 whose cases hold the same series form a group, kept by the after-sync step
 (federation/after_sync/victim_groups.py); a request reads one page of them. Any analyst with
-`victim-id:write` may claim a group from the regional queue, hand it over, or record an
-identification or a safeguarding referral; a claim left untouched for `CLAIM_STALE_DAYS` is free
-again, so one absent officer does not stall a child's identification. Every recorded action
-reaches the change feed of each force whose case is in the group.
+`victim-id:write` may claim a group from the regional queue, hand it over (to the queue, or to a
+named force and officer with a note), record an identification (once per victim across the
+region) or a safeguarding referral, and update that referral's outcome. The steps are taken in
+`federation/victim_work.py`, which tells the member forces; this module only reads and calls it.
 """
 
 from __future__ import annotations
 
 import enum
-from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
 import strawberry
 
-from federation.after_sync.feed import append_new
+from federation.victim_work import (
+    OUTCOMES,
+    Claim,
+    Member,
+    Step,
+    VictimWork,
+    acting_force,
+    stale_before,
+)
 from gateway.graphql.context import Context, Info
 from gateway.graphql.errors import BadInput, NotFound
 from gateway.graphql.explore import PageInfo, decode_cursor, encode_cursor
@@ -26,10 +33,7 @@ from gateway.graphql.sharing import Owned, governed
 from gateway.graphql.types import instant
 from graph.cases import case_key
 from graph.queries import victims as q
-from policies.case_facts import DAY_MS
-from policies.scopes import CASES_READ, VICTIM_ID_WRITE, Forbidden
-
-CLAIM_STALE_DAYS = 3
+from policies.scopes import CASES_READ
 
 
 @strawberry.enum
@@ -56,6 +60,16 @@ class VictimActionKind(enum.Enum):
     SAFEGUARDING_REFERRAL = "SAFEGUARDING_REFERRAL"
 
 
+@strawberry.enum
+class VictimStepKind(enum.Enum):
+    CLAIMED = "CLAIMED"
+    HANDED_OVER = "HANDED_OVER"
+    RETURNED = "RETURNED"
+    IDENTIFIED = "IDENTIFIED"
+    SAFEGUARDING_REFERRAL = "SAFEGUARDING_REFERRAL"
+    REFERRAL_UPDATED = "REFERRAL_UPDATED"
+
+
 @strawberry.type(description="One force's record of a victim in the group.")
 class GroupVictim(Owned):
     owner: strawberry.Private[str]
@@ -78,9 +92,12 @@ class GroupVictim(Owned):
     def age_band(self) -> str | None:
         return self.props.get("ageBand")
 
-    @strawberry.field(metadata=governed("victim", "identified"))
+    @strawberry.field(
+        metadata=governed("victim", "identified"),
+        description="identified, by its force's record or through the hub",
+    )
     def identified(self) -> bool | None:
-        return bool(self.props.get("identified"))
+        return bool(self.props.get("identified") or self.props.get("identifiedHere"))
 
 
 @strawberry.type
@@ -88,15 +105,44 @@ class GroupClaim:
     force: str
     since: datetime
     stale: bool
+    officer: str | None = strawberry.field(
+        default=None, description="the officer holding it: the token's subject"
+    )
+    officer_name: str | None = strawberry.field(
+        default=None, description="their name, where the caller sees that force's records"
+    )
 
 
-@strawberry.type
+@strawberry.type(description="An outcome recorded for a victim of the group.")
 class VictimAction:
+    id: strawberry.ID
     kind: VictimActionKind
     force: str = strawberry.field(description="the force that recorded it")
+    officer: str | None
     at: datetime
     referred_to: SafeguardingAgency | None = None
-    outcome: SafeguardingOutcome | None = None
+    outcome: SafeguardingOutcome | None = strawberry.field(
+        default=None, description="a referral's outcome as last updated"
+    )
+
+
+@strawberry.type(description="One recorded step of the group's work, oldest first.")
+class VictimStep:
+    id: strawberry.ID
+    kind: VictimStepKind
+    force: str = strawberry.field(description="the force that took the step")
+    officer: str | None = strawberry.field(description="who took it: the token's subject")
+    officer_name: str | None = strawberry.field(
+        description="their name, where the caller sees that force's records"
+    )
+    at: datetime
+    note: str | None = strawberry.field(
+        description="a hand-over's note, where the caller sees that force's records"
+    )
+    to_force: str | None
+    to_officer: str | None
+    referred_to: SafeguardingAgency | None
+    outcome: SafeguardingOutcome | None
 
 
 @strawberry.type(description="Victim records of one or more forces that may be the same child.")
@@ -106,6 +152,9 @@ class VictimGroup:
     seen: strawberry.Private[list[dict[str, Any]]]  # its victims the caller may see
     claim: GroupClaim | None
     actions: list[VictimAction]
+    history: list[VictimStep] = strawberry.field(
+        description="every recorded step: claims, hand-overs, identifications, referrals"
+    )
 
     @strawberry.field
     def forces(self) -> list[str]:
@@ -115,9 +164,11 @@ class VictimGroup:
     def victims(self) -> list[GroupVictim]:
         return [GroupVictim(owner=v["force"], case_ref=v["caseRef"], props=v) for v in self.seen]
 
-    @strawberry.field(description="victim records not yet identified by their force")
+    @strawberry.field(
+        description="victim records not yet identified, by their force or through the hub"
+    )
     def unidentified(self) -> int:
-        return sum(1 for v in self.seen if not v.get("identified"))
+        return sum(1 for v in self.seen if not (v.get("identified") or v.get("identifiedHere")))
 
     @strawberry.field(description="grades given to the shared images")
     def categories(self) -> list[str]:
@@ -145,64 +196,83 @@ class VictimGroupConnection:
     total_count: int
 
 
-def _stale_before(context: Context) -> int:
-    """Claims taken before this are free again."""
-    return context.now_ms - CLAIM_STALE_DAYS * DAY_MS
+def _work(context: Context) -> VictimWork:
+    protection = context.protection
+    return VictimWork(context.graph, protection.cipher, protection.sharing)
 
 
-async def _claims_and_actions(
-    context: Context, ids: list[str]
-) -> tuple[dict[str, GroupClaim], dict[str, list[VictimAction]]]:
-    stale_before = _stale_before(context)
-    claims = {
-        row["group"]: GroupClaim(
-            force=row["force"],
-            since=instant(row["at"]) or context.now,
-            stale=row["at"] < stale_before,
-        )
-        for row in await context.graph.read(q.CLAIMS, {"groups": ids})
-    }
-    actions: dict[str, list[VictimAction]] = defaultdict(list)
-    for row in await context.graph.read(q.ACTIONS, {"groups": ids}):
-        actions[row["group"]].append(
-            VictimAction(
-                kind=VictimActionKind(row["kind"]),
-                force=row["force"],
-                at=instant(row["at"]) or context.now,
-                referred_to=SafeguardingAgency(row["referredTo"]) if row["referredTo"] else None,
-                outcome=SafeguardingOutcome(row["outcome"]) if row["outcome"] else None,
-            )
-        )
-    return claims, actions
-
-
-def _group_of(
-    context: Context,
-    row: dict[str, Any],
-    claims: dict[str, GroupClaim],
-    actions: dict[str, list[VictimAction]],
-) -> VictimGroup:
-    seen = sorted(
-        (v for v in row["victims"] if context.knows_case(v["force"])), key=lambda v: v["key"]
-    )
-    return VictimGroup(
-        id=strawberry.ID(row["id"]), kept=row, seen=seen, claim=claims.get(row["id"]),
-        actions=actions[row["id"]],
+def _claim(claim: Claim | None, now_ms: int) -> GroupClaim | None:
+    if claim is None:
+        return None
+    return GroupClaim(
+        force=claim.force, since=_at(claim.at), stale=claim.at < stale_before(now_ms),
+        officer=claim.officer, officer_name=claim.officer_name,
     )  # fmt: skip
+
+
+def _at(ms: int) -> datetime:
+    moment = instant(ms)
+    assert moment is not None
+    return moment
+
+
+def _action(step: Step, updated: dict[str, str]) -> VictimAction:
+    outcome = updated.get(step.id, step.outcome)
+    return VictimAction(
+        id=strawberry.ID(step.id), kind=VictimActionKind(step.kind), force=step.force,
+        officer=step.officer, at=_at(step.at),
+        referred_to=SafeguardingAgency(step.referred_to) if step.referred_to else None,
+        outcome=SafeguardingOutcome(outcome) if outcome else None,
+    )  # fmt: skip
+
+
+def _step(step: Step) -> VictimStep:
+    return VictimStep(
+        id=strawberry.ID(step.id), kind=VictimStepKind(step.kind), force=step.force,
+        officer=step.officer, officer_name=step.officer_name, at=_at(step.at), note=step.note,
+        to_force=step.to_force, to_officer=step.to_officer,
+        referred_to=SafeguardingAgency(step.referred_to) if step.referred_to else None,
+        outcome=SafeguardingOutcome(step.outcome) if step.outcome else None,
+    )  # fmt: skip
+
+
+async def _groups_of(context: Context, rows: list[dict[str, Any]]) -> list[VictimGroup]:
+    work = _work(context)
+    ids = [row["id"] for row in rows]
+    claims = await work.claims(context.principal, ids)
+    steps = await work.steps(context.principal, ids)
+    here = await work.identified(v["key"] for row in rows for v in row["victims"])
+    groups = []
+    for row in rows:
+        seen = sorted(
+            (v | {"identifiedHere": v["key"] in here} for v in row["victims"]
+             if context.knows_case(v["force"])),
+            key=lambda v: v["key"],
+        )  # fmt: skip
+        kept = steps.get(row["id"], [])
+        updated = {s.about: s.outcome for s in kept if s.about and s.outcome}
+        groups.append(
+            VictimGroup(
+                id=strawberry.ID(row["id"]), kept=row, seen=seen,
+                claim=_claim(claims.get(row["id"]), context.now_ms),
+                actions=[_action(s, updated) for s in kept if s.kind in OUTCOMES],
+                history=[_step(s) for s in kept],
+            )
+        )  # fmt: skip
+    return groups
 
 
 async def victim_groups(info: Info, first: int, after: str | None) -> VictimGroupConnection:
     """The regional queue: groups no force holds first, then by victims not yet identified."""
     context = info.context
     context.require(CASES_READ)
-    params = {"staleBefore": _stale_before(context)}
+    params = {"staleBefore": stale_before(context.now_ms)}
     held = [row["group"] for row in await context.graph.read(q.HELD_CLAIMS, params)]
     start = decode_cursor(after)
     page = {"held": held, "skip": start, "first": first}
     rows = await context.graph.read(q.GROUP_PAGE, page)
     total = (await context.graph.read(q.GROUP_COUNT))[0]["n"]
-    claims, actions = await _claims_and_actions(context, [row["id"] for row in rows])
-    chosen = [_group_of(context, row, claims, actions) for row in rows]
+    chosen = await _groups_of(context, rows)
     return VictimGroupConnection(
         edges=[
             VictimGroupEdge(node=n, cursor=encode_cursor(start + i)) for i, n in enumerate(chosen)
@@ -219,15 +289,14 @@ async def _group(context: Context, group_id: str) -> VictimGroup:
     rows = await context.graph.read(q.GROUP_BY_ID, {"id": group_id})
     if not rows:
         raise NotFound("no such victim group")
-    claims, actions = await _claims_and_actions(context, [group_id])
-    return _group_of(context, rows[0], claims, actions)
+    (group,) = await _groups_of(context, rows)
+    return group
 
 
-def _acting_force(context: Context) -> str:
-    context.require(VICTIM_ID_WRITE)
-    if context.principal.force is None:
-        raise Forbidden("recording for a victim group needs a token that acts for a force")
-    return context.principal.force
+def _members(group: VictimGroup) -> list[Member]:
+    """Every case with a victim in the group, whether or not the caller may see it."""
+    cases = {(v["force"], v["caseRef"]) for v in group.kept["victims"]}
+    return [Member(force, case_ref) for force, case_ref in sorted(cases)]
 
 
 @strawberry.input
@@ -237,77 +306,92 @@ class VictimRef:
     ref: str
 
 
+@strawberry.input(description="Whom a victim group is handed to.")
+class HandOverTo:
+    force: str
+    officer: str | None = strawberry.field(
+        default=None, description="the officer's subject, as their tokens carry it"
+    )
+
+
+def _victim_of(group: VictimGroup, victim: VictimRef) -> dict[str, Any]:
+    key = f"{case_key(victim.force, victim.case_ref)}:{victim.ref}"
+    for member in group.kept["victims"]:
+        if member["key"] == key:
+            return dict(member)
+    raise BadInput("victim: not a member of this group")
+
+
 async def claim(info: Info, group_id: str) -> VictimGroup:
     context = info.context
-    force = _acting_force(context)
+    acting_force(context.principal)
     await _group(context, group_id)
-    params = {
-        "group": group_id, "force": force, "client": context.principal.client_id,
-        "now": context.now_ms, "staleBefore": _stale_before(context),
-    }  # fmt: skip
-    if not await context.graph.write(q.CLAIM, params):
-        raise Forbidden("another force is working on this group; ask them or wait for a hand-over")
+    await _work(context).claim(context.principal, group_id, context.now_ms)
     return await _group(context, group_id)
 
 
-async def hand_over(info: Info, group_id: str) -> VictimGroup:
+async def hand_over(
+    info: Info,
+    group_id: str,
+    to: HandOverTo | None = None,
+    note: str | None = None,
+) -> VictimGroup:
     context = info.context
-    force = _acting_force(context)
-    await _group(context, group_id)
-    params = {
-        "group": group_id, "force": force,
-        "staleBefore": _stale_before(context),
-    }  # fmt: skip
-    rows = await context.graph.write(q.RELEASE, params)
-    if not rows or not rows[0]["released"]:
-        raise Forbidden("only the force working on this group can hand it over")
+    acting_force(context.principal)
+    if to is not None and to.force not in context.protection.clients.forces:
+        raise BadInput("to.force: not a force of the region")
+    group = await _group(context, group_id)
+    try:
+        await _work(context).hand_over(
+            context.principal, group_id, context.now_ms, _members(group),
+            to_force=to.force if to else None, to_officer=to.officer if to else None, note=note,
+        )  # fmt: skip
+    except ValueError as error:
+        raise BadInput(str(error)) from None
     return await _group(context, group_id)
 
 
-async def record(
+async def identify(info: Info, group_id: str, victim: VictimRef) -> VictimGroup:
+    context = info.context
+    acting_force(context.principal)
+    group = await _group(context, group_id)
+    member = _victim_of(group, victim)
+    await _work(context).identify(
+        context.principal, group_id, Member(victim.force, victim.case_ref), member["key"],
+        context.now_ms, _members(group), already_in_record=bool(member.get("identified")),
+    )  # fmt: skip
+    return await _group(context, group_id)
+
+
+async def refer(
     info: Info,
     group_id: str,
     victim: VictimRef,
-    kind: VictimActionKind,
-    referred_to: SafeguardingAgency | None = None,
-    outcome: SafeguardingOutcome | None = None,
+    referred_to: SafeguardingAgency,
+    outcome: SafeguardingOutcome,
 ) -> VictimGroup:
     context = info.context
-    force = _acting_force(context)
+    acting_force(context.principal)
     group = await _group(context, group_id)
-    victim_key = f"{case_key(victim.force, victim.case_ref)}:{victim.ref}"
-    if victim_key not in {v["key"] for v in group.seen}:
-        raise BadInput("victim: not a member of this group")
-    await context.graph.write(
-        q.RECORD_ACTION,
-        {
-            "group": group_id, "kind": kind.value, "force": force,
-            "client": context.principal.client_id, "at": context.now_ms, "victim": victim_key,
-            "referredTo": referred_to.value if referred_to else None,
-            "outcome": outcome.value if outcome else None,
-        },
+    member = _victim_of(group, victim)
+    await _work(context).refer(
+        context.principal, group_id, Member(victim.force, victim.case_ref), member["key"],
+        context.now_ms, _members(group), agency=referred_to.value, outcome=outcome.value,
     )  # fmt: skip
-    await _notify(context, group, kind, force, victim)
     return await _group(context, group_id)
 
 
-async def _notify(
-    context: Context, group: VictimGroup, kind: VictimActionKind, force: str, victim: VictimRef
-) -> None:
-    what = "an identification" if kind == VictimActionKind.IDENTIFIED else "a safeguarding referral"
-    # The victim's case is named to its own force only: the reason is plain text, which the
-    # record-level decision (`told`) cannot filter for the other member forces.
-    own = f"{force} recorded {what} for a victim of {victim.force} case {victim.case_ref}"
-    other = f"{force} recorded {what} for a victim in the group"
-    events = {}
-    for member in group.kept["victims"]:
-        reason = own if member["force"] == victim.force else other
-        dedupe = (
-            f"VICTIM|{group.id}|{kind.value}|{context.now_ms}|{member['force']}|{member['caseRef']}"
-        )
-        events[dedupe] = {
-            "dedupe": dedupe, "kind": f"VICTIM_{kind.value}", "force": member["force"],
-            "caseRef": member["caseRef"], "otherForce": force, "via": "VICTIM_GROUP",
-            "group": group.id, "reasons": [reason], "at": context.now_ms,
-        }  # fmt: skip
-    await append_new(context.graph, events)
+async def update_referral(
+    info: Info, referral_id: str, outcome: SafeguardingOutcome
+) -> VictimGroup:
+    context = info.context
+    acting_force(context.principal)
+    work = _work(context)
+    found = await work.referral(referral_id)
+    if found is None:
+        raise NotFound("no such safeguarding referral")
+    group_id, victim_key = found
+    owner_force, _, rest = victim_key.partition(":")  # `force:caseRef:ref`, as `case_key` makes
+    owner = Member(owner_force, rest.rpartition(":")[0])
+    await work.update_referral(context.principal, referral_id, outcome.value, context.now_ms, owner)
+    return await _group(context, group_id)

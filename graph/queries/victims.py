@@ -112,22 +112,25 @@ RETURN c.group AS group
 CLAIMS = """
 UNWIND $groups AS g
 MATCH (c:VictimGroupClaim {group: g})
-RETURN c.group AS group, c.force AS force, c.client AS client, c.at AS at
+RETURN c.group AS group, c.force AS force, c.officer AS officer, c.sealed AS sealed, c.at AS at
 """
 
+# Every recorded step of these groups, oldest first: claims, hand-overs, identifications,
+# safeguarding referrals and their updates.
 ACTIONS = """
 UNWIND $groups AS g
 MATCH (a:VictimAction {group: g})
-RETURN a.group AS group, a.kind AS kind, a.force AS force, a.at AS at, a.victim AS victim,
-       a.referredTo AS referredTo, a.outcome AS outcome
-ORDER BY a.at
+RETURN a.id AS id, a.group AS group, a.kind AS kind, a.force AS force, a.officer AS officer,
+       a.sealed AS sealed, a.at AS at, a.victim AS victim, a.referredTo AS referredTo,
+       a.outcome AS outcome, a.toForce AS toForce, a.toOfficer AS toOfficer, a.about AS about
+ORDER BY a.at, a.id
 """
 
 # A claim is taken when free, already the caller force's, or left stale by an absent officer.
 CLAIM = """
 MERGE (c:VictimGroupClaim {group: $group})
 WITH c WHERE c.force IS NULL OR c.force = $force OR c.at < $staleBefore
-SET c.force = $force, c.client = $client, c.at = $now
+SET c.force = $force, c.officer = $officer, c.sealed = $sealed, c.at = $now
 RETURN c.force AS force, c.at AS at
 """
 
@@ -138,9 +141,63 @@ DELETE c
 RETURN count(*) AS released
 """
 
+# A hand-over to a named force (and officer): the claim moves to them, fresh.
+HAND_TO = """
+MATCH (c:VictimGroupClaim {group: $group})
+WHERE c.force = $force OR c.at < $staleBefore
+SET c.force = $toForce, c.officer = $toOfficer, c.sealed = null, c.at = $now
+RETURN c.force AS force
+"""
+
 RECORD_ACTION = """
-CREATE (a:VictimAction {group: $group, kind: $kind, force: $force, client: $client, at: $at,
-                        victim: $victim})
-SET a.referredTo = $referredTo, a.outcome = $outcome
-RETURN a.at AS at
+CREATE (a:VictimAction {id: $id, group: $group, kind: $kind, force: $force, client: $client,
+                        officer: $officer, at: $at})
+SET a.sealed = $sealed, a.victim = $victim, a.referredTo = $referredTo, a.outcome = $outcome,
+    a.toForce = $toForce, a.toOfficer = $toOfficer, a.about = $about
+RETURN a.id AS id
+"""
+
+# A victim is identified once across the region: the first force to record it wins, and the
+# action is written with it in one statement, so a second force is told who did it instead.
+IDENTIFY = """
+MERGE (i:VictimIdentification {victim: $victim})
+ON CREATE SET i.force = $force, i.at = $at, i.action = $id
+WITH i
+WHERE i.action = $id
+CREATE (a:VictimAction {id: $id, group: $group, kind: 'IDENTIFIED', force: $force,
+                        client: $client, officer: $officer, at: $at, victim: $victim})
+SET a.sealed = $sealed
+RETURN a.id AS id
+"""
+
+IDENTIFIED_BY = """
+MATCH (i:VictimIdentification {victim: $victim})
+RETURN i.force AS force, i.at AS at
+"""
+
+# These victims identified through the hub (their force's own record may not say so yet).
+IDENTIFIED_OF = """
+UNWIND $victims AS key
+MATCH (i:VictimIdentification {victim: key})
+RETURN i.victim AS victim
+"""
+
+# The group's queue position follows an identification at once, not at the next sync.
+COUNT_IDENTIFIED = """
+MATCH (g:VictimGroup {id: $group})
+SET g.unidentified = CASE WHEN g.unidentified > 0 THEN g.unidentified - 1 ELSE 0 END
+RETURN g.unidentified AS unidentified
+"""
+
+# A safeguarding referral's outcome, updated by the force that made it.
+REFERRAL = """
+MATCH (a:VictimAction {id: $id, kind: 'SAFEGUARDING_REFERRAL'})
+RETURN a.group AS group, a.force AS force, a.victim AS victim, a.referredTo AS referredTo,
+       a.outcome AS outcome
+"""
+
+UPDATE_REFERRAL = """
+MATCH (a:VictimAction {id: $id, kind: 'SAFEGUARDING_REFERRAL', force: $force})
+SET a.outcome = $outcome, a.updatedAt = $at
+RETURN a.id AS id
 """

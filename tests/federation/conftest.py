@@ -18,7 +18,7 @@ from graph import GraphStore
 from graph.embedded import EmbeddedFalkorDB, free_port
 from graph.falkordb_adapter import FalkorDBStore
 from graph.neo4j_adapter import Neo4jStore
-from policies.devidp import mint_token
+from policies.devidp import Officer, mint_token
 from tests.conftest import ENGINES
 
 DATA = Path(__file__).parent / "data"
@@ -37,13 +37,16 @@ class Hub:
     store: GraphStore
     http: httpx.AsyncClient
 
-    def token(self, client_id: str, scopes: str | None = None) -> str:
+    def token(
+        self, client_id: str, scopes: str | None = None, *, officer: Officer | None = None
+    ) -> str:
         return mint_token(
             self.settings.data_dir,
             self.settings.public_url or "",
             self.settings.audience,
             client_id,
             scopes,
+            officer=officer,
         )
 
     async def sync(

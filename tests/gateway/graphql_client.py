@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from graph.queries import after_sync
+from policies.devidp import Officer
 from tests.federation.conftest import Hub
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -21,10 +22,11 @@ async def graphql(
     variables: dict[str, Any] | None = None,
     *,
     accept: str = GRAPHQL_RESPONSE,
+    officer: Officer | None = None,
 ) -> httpx.Response:
     headers = {"Accept": accept}
     if client_id is not None:
-        headers["Authorization"] = f"Bearer {hub.token(client_id)}"
+        headers["Authorization"] = f"Bearer {hub.token(client_id, officer=officer)}"
     body: dict[str, Any] = {"query": query}
     if variables:
         body["variables"] = variables
@@ -32,9 +34,14 @@ async def graphql(
 
 
 async def data(
-    hub: Hub, client_id: str, query: str, variables: dict[str, Any] | None = None
+    hub: Hub,
+    client_id: str,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    officer: Officer | None = None,
 ) -> dict[str, Any]:
-    response = await graphql(hub, client_id, query, variables)
+    response = await graphql(hub, client_id, query, variables, officer=officer)
     assert response.status_code == 200, response.text
     payload = response.json()
     assert "errors" not in payload, payload["errors"]

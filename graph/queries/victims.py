@@ -189,7 +189,8 @@ SET g.unidentified = CASE WHEN g.unidentified > 0 THEN g.unidentified - 1 ELSE 0
 RETURN g.unidentified AS unidentified
 """
 
-# A safeguarding referral's outcome, updated by the force that made it.
+# A safeguarding referral's outcome, updated by the force that made it: the referral keeps the
+# outcome it was recorded with (history), and its update is a step of its own.
 REFERRAL = """
 MATCH (a:VictimAction {id: $id, kind: 'SAFEGUARDING_REFERRAL'})
 RETURN a.group AS group, a.force AS force, a.victim AS victim, a.referredTo AS referredTo,
@@ -198,6 +199,6 @@ RETURN a.group AS group, a.force AS force, a.victim AS victim, a.referredTo AS r
 
 UPDATE_REFERRAL = """
 MATCH (a:VictimAction {id: $id, kind: 'SAFEGUARDING_REFERRAL', force: $force})
-SET a.outcome = $outcome, a.updatedAt = $at
+SET a.updatedAt = $at
 RETURN a.id AS id
 """

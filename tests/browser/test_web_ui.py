@@ -309,7 +309,26 @@ async def test_analyst_records_an_identification_and_a_safeguarding_referral(
     await own.get_by_label("Outcome").select_option("ACCEPTED")
     await own.get_by_role("button", name="Record referral").click()
     await expect(group.get_by_role("status")).to_contain_text("Safeguarding referral recorded")
-    await expect(group.get_by_text("AS referred to NSPCC — accepted")).to_be_visible()
+    await expect(group.get_by_text("AS referred to NSPCC — accepted").first).to_be_visible()
+    # The referral's outcome is updated later by the force that made it.
+    outcomes = group.get_by_role("listitem").filter(has_text="referred to NSPCC")
+    await outcomes.first.get_by_label("New outcome").select_option("CHILD_SAFEGUARDED")
+    await outcomes.first.get_by_role("button", name="Update outcome").click()
+    await expect(group.get_by_role("status")).to_contain_text("Referral outcome updated")
+    updated = group.get_by_text("updated the referral to NSPCC: child safeguarded")
+    await expect(updated).to_be_visible()
+    # Claimed, then handed to a named officer of another force with a note.
+    await group.get_by_role("button", name="Claim").click()
+    await expect(group.get_by_role("status")).to_contain_text("Claimed")
+    await group.locator("summary", has_text="Hand over").click()
+    await group.get_by_label("Hand to").select_option("GL")
+    await group.get_by_label("Officer (optional)").fill("dc-0077")
+    await group.get_by_label("Note (sealed; shown as the agreement allows)").fill("Call first.")
+    await group.get_by_role("button", name="Hand over").click()
+    await expect(group.get_by_role("status")).to_contain_text("Handed to GL")
+    await expect(group.get_by_text("handed the group to dc-0077 of GL")).to_be_visible()
+    await expect(group.locator("blockquote.note")).to_have_text("Call first.")
+    await expect(group).to_contain_text("Being worked by GL (dc-0077)")
     await screenshot(page, "victims", full_page=True)
     api = await persisted(seeded, "analyst-AS", "VictimGroups", {"first": 50})
     [actions] = [
@@ -318,5 +337,5 @@ async def test_analyst_records_an_identification_and_a_safeguarding_referral(
         if e["node"]["forces"] == ["AS", "GL"]
     ]
     kinds = sorted((a["kind"], a["outcome"]) for a in actions)
-    assert kinds == [("IDENTIFIED", None), ("SAFEGUARDING_REFERRAL", "ACCEPTED")]
+    assert kinds == [("IDENTIFIED", None), ("SAFEGUARDING_REFERRAL", "CHILD_SAFEGUARDED")]
     assert console.errors == []

@@ -14,16 +14,37 @@ interface GroupVictim {
   identified: boolean | null;
 }
 interface VictimAction {
+  id: string;
   kind: string;
   force: string;
   at: string;
   referredTo: string | null;
   outcome: string | null;
 }
+interface VictimStep {
+  kind: string;
+  force: string;
+  officer: string | null;
+  officerName: string | null;
+  at: string;
+  note: string | null;
+  toForce: string | null;
+  toOfficer: string | null;
+  referredTo: string | null;
+  outcome: string | null;
+}
+interface GroupClaim {
+  force: string;
+  since: string;
+  stale: boolean;
+  officer: string | null;
+  officerName: string | null;
+}
 interface VictimGroup {
   id: string;
-  claim: { force: string; since: string; stale: boolean } | null;
+  claim: GroupClaim | null;
   actions: VictimAction[];
+  history: VictimStep[];
   forces: string[];
   victims: GroupVictim[];
   unidentified: number;
@@ -43,16 +64,46 @@ function victimLabel(v: GroupVictim): string {
   return `${v.force} ${v.caseRef} victim ${v.ref ?? "?"}`;
 }
 
-function claimText(group: VictimGroup): string {
-  if (!group.claim) return "Waiting in the queue";
-  const stale = group.claim.stale ? " (untouched for too long: free to claim)" : "";
-  return `Being worked by ${group.claim.force} since ${dateTime(group.claim.since)}${stale}`;
+function who(force: string, officer: string | null, name: string | null): string {
+  const person = name ?? officer;
+  return person ? `${force} (${person})` : force;
 }
 
-function actionText(a: VictimAction): string {
-  if (a.kind === "IDENTIFIED") return `${dateTime(a.at)}: ${a.force} recorded an identification`;
-  const to = a.referredTo ? agency(a.referredTo) : "?";
-  return `${dateTime(a.at)}: ${a.force} referred to ${to} — ${words(a.outcome ?? "pending")}`;
+function claimText(group: VictimGroup): string {
+  const claim = group.claim;
+  if (!claim) return "Waiting in the queue";
+  const stale = claim.stale ? " (untouched for too long: free to claim)" : "";
+  return `Being worked by ${who(claim.force, claim.officer, claim.officerName)} since ${dateTime(claim.since)}${stale}`;
+}
+
+function stepText(s: VictimStep): string {
+  const by = who(s.force, s.officer, s.officerName);
+  const to = s.referredTo ? agency(s.referredTo) : "?";
+  switch (s.kind) {
+    case "CLAIMED":
+      return `${by} claimed the group`;
+    case "RETURNED":
+      return `${by} handed the group back to the queue`;
+    case "HANDED_OVER":
+      return `${by} handed the group to ${s.toOfficer ? `${s.toOfficer} of ` : ""}${s.toForce ?? "?"}`;
+    case "IDENTIFIED":
+      return `${by} recorded an identification`;
+    case "SAFEGUARDING_REFERRAL":
+      return `${by} referred to ${to} — ${words(s.outcome ?? "pending")}`;
+    case "REFERRAL_UPDATED":
+      return `${by} updated the referral to ${to}: ${words(s.outcome ?? "pending")}`;
+    default:
+      return `${by}: ${words(s.kind)}`;
+  }
+}
+
+function stepItem(s: VictimStep): HTMLElement {
+  return h(
+    "li",
+    {},
+    `${dateTime(s.at)}: ${stepText(s)}`,
+    s.note ? h("blockquote", { class: "note" }, s.note) : null,
+  );
 }
 
 class GroupCard {
@@ -128,15 +179,66 @@ class GroupCard {
     );
   }
 
+  handOverForm(): HTMLElement {
+    const id = `hand-${this.index}`;
+    const own = current()?.force;
+    const to = h(
+      "select",
+      { id: `${id}-to` },
+      h("option", { value: "" }, "the regional queue"),
+      ...this.group.forces.filter((f) => f !== own).map((f) => h("option", { value: f }, f)),
+    );
+    const officer = h("input", { id: `${id}-officer`, type: "text", maxlength: "200" });
+    const note = h("textarea", { id: `${id}-note`, maxlength: "2000", rows: "3" });
+    const form = h(
+      "form",
+      { "aria-label": "Hand over this group" },
+      h("label", { for: `${id}-to` }, "Hand to"),
+      to,
+      h("label", { for: `${id}-officer` }, "Officer (optional)"),
+      officer,
+      h("label", { for: `${id}-note` }, "Note (sealed; shown as the agreement allows)"),
+      note,
+      h("div", { class: "actions" }, h("button", { type: "submit" }, "Hand over")),
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const target = to.value ? { force: to.value, officer: officer.value.trim() || null } : null;
+      const done = target ? `Handed to ${target.force}.` : "Handed back to the queue.";
+      void this.act("HandOverVictimGroup", { to: target, note: note.value.trim() || null }, done);
+    });
+    return h("details", {}, h("summary", {}, "Hand over"), form);
+  }
+
+  outcomeItem(a: VictimAction, i: number): HTMLElement {
+    const text = stepText({ ...a, officer: null, officerName: null, note: null, toForce: null, toOfficer: null });
+    const item = h("li", {}, `${dateTime(a.at)}: ${text}`);
+    const canUpdate =
+      a.kind === "SAFEGUARDING_REFERRAL" &&
+      a.force === current()?.force &&
+      (current()?.scopes.has("victim-id:write") ?? false);
+    if (!canUpdate) return item;
+    const id = `update-${this.index}-${i}`;
+    const outcome = h("select", { id }, ...OUTCOMES.map((o) => h("option", { value: o, selected: o === a.outcome ? "" : null }, words(o))));
+    const button = h("button", { type: "button", class: "secondary" }, "Update outcome");
+    button.addEventListener("click", () =>
+      void this.act("UpdateSafeguardingReferral", { referralId: a.id, outcome: outcome.value }, "Referral outcome updated."),
+    );
+    item.append(" ", h("label", { for: id }, "New outcome"), outcome, button);
+    return item;
+  }
+
   render(): void {
     const g = this.group;
     const mine = g.claim && !g.claim.stale && g.claim.force === current()?.force;
-    const claim = h("button", { type: "button", class: "secondary" }, mine ? "Hand over" : "Claim");
-    claim.addEventListener("click", () =>
-      void (mine
-        ? this.act("HandOverVictimGroup", {}, "Handed back to the queue.")
-        : this.act("ClaimVictimGroup", {}, "Claimed: you are working on this group.")),
-    );
+    const claim = mine
+      ? this.handOverForm()
+      : h("button", { type: "button", class: "secondary" }, "Claim");
+    if (!mine) {
+      claim.addEventListener("click", () =>
+        void this.act("ClaimVictimGroup", {}, "Claimed: you are working on this group."),
+      );
+    }
     const title = `Group ${this.index + 1}: ${g.forces.join(", ")} — ${g.unidentified} unidentified`;
     this.element.replaceChildren(
       h("h2", {}, title),
@@ -154,11 +256,13 @@ class GroupCard {
         "table",
         {},
         h("caption", {}, "Victim records in this group"),
-        h("thead", {}, h("tr", {}, ...["Case", "Ref", "Age band", "Identified by its force", "Record"].map((c) => h("th", { scope: "col" }, c)))),
+        h("thead", {}, h("tr", {}, ...["Case", "Ref", "Age band", "Identified", "Record"].map((c) => h("th", { scope: "col" }, c)))),
         h("tbody", {}, ...g.victims.map((v, i) => this.victimRow(v, i))),
       ),
-      h("h3", {}, "Recorded"),
-      g.actions.length ? h("ul", {}, ...g.actions.map((a) => h("li", {}, actionText(a)))) : h("p", {}, "Nothing yet."),
+      h("h3", {}, "Outcomes for victims"),
+      g.actions.length ? h("ul", {}, ...g.actions.map((a, i) => this.outcomeItem(a, i))) : h("p", {}, "Nothing yet."),
+      h("h3", {}, "History"),
+      g.history.length ? h("ol", { class: "history" }, ...g.history.map(stepItem)) : h("p", {}, "Nothing yet."),
       this.status,
     );
   }

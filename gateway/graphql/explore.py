@@ -162,8 +162,12 @@ class _Drawing:
                 id=strawberry.ID(nid), kind=KIND_OF_LABEL[label], distance=distance
             )
 
-    def finish(self) -> None:
-        for nid, forces in self.holders.items():
+    async def finish(self) -> None:
+        """Each entity's holders over the whole graph, not only the cases drawn: a device
+        another force also holds shows both, however deep the drawing went."""
+        everyone = await _holders(self.context, self.held, list(self.holders))
+        for nid, drawn in self.holders.items():
+            forces = drawn | everyone.get(nid, set())
             node = self.nodes[nid]
             node.held_by = sorted(forces)
             label = nid.split(":", 1)[0]
@@ -241,7 +245,7 @@ async def draw(context: Context, label: str, key: str, depth: int) -> _Drawing:
         if len(drawing.nodes) > MAX_NODES:
             drawing.truncated = True
             break
-    drawing.finish()
+    await drawing.finish()
     return drawing
 
 
@@ -304,7 +308,7 @@ async def path(
                     distance=distance,
                 )
             )
-    _entity_holders(context, nodes)
+    await _entity_holders(context, held, nodes)
     return nodes
 
 
@@ -337,13 +341,27 @@ def _case_node(key: str, head: dict[str, str], distance: int) -> GraphNode:
     )
 
 
-def _entity_holders(context: Context, nodes: list[GraphNode]) -> None:
-    for i, node in enumerate(nodes):
-        if node.kind == NodeKind.CASE:
-            continue
-        forces = {
-            n.force for n in nodes[max(0, i - 1) : i + 2] if n.kind == NodeKind.CASE and n.force
+async def _holders(
+    context: Context, held: frozenset[str], node_ids: list[str]
+) -> dict[str, set[str]]:
+    """The forces whose cases hold each entity, as far as the caller may know those cases."""
+    keys = sorted({nid.split(":", 1)[1] for nid in node_ids})
+    if not keys:
+        return {}
+    rows = await context.graph.read(q.FORCES_OF_ENTITIES, {"keys": keys})
+    return {
+        str(node_id(row["label"], row["entity"])): {
+            force for force in row["forces"] if _crosses(context, force, held)
         }
+        for row in rows
+    }
+
+
+async def _entity_holders(context: Context, held: frozenset[str], nodes: list[GraphNode]) -> None:
+    entities = [node for node in nodes if node.kind != NodeKind.CASE]
+    holders = await _holders(context, held, [str(node.id) for node in entities])
+    for node in entities:
+        forces = holders.get(str(node.id), set())
         node.held_by = sorted(forces)
         label = str(node.id).split(":", 1)[0]
         node.existence_only = not context.entity_identified(label, forces)

@@ -29,3 +29,12 @@ UNWIND $keys AS key
 MATCH (c:Case {key: key})
 RETURN c.key AS case, c.force AS force, c.caseRef AS caseRef, c.riskLevel AS riskLevel
 """
+
+_FORCES_OF = """
+UNWIND $keys AS key
+MATCH (e:{label} {{key: key}})<--(c:Case)
+RETURN key AS entity, '{label}' AS label, collect(DISTINCT c.force) AS forces
+"""
+
+# Every force holding each entity, drawn or not: what `heldBy` says whatever the depth.
+FORCES_OF_ENTITIES = "\nUNION ALL\n".join(_FORCES_OF.format(label=label) for label in ENTITY_KINDS)

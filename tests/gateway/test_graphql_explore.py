@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.federation.conftest import Hub, examples
-from tests.gateway.graphql_client import data, graphql, sync_all
+from tests.gateway.graphql_client import data, graphql, summary, sync_all
 
 NEIGHBOURHOOD = """
 query N($start: NodeRef!, $depth: Int!, $first: Int!, $after: String) {
@@ -49,11 +49,17 @@ async def test_two_hops_from_a_case_reach_the_other_forces_case(two_forces: Hub)
 
 
 async def test_another_forces_own_entities_are_existence_only(two_forces: Hub) -> None:
-    result = await neighbourhood(two_forces, GL_START, 1)
+    own = summary(
+        "GL", 77,
+        suspects=[{"ref": "P1", "givenName": "Alex", "familyName": "Roe",
+                   "dateOfBirth": "1990-02-03"}],
+        accounts=[{"ref": "A1", "platform": "kik", "handle": "only_in_gl", "usedBy": ["P1"]}],
+    )  # fmt: skip
+    await sync_all(two_forces, [own])
+    result = await neighbourhood(two_forces, {"force": "GL", "caseRef": own["caseRef"]}, 1)
     entities = [e["node"] for e in result["edges"] if e["node"]["kind"] != "CASE"]  # type: ignore[attr-defined]
-    only_gl = [n for n in entities if n["heldBy"] == ["GL"]]
-    assert only_gl
-    assert all(n["existenceOnly"] for n in only_gl if n["kind"] in ("PERSON", "ACCOUNT"))
+    assert {n["kind"] for n in entities} == {"PERSON", "ACCOUNT"}
+    assert all(n["heldBy"] == ["GL"] and n["existenceOnly"] for n in entities)
 
 
 async def test_pages_cover_the_neighbourhood_once(two_forces: Hub) -> None:
@@ -104,3 +110,25 @@ async def test_a_path_from_a_node_to_itself_is_that_node_on_every_engine(two_for
     made_up = {"id": "Person:" + "0" * 64}
     unknown = await data(two_forces, "analyst-AS", query, {"a": made_up, "b": made_up})
     assert unknown["path"] is None  # no oracle for whether the hub holds an identifier
+
+
+async def test_held_by_names_every_holder_however_shallow_the_drawing(two_forces: Hub) -> None:
+    deep = await neighbourhood(two_forces, AS_START, 2)
+    shared = {
+        e["node"]["id"]
+        for e in deep["edges"]  # type: ignore[attr-defined]
+        if e["node"]["heldBy"] == ["AS", "GL"]
+    }
+    assert shared
+    shallow = await neighbourhood(two_forces, AS_START, 1)
+    nodes = {e["node"]["id"]: e["node"] for e in shallow["edges"]}  # type: ignore[attr-defined]
+    assert not any(n["force"] == "GL" for n in nodes.values())  # GL's case is not drawn
+    assert {nid for nid, n in nodes.items() if n["heldBy"] == ["AS", "GL"]} == shared
+
+
+async def test_a_path_names_every_holder_of_its_entities(two_forces: Hub) -> None:
+    query = """query P($a: NodeRef!, $b: NodeRef!) { path(start: $a, end: $b) { kind heldBy } }"""
+    result = await data(two_forces, "analyst-AS", query, {"a": AS_START, "b": AS_START})
+    assert result["path"] == [{"kind": "CASE", "heldBy": []}]
+    between = await data(two_forces, "analyst-AS", query, {"a": AS_START, "b": GL_START})
+    assert between["path"][1]["heldBy"] == ["AS", "GL"]

@@ -253,6 +253,21 @@ async def test_a_wrong_secret_is_refused_and_nothing_is_stored(
     assert all("401" in e for e in console.errors)
 
 
+# The drawing's Cytoscape instance, as Cytoscape registers it on its container.
+_CY = "document.querySelector('.cy')._cyreg.cy"
+VISIBLE_IN_DRAWING = f"{_CY}.nodes(':visible').length"
+OVERLAPS = f"""(() => {{
+  const boxes = {_CY}.nodes(':visible')
+    .map((n) => [n.id(), n.boundingBox({{includeLabels: true}})]);
+  const out = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {{
+    const [a, p] = boxes[i], [b, q] = boxes[j];
+    if (p.x1 < q.x2 && q.x1 < p.x2 && p.y1 < q.y2 && q.y1 < p.y2) out.push([a, b]);
+  }}
+  return out;
+}})()"""
+
+
 async def test_analyst_expands_the_network_and_finds_a_path(
     seeded: Hub, page_and_console: tuple[Page, Console]
 ) -> None:
@@ -283,6 +298,19 @@ async def test_analyst_expands_the_network_and_finds_a_path(
     result = page.get_by_test_id("path-result")
     await expect(result.locator("li")).to_have_count(3)
     await expect(result.locator("li").last).to_contain_text(GL_CASE["caseRef"])
+    await expect(nodes.and_(page.locator("[data-on-path]"))).to_have_count(3)
+    # No two nodes, labels included, overlap in the drawing.
+    assert await page.evaluate(OVERLAPS) == []
+    # Filters take a kind out of the drawing and the list alike; a layout can be chosen.
+    drawn = await page.evaluate(VISIBLE_IN_DRAWING)
+    await page.get_by_role("group", name="Kinds").get_by_label("Device").uncheck()
+    await expect(nodes.filter(has_text="device")).to_have_count(0)
+    assert await page.evaluate(VISIBLE_IN_DRAWING) < drawn
+    await page.get_by_role("group", name="Kinds").get_by_label("Device").check()
+    await expect(nodes.filter(has_text="device").first).to_be_visible()
+    await page.get_by_label("Layout").select_option("concentric")
+    assert await page.evaluate(VISIBLE_IN_DRAWING) == drawn
+    assert await page.evaluate(OVERLAPS) == []
     assert console.errors == []
 
 

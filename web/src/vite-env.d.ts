@@ -4,3 +4,9 @@ declare module "virtual:persisted-queries" {
   const queries: Record<string, { hash: string; text: string }>;
   export default queries;
 }
+
+declare module "cytoscape-fcose" {
+  import type { Ext } from "cytoscape";
+  const fcose: Ext;
+  export default fcose;
+}

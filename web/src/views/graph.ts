@@ -1,8 +1,11 @@
 // The graph explorer: a case's or entity's neighbourhood drawn with Cytoscape.js, coloured by
 // force, an icon per kind of entity, existence-only entities dashed. Clicking a node (or its
 // Expand button in the list beside the drawing, for keyboards and screen readers) adds its
-// neighbours; two nodes' shortest path is highlighted and listed.
-import cytoscape, { type Core, type ElementDefinition } from "cytoscape";
+// neighbours; two nodes' shortest path is highlighted and listed. The layout is fcose (a
+// force-directed layout that keeps nodes and their labels apart), or rings by distance, or a
+// tree; kinds and forces can be filtered out of both the drawing and the list.
+import cytoscape, { type Core, type ElementDefinition, type LayoutOptions } from "cytoscape";
+import fcose from "cytoscape-fcose";
 import { ApiError, run } from "../api";
 import { h, words } from "../dom";
 import accountIcon from "../icons/account.svg";
@@ -47,6 +50,13 @@ const ICONS: Record<string, string> = {
   SERIES: seriesIcon,
 };
 const PAGE = 50;
+const LAYOUTS: Record<string, string> = {
+  fcose: "Force-directed (fcose)",
+  concentric: "Rings by distance from the start",
+  breadthfirst: "Tree from the start",
+};
+
+cytoscape.use(fcose);
 const CYTOSCAPE_STYLESHEET = "__________cytoscape_stylesheet";
 
 export function nodeLabel(node: GraphNode): string {
@@ -68,6 +78,11 @@ class Explorer {
   readonly to = h("select", { id: "path-to" });
   readonly pathResult = h("div", { "data-testid": "path-result" });
   readonly forceLegend = h("ul", { class: "legend", "aria-label": "Force colours" });
+  readonly filters = h("fieldset", { class: "filters" });
+  readonly hiddenKinds = new Set<string>();
+  readonly hiddenForces = new Set<string>();
+  readonly onPath = new Set<string>();
+  layoutName = "fcose";
 
   constructor(readonly container: HTMLElement) {}
 
@@ -111,13 +126,17 @@ class Explorer {
           "text-valign": "bottom",
           "text-margin-y": 4,
           "text-wrap": "wrap",
-          "text-max-width": "140px",
+          "text-max-width": "120px",
+          "text-background-color": palette.background,
+          "text-background-opacity": 0.85,
+          "text-background-padding": "2px",
           "background-color": palette.background,
           "background-image": "data(icon)",
-          "background-fit": "contain",
-          "background-clip": "none",
-          "background-width": "60%",
-          "background-height": "60%",
+          "background-fit": "none",
+          "background-clip": "node",
+          "background-image-containment": "inside",
+          "background-width": "55%",
+          "background-height": "55%",
           "border-width": 3,
           "border-color": "data(colour)",
           width: 34,
@@ -129,6 +148,8 @@ class Explorer {
       { selector: "node:selected, node.on-path", style: { "overlay-color": palette.focus, "overlay-opacity": 0.6, "overlay-padding": 6 } },
       { selector: "edge", style: { width: 2, "line-color": palette.muted, "curve-style": "bezier" } },
       { selector: "edge.on-path", style: { width: 5, "line-color": palette.text } },
+      { selector: ".dimmed", style: { opacity: 0.25 } },
+      { selector: ".filtered", style: { display: "none" } },
     ];
   }
 
@@ -149,6 +170,7 @@ class Explorer {
           icon: ICONS[node.kind] ?? caseIcon,
           colour: this.outline(node),
           existenceOnly: node.existenceOnly,
+          distance: node.distance,
         },
       });
     }
@@ -158,10 +180,77 @@ class Explorer {
       this.edges.add(id);
       elements.push({ group: "edges", data: { id, source: link.source, target: link.target, relation: link.relation } });
     }
+    const first = this.cy.nodes().length === 0;
     this.cy.add(elements);
-    this.cy.layout({ name: "cose", animate: false, fit: true, padding: 30, randomize: false }).run();
+    this.applyFilters();
+    this.layout(first);
     this.render();
     return elements.length;
+  }
+
+  /** Lay the visible nodes out again; fcose keeps nodes and their labels apart. */
+  layout(randomize = false): void {
+    const shown = this.cy.nodes().not(".filtered");
+    const visible = shown.union(shown.edgesWith(shown));
+    const start = this.cy.nodes("[distance = 0]");
+    const options: Record<string, LayoutOptions> = {
+      fcose: {
+        name: "fcose", animate: false, fit: true, padding: 30, randomize,
+        nodeDimensionsIncludeLabels: true, nodeSeparation: 90, idealEdgeLength: () => 110,
+        nodeRepulsion: () => 9000, packComponents: true,
+      } as LayoutOptions,
+      concentric: {
+        name: "concentric", animate: false, fit: true, padding: 30, avoidOverlap: true,
+        nodeDimensionsIncludeLabels: true, minNodeSpacing: 30,
+        concentric: (node: cytoscape.NodeSingular) => 10 - Number(node.data("distance")),
+        levelWidth: () => 1,
+      } as LayoutOptions,
+      breadthfirst: {
+        name: "breadthfirst", animate: false, fit: true, padding: 30, avoidOverlap: true,
+        nodeDimensionsIncludeLabels: true, spacingFactor: 1.3, roots: start,
+      } as LayoutOptions,
+    };
+    visible.layout(options[this.layoutName] ?? (options.fcose as LayoutOptions)).run();
+  }
+
+  visible(node: GraphNode): boolean {
+    if (this.hiddenKinds.has(node.kind)) return false;
+    const forces = node.force ? [node.force] : node.heldBy;
+    return forces.length === 0 || forces.some((f) => !this.hiddenForces.has(f));
+  }
+
+  applyFilters(): void {
+    for (const node of this.nodes.values()) {
+      this.cy.getElementById(node.id).toggleClass("filtered", !this.visible(node));
+    }
+  }
+
+  renderFilters(): void {
+    const kinds = [...new Set([...this.nodes.values()].map((n) => n.kind))].sort();
+    const box = (group: string, value: string, hidden: Set<string>, label: string): HTMLElement => {
+      const id = `filter-${group}-${value}`;
+      const input = h("input", { type: "checkbox", id, checked: !hidden.has(value) });
+      input.addEventListener("change", () => {
+        if (input.checked) hidden.delete(value);
+        else hidden.add(value);
+        this.applyFilters();
+        this.layout();
+        this.render();
+      });
+      return h("span", { class: "filter" }, input, h("label", { for: id }, label));
+    };
+    const choose = h("select", { id: "graph-layout" }, ...Object.entries(LAYOUTS).map(([value, label]) => h("option", { value, selected: value === this.layoutName }, label)));
+    choose.addEventListener("change", () => {
+      this.layoutName = choose.value;
+      this.layout(true);
+    });
+    this.filters.replaceChildren(
+      h("legend", {}, "Show"),
+      h("div", { role: "group", "aria-label": "Kinds" }, ...kinds.map((k) => box("kind", k, this.hiddenKinds, words(k)))),
+      h("div", { role: "group", "aria-label": "Forces" }, ...this.forces.map((f) => box("force", f, this.hiddenForces, f))),
+      h("label", { for: "graph-layout" }, "Layout"),
+      choose,
+    );
   }
 
   /** A node seen again, from another start, may be known to be held by more forces. */
@@ -207,7 +296,10 @@ class Explorer {
       }),
       h("li", {}, h("span", { class: "swatch shared" }), "held by several forces"),
     );
-    const sorted = [...this.nodes.values()].sort((a, b) => a.distance - b.distance || nodeLabel(a).localeCompare(nodeLabel(b)));
+    this.renderFilters();
+    const sorted = [...this.nodes.values()]
+      .filter((node) => this.visible(node))
+      .sort((a, b) => a.distance - b.distance || nodeLabel(a).localeCompare(nodeLabel(b)));
     this.list.replaceChildren(
       ...sorted.map((node) => {
         const expand = h("button", { type: "button", class: "secondary", "aria-label": `Expand ${nodeLabel(node)}` }, "Expand");
@@ -216,7 +308,7 @@ class Explorer {
         const name = node.kind === "CASE" && node.force && node.caseRef ? h("a", { href: caseHash(node.force, node.caseRef) }, nodeLabel(node)) : nodeLabel(node);
         return h(
           "tr",
-          { "data-node": node.id },
+          { "data-node": node.id, "data-on-path": this.onPath.has(node.id) ? "" : null },
           h("th", { scope: "row" }, name),
           h("td", {}, words(node.kind)),
           h("td", {}, node.force ?? (node.heldBy.join(", ") || "—")),
@@ -232,7 +324,8 @@ class Explorer {
   }
 
   async findPath(): Promise<void> {
-    this.cy.elements().removeClass("on-path");
+    this.cy.elements().removeClass("on-path dimmed");
+    this.onPath.clear();
     if (this.from.value === this.to.value) {
       this.pathResult.replaceChildren(h("p", { class: "error" }, "Choose two different nodes."));
       return;
@@ -246,11 +339,14 @@ class Explorer {
     for (let i = 0; i < path.length; i += 1) {
       const node = path[i] as GraphNode;
       this.cy.getElementById(node.id).addClass("on-path");
+      this.onPath.add(node.id);
       const next = path[i + 1];
       if (next) {
         this.cy.edges(`[source = "${node.id}"][target = "${next.id}"], [source = "${next.id}"][target = "${node.id}"]`).addClass("on-path");
       }
     }
+    this.cy.elements().not(".on-path").addClass("dimmed");
+    this.render();
     this.pathResult.replaceChildren(
       h("p", {}, `Path of ${path.length - 1} hops:`),
       h("ol", {}, ...path.map((node) => h("li", {}, nodeLabel(node)))),
@@ -283,6 +379,7 @@ export async function graphView(force: string, caseRef: string): Promise<HTMLEle
     h("h1", {}, `Network of case ${force} / ${caseRef}`),
     legend(),
     explorer.forceLegend,
+    explorer.filters,
     container,
     explorer.status,
     h(

@@ -26,6 +26,7 @@ from policies.keys import KeyRing, LocalKeyFile
 from policies.limits import RateLimiter, load_limits
 from policies.linking import load_linking_rules
 from policies.scopes import ClientDirectory, load_clients
+from policies.search_watch import SearchWatch
 from policies.sharing import PolicyHolder
 from policies.tokens import TokenValidator
 from policies.vault import VaultTransitKEK
@@ -46,6 +47,7 @@ class Protection:
     validator: TokenValidator
     devidp: DevIdentityProvider | None
     limiter: RateLimiter
+    searches: SearchWatch  # who is sweeping identifier search
     case_rules: CaseRules  # read by the ingest, the after-sync step and the read model
 
     kek: LocalKeyFile | VaultTransitKEK
@@ -109,6 +111,7 @@ def build_protection(
         # the issuer is recorded so that `crossforce token` mints for this hub's port.
         load_client_secrets(settings.data_dir, clients)
         record_issuer(settings.data_dir, issuer)
+    limiter = load_limits(_policy_file(settings, "limits.yaml"))
     return Protection(
         clients=clients,
         audit=audit,
@@ -121,7 +124,8 @@ def build_protection(
         sharing=PolicyHolder(settings.policy_dir / "sharing.yaml", audit),
         validator=TokenValidator(issuer, audience=settings.audience, http=http, clients=clients),
         devidp=devidp,
-        limiter=load_limits(_policy_file(settings, "limits.yaml")),
+        limiter=limiter,
+        searches=SearchWatch(limiter.search),
         case_rules=case_rules or load_case_rules(settings.policy_dir),
         kek=kek,
     )

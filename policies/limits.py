@@ -54,6 +54,16 @@ class Records(BaseModel):
     burst: int = Field(ge=1, description="records at once after a quiet spell")
 
 
+class SearchRules(BaseModel):
+    """Identifier search: how many distinct values in a window make a sweep (search_watch.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    window: float = Field(60.0, gt=0, description="seconds over which distinct values count")
+    sweep: int = Field(100, ge=1, description="distinct values in the window that make a sweep")
+    cooloff: float = Field(900.0, ge=0, description="seconds a sweeping client is refused")
+
+
 class _LimitsFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -61,6 +71,7 @@ class _LimitsFile(BaseModel):
     default: Limit
     routes: dict[str, Limit] = {}
     clients: dict[str, dict[str, Limit]] = {}  # client id -> route (or "*") -> limit
+    search: SearchRules = SearchRules()
 
 
 @dataclass
@@ -72,6 +83,7 @@ class _Bucket:
 class RateLimiter:
     def __init__(self, rules: _LimitsFile, clock: Callable[[], float] = time.monotonic) -> None:
         self._rules = rules
+        self.search = rules.search  # for `policies.search_watch.SearchWatch`
         self._clock = clock
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._records: dict[tuple[str, str], _Bucket] = {}

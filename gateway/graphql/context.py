@@ -8,12 +8,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
+from starlette.responses import Response
 
 from federation.pull import PullState
 from gateway.protection import Protection
 from gateway.region import RegionFacts
 from graph import GraphStore
 from graph.port import Engine, Params, Record
+from policies.limits import RateLimited
 from policies.principal import Principal
 from policies.scopes import Forbidden
 from policies.sharing import RecordView, Visibility
@@ -76,6 +78,8 @@ class Context:
     # same few thousands of times.
     decided: dict[tuple[str, str, str], Visibility] = field(default_factory=dict)
     viewed: dict[str, RecordView] = field(default_factory=dict)
+    # The HTTP answer's status and headers, where the request came over HTTP.
+    response: Response | None = None
 
     @property
     def now_ms(self) -> int:
@@ -87,6 +91,13 @@ class Context:
         self.decided.clear()
         self.viewed.clear()
         return self.now_ms
+
+    def refuse(self, status: int, error: RateLimited) -> None:
+        """Answer this request over HTTP with `status` and Retry-After, whatever else it holds
+        (the error itself is in the answer's `errors`)."""
+        if self.response is not None:
+            self.response.status_code = status
+            self.response.headers["Retry-After"] = error.retry_after_header
 
     def visibility(self, owner_force: str, type_name: str, field_name: str) -> Visibility:
         key = (owner_force, type_name, field_name)

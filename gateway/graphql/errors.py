@@ -17,6 +17,7 @@ from graphql import GraphQLError
 from federation.victim_work import AlreadyRecorded, WorkRefused
 from graph import GraphUnavailable
 from policies.audit import AuditUnavailable
+from policies.limits import RateLimited
 from policies.reveal import Shredded
 from policies.scopes import Forbidden
 from policies.sharing import UnknownField
@@ -27,6 +28,7 @@ FORBIDDEN = "FORBIDDEN"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 NOT_FOUND = "NOT_FOUND"
 CONFLICT = "CONFLICT"
+RATE_LIMITED = "RATE_LIMITED"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 AUDIT_UNAVAILABLE = "AUDIT_UNAVAILABLE"
 SHREDDED = "SHREDDED"
@@ -55,6 +57,8 @@ def _code_and_message(original: BaseException | None, error: GraphQLError) -> tu
         return VALIDATION_FAILED, error.message
     if isinstance(original, Forbidden):
         return FORBIDDEN, original.reason
+    if isinstance(original, RateLimited):
+        return RATE_LIMITED, str(original)
     if isinstance(original, AlreadyRecorded):
         return CONFLICT, str(original)
     if isinstance(original, WorkRefused):

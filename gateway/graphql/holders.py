@@ -7,17 +7,21 @@ the blind index names. Each holding case passes the one record-level decision
 force (one row per force, so the count of its cases is not told either), at `NONE` nothing. What
 the change feed holds back under the intake ceiling is held back here too (`loaders.held_back`).
 Every search is audited with its purpose and the kind searched, never the value, before the
-answer leaves.
+answer leaves. A client looking up many distinct values in a short time is sweeping, not
+deconflicting (`policies/search_watch.py`): the region's administrators are alerted once and its
+searches are refused with a 429 for a cool-off.
 """
 
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Self
 
 import strawberry
+from prometheus_client import Counter
 
 from gateway.graphql import loaders
 from gateway.graphql.context import Context, Info
@@ -28,11 +32,20 @@ from policies import normalise
 from policies.audit import ACCESS_DENIED, DENIED, OK, bounded
 from policies.audit import MAX_PURPOSE as MAX_STORED_PURPOSE
 from policies.blind_index import BlindIndex
+from policies.limits import RateLimited
 from policies.reveal import MAX_PURPOSE, MIN_PURPOSE, MIN_PURPOSE_WORDS
 from policies.scopes import CASES_READ, Forbidden
 from policies.sharing import RecordView
 
 SEARCH = "search"  # the audit log's action
+SWEEP = "search.sweep"  # the audit log's action when a client is found sweeping
+
+log = logging.getLogger("crossforce.search")
+SEARCH_SWEEPS = Counter(
+    "crossforce_search_sweeps",
+    "Identifier search sweeps found (a client looking up many distinct values), by client",
+    ["client"],
+)
 
 
 @strawberry.enum(description="What kind of identifier `holders` looks for.")
@@ -197,13 +210,46 @@ def _shown(context: Context, rows: list[dict[str, Any]]) -> list[Holder]:
     return found
 
 
+async def _alert_sweep(context: Context, distinct: int, window: float) -> None:
+    """Tell the region's administrators, once per crossing: a metric, a log line and an audit
+    entry, none with any value searched."""
+    client = context.principal.client_id
+    SEARCH_SWEEPS.labels(client).inc()
+    log.warning(
+        "identifier search sweep: client %s looked up %d distinct values in %.0f s",
+        client, distinct, window,
+        extra={"event": SWEEP, "client": client, "distinct": distinct, "window": window},
+    )  # fmt: skip
+    await context.protection.audit.record(
+        actor=context.principal,
+        action=SWEEP,
+        target=f"client:{client}",
+        outcome=DENIED,
+        detail=f"distinct={distinct} window={window:.0f}s",
+    )
+
+
 async def search_holders(info: Info, identifier: IdentifierInput, purpose: str) -> list[Holder]:
     """The holders of one identifier the caller may know of, once the search is audited."""
     context = info.context
     context.require(CASES_READ)
     target = f"identifier:{identifier.kind.value}"
+    client = context.principal.client_id
+    watch = context.protection.searches
+    try:
+        context.protection.limiter.check(client, SEARCH)
+        watch.check(client)
+    except RateLimited as error:
+        context.refuse(429, error)
+        raise
     stated = await _stated(context, purpose, target)
     entity = searched(context.protection.blind, identifier.kind, identifier.value)
+    distinct = watch.note(client, entity.key)
+    if distinct is not None:
+        await _alert_sweep(context, distinct, watch.rules.window)
+        refused = RateLimited(watch.rules.cooloff)
+        context.refuse(429, refused)
+        raise refused
     rows = await context.graph.read(HOLDERS_OF[entity.label], {"key": entity.key})
     found = _shown(context, rows)
     # The answer leaves only once the search is in the log (AuditUnavailable: nothing returned).

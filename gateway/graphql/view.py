@@ -213,6 +213,7 @@ class GraphQLView(GraphQL[Context, None]):
             region=self.region,
             pulls=self.pulls,
             poll_seconds=self.settings.subscription_poll_seconds,
+            response=response if isinstance(response, Response) else None,
         )
         request.scope[CONTEXT] = context
         return context
@@ -256,7 +257,7 @@ class GraphQLView(GraphQL[Context, None]):
         sub_response: Response,
     ) -> Response:
         media_type = sub_response.media_type or JSON
-        status = 200
+        status = sub_response.status_code or 200  # unless a resolver refused the request (429)
         single = response_data if isinstance(response_data, dict) else None
         if media_type == GRAPHQL_RESPONSE and single is not None and "data" not in single:
             status = 400

@@ -207,3 +207,45 @@ def test_a_search_counts_in_the_cost_limit_as_a_full_page() -> None:
     assert validate(schema, document, [cost_limit(1 + MAX_PAGE * 3, MAX_PAGE)]) == []
     [error] = validate(schema, document, [cost_limit(MAX_PAGE * 3, MAX_PAGE)])
     assert (error.extensions or {})["code"] == "QUERY_TOO_COSTLY"
+
+
+async def test_a_sweep_of_many_values_alerts_the_region_once_then_is_refused(hub: Hub) -> None:
+    sweeper, other = "analyst-DC", "analyst-DO"
+    swept_before = await sweeps_counted(hub, sweeper)
+    answered = 0
+    refusal = None
+    for n in range(200):
+        variables = {"kind": "PHONE", "value": f"07700 900{n:03d}", "purpose": PURPOSE}
+        response = await graphql(hub, sweeper, HOLDERS, variables)
+        if response.status_code != 200:
+            refusal = response
+            break
+        assert "errors" not in response.json(), response.json()
+        answered += 1
+    assert refusal is not None and answered == 100  # the default: 100 distinct values a minute
+    assert refusal.status_code == 429 and int(refusal.headers["Retry-After"]) > 0
+    assert refusal.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    again = await graphql(hub, sweeper, HOLDERS, {"kind": "PHONE", "value": "07700 900000",
+                                                  "purpose": PURPOSE})  # fmt: skip
+    assert again.status_code == 429
+    # Another client searches on; the region's administrators were told once, with no value.
+    fine = await graphql(hub, other, HOLDERS, {"kind": "PHONE", "value": "07700 900001",
+                                               "purpose": PURPOSE})  # fmt: skip
+    assert fine.status_code == 200 and "errors" not in fine.json()
+    rows = await hub.store.read(
+        "MATCH (e:AuditEntry {action: 'search.sweep'}) RETURN e.actor AS actor, "
+        "e.target AS target, e.detail AS detail, e.outcome AS outcome"
+    )
+    assert rows == [
+        {"actor": sweeper, "target": f"client:{sweeper}", "detail": "distinct=101 window=60s",
+         "outcome": "denied"}
+    ]  # fmt: skip
+    assert await sweeps_counted(hub, sweeper) == swept_before + 1
+
+
+async def sweeps_counted(hub: Hub, client: str) -> float:
+    """The hub's metric of sweeps found for `client` (hubs of one test run share a process)."""
+    metrics = (await hub.http.get("/metrics")).text
+    prefix = f'crossforce_search_sweeps_total{{client="{client}"}} '
+    lines = [line for line in metrics.splitlines() if line.startswith(prefix)]
+    return float(lines[0].removeprefix(prefix)) if lines else 0.0

@@ -66,6 +66,7 @@ async def test_sign_in_and_dashboard_pass_axe(
         (f"#/case/AS/{AS_CASE['caseRef']}", f"Case AS / {AS_CASE['caseRef']}"),
         (f"#/graph/AS/{AS_CASE['caseRef']}", f"Network of case AS / {AS_CASE['caseRef']}"),
         ("#/victims", "Victim identification"),
+        ("#/search", "Identifier search"),
     ],
 )
 async def test_analyst_views_pass_axe(

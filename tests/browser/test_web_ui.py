@@ -367,3 +367,26 @@ async def test_analyst_records_an_identification_and_a_safeguarding_referral(
     kinds = sorted((a["kind"], a["outcome"]) for a in actions)
     assert kinds == [("IDENTIFIED", None), ("SAFEGUARDING_REFERRAL", "CHILD_SAFEGUARDED")]
     assert console.errors == []
+
+
+async def test_analyst_searches_an_identifier_across_forces(
+    seeded: Hub, page_and_console: tuple[Page, Console]
+) -> None:
+    page, console = page_and_console
+    await sign_in(page, seeded, "analyst-AS")
+    await page.get_by_role("link", name="Search").click()
+    await expect(page.get_by_role("heading", name="Identifier search")).to_be_visible()
+    await page.get_by_label("Kind of identifier").select_option("PHONE")
+    await page.get_by_label("Value, as written in the referral").fill("+44 (0)7700-900123")
+    await page.get_by_label("Purpose (audited)").fill("new NCA referral deconfliction")
+    await page.get_by_role("button", name="Search").click()
+    rows = page.get_by_test_id("search-results").locator("tbody tr")
+    await expect(rows).to_have_count(2)
+    await expect(rows.filter(has_text="AS")).to_contain_text(AS_CASE["caseRef"])
+    await expect(rows.filter(has_text="GL")).to_contain_text(GL_CASE["caseRef"])
+    await screenshot(page, "search", full_page=True)
+    await page.get_by_label("Value, as written in the referral").fill("not a phone")
+    await page.get_by_role("button", name="Search").click()
+    refused = "Refused: identifier: not a valid PHONE"
+    await expect(page.get_by_role("status")).to_contain_text(refused)
+    assert console.errors == []

@@ -9,6 +9,7 @@ import { caseView } from "./views/case";
 import { dashboard } from "./views/dashboard";
 import { priorityQueue } from "./views/queue";
 import { signIn } from "./views/signin";
+import { searchView } from "./views/search";
 import { victimsView } from "./views/victims";
 
 interface Route {
@@ -29,12 +30,14 @@ const NAV: NavItem[] = [
   { hash: "#/dashboard", label: "Oversight", scope: "oversight:read" },
   { hash: "#/queue", label: "Priority queue", scope: "cases:read" },
   { hash: "#/victims", label: "Victim identification", scope: "cases:read" },
+  { hash: "#/search", label: "Search", scope: "cases:read" },
 ];
 
 const ROUTES: Route[] = [
   { pattern: /^#\/dashboard(?:\/([A-Z]{2,4}))?$/, title: "Oversight", scope: "oversight:read", view: ([f]) => dashboard(f ?? null) },
   { pattern: /^#\/queue$/, title: "Priority queue", scope: "cases:read", view: () => priorityQueue() },
   { pattern: /^#\/victims$/, title: "Victim identification", scope: "cases:read", view: () => victimsView() },
+  { pattern: /^#\/search$/, title: "Identifier search", scope: "cases:read", view: async () => searchView() },
   { pattern: /^#\/case\/([^/]+)\/([^/]+)$/, title: "Case", scope: null, view: ([f, r]) => caseView(f ?? "", r ?? "") },
   { pattern: /^#\/graph\/([^/]+)\/([^/]+)$/, title: "Network", scope: "cases:read", view: async ([f, r]) => (await import("./views/graph")).graphView(f ?? "", r ?? "") },
   { pattern: /^#\/no-pages$/, title: "No pages for this role", scope: null, view: () => noPages() },

@@ -24,7 +24,8 @@ from typing import Any, Literal, TypeGuard
 
 from federation.body import Item
 from federation.intake import UNAUDITED, BatchIntake, IntakeWatch
-from federation.prepare import InvalidIdentifiers, prepare_case, tombstone
+from federation.near_images import NearImages, NewImage
+from federation.prepare import InvalidIdentifiers, images_of, prepare_case, tombstone
 from federation.validation import Problem, problems_of, schema_name
 from graph import GraphError, GraphStore, GraphUnavailable
 from graph.cases import (
@@ -155,6 +156,7 @@ class Ingest:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         batch_size: int = BATCH,
         intake: IntakeWatch | None = None,
+        near_images: NearImages | None = None,
     ) -> None:
         self.store = store
         self.blind = blind
@@ -165,6 +167,8 @@ class Ingest:
         self.batch_size = batch_size
         # Counts each force's new cases and identifiers against the case rules' ceiling.
         self.intake = intake
+        # Near-duplicate images: a PDQ hash within the linking distance is stored as its cluster.
+        self.near_images = near_images
 
     async def apply(self, principal: Principal, items: AsyncIterator[Item]) -> list[Result]:
         """Results in record order, audited as one request (`record_sync`). Batches overlap:
@@ -293,7 +297,20 @@ class Ingest:
                 results[candidate.index] = _result(candidate, "stale")
         return list(best.values())
 
+    async def _clusters(self, staged: _Staged) -> dict[str, str]:
+        """The near-duplicate cluster of every PDQ hash in the batch's live cases."""
+        if self.near_images is None:
+            return {}
+        images = [
+            NewImage(pdq, c.record["force"], c.record["caseRef"], field)
+            for c in staged.fresh
+            if not c.record.get("deleted")
+            for pdq, field in images_of(c.record)
+        ]
+        return await self.near_images.canonical(images) if images else {}
+
     async def _prepare(self, staged: _Staged) -> _Staged:
+        clusters = await self._clusters(staged)
         for n, candidate in enumerate(staged.fresh):
             if n % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # let a write in flight send, and other requests run
@@ -307,6 +324,7 @@ class Ingest:
                     cipher=self.cipher,
                     now=staged.now,
                     rules=self.rules,
+                    pdq_clusters=clusters,
                 )
             except InvalidIdentifiers as error:
                 staged.results[candidate.index] = _result(candidate, "rejected", error.problems)

@@ -8,7 +8,7 @@ is kept in clear on the case, as it holds no personal data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache, partial
@@ -69,6 +69,8 @@ class _Indexer:
     """
 
     blind: BlindIndex
+    # Each PDQ hash's cluster (`federation/near_images.py`): a near copy is indexed as the image.
+    pdq_clusters: Mapping[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
     def key(
@@ -94,6 +96,8 @@ class _Indexer:
         except normalise.InvalidIdentifier as error:
             self.problems.append(Problem(pointer(at), f"is not a valid {kind}: {error.reason}"))
             return None
+        if as_kind == "pdq":
+            text = self.pdq_clusters.get(text, text)
         return as_kind, self.blind.of(as_kind, text)
 
 
@@ -128,6 +132,18 @@ def _device_keys(device: Record, i: int, ix: _Indexer) -> list[str]:
         serial = (device["make"], device["serial"])
         found.append(ix.key(("devices", i, "serial"), "serial", normalise.device_serial, *serial))
     return [k for k in found if k is not None]
+
+
+def images_of(record: Record) -> list[tuple[str, str]]:
+    """The case's PDQ hashes that parse, normalised, each with its JSON pointer."""
+    found = []
+    for i, item in enumerate(record.get("media") or ()):
+        if item.get("pdq"):
+            try:
+                found.append((normalise.pdq(item["pdq"]), pointer(("media", i, "pdq"))))
+            except normalise.InvalidIdentifier:
+                continue  # reported by `prepare_case`
+    return found
 
 
 def _media_keys(item: Record, i: int, ix: _Indexer) -> list[str]:
@@ -360,11 +376,18 @@ def _case_props(
 
 
 async def prepare_case(
-    record: Record, *, blind: BlindIndex, cipher: FieldCipher, now: datetime, rules: CaseRules
+    record: Record,
+    *,
+    blind: BlindIndex,
+    cipher: FieldCipher,
+    now: datetime,
+    rules: CaseRules,
+    pdq_clusters: Mapping[str, str] | None = None,
 ) -> CaseRow:
-    """The graph row of a valid, live case summary; `InvalidIdentifiers` lists what won't link."""
+    """The graph row of a valid, live case summary; `InvalidIdentifiers` lists what won't link.
+    `pdq_clusters` maps a normalised PDQ hash to its near-duplicate cluster's hash."""
     key = case_key(record["force"], record["caseRef"])
-    indexer = _Indexer(blind)
+    indexer = _Indexer(blind, pdq_clusters or {})
     entities = _entities(record, key, indexer)
     if indexer.problems:
         raise InvalidIdentifiers(indexer.problems)

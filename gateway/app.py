@@ -115,6 +115,7 @@ def create_app(
             audit=protection.audit,
             rules=case_rules,
             intake=IntakeWatch(store, case_rules, protection.audit),
+            near_images=protection.near_images,
         )
         # Cross-force links and regrade alerts are fed in the background, off the syncs' path
         # (federation/after_sync/).

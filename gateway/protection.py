@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 
+from federation.near_images import NearImages
 from gateway.config import DEFAULT_POLICY_DIR, Settings
 from graph import GraphStore
 from graph.audit_store import GraphAuditStore
@@ -48,6 +49,7 @@ class Protection:
     devidp: DevIdentityProvider | None
     limiter: RateLimiter
     searches: SearchWatch  # who is sweeping identifier search
+    near_images: NearImages  # the region's image clusters, for near-duplicate PDQ hashes
     case_rules: CaseRules  # read by the ingest, the after-sync step and the read model
 
     kek: LocalKeyFile | VaultTransitKEK
@@ -112,20 +114,23 @@ def build_protection(
         load_client_secrets(settings.data_dir, clients)
         record_issuer(settings.data_dir, issuer)
     limiter = load_limits(_policy_file(settings, "limits.yaml"))
+    cipher = FieldCipher(keyring)
+    blind = BlindIndex(
+        load_linking_key(settings.data_dir),
+        rules=load_linking_rules(_policy_file(settings, "linking.yaml")),
+    )
     return Protection(
         clients=clients,
         audit=audit,
         keyring=keyring,
-        cipher=FieldCipher(keyring),
-        blind=BlindIndex(
-            load_linking_key(settings.data_dir),
-            rules=load_linking_rules(_policy_file(settings, "linking.yaml")),
-        ),
+        cipher=cipher,
+        blind=blind,
         sharing=PolicyHolder(settings.policy_dir / "sharing.yaml", audit),
         validator=TokenValidator(issuer, audience=settings.audience, http=http, clients=clients),
         devidp=devidp,
         limiter=limiter,
         searches=SearchWatch(limiter.search),
+        near_images=NearImages(store, cipher, blind, blind.rules.pdq_distance),
         case_rules=case_rules or load_case_rules(settings.policy_dir),
         kek=kek,
     )

@@ -20,6 +20,7 @@ class _LinkingFile(BaseModel):
     country: str = DEFAULT_RULES.country
     private_addresses: bool = Field(DEFAULT_RULES.private_addresses, alias="privateAddresses")
     example_ranges: bool = Field(DEFAULT_RULES.example_ranges, alias="exampleRanges")
+    pdq_distance: int = Field(DEFAULT_RULES.pdq_distance, ge=0, le=31, alias="pdqDistance")
 
     @field_validator("country")
     @classmethod
@@ -40,6 +41,7 @@ def parse_linking_rules(text: str, *, source: str = "linking.yaml") -> LinkingRu
         country=parsed.country,
         private_addresses=parsed.private_addresses,
         example_ranges=parsed.example_ranges,
+        pdq_distance=parsed.pdq_distance,
     )
 
 

@@ -35,12 +35,14 @@ class LinkingRules:
     RFC 1918 and IPv6 unique-local addresses link (off: the same private address in two cases is
     usually two different home networks). `example_ranges`: Ofcom's drama phone numbers and the
     documentation IP ranges link; synthetic data (the demo, tests) is written in them, and no real
-    subscriber or host holds them.
+    subscriber or host holds them. `pdq_distance`: two PDQ hashes this many bits apart or fewer
+    are one image (resized, recompressed or lightly cropped); 31 is PDQ's recommended threshold.
     """
 
     country: str = DEFAULT_REGION
     private_addresses: bool = False
     example_ranges: bool = True
+    pdq_distance: int = 31
 
 
 DEFAULT_RULES = LinkingRules()
@@ -300,8 +302,8 @@ def md5(value: str) -> str:
 
 
 def pdq(value: str) -> str:
-    """A PDQ perceptual hash as 64 lower-case hexadecimal digits. It links on an exact match
-    only: near-duplicates (a small Hamming distance) are not looked for here."""
+    """A PDQ perceptual hash as 64 lower-case hexadecimal digits. Near duplicates (a small
+    Hamming distance) are found at ingest, by `federation/near_images.py`."""
     return _hex_digest("pdq", value, 64)
 
 

@@ -210,6 +210,17 @@ def _shown(context: Context, rows: list[dict[str, Any]]) -> list[Holder]:
     return found
 
 
+async def _near(context: Context, value: str, exact: Searched) -> Searched:
+    """A PDQ hash is looked up as the image cluster within the linking distance of it, as
+    ingest stores a near copy (`federation/near_images.py`)."""
+    near = context.protection.near_images
+    await near.refresh()
+    cluster = near.nearest(normalise.pdq(value))
+    if cluster is None:
+        return exact
+    return Searched(exact.label, context.protection.blind.of("pdq", cluster))
+
+
 async def _alert_sweep(context: Context, distinct: int, window: float) -> None:
     """Tell the region's administrators, once per crossing: a metric, a log line and an audit
     entry, none with any value searched."""
@@ -244,6 +255,8 @@ async def search_holders(info: Info, identifier: IdentifierInput, purpose: str) 
         raise
     stated = await _stated(context, purpose, target)
     entity = searched(context.protection.blind, identifier.kind, identifier.value)
+    if identifier.kind == IdentifierKind.PDQ:
+        entity = await _near(context, identifier.value, entity)
     distinct = watch.note(client, entity.key)
     if distinct is not None:
         await _alert_sweep(context, distinct, watch.rules.window)

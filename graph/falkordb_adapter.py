@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import redis.exceptions as redis_errors
@@ -18,7 +17,7 @@ from graph.port import (
     Params,
     Record,
 )
-from graph.retry import Backoff
+from graph.retry import RetryPolicy
 
 TRANSIENT = (
     redis_errors.ConnectionError,
@@ -37,6 +36,11 @@ NEIGHBOURS = (
 KEYED_NODES = (
     "UNWIND $ids AS i MATCH (n) WHERE id(n) = i RETURN i AS id, labels(n)[0] AS label, n.key AS key"
 )
+
+
+def _transient(error: BaseException) -> bool:
+    # redis-py's AuthenticationError is a ConnectionError, but a wrong password stays wrong.
+    return isinstance(error, TRANSIENT) and not isinstance(error, redis_errors.AuthenticationError)
 
 
 def _safe_message(error: Exception) -> str:
@@ -69,7 +73,7 @@ class FalkorDBStore:
         self._graph_name = graph_name
         self._db: FalkorDB | None = None
         self._query_timeout = query_timeout
-        self._retry_for = retry_for
+        self._retry = RetryPolicy(retry_for=retry_for)
 
     @property
     def engine(self) -> Engine:
@@ -98,23 +102,21 @@ class FalkorDBStore:
         self, query: str, params: Params | None, timeout: float | None, *, read_only: bool
     ) -> list[Record]:
         limit_ms = int((timeout or self._query_timeout) * 1000)
-        backoff = Backoff(deadline=time.monotonic() + self._retry_for)
-        while True:
-            try:
-                graph = await self._graph()
-                run = graph.ro_query if read_only else graph.query
-                result = await run(query, dict(params or {}), timeout=limit_ms)
-                break
-            except redis_errors.AuthenticationError:
-                # Not transient: a wrong or missing password stays wrong on every retry.
-                raise GraphError("the graph server refused the password") from None
-            except TRANSIENT as error:
-                if not await backoff.wait():
-                    raise GraphUnavailable("graph engine unreachable") from error
-            except redis_errors.ResponseError as error:
-                if read_only and "empty key" in str(error):
-                    return []  # the graph has no data yet: FalkorDB creates it on first write
-                raise _classify(error) from None
+        try:
+            async for attempt in self._retry.attempts(_transient):
+                with attempt:
+                    graph = await self._graph()
+                    run = graph.ro_query if read_only else graph.query
+                    result = await run(query, dict(params or {}), timeout=limit_ms)
+        except redis_errors.AuthenticationError:
+            # Not transient: a wrong or missing password stays wrong on every retry.
+            raise GraphError("the graph server refused the password") from None
+        except TRANSIENT as error:
+            raise GraphUnavailable("graph engine unreachable") from error
+        except redis_errors.ResponseError as error:
+            if read_only and "empty key" in str(error):
+                return []  # the graph has no data yet: FalkorDB creates it on first write
+            raise _classify(error) from None
         names = [column[1] for column in result.header]
         return [dict(zip(names, row, strict=True)) for row in result.result_set]
 

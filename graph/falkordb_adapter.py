@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import redis.exceptions as redis_errors
@@ -18,6 +19,7 @@ from graph.port import (
     Record,
 )
 from graph.retry import RetryPolicy
+from graph.slow_queries import SlowQueryLog
 
 TRANSIENT = (
     redis_errors.ConnectionError,
@@ -61,6 +63,7 @@ class FalkorDBStore:
         password: str | None = None,
         query_timeout: float = 10.0,
         retry_for: float = 5.0,
+        slow_query_seconds: float | None = None,
     ) -> None:
         self._connect = dict(
             host=host,
@@ -74,6 +77,7 @@ class FalkorDBStore:
         self._db: FalkorDB | None = None
         self._query_timeout = query_timeout
         self._retry = RetryPolicy(retry_for=retry_for)
+        self._slow = SlowQueryLog("falkordb", slow_query_seconds)
 
     @property
     def engine(self) -> Engine:
@@ -102,6 +106,7 @@ class FalkorDBStore:
         self, query: str, params: Params | None, timeout: float | None, *, read_only: bool
     ) -> list[Record]:
         limit_ms = int((timeout or self._query_timeout) * 1000)
+        started = time.perf_counter()
         try:
             async for attempt in self._retry.attempts(_transient):
                 with attempt:
@@ -117,6 +122,10 @@ class FalkorDBStore:
             if read_only and "empty key" in str(error):
                 return []  # the graph has no data yet: FalkorDB creates it on first write
             raise _classify(error) from None
+        finally:
+            self._slow.observe(
+                query, time.perf_counter() - started, call="read" if read_only else "write"
+            )
         names = [column[1] for column in result.header]
         return [dict(zip(names, row, strict=True)) for row in result.result_set]
 

@@ -72,6 +72,7 @@ async def logging_every_statement(
     await store.migrate()
     await store.write(CLEAR)
     yield store
+    await store.write(CLEAR)  # the engines are shared with the rest of the session
     await store.close()
 
 
@@ -81,6 +82,7 @@ async def logging_none(request: pytest.FixtureRequest) -> AsyncIterator[GraphSto
     await store.migrate()
     await store.write(CLEAR)
     yield store
+    await store.write(CLEAR)  # the engines are shared with the rest of the session
     await store.close()
 
 
@@ -115,10 +117,18 @@ async def test_a_statement_under_the_threshold_is_not_logged(
     assert "slow graph statement" not in captured_logs.getvalue()
 
 
+@pytest.fixture
+async def neo4j_cleared(neo4j_store: Neo4jStore) -> AsyncIterator[Neo4jStore]:
+    await neo4j_store.write(CLEAR)
+    yield neo4j_store
+    await neo4j_store.write(CLEAR)
+
+
 @pytest.mark.neo4j
 async def test_neo4j_does_not_log_nulls_an_aggregate_skipped(
-    neo4j_uri: str, neo4j_store: Neo4jStore, caplog: pytest.LogCaptureFixture
+    neo4j_uri: str, neo4j_cleared: Neo4jStore, caplog: pytest.LogCaptureFixture
 ) -> None:
+    neo4j_store = neo4j_cleared
     credentials = neo4j_credentials()
     auth = (credentials["user"], credentials["password"] or "") if credentials["user"] else None
     # Unfiltered, a first write of a case makes Neo4j send the notification...
@@ -140,4 +150,3 @@ async def test_neo4j_does_not_log_nulls_an_aggregate_skipped(
         )
     assert "hinted index does not exist" in caplog.text
     assert "property key does not exist" not in caplog.text
-    await neo4j_store.write(CLEAR)

@@ -4,8 +4,10 @@
 # slim runtime that runs as an unprivileged user. Build from the repository root:
 #   docker build -t crossforce/gateway:0.1.0 .
 
-ARG PYTHON_IMAGE=python:3.11-slim-bookworm
-ARG NODE_IMAGE=node:22-bookworm-slim
+# Base images pinned by digest (each tag's multi-platform index, as the official images' own
+# record, docker-library/repo-info, lists it): a rebuild gets the same bases until these change.
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:0bee7276f83efd4a1ee05bbbf4281d95ed28e079220a9457f25a93e3f1e3c31b
+ARG NODE_IMAGE=node:22-bookworm-slim@sha256:48e4b67d85f87bd551df43704e24d252f56cc5f8e9718841aace50f19948f0f9
 
 # --- Web UI: `npm ci && npm run build` in web/, which writes its assets to gateway/static/ ----
 FROM ${NODE_IMAGE} AS web

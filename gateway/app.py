@@ -35,6 +35,7 @@ from gateway.region import RegionFacts
 from gateway.web import web_routes
 from graph import GraphConnection, GraphStore, GraphUnavailable
 from graph.metrics import MeasuredGraphStore
+from graph.retry import UNTIL_REACHABLE
 from policies.case_rules import load_case_rules
 from policies.devidp import require_external_issuer
 
@@ -43,17 +44,17 @@ log = logging.getLogger("crossforce.gateway")
 
 async def migrate_when_reachable(store: GraphStore, ready: asyncio.Event) -> None:
     """Apply migrations as soon as the graph answers; until then the hub is not ready."""
-    delay = 0.5
-    while True:
-        try:
+
+    def unreachable(error: BaseException) -> bool:
+        return isinstance(error, GraphUnavailable)
+
+    def waiting(_: BaseException, delay: float) -> None:
+        log.warning("graph unreachable; retrying migrations in %.1f s", delay)
+
+    async for attempt in UNTIL_REACHABLE.attempts(unreachable, on_retry=waiting):
+        with attempt:
             await store.migrate()
-        except GraphUnavailable:
-            log.warning("graph unreachable; retrying migrations in %.1f s", delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
-            continue
-        ready.set()
-        return
+    ready.set()
 
 
 async def reseal_when_migrated(resealer: Resealer, state: State) -> None:

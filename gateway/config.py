@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     graph_password: str | None = None
     graph_query_timeout: float = Field(10.0, gt=0, description="seconds before a query is a 503")
     graph_retry_for: float = Field(5.0, ge=0, description="seconds of retries on transient errors")
+    graph_slow_query_seconds: float | None = Field(
+        1.0, ge=0, description="log each statement at least this slow, by name and time"
+    )
     region_reload_seconds: float = Field(
         600.0, gt=0, description="seconds between full reloads of a replica's region facts"
     )
@@ -90,5 +93,6 @@ def open_configured_graph(settings: Settings, *, attach: bool = False) -> GraphC
         password=settings.graph_password,
         query_timeout=settings.graph_query_timeout,
         retry_for=settings.graph_retry_for,
+        slow_query_seconds=settings.graph_slow_query_seconds,
         attach=attach,
     )

@@ -54,6 +54,7 @@ def open_graph(
     password: str | None = None,
     query_timeout: float = 10.0,
     retry_for: float = 5.0,
+    slow_query_seconds: float | None = None,
     attach: bool = False,
 ) -> GraphConnection:
     """`attach`: when another process (the hub) runs the embedded graph of `data_dir`, connect
@@ -71,6 +72,7 @@ def open_graph(
             password=address.password,
             query_timeout=query_timeout,
             retry_for=retry_for,
+            slow_query_seconds=slow_query_seconds,
         )
         return GraphConnection(store, owned, address, server.data_dir)
     parts = urlsplit(uri)
@@ -82,6 +84,7 @@ def open_graph(
                 password=password,
                 query_timeout=query_timeout,
                 retry_for=retry_for,
+                slow_query_seconds=slow_query_seconds,
             )
         )
     if parts.scheme == "falkordb":
@@ -96,6 +99,7 @@ def open_graph(
             graph_name=parts.path.strip("/") or "crossforce",
             query_timeout=query_timeout,
             retry_for=retry_for,
+            slow_query_seconds=slow_query_seconds,
         )
         return GraphConnection(store, falkordb=address)
     raise ValueError(

@@ -18,7 +18,8 @@ from graph.port import (
     Params,
     Record,
 )
-from graph.retry import Backoff
+from graph.retry import RetryPolicy
+from graph.slow_queries import SlowQueryLog
 
 TRANSIENT = (
     redis_errors.ConnectionError,
@@ -39,6 +40,11 @@ KEYED_NODES = (
 )
 
 
+def _transient(error: BaseException) -> bool:
+    # redis-py's AuthenticationError is a ConnectionError, but a wrong password stays wrong.
+    return isinstance(error, TRANSIENT) and not isinstance(error, redis_errors.AuthenticationError)
+
+
 def _safe_message(error: Exception) -> str:
     """FalkorDB echoes the query (with its parameter header) in errors: keep only the reason."""
     text = str(error)
@@ -57,6 +63,7 @@ class FalkorDBStore:
         password: str | None = None,
         query_timeout: float = 10.0,
         retry_for: float = 5.0,
+        slow_query_seconds: float | None = None,
     ) -> None:
         self._connect = dict(
             host=host,
@@ -69,7 +76,8 @@ class FalkorDBStore:
         self._graph_name = graph_name
         self._db: FalkorDB | None = None
         self._query_timeout = query_timeout
-        self._retry_for = retry_for
+        self._retry = RetryPolicy(retry_for=retry_for)
+        self._slow = SlowQueryLog("falkordb", slow_query_seconds)
 
     @property
     def engine(self) -> Engine:
@@ -98,23 +106,26 @@ class FalkorDBStore:
         self, query: str, params: Params | None, timeout: float | None, *, read_only: bool
     ) -> list[Record]:
         limit_ms = int((timeout or self._query_timeout) * 1000)
-        backoff = Backoff(deadline=time.monotonic() + self._retry_for)
-        while True:
-            try:
-                graph = await self._graph()
-                run = graph.ro_query if read_only else graph.query
-                result = await run(query, dict(params or {}), timeout=limit_ms)
-                break
-            except redis_errors.AuthenticationError:
-                # Not transient: a wrong or missing password stays wrong on every retry.
-                raise GraphError("the graph server refused the password") from None
-            except TRANSIENT as error:
-                if not await backoff.wait():
-                    raise GraphUnavailable("graph engine unreachable") from error
-            except redis_errors.ResponseError as error:
-                if read_only and "empty key" in str(error):
-                    return []  # the graph has no data yet: FalkorDB creates it on first write
-                raise _classify(error) from None
+        started = time.perf_counter()
+        try:
+            async for attempt in self._retry.attempts(_transient):
+                with attempt:
+                    graph = await self._graph()
+                    run = graph.ro_query if read_only else graph.query
+                    result = await run(query, dict(params or {}), timeout=limit_ms)
+        except redis_errors.AuthenticationError:
+            # Not transient: a wrong or missing password stays wrong on every retry.
+            raise GraphError("the graph server refused the password") from None
+        except TRANSIENT as error:
+            raise GraphUnavailable("graph engine unreachable") from error
+        except redis_errors.ResponseError as error:
+            if read_only and "empty key" in str(error):
+                return []  # the graph has no data yet: FalkorDB creates it on first write
+            raise _classify(error) from None
+        finally:
+            self._slow.observe(
+                query, time.perf_counter() - started, call="read" if read_only else "write"
+            )
         names = [column[1] for column in result.header]
         return [dict(zip(names, row, strict=True)) for row in result.result_set]
 

@@ -2,14 +2,28 @@
 
 `execute_query` runs each statement in a managed transaction function, which the driver retries on
 transient errors and lost leaders; routing sends reads to followers in a cluster (`neo4j://`).
+
+The server is asked for warnings only, and none of two kinds an operator cannot act on. The
+statements are fixed and tested, so an "unrecognized" label or property just means a graph with
+no such data yet, and an aggregate skipping the null of an `OPTIONAL MATCH` that found nothing
+(`cases.UPSERT` writing a case for the first time) is the statement working as written. A
+"deprecation" in them is for the developers, who meet it in the tests when Neo4j is upgraded;
+in production it would repeat with every write. Hints, performance, schema and security warnings
+still reach the log (the driver's `neo4j.notifications` logger).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import neo4j
-from neo4j import AsyncGraphDatabase, RoutingControl
+from neo4j import (
+    AsyncGraphDatabase,
+    NotificationDisabledClassification,
+    NotificationMinimumSeverity,
+    RoutingControl,
+)
 from neo4j import exceptions as neo4j_errors
 
 from graph.migrations import READ_VERSION, RECORD_VERSION, Step, pending
@@ -21,6 +35,7 @@ from graph.port import (
     Params,
     Record,
 )
+from graph.slow_queries import SlowQueryLog
 
 UNAVAILABLE = (
     neo4j_errors.ServiceUnavailable,
@@ -30,6 +45,12 @@ UNAVAILABLE = (
     OSError,
     TimeoutError,
 )
+
+NOTIFICATIONS_MIN_SEVERITY = NotificationMinimumSeverity.WARNING
+NOTIFICATIONS_DISABLED = [
+    NotificationDisabledClassification.UNRECOGNIZED,
+    NotificationDisabledClassification.DEPRECATION,
+]
 
 
 class Neo4jStore:
@@ -42,6 +63,7 @@ class Neo4jStore:
         database: str | None = None,
         query_timeout: float = 10.0,
         retry_for: float = 5.0,
+        slow_query_seconds: float | None = None,
     ) -> None:
         auth = (user, password or "") if user else None
         self._driver = AsyncGraphDatabase.driver(
@@ -51,9 +73,12 @@ class Neo4jStore:
             connection_acquisition_timeout=query_timeout,
             connection_timeout=2.0,
             max_transaction_retry_time=retry_for,
+            notifications_min_severity=NOTIFICATIONS_MIN_SEVERITY,
+            notifications_disabled_classifications=NOTIFICATIONS_DISABLED,
         )
         self._database = database
         self._query_timeout = query_timeout
+        self._slow = SlowQueryLog("neo4j", slow_query_seconds)
 
     @property
     def engine(self) -> Engine:
@@ -73,6 +98,7 @@ class Neo4jStore:
         self, query: str, params: Params | None, timeout: float | None, routing: RoutingControl
     ) -> list[Record]:
         statement = neo4j.Query(query, timeout=timeout or self._query_timeout)
+        started = time.perf_counter()
         try:
             result = await self._driver.execute_query(
                 statement, dict(params or {}), routing_=routing, database_=self._database
@@ -87,6 +113,9 @@ class Neo4jStore:
             raise GraphError(error.message or error.code or "query failed") from None
         except neo4j_errors.Neo4jError as error:
             raise GraphError(error.code or "query failed") from None
+        finally:
+            call = "read" if routing is RoutingControl.READ else "write"
+            self._slow.observe(query, time.perf_counter() - started, call=call)
         return [_plain(record.data()) for record in result.records]
 
     async def shortest_path(

@@ -66,6 +66,21 @@ def final() -> Stage:
     return stages()[-1]
 
 
+# An image reference pinned to one content digest: `name:tag@sha256:<64 hex digits>`.
+PINNED = re.compile(r"[a-z0-9./_-]+:[\w.-]+@sha256:[0-9a-f]{64}")
+
+
+def test_every_base_image_is_pinned_by_digest() -> None:
+    """A tag moves; a digest names the same bytes on every rebuild. Stages built from another
+    stage (`FROM build`) are pinned by that stage's base."""
+    built = stages()
+    names = {stage.name for stage in built}
+    outside = [stage.base for stage in built if stage.base not in names]
+    assert outside, "every stage is built from another: no base image at all?"
+    for base in outside:
+        assert PINNED.fullmatch(base), f"FROM {base} is not pinned by digest"
+
+
 def test_the_image_is_built_in_three_stages() -> None:
     assert [s.name for s in stages()] == ["web", "build", "runtime"]
 
@@ -91,7 +106,7 @@ def test_the_runtime_runs_as_the_charts_non_root_user(final: Stage) -> None:
 
 
 def test_the_runtime_is_slim_and_has_no_build_tools(final: Stage) -> None:
-    assert re.fullmatch(r"python:3\.\d+-slim(-\w+)?", final.base), final.base
+    assert re.fullmatch(r"python:3\.\d+-slim(-\w+)?@sha256:[0-9a-f]{64}", final.base), final.base
     for run in final.all("RUN"):
         assert not BUILD_TOOLS.search(" ".join(run.value)), run.original
     sources = {flag for c in final.all("COPY") for flag in c.flags}

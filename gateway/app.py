@@ -25,6 +25,7 @@ from federation.problems import problem_for_status
 from federation.pull import PullCollector, Puller
 from federation.reseal import Resealer, run_periodically
 from federation.routes import FEDERATION_PREFIX, FederationAPI
+from gateway import history_keeper
 from gateway.config import Settings, open_configured_graph
 from gateway.graphql.schema import build_schema
 from gateway.graphql.view import GraphQLView
@@ -158,6 +159,9 @@ def create_app(
         migrating = asyncio.create_task(migrate_when_reachable(store, app.state.migrated))
         alerting = asyncio.create_task(after_sync_steps.run(app.state.migrated))
         reading = asyncio.create_task(region.run(store, app.state.migrated))
+        # Each force's figures at the end of each day, kept in the graph by the first replica
+        # to get there; back-filled from case dates on the first start.
+        keeping = asyncio.create_task(history_keeper.run(store, region, app.state.migrated))
         app.state.reseal = asyncio.Event()  # set after a rotation made through this hub
         resealing = asyncio.create_task(
             reseal_when_migrated(Resealer(store, protection.cipher), app.state)
@@ -171,7 +175,7 @@ def create_app(
                     yield
         finally:
             await after_sync_steps.settle()  # what the last syncs handed over, if the graph allows
-            for task in (reading, alerting, resealing, migrating):
+            for task in (keeping, reading, alerting, resealing, migrating):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

@@ -119,6 +119,11 @@ SET c.enforcementTimes = CASE WHEN c.enforcementAt IS NULL THEN [] ELSE [c.enfor
         "cases and tombstones by the sequence number of their write, for replicas' read models",
         (Step("index", "Case", "seq"), Step("index", "Tombstone", "seq")),
     ),
+    Migration(
+        13,
+        "each force's figures at the end of each day, one node per force and day",
+        (Step("unique", "ForceDay", "key"), Step("index", "ForceDay", "day")),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

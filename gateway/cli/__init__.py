@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from federation.changes import Hold
     from federation.reseal import ResealProgress
     from gateway.config import Settings
+    from gateway.history_keeper import Kept
     from graph import GraphConnection
     from policies.audit import Verification
 
@@ -191,9 +192,11 @@ def _local_hub(settings: Settings, command: str) -> str:
 keys_app = typer.Typer(no_args_is_help=True, help="Data keys of field encryption")
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log")
 links_app = typer.Typer(no_args_is_help=True, help="Link events held by the case rules' ceiling")
+history_app = typer.Typer(no_args_is_help=True, help="Each force's figures kept day by day")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(links_app, name="links")
+app.add_typer(history_app, name="history")
 
 
 def _force_code(command: str, force: str | None, *, of_region: bool = True) -> str | None:
@@ -335,6 +338,26 @@ def links_release(
         raise typer.Exit(2)
     released = asyncio.run(_release(force))
     typer.echo(f"{force}: {released} held events released to its change feed")
+
+
+@history_app.command("backfill")
+def history_backfill(
+    days: int = typer.Option(400, "--days", min=1, max=3660, help="how many days back at most"),
+) -> None:
+    """Write each force's figures for the days the graph does not hold, from case dates."""
+    kept = _run("history backfill", _backfill(days))
+    typer.echo(f"{kept.written} force days written, {kept.held} already held")
+
+
+async def _backfill(days: int) -> Kept:
+    from gateway.cli.history import backfill
+    from policies.case_rules import load_case_rules
+
+    settings, connection = _graph()
+    try:
+        return await backfill(connection, load_case_rules(settings.policy_dir), days)
+    finally:
+        await connection.close()
 
 
 async def _holds() -> list[Hold]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
@@ -13,6 +13,7 @@ from gateway.activity import ForceActivity as ActivityRow
 from gateway.graphql.activity import ForceActivity, window
 from gateway.graphql.alerts import RegradeAlert
 from gateway.graphql.context import Info
+from gateway.graphql.history import Every, ForceDay, checked_range, rows_every
 from gateway.graphql.oversight_cases import (
     DEFAULT_PAGE,
     OpenCases,
@@ -23,6 +24,7 @@ from gateway.graphql.oversight_cases import (
 from gateway.graphql.paging import checked_page
 from gateway.graphql.sharing import NamesCase
 from gateway.graphql.types import ReferralSource, RiskLevel
+from graph.force_days import ForceDays
 from policies.case_facts import CaseFacts
 
 
@@ -82,15 +84,31 @@ class MonthCount:
     count: float
 
 
+@strawberry.type(description="A projected month's 80% prediction interval.")
+class MonthBand:
+    month: str
+    low: float
+    high: float
+
+
 @strawberry.type(description="One force's referrals, activity and backlogs.")
 class ForceFigures:
     force: str
     referrals_by_month: list[MonthlyReferrals]
     monthly_referrals: list[MonthCount]
     trend_per_month: float | None = strawberry.field(
-        description="change in referrals per month, fitted by least squares"
+        description="the fitted change in referrals from the last month to the next"
     )
-    projection: list[MonthCount] = strawberry.field(description="the next 12 months on the trend")
+    growth_per_month: float | None = strawberry.field(
+        description="the share by which referrals grow each month, fitted log-linear to the "
+        "force's own months (0.06: 6% a month)"
+    )
+    projection: list[MonthCount] = strawberry.field(
+        description="the next 12 months on the force's own growth"
+    )
+    projection_band: list[MonthBand] = strawberry.field(
+        description="for each projected month, the range 80% of months are expected inside"
+    )
     new_cases_28_days: int
     enforcements_28_days: int
     inactive_30_days: int = strawberry.field(description="open cases with no activity for 30 days")
@@ -107,9 +125,14 @@ class ForceFigures:
             ],
             monthly_referrals=[MonthCount(month=m, count=n) for m, n in row.monthly_totals],
             trend_per_month=row.trend.per_month if row.trend else None,
+            growth_per_month=row.trend.growth_per_month if row.trend else None,
             projection=[
                 MonthCount(month=m, count=round(n, 1))
                 for m, n in (row.trend.projection if row.trend else [])
+            ],
+            projection_band=[
+                MonthBand(month=m, low=round(low, 1), high=round(high, 1))
+                for m, low, high in (row.trend.band if row.trend else [])
             ],
             new_cases_28_days=row.new_cases_28_days,
             enforcements_28_days=row.enforcements_28_days,
@@ -147,6 +170,7 @@ class Oversight:
     avoided: strawberry.Private[Callable[[], dict[str, int]]]
     activity_in: strawberry.Private[Callable[[int, int], list[ActivityRow]]]
     open_cases: strawberry.Private[OpenCases]
+    scope: strawberry.Private[set[str] | None]  # the filter's forces (None: every force)
     as_of: datetime
 
     @strawberry.field(description="A row per force and risk level with at least one case")
@@ -198,6 +222,22 @@ class Oversight:
     ) -> OversightCaseConnection:
         page = DEFAULT_PAGE if first is None else first
         return open_cases_page(info, self.open_cases, filter, page, after)
+
+    @strawberry.field(
+        description="Each force's figures at the end of each day from `from` to `to` (both "
+        "included), as the hub kept them; by week or month, a row per force and period"
+    )
+    async def history(
+        self,
+        info: Info,
+        start: Annotated[date, strawberry.argument(name="from")],
+        to: date,
+        every: Every = Every.DAY,
+    ) -> list[ForceDay]:
+        checked_range(start, to)
+        days = await ForceDays(info.context.graph).between(start, to)
+        scope = self.scope
+        return rows_every((d for d in days if scope is None or d.force in scope), every)
 
     @strawberry.field(
         description="images a force's officers need not view: another case had graded them first"

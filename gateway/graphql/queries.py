@@ -163,6 +163,7 @@ class Query:
                 avoided=lambda: oversight.views_avoided(facts),
                 activity_in=lambda low, high: oversight.activity(facts, low, high),
                 open_cases=OpenCases.of_facts(facts),
+                scope=filter.force_set(),
                 as_of=context.now,
             )
         forces = filter.force_set() if filter is not None else None
@@ -175,6 +176,7 @@ class Query:
             avoided=lambda: region.views_avoided(forces),
             activity_in=lambda low, high: region.activity(forces, low, high),
             open_cases=OpenCases.of_index(region, forces),
+            scope=forces,
             as_of=context.now,
         )
 

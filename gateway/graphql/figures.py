@@ -14,6 +14,14 @@ from gateway.graphql.activity import ForceActivity, window
 from gateway.graphql.alerts import RegradeAlert
 from gateway.graphql.context import Info
 from gateway.graphql.history import Every, ForceDay, checked_range, rows_every
+from gateway.graphql.lists import (
+    DeviceBacklogConnection,
+    DeviceFilter,
+    ListSources,
+    RegradeAlertConnection,
+    alerts_page,
+    devices_page,
+)
 from gateway.graphql.oversight_cases import (
     DEFAULT_PAGE,
     OpenCases,
@@ -170,6 +178,7 @@ class Oversight:
     avoided: strawberry.Private[Callable[[], dict[str, int]]]
     activity_in: strawberry.Private[Callable[[int, int], list[ActivityRow]]]
     open_cases: strawberry.Private[OpenCases]
+    lists: strawberry.Private[ListSources]
     scope: strawberry.Private[set[str] | None]  # the filter's forces (None: every force)
     as_of: datetime
 
@@ -199,8 +208,9 @@ class Oversight:
         ]
 
     @strawberry.field(description="Most signs first: the first `first` (at most 100)")
-    def regrade_alerts(self, first: int = 100) -> list[RegradeAlert]:
-        return [RegradeAlert.of(fact) for fact in self.alerted(checked_page(first))]
+    def regrade_alerts(self, info: Info, first: int = 100) -> list[RegradeAlert]:
+        now = info.context.now_ms
+        return [RegradeAlert.of(fact, now) for fact in self.alerted(checked_page(first))]
 
     @strawberry.field(description="How many regrade alerts there are in all")
     def regrade_alert_count(self) -> int:
@@ -222,6 +232,45 @@ class Oversight:
     ) -> OversightCaseConnection:
         page = DEFAULT_PAGE if first is None else first
         return open_cases_page(info, self.open_cases, filter, page, after)
+
+    @strawberry.field(
+        description="Open cases with no enforcement action, oldest referral first, a page at a "
+        "time: the longest waits for enforcement"
+    )
+    def awaiting_enforcement(
+        self,
+        info: Info,
+        filter: OversightCaseFilter | None = None,
+        first: int = DEFAULT_PAGE,
+        after: str | None = None,
+    ) -> OversightCaseConnection:
+        return open_cases_page(info, self.open_cases, filter, first, after, awaiting=True)
+
+    @strawberry.field(
+        description="Cases with devices seized and not examined, oldest seizure first, a page "
+        "at a time"
+    )
+    def devices_awaiting(
+        self,
+        info: Info,
+        filter: DeviceFilter | None = None,
+        first: int = DEFAULT_PAGE,
+        after: str | None = None,
+    ) -> DeviceBacklogConnection:
+        return devices_page(info, self.lists, filter, first, after)
+
+    @strawberry.field(
+        description="Regrade alerts, the most pressing first (the order of `regradeAlerts`), a "
+        "page at a time"
+    )
+    def alerts(
+        self,
+        info: Info,
+        filter: OversightCaseFilter | None = None,
+        first: int = DEFAULT_PAGE,
+        after: str | None = None,
+    ) -> RegradeAlertConnection:
+        return alerts_page(info, self.lists, filter, first, after)
 
     @strawberry.field(
         description="Each force's figures at the end of each day from `from` to `to` (both "

@@ -1,35 +1,27 @@
 """The daily history kept in the graph: each force's figures at the end of each day.
 
-Every replica runs `run` in its lifespan: once the graph is migrated, and every hour after,
-it works out the days that should be held (from the earliest referral, at most `BACKFILL_DAYS`
-back, to the last day that ended at least `SETTLE` ago), asks the graph which are held, and
-writes the missing ones from the case facts (`gateway/history.py`). A day is only ever created,
-never rewritten (graph/queries/history.py): whichever replica gets there first keeps it, and
-the others find it held. The first start back-fills from case dates; so does `crossforce history
-backfill`, for a hub that is not running.
+Every replica's hourly upkeep (`gateway/upkeep.py`) calls `keep_history`, which works out the
+days that should be held (from the earliest referral, at most `BACKFILL_DAYS` back, to the last
+day that ended at least `SETTLE` ago), asks the graph which are held, and writes the missing
+ones from the case facts (`gateway/history.py`). A day is only ever created, never rewritten
+(graph/queries/history.py): whichever replica gets there first keeps it, and the others find it
+held. The first start back-fills from case dates; so does `crossforce history backfill`, for a
+hub that is not running.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from gateway.history import daily_figures, day_of, days_between, first_day
-from gateway.region import RegionFacts
 from gateway.region_index import RegionIndex
-from graph import GraphStore, GraphUnavailable
+from graph import GraphStore
 from graph.force_days import ForceDays, day_key
-from graph.port import ConstraintViolation
 
 BACKFILL_DAYS = 400
-EVERY_SECONDS = 3600.0
 SETTLE = timedelta(hours=1)  # a day's snapshot waits this long after midnight for late syncs
-RETRY_SECONDS = 60.0
-
-log = logging.getLogger("crossforce.gateway")
 
 
 @dataclass(frozen=True)
@@ -73,29 +65,3 @@ async def keep_history(
     missing = [row for row in rows if row.key not in held]
     written = await repository.keep(missing, int(now.timestamp() * 1000))
     return Kept(written, len(held))
-
-
-async def run(store: GraphStore, region: RegionFacts, migrated: asyncio.Event) -> None:
-    """The history's life in the app: a pass once the graph is migrated, then every hour, until
-    cancelled. A pass that could not finish is tried again sooner."""
-    await migrated.wait()
-    while True:
-        started = time.monotonic()
-        done = False
-        try:
-            await region.refresh(store)  # the first load, if the read model has not done it
-            kept = await keep_history(store, region, datetime.now(UTC))
-            done = True
-            if kept.written:
-                log.info("history: %d force days kept in %.1f s", kept.written, _since(started))
-        except (GraphUnavailable, ConstraintViolation) as error:
-            # Unavailable: the next pass tries again. A constraint: another replica wrote a
-            # day between the check and the write; the next pass finds it held.
-            log.warning("history: pass not finished: %s", type(error).__name__)
-        except Exception as error:  # a fact the figures cannot be read from: the log says so
-            log.warning("history: pass failed: %s", type(error).__name__)
-        await asyncio.sleep(EVERY_SECONDS if done else RETRY_SECONDS)
-
-
-def _since(started: float) -> float:
-    return time.monotonic() - started

@@ -177,7 +177,7 @@ class RegionIndex:
         ]
 
     def regrade_alerts(self, forces: set[str] | None, first: int) -> list[CaseFacts]:
-        """The `first` open LOW and MEDIUM cases with signs of higher risk, most signs first:
+        """The `first` open LOW and MEDIUM cases with signs of higher risk, in rank order:
         the forces' sorted lists merged up to `first`, never all of them listed."""
         merged = heapq.merge(*self._regrade_lists(forces))
         return [self.facts[key] for *_, key in itertools.islice(merged, first)]

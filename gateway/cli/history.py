@@ -1,7 +1,7 @@
 """`crossforce history backfill`: write each force's daily figures the graph does not hold yet.
 
-The hub's replicas do this themselves once their read model has loaded and every hour after
-(`gateway/history_keeper.py`); the command does the same pass for a hub that is not running, or
+The hub's replicas do this themselves once the graph is migrated and every hour after
+(`gateway/upkeep.py`); the command does the same pass for a hub that is not running, or
 back further than the replicas go. Days already held are left as they are.
 """
 

@@ -58,7 +58,7 @@ class RegradeAlert(NamesCase):
 
 
 def alerted(facts: Iterable[CaseFacts]) -> list[CaseFacts]:
-    """The cases of these with signs of higher risk, most signs first (the order the region's
-    index keeps, for figures of a period counted afresh)."""
+    """The cases of these with signs of higher risk, in the order of their rank (the order the
+    region's index keeps, for figures of a period counted afresh)."""
     ranked = [(rank, fact) for fact in facts if (rank := regrade.regrade_rank(fact))]
     return [fact for _, fact in sorted(ranked, key=lambda pair: pair[0])]

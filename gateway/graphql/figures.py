@@ -207,7 +207,10 @@ class Oversight:
             for _, state in sorted(info.context.pulls().items())
         ]
 
-    @strawberry.field(description="Most signs first: the first `first` (at most 100)")
+    @strawberry.field(
+        description="The most pressing first (most severe child-safety signs, then links to "
+        "high-risk cases, then the longest waiting and quiet): the first `first` (at most 100)"
+    )
     def regrade_alerts(self, info: Info, first: int = 100) -> list[RegradeAlert]:
         now = info.context.now_ms
         return [RegradeAlert.of(fact, now) for fact in self.alerted(checked_page(first))]

@@ -508,6 +508,64 @@ def sync(
 
 
 @app.command()
+def report(
+    force: str = typer.Option(..., "--force", help="force code, e.g. AS"),
+    period: str = typer.Option("28d", "--period", help="days or weeks up to --end: 28d, 4w"),
+    fmt: str = typer.Option("csv", "--format", help="csv, html or pdf"),
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", dir_okay=False, help="file to write (default: standard output)"),
+    ] = None,
+    end: str | None = typer.Option(
+        None, "--end", show_default=False, help="end of the period, ISO (default: now)"
+    ),
+    client: str = typer.Option("coordinator", "--client", help="client id with oversight:read"),
+    url: str | None = typer.Option(
+        None,
+        envvar="CROSSFORCE_URL",
+        show_default=False,
+        help="the hub's base URL (default: the hub last started on the data dir)",
+    ),
+) -> None:
+    """The scrutiny board's report on one force: activity, targets, backlog, overdue cases."""
+    from gateway.cli.report import (
+        EXIT_CANNOT_RUN,
+        ReportError,
+        fetch_report,
+        parse_period,
+        report_end,
+        write_report,
+    )
+    from gateway.config import Settings
+    from gateway.report import FORMATS
+    from policies.devidp import mint_token
+    from policies.scopes import FORCE_CODE
+
+    settings = Settings()
+    try:
+        if not FORCE_CODE.match(force):
+            raise ReportError("--force takes a force code such as AS", EXIT_CANNOT_RUN)
+        if fmt not in FORMATS:
+            raise ReportError(f"--format is one of {', '.join(FORMATS)}", EXIT_CANNOT_RUN)
+        length, until = parse_period(period), report_end(end)
+        if settings.oidc_issuer:
+            message = "CROSSFORCE_OIDC_ISSUER is set: report from a client of that issuer"
+            raise ReportError(message, EXIT_CANNOT_RUN)
+        issuer = _local_hub(settings, "report")
+        try:
+            access_token = mint_token(
+                settings.data_dir, issuer, settings.audience, client, policy_dir=settings.policy_dir
+            )
+        except ValueError as error:
+            raise ReportError(str(error), EXIT_CANNOT_RUN) from None
+        made = fetch_report(url or issuer, access_token, force, length, until)
+        write_report(made, fmt, out)
+    except ReportError as error:
+        typer.echo(f"crossforce report: {error}", err=True)
+        raise typer.Exit(error.code) from None
+
+
+@app.command()
 def search(
     kind: Annotated[
         str,

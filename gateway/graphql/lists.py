@@ -31,7 +31,7 @@ from gateway.graphql.explore import PageInfo
 from gateway.graphql.oversight_cases import OversightCaseFilter, checked_first, known_forces
 from gateway.graphql.sharing import NamesCase
 from gateway.graphql.types import RiskLevel, Team
-from gateway.region_index import AlertPosition, Position, RegionIndex
+from gateway.region_index import AlertPosition, OpenAsked, Position, RegionIndex
 from policies.case_facts import DAY_MS, CaseFacts
 
 _DEVICES = "dv:"
@@ -54,6 +54,7 @@ class ListSources:
     region's index, or a period's facts put in order when first asked."""
 
     alerts: Callable[[set[str], AlertPosition | None], Iterator[CaseFacts]]
+    alerts_count: Callable[[set[str]], int]
     devices: Callable[[set[str], Position | None, int | None], Iterator[CaseFacts]]
     devices_count: Callable[[set[str], int | None], int]
 
@@ -64,6 +65,7 @@ class ListSources:
 
         return cls(
             alerts=lambda forces, after: region.regrade_after(narrowed(forces), after),
+            alerts_count=lambda forces: region.regrade_count(narrowed(forces)),
             devices=lambda forces, after, before: region.devices_oldest_first(
                 narrowed(forces), after, before
             ),
@@ -100,6 +102,7 @@ class ListSources:
 
         return cls(
             alerts=alerts,
+            alerts_count=lambda forces: sum(1 for _ in alerts(forces, None)),
             devices=devices,
             devices_count=lambda forces, before: sum(1 for _ in devices(forces, None, before)),
         )
@@ -289,12 +292,16 @@ def alerts_page(
     case_filter = case_filter or OversightCaseFilter()
     now = info.context.now_ms
     forces = set(known_forces(info, case_filter.forces))
-    case_filter.rest(now)  # refuses a bad filter before any walk
+    asked = case_filter.asked(forces, now)
+    rest = case_filter.rest(now)
 
     def passes(fact: CaseFacts) -> bool:
-        return case_filter.admits(fact, now)
+        return asked.admits(fact) and (rest is None or rest(fact))
 
-    total = sum(1 for f in sources.alerts(forces, None) if passes(f))
+    if rest is None and asked == OpenAsked(asked.forces, now=now):  # by force alone: counted
+        total = sources.alerts_count(forces)
+    else:
+        total = sum(1 for f in sources.alerts(forces, None) if passes(f))
     more, page = _page(sources.alerts(forces, start), passes, first)
     edges = [
         RegradeAlertEdge(

@@ -100,12 +100,6 @@ class OversightCaseFilter:
             before = now - self.min_days_waiting * DAY_MS
         return OpenAsked(frozenset(forces), levels, self.past_target, now, awaiting, before)
 
-    def admits(self, fact: CaseFacts, now: int) -> bool:
-        """The whole filter, forces aside, as a test of one case (open or not) at `now`."""
-        asked = self.asked([fact.force], now)
-        rest = self.rest(now)
-        return asked.admits(fact) and (rest is None or rest(fact))
-
     def rest(self, now: int) -> Callable[[CaseFacts], bool] | None:
         """The rest of the filter (team, inactivity) as a test of one case, at `now`; None when
         there is no rest."""
@@ -228,7 +222,8 @@ def known_forces(info: Info, named: list[str] | None) -> list[str]:
     if named is not None:
         if not all(FORCE_CODE.match(force) for force in named):
             raise BadInput("forces: force codes of 2 to 4 capital letters, e.g. AS")
-        forces = [force for force in forces if force in set(named)]
+        asked = set(named)
+        forces = [force for force in forces if force in asked]
     return [force for force in forces if context.knows_case(force)]
 
 

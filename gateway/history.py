@@ -10,18 +10,18 @@ At the end of day D (midnight UTC after it) a case is
   risk level as held now) had passed by then.
 `received` and `resolved` count the cases whose referral, or resolution, falls in the day.
 
-Per force, each figure is a difference of counts in sorted lists of dates, so a year of days
-costs a few binary searches per day whatever the region's size. Pure code of the case facts.
+Per force, each figure is a difference of counts in sorted lists of dates: the lists are built
+once (an append per date, one sort), then a year of days costs a few binary searches per day
+whatever the region's size. Pure code of the case facts.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-
-from sortedcontainers import SortedList
 
 from graph.force_days import ForceDay
 from policies.case_facts import DAY_MS, CaseFacts
@@ -40,35 +40,49 @@ def days_between(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def _below(values: SortedList[int], cut: int) -> int:
-    return int(values.bisect_left(cut))
+def _below(values: list[int], cut: int) -> int:
+    return bisect.bisect_left(values, cut)
 
 
 @dataclass
 class _ForceDates:
-    """One force's cases as the dates its daily figures count below a day's end."""
+    """One force's cases as the dates its daily figures count below a day's end: plain lists,
+    appended to and then sorted once (`sort`), since the figures are asked of a finished set."""
 
-    received: SortedList[int] = field(default_factory=SortedList)
-    resolved: SortedList[int] = field(default_factory=SortedList)
-    stopped_waiting: SortedList[int] = field(default_factory=SortedList)  # enforced or resolved
-    due: SortedList[int] = field(default_factory=SortedList)
-    due_and_stopped: SortedList[int] = field(default_factory=SortedList)  # the later of the two
+    received: list[int] = field(default_factory=list)
+    resolved: list[int] = field(default_factory=list)
+    stopped_waiting: list[int] = field(default_factory=list)  # enforced or resolved
+    due: list[int] = field(default_factory=list)
+    due_and_stopped: list[int] = field(default_factory=list)  # the later of the two
 
     def add(self, fact: CaseFacts) -> None:
         received = fact.received_at
-        resolved = _resolved_at(fact)
-        self.received.add(received)
-        if resolved is not None:
-            resolved = max(resolved, received)  # a date before receipt: resolved on receipt
-            self.resolved.add(resolved)
-        enforced = fact.enforcement_at
-        stops = [at for at in (resolved, enforced) if at is not None]
+        self.received.append(received)
         due = fact.due_at
-        self.due.add(due)
-        if stops:
-            stopped = max(min(stops), received)
-            self.stopped_waiting.add(stopped)
-            self.due_and_stopped.add(max(due, stopped))
+        self.due.append(due)
+        resolved = _resolved_at(fact)
+        if resolved is not None:
+            resolved = resolved if resolved > received else received  # resolved on receipt
+            self.resolved.append(resolved)
+        enforced = fact.enforcement_at
+        if enforced is not None and (resolved is None or enforced < resolved):
+            stopped = enforced if enforced > received else received
+        elif resolved is not None:
+            stopped = resolved
+        else:
+            return
+        self.stopped_waiting.append(stopped)
+        self.due_and_stopped.append(due if due > stopped else stopped)
+
+    def sort(self) -> None:
+        for values in (
+            self.received,
+            self.resolved,
+            self.stopped_waiting,
+            self.due,
+            self.due_and_stopped,
+        ):
+            values.sort()
 
     def at_end_of(self, force: str, day: date) -> ForceDay:
         start = day_start_ms(day)
@@ -103,6 +117,7 @@ def daily_figures(facts: Iterable[CaseFacts], days: Sequence[date]) -> list[Forc
     rows: list[ForceDay] = []
     for force in sorted(forces):
         dates = forces[force]
+        dates.sort()
         first = day_of(dates.received[0])
         rows.extend(dates.at_end_of(force, day) for day in days if day >= first)
     return rows

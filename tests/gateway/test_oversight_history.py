@@ -14,6 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from gateway.cli import app
+from gateway.region import RegionFacts
+from gateway.upkeep import upkeep_pass
+from policies.case_rules import default_case_rules
 from tests.federation.conftest import Hub
 from tests.gateway.graphql_client import data, graphql, sync_all
 from tests.gateway.test_oversight_activity import actions_of, at, month_end, region
@@ -177,3 +180,23 @@ async def test_history_refuses_a_range_backwards_or_too_long(hub: Hub) -> None:
         assert answer["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     refused = (await graphql(hub, "analyst-AS", HISTORY, variables)).json()
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_the_hourly_upkeep_keeps_the_days_as_the_command_does(hub: Hub) -> None:
+    """The pass every replica's lifespan runs hourly (and on its first start) back-fills the
+    same days `crossforce history backfill` writes, and a second pass writes none."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    records = records_around(54, now)
+    await sync_all(hub, records)
+    await hub.store.write("MATCH (f:ForceDay) DETACH DELETE f")
+    rules = default_case_rules()
+    await upkeep_pass(hub.store, RegionFacts(rules), rules)
+    kept = await history(hub, now.date() - timedelta(days=400), now.date())
+    firsts = first_days(records)
+    assert len(kept) == sum((last_kept_day(now) - day).days + 1 for day in firsts.values())
+    sample = kept[:: max(1, len(kept) // 15)]
+    assert sample == [
+        expected_day(records, row["force"], date.fromisoformat(row["date"])) for row in sample
+    ]
+    await upkeep_pass(hub.store, RegionFacts(rules), rules)
+    assert await history(hub, now.date() - timedelta(days=400), now.date()) == kept

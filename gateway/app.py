@@ -25,6 +25,7 @@ from federation.problems import problem_for_status
 from federation.pull import PullCollector, Puller
 from federation.reseal import Resealer, run_periodically
 from federation.routes import FEDERATION_PREFIX, FederationAPI
+from gateway import upkeep
 from gateway.config import Settings, open_configured_graph
 from gateway.graphql.schema import build_schema
 from gateway.graphql.view import GraphQLView
@@ -160,6 +161,10 @@ def create_app(
         migrating = asyncio.create_task(migrate_when_reachable(store, app.state.migrated))
         alerting = asyncio.create_task(after_sync_steps.run(app.state.migrated))
         reading = asyncio.create_task(region.run(store, app.state.migrated))
+        # Hourly: each force's figures at the end of each day, kept in the graph by the first
+        # replica to get there (back-filled from case dates on the first start), and the
+        # cases gone stale told to their forces.
+        keeping = asyncio.create_task(upkeep.run(store, region, case_rules, app.state.migrated))
         app.state.reseal = asyncio.Event()  # set after a rotation made through this hub
         resealing = asyncio.create_task(
             reseal_when_migrated(Resealer(store, protection.cipher), app.state)
@@ -173,7 +178,7 @@ def create_app(
                     yield
         finally:
             await after_sync_steps.settle()  # what the last syncs handed over, if the graph allows
-            for task in (reading, alerting, resealing, migrating):
+            for task in (keeping, reading, alerting, resealing, migrating):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

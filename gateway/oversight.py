@@ -9,6 +9,7 @@ calculation. Days are fractional days from referral receipt.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -99,23 +100,90 @@ def months_between(first: str, last: str) -> list[str]:
     return months
 
 
+# The projection's band: 80% of months are expected inside it (the 10th to 90th percentile).
+BAND_Z = statistics.NormalDist().inv_cdf(0.9)
+FIT_ROUNDS = 50
+PSEUDO_COUNT = 0.5
+MAX_EXPONENT = 100.0  # e^100 referrals a month: beyond any force, and far from overflow
+
+
+def _exp(value: float) -> float:
+    return math.exp(min(value, MAX_EXPONENT))
+
+
 @dataclass
 class Trend:
-    """Referrals per month fitted by least squares: the monthly change and 12 months ahead."""
+    """Referrals per month fitted to the force's own growth, and the 12 months ahead.
 
-    per_month: float
+    The fit is log-linear: a Poisson regression of the monthly counts on time with a log link,
+    so a force whose referrals grow by a share each month is projected to keep growing by that
+    share (a straight line would have it grow by a fixed number), and a quiet month of zero
+    referrals is data, not a logarithm of nothing. Half a referral is added to every month before
+    the fit (and taken off the projection), so that a series beginning or ending in zeros has a
+    finite fit. `band` is an 80% prediction interval for each
+    month ahead: the uncertainty of the fitted line and the months' own scatter about it
+    (over-dispersion from the residuals, never less than Poisson's)."""
+
+    per_month: float  # the fitted change from the last month to the next, in referrals
+    growth_per_month: float  # the fitted share by which referrals grow each month
     projection: list[tuple[str, float]]
+    band: list[tuple[str, float, float]]  # month, low, high
+
+
+def _weighted_fit(
+    xs: Sequence[float], zs: Sequence[float], ws: Sequence[float]
+) -> tuple[float, float, tuple[float, float, float]]:
+    """Weighted least squares of z on x: intercept, slope, and the inverse of X'WX as
+    (c00, c01, c11)."""
+    s0 = sum(ws)
+    s1 = sum(w * x for w, x in zip(ws, xs, strict=True))
+    s2 = sum(w * x * x for w, x in zip(ws, xs, strict=True))
+    t0 = sum(w * z for w, z in zip(ws, zs, strict=True))
+    t1 = sum(w * x * z for w, x, z in zip(ws, xs, zs, strict=True))
+    det = s0 * s2 - s1 * s1
+    slope = (s0 * t1 - s1 * t0) / det
+    intercept = (t0 - s1 * slope) / s0
+    return intercept, slope, (s2 / det, -s1 / det, s0 / det)
 
 
 def trend(monthly: Sequence[tuple[str, int]], ahead: int = 12) -> Trend | None:
     if len(monthly) < 2:
         return None
-    xs = list(range(len(monthly)))
-    ys = [count for _, count in monthly]
-    slope, intercept = statistics.linear_regression(xs, ys)
+    xs = [float(x) for x in range(len(monthly))]
+    ys = [count + PSEUDO_COUNT for _, count in monthly]
     months = next_months(monthly[-1][0], ahead)
-    projection = [(m, max(0.0, intercept + slope * (len(xs) + i))) for i, m in enumerate(months)]
-    return Trend(per_month=slope, projection=projection)
+    # Start from least squares on the logarithms, then reweight (IRLS) to the Poisson fit.
+    intercept, slope, _ = _weighted_fit(xs, [math.log(y) for y in ys], [1.0] * len(xs))
+    for _ in range(FIT_ROUNDS):
+        etas = [intercept + slope * x for x in xs]
+        mus = [_exp(eta) for eta in etas]
+        zs = [eta + (y - mu) / mu for eta, y, mu in zip(etas, ys, mus, strict=True)]
+        new_intercept, new_slope, inverse = _weighted_fit(xs, zs, mus)
+        done = abs(new_slope - slope) < 1e-10 and abs(new_intercept - intercept) < 1e-10
+        intercept, slope = new_intercept, new_slope
+        if done:
+            break
+    mus = [_exp(intercept + slope * x) for x in xs]
+    _, _, inverse = _weighted_fit(xs, [0.0] * len(xs), mus)
+    freedom = len(xs) - 2
+    pearson = sum((y - mu) ** 2 / mu for y, mu in zip(ys, mus, strict=True))
+    dispersion = max(1.0, pearson / freedom) if freedom > 0 else 1.0
+    c00, c01, c11 = (dispersion * c for c in inverse)
+    projection, band = [], []
+    for i, month in enumerate(months):
+        x = len(xs) + i
+        mu = _exp(intercept + slope * x)
+        spread = math.sqrt(mu * mu * (c00 + 2 * x * c01 + x * x * c11) + dispersion * mu)
+        projected = max(0.0, mu - PSEUDO_COUNT)
+        projection.append((month, projected))
+        band.append((month, max(0.0, projected - BAND_Z * spread), projected + BAND_Z * spread))
+    last = mus[-1] - PSEUDO_COUNT
+    return Trend(
+        per_month=projection[0][1] - last if projection else 0.0,
+        growth_per_month=_exp(slope) - 1,
+        projection=projection,
+        band=band,
+    )
 
 
 @dataclass

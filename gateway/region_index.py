@@ -25,6 +25,8 @@ from gateway.activity import ForceActivity
 from policies.case_facts import DAY_MS, CaseFacts
 
 Position = tuple[int, str]  # an open case's place in the order: (received at, key)
+# A regrade alert's place in the order: its rank (federation/after_sync/regrade.py), then key.
+AlertPosition = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class OpenAsked:
     levels: frozenset[str] | None = None
     past_target: bool | None = None
     now: int = 0
+    awaiting: bool | None = None  # awaiting enforcement or not (None: either)
+    received_before: int | None = None  # referral received before this instant
 
     def admits(self, fact: CaseFacts) -> bool:
         """The same selection, of one open case."""
@@ -43,6 +47,8 @@ class OpenAsked:
             fact.force in self.forces
             and (self.levels is None or fact.risk_level in self.levels)
             and (self.past_target is None or fact.past_target(self.now) == self.past_target)
+            and (self.awaiting is None or fact.awaiting_enforcement() == self.awaiting)
+            and (self.received_before is None or fact.received_at < self.received_before)
         )
 
     def narrowed(self, scope: set[str] | None) -> OpenAsked:
@@ -63,8 +69,10 @@ class RegionIndex:
         self._risk: dict[tuple[str, str], oversight.RiskGroup] = defaultdict(oversight.RiskGroup)
         self._force: dict[str, oversight.ForceGroup] = defaultdict(oversight.ForceGroup)
         self._by_static: SortedList[tuple[float, str]] = SortedList()  # (-static score, key), open
-        # per force: (-signs, force, case ref, key) of its regrade alerts, most signs first
-        self._regrade: dict[str, SortedList[tuple[int, str, str, str]]] = defaultdict(SortedList)
+        # per force: (*rank, key) of its regrade alerts, in the order of their rank
+        self._regrade: dict[str, SortedList[AlertPosition]] = defaultdict(SortedList)
+        # per force: (oldest seizure, key) of its cases with devices awaiting examination
+        self._devices: dict[str, SortedList[Position]] = defaultdict(SortedList)
         # per force, risk level and whether awaiting enforcement: (received at, key) of its open
         # cases, oldest first (`oversight { cases }`)
         self._waiting: dict[tuple[str, str, bool], SortedList[Position]] = defaultdict(SortedList)
@@ -85,6 +93,9 @@ class RegionIndex:
     def _apply(self, fact: CaseFacts, sign: int, change: oversight.Change | None = None) -> None:
         self._risk[(fact.force, fact.risk_level)].apply(fact, sign, change)
         self._force[fact.force].apply(fact, sign, change)
+        seized = fact.oldest_unexamined_seized_at
+        if fact.devices_unexamined and seized is not None:
+            oversight.change_for(sign, change)(self._devices[fact.force], (seized, fact.key))
         if fact.open:
             change = oversight.change_for(sign, change)
             change(self._by_static, (-priority.static_points(fact), fact.key))
@@ -124,17 +135,17 @@ class RegionIndex:
         old = RegionIndex()
         old.facts, old._risk, old._force = self.facts, self._risk, self._force
         old._by_static, old._regrade = self._by_static, self._regrade
-        old._waiting = self._waiting
+        old._waiting, old._devices = self._waiting, self._devices
         self.facts, self._risk, self._force = other.facts, other._risk, other._force
         self._by_static, self._regrade = other._by_static, other._regrade
-        self._waiting = other._waiting
+        self._waiting, self._devices = other._waiting, other._devices
         return old
 
     def drain(self, page: int) -> Iterator[None]:
         """Let go of everything, a step at a time (a group, or `page` entries of the largest
         list): a caller on an event loop lets others run between steps, since freeing a large
         index at once holds the loop."""
-        for groups in (self._risk, self._force, self._regrade, self._waiting):
+        for groups in (self._risk, self._force, self._regrade, self._waiting, self._devices):
             while groups:
                 groups.popitem()
                 yield
@@ -166,13 +177,53 @@ class RegionIndex:
         ]
 
     def regrade_alerts(self, forces: set[str] | None, first: int) -> list[CaseFacts]:
-        """The `first` open LOW and MEDIUM cases with signs of higher risk, most signs first:
+        """The `first` open LOW and MEDIUM cases with signs of higher risk, in rank order:
         the forces' sorted lists merged up to `first`, never all of them listed."""
         merged = heapq.merge(*self._regrade_lists(forces))
         return [self.facts[key] for *_, key in itertools.islice(merged, first)]
 
     def regrade_count(self, forces: set[str] | None) -> int:
         return sum(map(len, self._regrade_lists(forces)))
+
+    def regrade_after(
+        self, forces: set[str] | None, after: AlertPosition | None
+    ) -> Iterator[CaseFacts]:
+        """The regrade alerts of `forces` in the order of their rank, after the position
+        `after` if given: each force's list entered by a binary search, merged as walked."""
+        lists = self._regrade_lists(forces)
+        ranges = [
+            alerts.islice(0 if after is None else alerts.bisect_right(after)) for alerts in lists
+        ]
+        for *_, key in heapq.merge(*ranges):
+            yield self.facts[key]
+
+    def devices_oldest_first(
+        self, forces: set[str], after: Position | None, seized_before: int | None
+    ) -> Iterator[CaseFacts]:
+        """The cases of `forces` with devices awaiting examination, oldest seizure first (ties
+        by key), after `after` if given, seized before `seized_before` if given."""
+        ranges = []
+        for force in sorted(forces):
+            values = self._devices.get(force)
+            if not values:
+                continue
+            start = 0 if after is None else values.bisect_right(after)
+            stop = len(values) if seized_before is None else values.bisect_left((seized_before, ""))
+            ranges.append(values.islice(start, stop))
+        for _, key in heapq.merge(*ranges):
+            yield self.facts[key]
+
+    def devices_count(self, forces: set[str], seized_before: int | None) -> int:
+        total = 0
+        for force in forces:
+            values = self._devices.get(force)
+            if values:
+                total += (
+                    len(values)
+                    if seized_before is None
+                    else values.bisect_left((seized_before, ""))
+                )
+        return total
 
     def views_avoided(self, forces: set[str] | None) -> dict[str, int]:
         return {
@@ -199,12 +250,16 @@ class RegionIndex:
                 continue
             if asked.levels is not None and level not in asked.levels:
                 continue
+            if asked.awaiting is not None and awaiting != asked.awaiting:
+                continue
             start, stop = 0, len(values)
+            if asked.received_before is not None:
+                stop = values.bisect_left((asked.received_before, ""))
             if asked.past_target is not None:
                 if awaiting:
                     rules = self.facts[values[0][1]].rules  # one region, one set of case rules
                     due = asked.now - rules.target_days[level] * DAY_MS
-                    cut = values.bisect_left((due, ""))
+                    cut = min(values.bisect_left((due, "")), stop)
                     start, stop = (0, cut) if asked.past_target else (cut, stop)
                 elif asked.past_target:
                     continue

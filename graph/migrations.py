@@ -120,6 +120,11 @@ SET c.enforcementTimes = CASE WHEN c.enforcementAt IS NULL THEN [] ELSE [c.enfor
         (Step("index", "Case", "seq"), Step("index", "Tombstone", "seq")),
     ),
     Migration(
+        13,
+        "each force's figures at the end of each day, one node per force and day",
+        (Step("unique", "ForceDay", "key"), Step("index", "ForceDay", "day")),
+    ),
+    Migration(
         15,
         "victim identification as team work: one identification per victim, steps by id",
         (Step("unique", "VictimIdentification", "victim"), Step("index", "VictimAction", "id")),

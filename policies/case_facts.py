@@ -40,6 +40,8 @@ class CaseFacts:
     victim_in_contact: bool = False
     grooming_indicated: bool = False
     contact_abuse_indicated: bool = False
+    registered_sex_offender: bool = False
+    self_generated_imagery: bool = False
     devices_unexamined: int = 0
     oldest_unexamined_seized_at: int | None = None
     first_safeguarding_at: int | None = None
@@ -130,6 +132,8 @@ def facts_of(row: Mapping[str, Any], rules: CaseRules) -> CaseFacts:
         victim_in_contact=bool(row.get("victimInContact")),
         grooming_indicated=bool(row.get("groomingIndicated")),
         contact_abuse_indicated=bool(row.get("contactAbuseIndicated")),
+        registered_sex_offender=bool(row.get("registeredSexOffender")),
+        self_generated_imagery=bool(row.get("selfGeneratedImagery")),
         devices_unexamined=_int(row, "devicesUnexamined"),
         oldest_unexamined_seized_at=row.get("oldestUnexaminedSeizedAt"),
         first_safeguarding_at=row.get("firstSafeguardingAt"),

@@ -5,7 +5,9 @@ One file, one place for each rule (docs/policies.md, "Case rules"):
 - `targets`: days from referral receipt to enforcement, per risk level;
 - `high_risk`: the levels a link to which is a regrade sign, and that no regrade alert concerns;
 - `regrade`: the levels a regrade alert may concern, and the severity of each sign (alerts with
-  the most severe signs first; a sign of severity 0 raises nothing);
+  the most severe child-safety signs first, then the most severe links to other forces' high-risk
+  cases, then the longest waiting and the longest quiet; a sign of severity 0 raises nothing);
+- `stale`: the days without activity after which an open case is stale, told once to its force;
 - `priority`: the weights of the priority score's parts;
 - `links`: how many other forces' cases are counted per case (its priority's links, its
   high-risk names) and told of on the change feed;
@@ -52,8 +54,13 @@ Status = Literal[
 ]  # fmt: skip (the case summary schema's statuses)
 SIGNS = (
     "access_to_children", "category_a_media", "contact_abuse", "grooming", "victim_in_contact",
-    "linked_high_risk",
+    "linked_high_risk", "registered_sex_offender", "self_generated_imagery",
 )  # fmt: skip
+# The sign that says the case is linked to another force's high-risk case: it ranks an alert only
+# among alerts of equal child-safety signs (every other sign is one of those).
+LINK_SIGN = "linked_high_risk"
+# Signs added after the file's first version: a region's file without them takes these.
+LATER_SIGNS = {"registered_sex_offender": 3, "self_generated_imagery": 3}
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -91,7 +98,7 @@ class Regrade(_Model):
     @field_validator("signs")
     @classmethod
     def _severities(cls, signs: dict[str, int]) -> dict[str, int]:
-        return _exactly(signs, SIGNS, 0, 100)
+        return _exactly(LATER_SIGNS | signs, SIGNS, 0, 100)
 
     def severity(self, sign: str) -> int:
         """A sign's severity: 0 means it raises nothing."""
@@ -140,6 +147,10 @@ class Links(_Model):
     counted: int = Field(ge=1, le=1000)
 
 
+class Stale(_Model):
+    after_days: int = Field(ge=1, le=3660)
+
+
 NumberT = TypeVar("NumberT", int, float)
 
 
@@ -168,6 +179,7 @@ class _CaseRulesFile(_Model):
     priority: Weights
     links: Links
     intake: Intake
+    stale: Stale
 
     @field_validator("version")
     @classmethod
@@ -209,6 +221,7 @@ class CaseRules:
     priority: Weights
     links_counted: int
     intake: Intake
+    stale_after_days: int
     digest: str
 
     def is_open(self, status: str) -> bool:
@@ -251,6 +264,7 @@ def parse_case_rules(text: str, *, source: str = FILE_NAME) -> CaseRules:
         priority=parsed.priority,
         links_counted=parsed.links.counted,
         intake=parsed.intake,
+        stale_after_days=parsed.stale.after_days,
         digest=hashlib.sha256(text.encode()).hexdigest(),
     )
 

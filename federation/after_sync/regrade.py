@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from policies.case_facts import CaseFacts
+from policies.case_rules import LINK_SIGN
 
 # The reason given for a linked high-risk case the reader may not know (docs/policies.md,
 # "Records"): that such a link exists, not which case. The gateway's alerts say the same.
@@ -43,24 +44,28 @@ def _signs(case: CaseFacts, knows: Knows) -> list[tuple[str, str]]:
         signs.append(("grooming", "grooming indicated"))
     if case.victim_in_contact:
         signs.append(("victim_in_contact", "a victim is in contact with the suspect"))
+    if case.registered_sex_offender:
+        signs.append(("registered_sex_offender", "suspect is a registered sex offender"))
+    if case.self_generated_imagery:
+        signs.append(("self_generated_imagery", "self-generated imagery of a child"))
     for key in case.linked_high:
         signs.append(("linked_high_risk", linked_high_reason(key, knows)))
     return signs
 
 
-def _raised(case: CaseFacts, knows: Knows = _everyone) -> list[tuple[int, str]]:
-    """The signs the rules count for this case: (severity, reason), severity above 0."""
+def _raised(case: CaseFacts, knows: Knows = _everyone) -> list[tuple[str, int, str]]:
+    """The signs the rules count for this case: (sign, severity, reason), severity above 0."""
     regrade = case.rules.regrade
     if case.risk_level not in regrade.levels or not case.open:
         return []
-    raised = [(regrade.severity(sign), reason) for sign, reason in _signs(case, knows)]
-    return [(severity, reason) for severity, reason in raised if severity > 0]
+    raised = [(sign, regrade.severity(sign), reason) for sign, reason in _signs(case, knows)]
+    return [(sign, severity, reason) for sign, severity, reason in raised if severity > 0]
 
 
 def regrade_reasons(case: CaseFacts, knows: Knows = _everyone) -> list[str]:
     """Why an open case of a regradable level may be graded too low; empty when there is no
     sign. A linked case whose force `knows` says the reader may not know is not named."""
-    return [reason for _, reason in _raised(case, knows)]
+    return [reason for _, _, reason in _raised(case, knows)]
 
 
 def reasons_told(reasons: Sequence[str], linked: Sequence[str] | None, knows: Knows) -> list[str]:
@@ -75,8 +80,21 @@ def reasons_told(reasons: Sequence[str], linked: Sequence[str] | None, knows: Kn
     return [UNNAMED_HIGH if reason in unknown else reason for reason in reasons]
 
 
-def regrade_rank(case: CaseFacts) -> tuple[int, str, str] | None:
-    """Where a case's regrade alert goes, most severe signs first, then by force and case
-    reference; None when the case raises none."""
-    severity = sum(severity for severity, _ in _raised(case))
-    return (-severity, case.force, case.case_ref) if severity else None
+Rank = tuple[int, int, int, int, str, str]
+
+
+def regrade_rank(case: CaseFacts) -> Rank | None:
+    """Where a case's regrade alert goes, in the order of what matters (the case rules'
+    `regrade`): the most severe child-safety signs first (the sum of their severities); among
+    equals, the most severe links to other forces' high-risk cases, so that links raise a case
+    but never above a stronger child-safety sign; then the longest waiting since referral; then
+    the longest quiet (last activity, or referral receipt without one); then force and case
+    reference. None when the case raises none. The order does not move with the clock, so the
+    region's index keeps it sorted."""
+    raised = _raised(case)
+    if not raised:
+        return None
+    safety = sum(severity for sign, severity, _ in raised if sign != LINK_SIGN)
+    links = sum(severity for sign, severity, _ in raised if sign == LINK_SIGN)
+    quiet_since = case.last_activity_at or case.received_at
+    return (-safety, -links, case.received_at, quiet_since, case.force, case.case_ref)

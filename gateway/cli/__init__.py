@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from federation.changes import Hold
     from federation.reseal import ResealProgress
     from gateway.config import Settings
+    from gateway.history_keeper import Kept
     from graph import GraphConnection
     from policies.audit import Verification
 
@@ -191,9 +192,11 @@ def _local_hub(settings: Settings, command: str) -> str:
 keys_app = typer.Typer(no_args_is_help=True, help="Data keys of field encryption")
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log")
 links_app = typer.Typer(no_args_is_help=True, help="Link events held by the case rules' ceiling")
+history_app = typer.Typer(no_args_is_help=True, help="Each force's figures kept day by day")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(links_app, name="links")
+app.add_typer(history_app, name="history")
 
 
 def _force_code(command: str, force: str | None, *, of_region: bool = True) -> str | None:
@@ -335,6 +338,26 @@ def links_release(
         raise typer.Exit(2)
     released = asyncio.run(_release(force))
     typer.echo(f"{force}: {released} held events released to its change feed")
+
+
+@history_app.command("backfill")
+def history_backfill(
+    days: int = typer.Option(400, "--days", min=1, max=3660, help="how many days back at most"),
+) -> None:
+    """Write each force's figures for the days the graph does not hold, from case dates."""
+    kept = _run("history backfill", _backfill(days))
+    typer.echo(f"{kept.written} force days written, {kept.held} already held")
+
+
+async def _backfill(days: int) -> Kept:
+    from gateway.cli.history import backfill
+    from policies.case_rules import load_case_rules
+
+    settings, connection = _graph()
+    try:
+        return await backfill(connection, load_case_rules(settings.policy_dir), days)
+    finally:
+        await connection.close()
 
 
 async def _holds() -> list[Hold]:
@@ -482,6 +505,64 @@ def sync(
     raise typer.Exit(
         run_sync_command(file, client_id=client, url=hub, secret=secret, batch_size=batch_size)
     )
+
+
+@app.command()
+def report(
+    force: str = typer.Option(..., "--force", help="force code, e.g. AS"),
+    period: str = typer.Option("28d", "--period", help="days or weeks up to --end: 28d, 4w"),
+    fmt: str = typer.Option("csv", "--format", help="csv, html or pdf"),
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", dir_okay=False, help="file to write (default: standard output)"),
+    ] = None,
+    end: str | None = typer.Option(
+        None, "--end", show_default=False, help="end of the period, ISO (default: now)"
+    ),
+    client: str = typer.Option("coordinator", "--client", help="client id with oversight:read"),
+    url: str | None = typer.Option(
+        None,
+        envvar="CROSSFORCE_URL",
+        show_default=False,
+        help="the hub's base URL (default: the hub last started on the data dir)",
+    ),
+) -> None:
+    """The scrutiny board's report on one force: activity, targets, backlog, overdue cases."""
+    from gateway.cli.report import (
+        EXIT_CANNOT_RUN,
+        ReportError,
+        fetch_report,
+        parse_period,
+        report_end,
+        write_report,
+    )
+    from gateway.config import Settings
+    from gateway.report import FORMATS
+    from policies.devidp import mint_token
+    from policies.scopes import FORCE_CODE
+
+    settings = Settings()
+    try:
+        if not FORCE_CODE.match(force):
+            raise ReportError("--force takes a force code such as AS", EXIT_CANNOT_RUN)
+        if fmt not in FORMATS:
+            raise ReportError(f"--format is one of {', '.join(FORMATS)}", EXIT_CANNOT_RUN)
+        length, until = parse_period(period), report_end(end)
+        if settings.oidc_issuer:
+            message = "CROSSFORCE_OIDC_ISSUER is set: report from a client of that issuer"
+            raise ReportError(message, EXIT_CANNOT_RUN)
+        issuer = _local_hub(settings, "report")
+        try:
+            access_token = mint_token(
+                settings.data_dir, issuer, settings.audience, client, policy_dir=settings.policy_dir
+            )
+        except ValueError as error:
+            raise ReportError(str(error), EXIT_CANNOT_RUN) from None
+        made = fetch_report(url or issuer, access_token, force, length, until)
+        write_report(made, fmt, out)
+    except ReportError as error:
+        typer.echo(f"crossforce report: {error}", err=True)
+        raise typer.Exit(error.code) from None
 
 
 @app.command()

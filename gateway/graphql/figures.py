@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
@@ -13,6 +13,15 @@ from gateway.activity import ForceActivity as ActivityRow
 from gateway.graphql.activity import ForceActivity, window
 from gateway.graphql.alerts import RegradeAlert
 from gateway.graphql.context import Info
+from gateway.graphql.history import Every, ForceDay, checked_range, rows_every
+from gateway.graphql.lists import (
+    DeviceBacklogConnection,
+    DeviceFilter,
+    ListSources,
+    RegradeAlertConnection,
+    alerts_page,
+    devices_page,
+)
 from gateway.graphql.oversight_cases import (
     DEFAULT_PAGE,
     OpenCases,
@@ -23,6 +32,7 @@ from gateway.graphql.oversight_cases import (
 from gateway.graphql.paging import checked_page
 from gateway.graphql.sharing import NamesCase
 from gateway.graphql.types import ReferralSource, RiskLevel
+from graph.force_days import ForceDays
 from policies.case_facts import CaseFacts
 
 
@@ -82,15 +92,31 @@ class MonthCount:
     count: float
 
 
+@strawberry.type(description="A projected month's 80% prediction interval.")
+class MonthBand:
+    month: str
+    low: float
+    high: float
+
+
 @strawberry.type(description="One force's referrals, activity and backlogs.")
 class ForceFigures:
     force: str
     referrals_by_month: list[MonthlyReferrals]
     monthly_referrals: list[MonthCount]
     trend_per_month: float | None = strawberry.field(
-        description="change in referrals per month, fitted by least squares"
+        description="the fitted change in referrals from the last month to the next"
     )
-    projection: list[MonthCount] = strawberry.field(description="the next 12 months on the trend")
+    growth_per_month: float | None = strawberry.field(
+        description="the share by which referrals grow each month, fitted log-linear to the "
+        "force's own months (0.06: 6% a month)"
+    )
+    projection: list[MonthCount] = strawberry.field(
+        description="the next 12 months on the force's own growth"
+    )
+    projection_band: list[MonthBand] = strawberry.field(
+        description="for each projected month, the range 80% of months are expected inside"
+    )
     new_cases_28_days: int
     enforcements_28_days: int
     inactive_30_days: int = strawberry.field(description="open cases with no activity for 30 days")
@@ -107,9 +133,14 @@ class ForceFigures:
             ],
             monthly_referrals=[MonthCount(month=m, count=n) for m, n in row.monthly_totals],
             trend_per_month=row.trend.per_month if row.trend else None,
+            growth_per_month=row.trend.growth_per_month if row.trend else None,
             projection=[
                 MonthCount(month=m, count=round(n, 1))
                 for m, n in (row.trend.projection if row.trend else [])
+            ],
+            projection_band=[
+                MonthBand(month=m, low=round(low, 1), high=round(high, 1))
+                for m, low, high in (row.trend.band if row.trend else [])
             ],
             new_cases_28_days=row.new_cases_28_days,
             enforcements_28_days=row.enforcements_28_days,
@@ -147,6 +178,8 @@ class Oversight:
     avoided: strawberry.Private[Callable[[], dict[str, int]]]
     activity_in: strawberry.Private[Callable[[int, int], list[ActivityRow]]]
     open_cases: strawberry.Private[OpenCases]
+    lists: strawberry.Private[ListSources]
+    scope: strawberry.Private[set[str] | None]  # the filter's forces (None: every force)
     as_of: datetime
 
     @strawberry.field(description="A row per force and risk level with at least one case")
@@ -174,9 +207,13 @@ class Oversight:
             for _, state in sorted(info.context.pulls().items())
         ]
 
-    @strawberry.field(description="Most signs first: the first `first` (at most 100)")
-    def regrade_alerts(self, first: int = 100) -> list[RegradeAlert]:
-        return [RegradeAlert.of(fact) for fact in self.alerted(checked_page(first))]
+    @strawberry.field(
+        description="The most pressing first (most severe child-safety signs, then links to "
+        "high-risk cases, then the longest waiting and quiet): the first `first` (at most 100)"
+    )
+    def regrade_alerts(self, info: Info, first: int = 100) -> list[RegradeAlert]:
+        now = info.context.now_ms
+        return [RegradeAlert.of(fact, now) for fact in self.alerted(checked_page(first))]
 
     @strawberry.field(description="How many regrade alerts there are in all")
     def regrade_alert_count(self) -> int:
@@ -198,6 +235,61 @@ class Oversight:
     ) -> OversightCaseConnection:
         page = DEFAULT_PAGE if first is None else first
         return open_cases_page(info, self.open_cases, filter, page, after)
+
+    @strawberry.field(
+        description="Open cases with no enforcement action, oldest referral first, a page at a "
+        "time: the longest waits for enforcement"
+    )
+    def awaiting_enforcement(
+        self,
+        info: Info,
+        filter: OversightCaseFilter | None = None,
+        first: int = DEFAULT_PAGE,
+        after: str | None = None,
+    ) -> OversightCaseConnection:
+        return open_cases_page(info, self.open_cases, filter, first, after, awaiting=True)
+
+    @strawberry.field(
+        description="Cases with devices seized and not examined, oldest seizure first, a page "
+        "at a time"
+    )
+    def devices_awaiting(
+        self,
+        info: Info,
+        filter: DeviceFilter | None = None,
+        first: int = DEFAULT_PAGE,
+        after: str | None = None,
+    ) -> DeviceBacklogConnection:
+        return devices_page(info, self.lists, filter, first, after)
+
+    @strawberry.field(
+        description="Regrade alerts, the most pressing first (the order of `regradeAlerts`), a "
+        "page at a time"
+    )
+    def alerts(
+        self,
+        info: Info,
+        filter: OversightCaseFilter | None = None,
+        first: int = DEFAULT_PAGE,
+        after: str | None = None,
+    ) -> RegradeAlertConnection:
+        return alerts_page(info, self.lists, filter, first, after)
+
+    @strawberry.field(
+        description="Each force's figures at the end of each day from `from` to `to` (both "
+        "included), as the hub kept them; by week or month, a row per force and period"
+    )
+    async def history(
+        self,
+        info: Info,
+        start: Annotated[date, strawberry.argument(name="from")],
+        to: date,
+        every: Every = Every.DAY,
+    ) -> list[ForceDay]:
+        checked_range(start, to)
+        days = await ForceDays(info.context.graph).between(start, to)
+        scope = self.scope
+        return rows_every((d for d in days if scope is None or d.force in scope), every)
 
     @strawberry.field(
         description="images a force's officers need not view: another case had graded them first"

@@ -85,11 +85,20 @@ class OversightCaseFilter:
         description="only cases whose last activity (or, without one, referral receipt) is more "
         "than this many days ago",
     )
+    min_days_waiting: int | None = strawberry.field(
+        default=None,
+        description="only cases whose referral was received more than this many days ago",
+    )
 
-    def asked(self, forces: Iterable[str], now: int) -> OpenAsked:
+    def asked(self, forces: Iterable[str], now: int, awaiting: bool | None = None) -> OpenAsked:
         """The part of the filter the index's sorted lists select, among `forces`."""
         levels = None if self.risk_levels is None else frozenset(r.value for r in self.risk_levels)
-        return OpenAsked(frozenset(forces), levels, self.past_target, now)
+        before = None
+        if self.min_days_waiting is not None:
+            if self.min_days_waiting < 0:
+                raise BadInput("minDaysWaiting: zero or more")
+            before = now - self.min_days_waiting * DAY_MS
+        return OpenAsked(frozenset(forces), levels, self.past_target, now, awaiting, before)
 
     def rest(self, now: int) -> Callable[[CaseFacts], bool] | None:
         """The rest of the filter (team, inactivity) as a test of one case, at `now`; None when
@@ -206,28 +215,37 @@ def _walked(
     return total, more, page
 
 
+def known_forces(info: Info, named: list[str] | None) -> list[str]:
+    """The region's forces whose cases the caller may know, among `named` if given."""
+    context = info.context
+    forces = context.region.forces()
+    if named is not None:
+        if not all(FORCE_CODE.match(force) for force in named):
+            raise BadInput("forces: force codes of 2 to 4 capital letters, e.g. AS")
+        asked = set(named)
+        forces = [force for force in forces if force in asked]
+    return [force for force in forces if context.knows_case(force)]
+
+
 def open_cases_page(
     info: Info,
     open_cases: OpenCases,
     case_filter: OversightCaseFilter | None,
     first: int,
     after: str | None,
+    *,
+    awaiting: bool | None = None,
 ) -> OversightCaseConnection:
-    """One page of the open cases the filter selects among the forces the caller may know."""
+    """One page of the open cases the filter selects among the forces the caller may know;
+    `awaiting`: only those awaiting enforcement (True) or not (False)."""
     context = info.context
     checked_first(first)
     start = decode_cursor(after) if after is not None else None
     case_filter = case_filter or OversightCaseFilter()
     now = context.now_ms
     rest = case_filter.rest(now)
-    forces = context.region.forces()
-    if case_filter.forces is not None:
-        if not all(FORCE_CODE.match(force) for force in case_filter.forces):
-            raise BadInput("forces: force codes of 2 to 4 capital letters, e.g. AS")
-        named = set(case_filter.forces)
-        forces = [force for force in forces if force in named]
-    known = [force for force in forces if context.knows_case(force)]
-    asked = case_filter.asked(known, now)
+    known = known_forces(info, case_filter.forces)
+    asked = case_filter.asked(known, now, awaiting)
     if rest is None:  # counted, and the page entered, without a walk
         total = open_cases.count(asked)
         page = list(itertools.islice(open_cases.walk(asked, start), first + 1))

@@ -19,6 +19,7 @@ from gateway.graphql.explore import GraphNode, Neighbourhood, NodeRef
 from gateway.graphql.figures import Oversight, PrioritisedCase
 from gateway.graphql.holders import Holder, IdentifierInput, search_holders
 from gateway.graphql.limits import counted_as
+from gateway.graphql.lists import ListSources
 from gateway.graphql.oversight_cases import OpenCases
 from gateway.graphql.paging import MAX_PAGE, checked_page
 from gateway.graphql.types import Case, case_of
@@ -163,6 +164,8 @@ class Query:
                 avoided=lambda: oversight.views_avoided(facts),
                 activity_in=lambda low, high: oversight.activity(facts, low, high),
                 open_cases=OpenCases.of_facts(facts),
+                lists=ListSources.of_facts(facts),
+                scope=filter.force_set(),
                 as_of=context.now,
             )
         forces = filter.force_set() if filter is not None else None
@@ -175,6 +178,8 @@ class Query:
             avoided=lambda: region.views_avoided(forces),
             activity_in=lambda low, high: region.activity(forces, low, high),
             open_cases=OpenCases.of_index(region, forces),
+            lists=ListSources.of_index(region, forces),
+            scope=forces,
             as_of=context.now,
         )
 

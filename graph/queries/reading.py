@@ -34,6 +34,8 @@ RETURN c.key AS key, c.force AS force, c.caseRef AS caseRef, c.riskLevel AS risk
        c.mediaC AS mediaC, c.victimsIdentified AS victimsIdentified,
        c.victimsUnidentified AS victimsUnidentified, c.victimInContact AS victimInContact,
        c.groomingIndicated AS groomingIndicated, c.contactAbuseIndicated AS contactAbuseIndicated,
+       c.registeredSexOffender AS registeredSexOffender,
+       'SELF_GENERATED_IMAGERY' IN coalesce(c.offences, []) AS selfGeneratedImagery,
        c.devicesUnexamined AS devicesUnexamined,
        c.oldestUnexaminedSeizedAt AS oldestUnexaminedSeizedAt,
        c.firstSafeguardingAt AS firstSafeguardingAt, c.syncedAt AS syncedAt, c.seq AS seq,

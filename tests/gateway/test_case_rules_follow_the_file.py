@@ -26,7 +26,7 @@ EDITS = {
     "risk: {VERY_HIGH: 40, HIGH: 30, MEDIUM: 15, LOW: 5}": (
         "risk: {VERY_HIGH: 40, HIGH: 30, MEDIUM: 50, LOW: 5}"
     ),
-    "    access_to_children: 1\n": "    access_to_children: 0\n",
+    "    access_to_children: 5\n": "    access_to_children: 0\n",
 }
 GRAPH = "case_rules"
 

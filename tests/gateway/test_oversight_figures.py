@@ -46,13 +46,14 @@ def test_due_soon_and_past_target_split_the_awaiting_cases() -> None:
 
 
 def test_trend_fits_growth_and_projects_twelve_months() -> None:
-    monthly = [(f"2026-{m:02d}", 70 + 6 * (m - 1)) for m in range(1, 13)]
+    monthly = [(f"2026-{m:02d}", round(70 * 1.06 ** (m - 1))) for m in range(1, 13)]
     fitted = oversight.trend(monthly)
     assert fitted is not None
-    assert abs(fitted.per_month - 6.0) < 1e-9
+    assert abs(fitted.growth_per_month - 0.06) < 0.005
     assert [m for m, _ in fitted.projection][:2] == ["2027-01", "2027-02"]
     assert len(fitted.projection) == 12
-    assert abs(fitted.projection[0][1] - 142.0) < 1e-9
+    assert abs(fitted.projection[0][1] - 70 * 1.06**12) < 3
+    assert abs(fitted.per_month - (fitted.projection[0][1] - 70 * 1.06**11)) < 3
 
 
 def test_force_figures_count_activity_inactivity_and_safeguarding() -> None:

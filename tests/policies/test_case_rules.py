@@ -115,7 +115,7 @@ def test_a_file_without_a_section_takes_the_default_section() -> None:
             "targets: must be from 1 to 366: MEDIUM",
         ),
         (
-            ("    grooming: 1\n", "    grooming: 1\n    sunspots: 1\n"),
+            ("    grooming: 4\n", "    grooming: 4\n    sunspots: 1\n"),
             "  signs:",
             "regrade.signs: unknown: sunspots",
         ),

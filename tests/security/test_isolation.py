@@ -253,7 +253,8 @@ def restricted_region() -> list[dict[str, Any]]:
             force, number, level=level,
             officer={"name": f"DC {force} {number}", "phone": "01000 000000"},
             suspects=[{"ref": "P1", "phones": [PHONE]}],
-            devices=[{"ref": "D1", "type": "PHONE", "make": "Acme"}],
+            devices=[{"ref": "D1", "type": "PHONE", "make": "Acme",
+                      "seizedAt": "2026-01-05T10:00:00Z"}],
             victims=[{"ref": victim, "identified": False, "ageBand": "8-12"}],
             media=[{"sha1": IMAGE, "category": "A", "depicts": [victim]}],
             **extra,
@@ -360,10 +361,10 @@ async def test_no_reader_learns_of_a_case_the_agreement_keeps_from_it(
         assert policy.record_view(who, force) == RecordView.FULL, (reader, type_name, force)
     if reader == "analyst-GL":  # sees every force: the suite reaches every type it should
         assert {force for _, force, _ in found} == {"AS", "GL", "WI", "DO"}
-        oversight_only = {"RegradeAlert", "OversightCase"}
+        oversight_only = {"RegradeAlert", "OversightCase", "DeviceBacklogCase"}
         assert {t for t, _, _ in found} == REFERENCED_FROM_QUERIES - oversight_only
     if reader == LEAD:  # oversight and cases with the AS restrictions: its lists are covered
-        assert {"RegradeAlert", "OversightCase"} <= {t for t, _, _ in found}
+        assert {"RegradeAlert", "OversightCase", "DeviceBacklogCase"} <= {t for t, _, _ in found}
         assert unknown
 
 

@@ -1,0 +1,200 @@
+"""The scrutiny board's report on one force: what it did in a period, how it stands against its
+targets, its backlog day by day, and its cases past target by reference. As CSV, HTML or PDF.
+
+Built from the hub's own answers to `oversight` (`Report.of`, from the GraphQL data), so it says
+exactly what the dashboard says, under the reader's agreements: figures and case references,
+never personal data. `crossforce report` (gateway/cli/report.py) fetches and writes it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from gateway.report_chart import Series, line_chart
+
+FORMATS = ("csv", "html", "pdf")
+
+# What the report asks the hub; `$forces` is the one force, `$openFrom` the history's first day.
+QUERY = """
+query Report($forces: [String!], $from: DateTime!, $to: DateTime!, $historyFrom: Date!,
+             $historyTo: Date!, $after: String) {
+  oversight(filter: {forces: $forces}) {
+    asOf
+    activity(from: $from, to: $to) {
+      force received arrests resolved
+      enforcements { method count }  outcomes { kind count } }
+    byForce { force riskLevel open pastTarget dueWithin48Hours enforcedWithinTargetShare
+              medianDaysToEnforcement }
+    history(from: $historyFrom, to: $historyTo) { date force open pastTarget awaitingEnforcement }
+    cases(filter: {forces: $forces, pastTarget: true}, first: 100, after: $after) {
+      totalCount
+      edges { node { caseRef riskLevel team daysWaiting } }
+      pageInfo { hasNextPage endCursor } }
+  }
+}
+"""
+
+
+@dataclass(frozen=True)
+class Overdue:
+    case_ref: str
+    risk_level: str
+    team: str | None
+    days_waiting: float
+
+
+@dataclass(frozen=True)
+class Report:
+    force: str
+    start: datetime
+    end: datetime
+    as_of: str
+    activity: dict[str, Any] | None  # the force's `ForceActivity` row; None without cases
+    targets: list[dict[str, Any]]  # its `ForceRiskFigures` rows
+    history: list[dict[str, Any]]  # its `ForceDay` rows
+    overdue: list[Overdue]
+
+    @classmethod
+    def of(
+        cls,
+        force: str,
+        start: datetime,
+        end: datetime,
+        oversight: dict[str, Any],
+        overdue: list[dict[str, Any]],
+    ) -> Report:
+        """From the `oversight` answer (its first page) and every overdue case's node."""
+        return cls(
+            force=force,
+            start=start,
+            end=end,
+            as_of=oversight["asOf"],
+            activity=next((r for r in oversight["activity"] if r["force"] == force), None),
+            targets=[r for r in oversight["byForce"] if r["force"] == force],
+            history=[r for r in oversight["history"] if r["force"] == force],
+            overdue=[
+                Overdue(n["caseRef"], n["riskLevel"], n["team"], n["daysWaiting"]) for n in overdue
+            ],
+        )
+
+    def activity_rows(self) -> list[tuple[str, int]]:
+        """The period's activity as (what, how many), zeros included."""
+        row = self.activity
+        if row is None:
+            return [("referrals received", 0), ("arrests", 0), ("cases resolved", 0)]
+        rows = [("referrals received", row["received"])]
+        rows += [(f"enforcement: {e['method']}", e["count"]) for e in row["enforcements"]]
+        rows += [("arrests", row["arrests"])]
+        rows += [(f"outcome: {o['kind']}", o["count"]) for o in row["outcomes"]]
+        rows += [("cases resolved", row["resolved"])]
+        return rows
+
+    def period(self) -> str:
+        return f"{self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M} UTC"
+
+
+def _share(value: float | None) -> str:
+    return "" if value is None else f"{value:.0%}"
+
+
+def _days(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def render_csv(report: Report) -> str:
+    """One table: section, item, and up to four values, so that a spreadsheet opens it whole."""
+    out = io.StringIO()
+    rows = csv.writer(out, lineterminator="\n")
+    rows.writerow(["section", "item", "value", "value2", "value3", "value4"])
+    rows.writerow(["report", "force", report.force])
+    rows.writerow(["report", "period", report.start.isoformat(), report.end.isoformat()])
+    rows.writerow(["report", "as of", report.as_of])
+    for what, count in report.activity_rows():
+        rows.writerow(["activity", what, count])
+    rows.writerow(["targets", "risk level", "open", "past target", "due within 48 hours",
+                   "enforced within target"])  # fmt: skip
+    for t in report.targets:
+        rows.writerow(["targets", t["riskLevel"], t["open"], t["pastTarget"],
+                       t["dueWithin48Hours"], _share(t["enforcedWithinTargetShare"])])  # fmt: skip
+    rows.writerow(["history", "date", "open", "past target", "awaiting enforcement"])
+    for day in report.history:
+        rows.writerow(["history", day["date"], day["open"], day["pastTarget"],
+                       day["awaitingEnforcement"]])  # fmt: skip
+    rows.writerow(["overdue", "case reference", "risk level", "team", "days waiting"])
+    for case in report.overdue:
+        rows.writerow(["overdue", case.case_ref, case.risk_level, case.team or "",
+                       _days(case.days_waiting)])  # fmt: skip
+    return out.getvalue()
+
+
+STYLE = """
+body { font-family: sans-serif; font-size: 11pt; color: #222; margin: 2em; }
+h1 { font-size: 18pt; margin-bottom: 0; } h2 { font-size: 13pt; margin-top: 1.6em; }
+table { border-collapse: collapse; margin-top: 0.4em; }
+th, td { border: 1px solid #ccc; padding: 2px 8px; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+p.meta { color: #555; margin-top: 0.2em; }
+"""
+
+
+def _table(head: list[str], rows: list[list[Any]]) -> str:
+    cells = "".join(f"<th>{escape(h)}</th>" for h in head)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>" for row in rows
+    )
+    return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def render_html(report: Report) -> str:
+    """A page for the board: activity, targets, the backlog chart, the overdue references."""
+    force = escape(report.force)
+    activity = _table(["", "count"], [[what, n] for what, n in report.activity_rows()])
+    targets = _table(
+        ["risk level", "open", "past target", "due within 48 hours", "enforced within target",
+         "median days to enforcement"],
+        [[t["riskLevel"], t["open"], t["pastTarget"], t["dueWithin48Hours"],
+          _share(t["enforcedWithinTargetShare"]), _days(t["medianDaysToEnforcement"])]
+         for t in report.targets],
+    )  # fmt: skip
+    if report.history:
+        chart = line_chart(
+            f"{report.force} backlog day by day",
+            [d["date"] for d in report.history],
+            [
+                Series("open", [d["open"] for d in report.history]),
+                Series("awaiting enforcement", [d["awaitingEnforcement"] for d in report.history]),
+                Series("past target", [d["pastTarget"] for d in report.history]),
+            ],
+        )
+    else:
+        chart = "<p>No history kept yet for this force.</p>"
+    overdue = _table(
+        ["case reference", "risk level", "team", "days waiting"],
+        [[c.case_ref, c.risk_level, c.team or "", _days(c.days_waiting)] for c in report.overdue],
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Crossforce report: {force}</title><style>{STYLE}</style></head>
+<body>
+<h1>Force {force}: report to the scrutiny board</h1>
+<p class="meta">Period {escape(report.period())}; figures as of {escape(report.as_of)}.
+Case references only: no personal data.</p>
+<h2>Activity in the period</h2>{activity}
+<h2>Targets now</h2>{targets}
+<h2>Backlog day by day</h2>{chart}
+<h2>Cases past target now ({len(report.overdue)})</h2>{overdue}
+</body></html>
+"""
+
+
+def render_pdf(report: Report) -> bytes:
+    """The HTML page as PDF (WeasyPrint, which needs Pango on the machine)."""
+    from weasyprint import HTML  # imported here: only the PDF needs it and its system libraries
+
+    pdf: bytes = HTML(string=render_html(report)).write_pdf()
+    return pdf

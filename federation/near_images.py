@@ -7,17 +7,19 @@ follows an exact copy follows a near one too, with nothing else to change.
 
 The region's clusters live in the graph (`graph/queries/near_images.py`), their hashes sealed as
 the case that brought them sealed them; each replica keeps them in memory in a faiss
-multi-index-hashing index (8 substrings of 32 bits). By the pigeonhole principle two hashes at
-most 31 bits apart agree within 3 bits on one of the 8 substrings, so probing each substring's
-neighbours within 3 flips finds every cluster within 31 bits: the search is exact, not
-approximate, up to that distance. Before each batch the index reads the clusters other replicas
-added since it last looked (one small read), so replicas agree up to a race between two of them
-adding near copies in the same instant, which leaves two near clusters instead of one.
+multi-index-hashing index (16 substrings of 16 bits). By the pigeonhole principle two hashes at
+most 31 bits apart agree within 1 bit on one of the 16 substrings, so probing each substring's
+bucket and its 16 one-bit neighbours finds every cluster within 31 bits: the search is exact,
+not approximate, up to that distance, and looks at a few hundred buckets instead of every hash.
+Before each batch the index reads the clusters other replicas added since it last looked (one
+small read), so replicas agree up to a race between two of them adding near copies in the same
+instant, which leaves two near clusters instead of one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -31,8 +33,8 @@ from policies.crypto import DecryptionFailed, FieldCipher
 from policies.keys import KeyringError
 
 BITS = 256
-SUBSTRINGS = 8  # of 32 bits each
-FLIPS = 3  # per substring: exact for distances up to SUBSTRINGS * (FLIPS + 1) - 1 = 31
+SUBSTRINGS = 16  # of 16 bits each
+FLIPS = 1  # per substring: exact for distances up to SUBSTRINGS * (FLIPS + 1) - 1 = 31
 
 
 def pdq_bytes(pdq: str) -> bytes:
@@ -55,25 +57,67 @@ class NewImage:
     field: str  # the JSON pointer of the hash in the case summary
 
 
-class NearImages:
-    def __init__(
-        self, store: GraphStore, cipher: FieldCipher, blind: BlindIndex, distance: int
-    ) -> None:
+class ClusterIndex:
+    """Image clusters' hashes in memory: the nearest within a distance, exactly."""
+
+    def __init__(self, distance: int) -> None:
         if distance > SUBSTRINGS * (FLIPS + 1) - 1:
             raise ValueError(f"pdq distance: at most {SUBSTRINGS * (FLIPS + 1) - 1}")
         self.distance = distance
+        self._index = faiss.IndexBinaryMultiHash(BITS, SUBSTRINGS, BITS // SUBSTRINGS)
+        self._index.nflip = FLIPS
+        # The hashes by position in the index (which cannot give them back), in added chunks.
+        self._chunks: list[np.ndarray] = []
+        self._starts: list[int] = []
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def nearest(self, pdq: str) -> str | None:
+        """The hash within the distance nearest to `pdq`, if any."""
+        if not len(self):
+            return None
+        query = np.frombuffer(pdq_bytes(pdq), dtype=np.uint8).reshape(1, -1)
+        distances, found = self._index.search(query, 1)
+        if found[0][0] < 0 or distances[0][0] > self.distance:
+            return None
+        return self._code(int(found[0][0])).hex()
+
+    def add(self, hashes: list[str]) -> None:
+        if hashes:
+            codes = np.frombuffer(b"".join(pdq_bytes(h) for h in hashes), dtype=np.uint8)
+            self.add_codes(codes.reshape(len(hashes), BITS // 8))
+
+    def add_codes(self, codes: np.ndarray) -> None:
+        """Hashes as an (n, 32) array of bytes: how a region of millions is loaded at once."""
+        self._starts.append(len(self))
+        self._chunks.append(codes)
+        self._index.add(codes)
+
+    def _code(self, position: int) -> bytes:
+        chunk = bisect.bisect_right(self._starts, position) - 1
+        return bytes(self._chunks[chunk][position - self._starts[chunk]])
+
+
+class NearImages:
+    """The region's image clusters: kept in the graph, searched in this replica's memory."""
+
+    def __init__(
+        self, store: GraphStore, cipher: FieldCipher, blind: BlindIndex, distance: int
+    ) -> None:
+        self.index = ClusterIndex(distance)
         self._store = store
         self._cipher = cipher
         self._blind = blind
-        self._index = faiss.IndexBinaryMultiHash(BITS, SUBSTRINGS, BITS // SUBSTRINGS)
-        self._index.nflip = FLIPS
-        self._hashes: list[str] = []  # by position in the index
         self._known: set[str] = set()  # the clusters' keys, added here or read
         self._seq = 0
         self._lock = asyncio.Lock()
 
     def __len__(self) -> int:
-        return len(self._hashes)
+        return len(self.index)
+
+    def nearest(self, pdq: str) -> str | None:
+        return self.index.nearest(pdq)
 
     async def refresh(self) -> None:
         """Add the clusters other replicas (or this one) numbered since the last look."""
@@ -92,17 +136,7 @@ class NearImages:
                 pdq = None  # its force's key was shredded: the hash is gone from the search
             if pdq is not None:
                 opened.append(pdq)
-        self._add(opened)
-
-    def nearest(self, pdq: str) -> str | None:
-        """The cluster hash within the distance nearest to `pdq`, if any."""
-        if not self._hashes:
-            return None
-        query = np.frombuffer(pdq_bytes(pdq), dtype=np.uint8).reshape(1, -1)
-        distances, found = self._index.search(query, 1)
-        if found[0][0] < 0 or distances[0][0] > self.distance:
-            return None
-        return self._hashes[int(found[0][0])]
+        self.index.add(opened)
 
     async def canonical(self, images: Sequence[NewImage]) -> dict[str, str]:
         """Each hash's cluster hash: an existing cluster's within the distance, else its own,
@@ -114,9 +148,9 @@ class NearImages:
             for image in images:
                 if image.pdq in mapping:
                     continue
-                near = self.nearest(image.pdq)
+                near = self.index.nearest(image.pdq)
                 if near is None:
-                    self._add([image.pdq])
+                    self.index.add([image.pdq])
                     self._known.add(self._blind.of("pdq", image.pdq))
                     added.append(image)
                     near = image.pdq
@@ -138,10 +172,3 @@ class NearImages:
             }
             for image in images
         ]
-
-    def _add(self, hashes: list[str]) -> None:
-        if not hashes:
-            return
-        vectors = np.frombuffer(b"".join(pdq_bytes(h) for h in hashes), dtype=np.uint8)
-        self._index.add(vectors.reshape(len(hashes), BITS // 8))
-        self._hashes.extend(hashes)

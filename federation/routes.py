@@ -3,8 +3,10 @@
 Read-your-writes across replicas (graph/bookmarks.py): on Neo4j a sync's answer carries the
 `Crossforce-Bookmark` header naming what it committed; a change-feed read (or a GraphQL request,
 gateway/graphql/view.py) that sends it back, to any replica, reads the graph only once that
-commit is visible there. On FalkorDB, one server, there is nothing to wait for: no header is
-sent, and one received is checked and ignored.
+commit is visible there, and a change-feed read also waits (ten seconds at most) until the
+force's cases are through the after-sync step, which the replica that took the sync runs. On
+FalkorDB, one server, every read sees every committed write: no header is sent, and one received
+is checked (400 when malformed) and otherwise ignored.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from federation import changes
-from federation.after_sync import AfterSync, run_after_sync
+from federation.after_sync import AfterSync, run_after_sync, settled_for
 from federation.body import BodyError, records
 from federation.contacts import officer_contacts
 from federation.ingest import Ingest
@@ -139,6 +141,9 @@ class FederationAPI:
             if self.settle is not None:
                 await self.settle()
             with causal_scope(after):
+                if after and self.ingest.store.engine == "neo4j":
+                    # The sync it names may have been answered, and its step run, elsewhere.
+                    await settled_for(self.ingest.store, principal.force or "")
                 page = await changes.page(self.ingest.store, principal.force or "", since)
                 shown = changes.told(page.changes, self.sharing, principal)
                 contacts = await officer_contacts(

@@ -17,6 +17,7 @@ from federation.after_sync.queue import (
     AfterSyncQueue,
     applied_keys,
     run_after_sync,
+    settled_for,
 )
 from federation.after_sync.step import after_sync_step
 from graph import GraphStore
@@ -29,6 +30,7 @@ __all__ = [
     "after_sync_step",
     "applied_keys",
     "run_after_sync",
+    "settled_for",
 ]
 
 

@@ -56,6 +56,21 @@ async def run_after_sync(after_sync: AfterSync | None, force: str, results: list
         await after_sync(applied, int(time.time() * 1000))
 
 
+async def settled_for(
+    store: GraphStore, force: str, timeout: float = 10.0, every: float = 0.05
+) -> bool:
+    """Wait (at most `timeout` seconds) until no case of `force` waits for the after-sync step,
+    on whichever replica it is; whether it came to that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = await store.read(q.FORCE_PENDING, {"force": force})
+        if not rows or int(rows[0]["n"]) == 0:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(every)
+
+
 class AfterSyncQueue:
     """`submit` is the `AfterSync` hook; `run` the background task; `settle` lets a reader (the
     change feed) wait until what was submitted before has been fed."""

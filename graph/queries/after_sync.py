@@ -169,3 +169,15 @@ SET c.linkedCases = x.linkedCases, c.linkedHigh = x.linkedHigh,
     + STAMP_SEQ.format(node="c", key="c.key")
     + "RETURN count(key) AS counted"
 )
+
+# Whether any case (or tombstone) of a force still waits for the step, on whichever replica: a
+# change-feed read that brings a sync's bookmark waits for that sync's events.
+FORCE_PENDING = """
+OPTIONAL MATCH (c:Case)
+WHERE c.afterSyncPending = true AND c.force = $force
+WITH count(c) AS cases
+OPTIONAL MATCH (t:Tombstone)
+WHERE t.afterSyncPending = true AND t.force = $force
+WITH cases, count(t) AS tombstones
+RETURN cases + tombstones AS n
+"""

@@ -4,8 +4,12 @@ received is checked and otherwise ignored. A malformed one is a 400 problem on b
 
 from __future__ import annotations
 
-import httpx
+import json
 
+import httpx
+from crossforce_sdk import CrossforceClient
+
+from gateway.cli.sync import devidp_secrets_file
 from graph.bookmarks import make_token, parse_token
 from tests.federation.conftest import Hub, examples
 
@@ -35,3 +39,18 @@ async def test_a_sync_names_its_commit_where_the_engine_has_bookmarks(hub: Hub) 
 async def changes(hub: Hub, bookmark: str) -> httpx.Response:
     headers = {"Authorization": f"Bearer {hub.token('force-AS')}", HEADER: bookmark}
     return await hub.http.get("/federation/v1/changes", headers=headers)
+
+
+async def test_the_sdk_keeps_the_bookmark_and_drops_one_the_hub_refuses(hub: Hub) -> None:
+    secrets = json.loads(devidp_secrets_file(hub.settings.data_dir).read_text())
+    async with CrossforceClient(hub.url, "force-AS", secrets["force-AS"]) as client:
+        report = await client.sync([examples()[0]])
+        assert report.applied == 1
+        if hub.store.engine == "neo4j":
+            assert client.bookmark is not None and parse_token(client.bookmark)
+        else:
+            assert client.bookmark is None  # nothing to wait for on one server
+        client.bookmark = "%%%"  # as if kept from a hub on another graph
+        page = await client.changes()
+        assert page.next is not None
+        assert client.bookmark is None  # refused once, then read without it

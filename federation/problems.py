@@ -20,6 +20,7 @@ TYPE_PREFIX = "urn:crossforce:problem:"
 KINDS: dict[str, tuple[int, str]] = {
     "malformed-body": (400, "The body is not a batch of case summaries"),
     "bad-cursor": (400, "The change feed cursor is not valid"),
+    "bad-bookmark": (400, "The Crossforce-Bookmark header is not one a hub made"),
     "unauthorised": (401, "No valid access token"),
     "forbidden": (403, "Not allowed for this token"),
     "not-found": (404, "No such resource"),

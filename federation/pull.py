@@ -11,6 +11,9 @@ task and HTTP client, so one slow connector delays no other. Records the ingest 
 counted and logged with their reasons (paths and rule names, never values) and passed over:
 the force fixes them with a new version.
 
+Several replicas share the graph and each runs a puller: a lease per force (pull_lease.py) lets
+one replica pull a force at a time, and another take over when the holder dies.
+
 State per force (last success, lag, consecutive errors, records by result) is kept in memory:
 `Puller.state()` for the oversight API, `PullCollector` for Prometheus.
 """
@@ -38,6 +41,8 @@ from prometheus_client.registry import Collector
 from federation.after_sync import AfterSync, run_after_sync
 from federation.body import Item
 from federation.ingest import Ingest, Result
+from federation.pull_lease import DEFAULT_LEASE_SECONDS, PullLease
+from federation.replica import replica_id
 from graph import GraphUnavailable
 from graph.queries import pull as q
 from policies.audit import AuditUnavailable
@@ -145,9 +150,15 @@ async def read_cursor(ingest: Ingest, force: str) -> str | None:
     return cursor if isinstance(cursor, str) else None
 
 
-async def write_cursor(ingest: Ingest, force: str, cursor: str, at: datetime) -> None:
+async def write_cursor(
+    ingest: Ingest, force: str, cursor: str, at: datetime, *, holder: str | None = None
+) -> None:
+    """Store the cursor; with `holder`, only while that replica holds the force's lease."""
     params = {"force": force, "cursor": cursor, "at": int(at.timestamp() * 1000)}
-    await ingest.store.write(q.WRITE_CURSOR, params)
+    if holder is None:
+        await ingest.store.write(q.WRITE_CURSOR, params)
+    else:
+        await ingest.store.write(q.WRITE_CURSOR_HELD, params | {"holder": holder})
 
 
 async def _items(nodes: Sequence[Any]) -> AsyncIterator[Item]:
@@ -195,9 +206,11 @@ class ForcePull:
         http: httpx.AsyncClient,
         clock: Callable[[], datetime],
         after_sync: AfterSync | None = None,
+        lease: PullLease | None = None,
     ) -> None:
         self.source = source
         self.ingest = ingest
+        self.lease = lease
         self.after_sync = after_sync
         self.http = http
         self.clock = clock
@@ -218,7 +231,10 @@ class ForcePull:
             # As after a push (regrade alerts), before the page counts as received.
             await run_after_sync(self.after_sync, self.source.force, results)
             if page.end_cursor is not None and page.end_cursor != since:
-                await write_cursor(self.ingest, self.source.force, page.end_cursor, self.clock())
+                holder = self.lease.holder if self.lease is not None else None
+                await write_cursor(
+                    self.ingest, self.source.force, page.end_cursor, self.clock(), holder=holder
+                )
         except (GraphUnavailable, AuditUnavailable):
             raise PullFailed("graph unavailable; the page will be read again") from None
         self._record(results, page)
@@ -345,7 +361,8 @@ class ForcePull:
 
 
 class Puller:
-    """Pulls every configured force connector, each in its own task, until closed."""
+    """Pulls every configured force connector, each in its own task, until closed; a force only
+    while this replica holds its lease (`lease_seconds` long; `holder` names this replica)."""
 
     def __init__(
         self,
@@ -355,11 +372,14 @@ class Puller:
         transport: httpx.AsyncBaseTransport | None = None,
         ready: asyncio.Event | None = None,
         after_sync: AfterSync | None = None,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        holder: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], Any] = asyncio.sleep,
         rng: Callable[[], float] = random.random,
     ) -> None:
         self._ready = ready
+        self.holder = holder or replica_id()
         self._sleep = sleep
         self._rng = rng
         self._clock = clock
@@ -371,6 +391,7 @@ class Puller:
                 http=httpx.AsyncClient(transport=transport),
                 clock=clock,
                 after_sync=after_sync,
+                lease=PullLease(ingest.store, s.force, self.holder, lease_seconds),
             )
             for s in sources
         }
@@ -382,6 +403,7 @@ class Puller:
 
     async def start(self) -> None:
         for force, pull in self.forces.items():
+            self._tasks.append(asyncio.create_task(self._keep(pull), name=f"lease-{force}"))
             self._tasks.append(asyncio.create_task(self._run(pull), name=f"pull-{force}"))
 
     async def aclose(self) -> None:
@@ -392,6 +414,8 @@ class Puller:
                 await task
         self._tasks.clear()
         for pull in self.forces.values():
+            if pull.lease is not None:
+                await pull.lease.release()
             await pull.http.aclose()
 
     async def __aenter__(self) -> Puller:
@@ -412,10 +436,25 @@ class Puller:
             for force, pull in self.forces.items()
         }
 
+    def leases_held(self) -> dict[str, bool]:
+        """Which forces this replica holds the pull lease of."""
+        return {
+            force: pull.lease is not None and pull.lease.held.is_set()
+            for force, pull in self.forces.items()
+        }
+
+    async def _keep(self, pull: ForcePull) -> None:
+        if self._ready is not None:
+            await self._ready.wait()  # the graph migrated: the cursor's key exists
+        if pull.lease is not None:
+            await pull.lease.keep()
+
     async def _run(self, pull: ForcePull) -> None:
         if self._ready is not None:
             await self._ready.wait()  # the graph migrated: the cursor's key exists
         while True:
+            if pull.lease is not None:
+                await pull.lease.held.wait()  # another replica pulls this force meanwhile
             delay = await self._poll(pull)
             await self._sleep(delay)
 
@@ -472,6 +511,18 @@ class PullCollector(Collector):
             "Pulled records by ingest result",
             labels=["force", "result"],
         )
+        pages = CounterMetricFamily(
+            "crossforce_pull_pages",
+            "Pages of a force connector's feed this replica applied",
+            labels=["force"],
+        )
+        leased = GaugeMetricFamily(
+            "crossforce_pull_lease_held",
+            "1 while this replica holds the force's pull lease (one replica pulls a force)",
+            labels=["force"],
+        )
+        for force, held in self.puller.leases_held().items():
+            leased.add_metric([force], 1.0 if held else 0.0)
         rejections = CounterMetricFamily(
             "crossforce_pull_rejections",
             "Problems of rejected pulled records, by JSON pointer (indexes as *) and rule",
@@ -483,8 +534,9 @@ class PullCollector(Collector):
             lag.add_metric([state.force], state.lag_seconds(now))
             failing.add_metric([state.force], state.consecutive_errors)
             errors.add_metric([state.force], state.errors)
+            pages.add_metric([state.force], state.pages)
             for result in ("applied", "stale", "rejected"):
                 records.add_metric([state.force, result], state.records[result])
             for (path, message), count in sorted(state.rejections.items()):
                 rejections.add_metric([state.force, path, message], count)
-        return [success, lag, failing, errors, records, rejections]
+        return [success, lag, failing, errors, pages, leased, records, rejections]

@@ -1,4 +1,13 @@
-"""The force-facing HTTP API: `POST /federation/v1/cases` and `GET /federation/v1/changes`."""
+"""The force-facing HTTP API: `POST /federation/v1/cases` and `GET /federation/v1/changes`.
+
+Read-your-writes across replicas (graph/bookmarks.py): on Neo4j a sync's answer carries the
+`Crossforce-Bookmark` header naming what it committed; a change-feed read (or a GraphQL request,
+gateway/graphql/view.py) that sends it back, to any replica, reads the graph only once that
+commit is visible there, and a change-feed read also waits (ten seconds at most) until the
+force's cases are through the after-sync step, which the replica that took the sync runs. On
+FalkorDB, one server, every read sees every committed write: no header is sent, and one received
+is checked (400 when malformed) and otherwise ignored.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +20,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from federation import changes
-from federation.after_sync import AfterSync, run_after_sync
+from federation.after_sync import AfterSync, run_after_sync, settled_for
 from federation.body import BodyError, records
 from federation.contacts import officer_contacts
 from federation.ingest import Ingest
 from federation.metrics import count_records, count_refused
 from federation.problems import problem, problem_for_status
 from graph import GraphUnavailable
+from graph.bookmarks import BadBookmark, causal_scope, parse_token
 from policies.audit import AuditUnavailable
 from policies.bearer import authenticate
 from policies.crypto import FieldCipher
@@ -29,6 +39,18 @@ from policies.tokens import InvalidToken, TokenValidator
 
 RETRY_AFTER_SECONDS = 5
 FEDERATION_PREFIX = "/federation/"
+BOOKMARK_HEADER = "Crossforce-Bookmark"
+
+
+def bookmarks_sent(request: Request) -> frozenset[str]:
+    """The bookmarks a request sends back (none without the header); `BadBookmark` when the
+    header is not one a hub made."""
+    token = request.headers.get(BOOKMARK_HEADER)
+    return frozenset() if token is None else parse_token(token.strip())
+
+
+def bad_bookmark(error: BadBookmark) -> JSONResponse:
+    return problem("bad-bookmark", str(error))
 
 
 def unavailable() -> JSONResponse:
@@ -84,7 +106,8 @@ class FederationAPI:
                 count_refused("bad_body")
                 return problem("unsupported-encoding", "content-encoding must be gzip or identity")
             items = records(request.stream(), gzipped=encoding == "gzip", limit=self.max_body_bytes)
-            results = await self.ingest.apply(principal, items)
+            with causal_scope() as scope:
+                results = await self.ingest.apply(principal, items)
         except InvalidToken as error:
             count_refused("unauthorised")
             return _unauthorised(error)
@@ -106,29 +129,38 @@ class FederationAPI:
         await run_after_sync(self.after_sync, principal.force or "", results)
         body: dict[str, Any] = {"results": [r.as_dict() for r in results]}
         all_rejected = all(r.status == "rejected" for r in results)
-        return JSONResponse(body, status_code=422 if all_rejected else 200)
+        token = scope.token()
+        headers = {BOOKMARK_HEADER: token} if token else None
+        return JSONResponse(body, status_code=422 if all_rejected else 200, headers=headers)
 
     async def get_changes(self, request: Request) -> Response:
         try:
             principal = await self._sync_principal(request)
             since = changes.parse_cursor(request.query_params.get("since"))
+            after = bookmarks_sent(request)
             if self.settle is not None:
                 await self.settle()
-            page = await changes.page(self.ingest.store, principal.force or "", since)
-            shown = changes.told(page.changes, self.sharing, principal)
-            contacts = await officer_contacts(
-                self.ingest.store,
-                self.cipher,
-                self.sharing,
-                principal,
-                [c["otherKey"] for c in shown if "otherKey" in c],
-            )
+            with causal_scope(after):
+                if after and self.ingest.store.engine == "neo4j":
+                    # The sync it names may have been answered, and its step run, elsewhere.
+                    await settled_for(self.ingest.store, principal.force or "")
+                page = await changes.page(self.ingest.store, principal.force or "", since)
+                shown = changes.told(page.changes, self.sharing, principal)
+                contacts = await officer_contacts(
+                    self.ingest.store,
+                    self.cipher,
+                    self.sharing,
+                    principal,
+                    [c["otherKey"] for c in shown if "otherKey" in c],
+                )
         except InvalidToken as error:
             return _unauthorised(error)
         except RateLimited as error:
             return rate_limited(error)
         except Forbidden as error:
             return problem("forbidden", str(error))
+        except BadBookmark as error:
+            return bad_bookmark(error)
         except ValueError as error:
             return problem("bad-cursor", str(error))
         except GraphUnavailable:

@@ -121,12 +121,19 @@ def create_app(
         )
         # Cross-force links and regrade alerts are fed in the background, off the syncs' path
         # (federation/after_sync/).
-        after_sync_steps = after_sync_queue(store, case_rules)
+        after_sync_steps = after_sync_queue(
+            store, case_rules, stale_seconds=settings.after_sync_stale_seconds
+        )
         after_sync = after_sync_steps.submit
         app.state.migrated = asyncio.Event()
-        # Forces that cannot push are pulled, through the same ingest and after-sync step.
+        # Forces that cannot push are pulled, through the same ingest and after-sync step; each
+        # by one replica at a time, the holder of its lease.
         puller = Puller.from_policy_dir(
-            settings.policy_dir, ingest, ready=app.state.migrated, after_sync=after_sync
+            settings.policy_dir,
+            ingest,
+            ready=app.state.migrated,
+            after_sync=after_sync,
+            lease_seconds=settings.pull_lease_seconds,
         )
         federation = FederationAPI(
             ingest=ingest,

@@ -27,6 +27,24 @@ class Settings(BaseSettings):
     region_reload_seconds: float = Field(
         600.0, gt=0, description="seconds between full reloads of a replica's region facts"
     )
+    key_recheck_seconds: float = Field(
+        2.0,
+        gt=0,
+        le=60,
+        description="seconds a key rotation or shred on one replica takes to reach the others",
+    )
+    pull_lease_seconds: float = Field(
+        15.0,
+        gt=0,
+        le=600,
+        description="seconds a pull lease lasts unrenewed; another replica takes over after",
+    )
+    after_sync_stale_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="seconds after which any replica takes up a pending after-sync step",
+    )
     data_dir: Path = Path(".crossforce")
     oidc_issuer: str | None = None
     vault_addr: str | None = Field(

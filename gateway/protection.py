@@ -87,7 +87,12 @@ def audit_log_for(settings: Settings, store: GraphStore, *, create_key: bool = T
 def keyring_for(settings: Settings, store: GraphStore) -> KeyRing:
     """The key ring the hub uses, for the operator's CLI (`keys rotate`, `keys reseal`)."""
     audit = audit_log_for(settings, store)
-    return KeyRing(GraphKeyStore(store), key_encryption_key(settings), audit=audit)
+    return KeyRing(
+        GraphKeyStore(store),
+        key_encryption_key(settings),
+        audit=audit,
+        recheck=settings.key_recheck_seconds,
+    )
 
 
 def build_protection(
@@ -103,7 +108,7 @@ def build_protection(
     issuer = issuer_of(settings)
     audit = audit_log_for(settings, store)
     kek = key_encryption_key(settings)
-    keyring = KeyRing(GraphKeyStore(store), kek, audit=audit)
+    keyring = KeyRing(GraphKeyStore(store), kek, audit=audit, recheck=settings.key_recheck_seconds)
     devidp = None
     if settings.oidc_issuer is None:
         devidp = DevIdentityProvider(

@@ -129,6 +129,14 @@ SET c.enforcementTimes = CASE WHEN c.enforcementAt IS NULL THEN [] ELSE [c.enfor
         "victim identification as team work: one identification per victim, steps by id",
         (Step("unique", "VictimIdentification", "victim"), Step("index", "VictimAction", "id")),
     ),
+    Migration(
+        16,
+        "cases and tombstones waiting for the after-sync step, for every replica's sweep",
+        (
+            Step("index", "Case", "afterSyncPending"),
+            Step("index", "Tombstone", "afterSyncPending"),
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

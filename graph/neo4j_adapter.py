@@ -10,11 +10,15 @@ no such data yet, and an aggregate skipping the null of an `OPTIONAL MATCH` that
 "deprecation" in them is for the developers, who meet it in the tests when Neo4j is upgraded;
 in production it would repeat with every write. Hints, performance, schema and security warnings
 still reach the log (the driver's `neo4j.notifications` logger).
+
+Inside a request's causal scope (graph/bookmarks.py) each statement starts after the scope's
+bookmarks and records its own, besides the driver's default chaining of this process's calls.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from typing import Any
 
 import neo4j
@@ -25,7 +29,9 @@ from neo4j import (
     RoutingControl,
 )
 from neo4j import exceptions as neo4j_errors
+from neo4j.api import AsyncBookmarkManager
 
+from graph.bookmarks import BadBookmark, CausalScope, current_scope
 from graph.migrations import READ_VERSION, RECORD_VERSION, Step, pending
 from graph.port import (
     ConstraintViolation,
@@ -99,15 +105,24 @@ class Neo4jStore:
     ) -> list[Record]:
         statement = neo4j.Query(query, timeout=timeout or self._query_timeout)
         started = time.perf_counter()
+        scope = current_scope()
+        chain = self._driver.execute_query_bookmark_manager
+        manager = chain if scope is None else _ScopedBookmarks(scope, chain)
         try:
             result = await self._driver.execute_query(
-                statement, dict(params or {}), routing_=routing, database_=self._database
+                statement,
+                dict(params or {}),
+                routing_=routing,
+                database_=self._database,
+                bookmark_manager_=manager,
             )
         except UNAVAILABLE as error:
             raise GraphUnavailable("graph engine unreachable") from error
         except neo4j_errors.ConstraintError:
             raise ConstraintViolation("unique constraint violation") from None
         except neo4j_errors.ClientError as error:
+            if "InvalidBookmark" in (error.code or ""):
+                raise BadBookmark("bookmark is not one this graph made") from None
             if "Timeout" in (error.code or ""):
                 raise GraphUnavailable("graph query timed out") from None
             raise GraphError(error.message or error.code or "query failed") from None
@@ -151,6 +166,24 @@ class Neo4jStore:
 
     async def close(self) -> None:
         await self._driver.close()
+
+
+class _ScopedBookmarks(AsyncBookmarkManager):
+    """A request's scope chained onto the driver's own: a statement starts after both, and
+    what it commits is recorded in both."""
+
+    def __init__(self, scope: CausalScope, chain: AsyncBookmarkManager) -> None:
+        self._scope = scope
+        self._chain = chain
+
+    async def update_bookmarks(
+        self, previous_bookmarks: Collection[str], new_bookmarks: Collection[str]
+    ) -> None:
+        self._scope.update(previous_bookmarks, new_bookmarks)
+        await self._chain.update_bookmarks(previous_bookmarks, new_bookmarks)
+
+    async def get_bookmarks(self) -> Collection[str]:
+        return self._scope.bookmarks() | frozenset(await self._chain.get_bookmarks())
 
 
 def _ddl(step: Step) -> str:

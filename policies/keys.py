@@ -9,11 +9,11 @@
   transit call; `LocalKeyFile` is the development one (a 0600 file in the data dir).
 - Shredding destroys wrapped DEKs: whatever they encrypted is unreadable for good.
 
-Unwrapped DEKs are cached in memory for `cache_ttl` seconds, so a rotation made by another
-replica takes effect here within that time. A shred must not wait that long: while a force's key
-is cached, the ring re-reads which of its versions are shredded at most every `shred_check`
-seconds (one small graph read per force, on the first use after that interval), so every replica
-refuses a shredded version within `shred_check` seconds (at once on the replica that shredded it).
+Unwrapped DEKs are cached in memory for `cache_ttl` seconds. Neither a rotation nor a shred made
+by another replica waits that long: while a force's keys are cached, the ring re-reads the force's
+versions at most every `recheck` seconds (one small graph read per force, on the first use after
+that interval), so every replica refuses a shredded version, and seals with a newer version,
+within `recheck` seconds of the change (at once on the replica that made it).
 """
 
 from __future__ import annotations
@@ -200,7 +200,7 @@ class KeyRing:
         *,
         audit: AuditLog | None = None,
         cache_ttl: float = 60.0,
-        shred_check: float = 2.0,
+        recheck: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
@@ -212,8 +212,8 @@ class KeyRing:
         # Values with the monotonic time they were read, dropped once older than cache_ttl.
         self._deks: dict[tuple[str, int], tuple[bytes, float]] = {}
         self._current: dict[str, tuple[int, float]] = {}
-        # When each force's cached keys were last checked against the store for shreds.
-        self._shred_check = shred_check
+        # When each force's cached keys were last checked against the store (shreds, rotations).
+        self._recheck_every = recheck
         self._checked: dict[str, float] = {}
         self._lock = asyncio.Lock()
 
@@ -223,6 +223,9 @@ class KeyRing:
     async def current(self, force: str) -> tuple[int, bytes]:
         """The version new ciphertext of `force` uses, and its key (version 1 made on first use)."""
         cached = self._current.get(force)
+        if cached is not None and self._fresh(cached[1]):
+            await self._recheck(force)  # a rotation or shred elsewhere drops the cached version
+            cached = self._current.get(force)
         if cached is not None and self._fresh(cached[1]):
             try:
                 return cached[0], await self.dek(force, cached[0])
@@ -242,7 +245,7 @@ class KeyRing:
         """The unwrapped key of one version; `KeyShredded` or `UnknownKeyVersion` otherwise."""
         cached = self._deks.get((force, version))
         if cached is not None and self._fresh(cached[1]):
-            await self._forget_shredded(force)
+            await self._recheck(force)
             cached = self._deks.get((force, version))
             if cached is not None:
                 return cached[0]
@@ -256,12 +259,13 @@ class KeyRing:
         self._deks[(force, version)] = (key, self._clock())
         return key
 
-    async def _forget_shredded(self, force: str) -> None:
-        """Drop the force's cached keys that another replica shredded; at most one store read
-        per `shred_check` seconds, whatever the number of concurrent callers."""
+    async def _recheck(self, force: str) -> None:
+        """Drop the force's cached keys that another replica shredded, and its cached current
+        version once another replica rotated past it; at most one store read per `recheck`
+        seconds, whatever the number of concurrent callers."""
         now = self._clock()
         last = self._checked.get(force)
-        if last is not None and now - last < self._shred_check:
+        if last is not None and now - last < self._recheck_every:
             return
         self._checked[force] = now  # concurrent callers use the cache meanwhile
         try:
@@ -275,12 +279,15 @@ class KeyRing:
         for stored in versions:
             if stored.wrapped is None:
                 self._deks.pop((force, stored.version), None)
+        current = self._current.get(force)
+        if current is not None and versions and versions[-1].version != current[0]:
+            self._current.pop(force, None)
 
     async def rotate(
         self, force: str | None = None, *, actor: Principal | str | None = None
     ) -> dict[str, int]:
         """Add a version for `force` (every force with keys when None); return the new versions.
-        New ciphertext uses the new version at once here, within `cache_ttl` on other replicas."""
+        New ciphertext uses the new version at once here, within `recheck` on other replicas."""
         targets = [force] if force is not None else await self._store.forces()
         added = {}
         for target in targets:

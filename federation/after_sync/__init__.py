@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from functools import partial
 
-from federation.after_sync.queue import AfterSync, AfterSyncQueue, applied_keys, run_after_sync
+from federation.after_sync.queue import (
+    STALE_SECONDS,
+    AfterSync,
+    AfterSyncQueue,
+    applied_keys,
+    run_after_sync,
+    settled_for,
+)
 from federation.after_sync.step import after_sync_step
 from graph import GraphStore
 from policies.case_rules import CaseRules
@@ -23,10 +30,14 @@ __all__ = [
     "after_sync_step",
     "applied_keys",
     "run_after_sync",
+    "settled_for",
 ]
 
 
-def after_sync_queue(store: GraphStore, rules: CaseRules) -> AfterSyncQueue:
+def after_sync_queue(
+    store: GraphStore, rules: CaseRules, *, stale_seconds: float = STALE_SECONDS
+) -> AfterSyncQueue:
     """The queue running the after-sync step on `store` under the case rules; start its `run` as
-    a background task."""
-    return AfterSyncQueue(store, partial(after_sync_step, store, rules=rules))
+    a background task. Work another replica left pending for `stale_seconds` is taken up."""
+    step = partial(after_sync_step, store, rules=rules)
+    return AfterSyncQueue(store, step, stale_seconds=stale_seconds)

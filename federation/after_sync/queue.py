@@ -5,9 +5,17 @@ the request's path: a sync hands the keys it applied to `AfterSyncQueue` and is 
 and one background task feeds them in batches. Nothing is lost if the hub stops in between: every
 case is written with `afterSyncPending` set, in the same statement as the case itself, and the
 flag is cleared only once the step has run for that version; at start-up the queue takes up every
-case still flagged, whichever replica wrote it. The step must be idempotent (the change feed is:
-an event is appended once however often it is fed), because a replica that starts while another
-is still feeding may run it for the same cases again.
+case still flagged, whichever replica wrote it.
+
+Replicas share the work without a coordinator: before running the step on some cases a replica
+claims them in the graph for `stale_seconds`, and skips those another replica holds a live claim
+on. A replica that stops mid-step (killed, its node lost) leaves its cases flagged; every live
+replica sweeps the graph every `stale_seconds / 2` for cases flagged for longer than
+`stale_seconds` whose claim ran out, and takes them up. So pending work is taken up within one
+and a half times `stale_seconds` of its replica's death, by whichever replica claims it first.
+The step must still be idempotent (the change feed is: an event is appended once however often
+it is fed), because a claim can run out under a step slower than `stale_seconds`, or a replica
+that starts may run it for cases another is still feeding.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from federation.ingest import Result
+from federation.replica import replica_id
 from graph import GraphStore
 from graph.cases import case_key
 from graph.queries import after_sync as q
@@ -32,6 +41,7 @@ Step = Callable[[Sequence[str], int], Awaitable[object]]
 
 CHUNK = 2000  # keys per run of the step
 RETRY_SECONDS = 2.0
+STALE_SECONDS = 30.0
 
 
 def applied_keys(force: str, results: Iterable[Result]) -> list[str]:
@@ -46,6 +56,21 @@ async def run_after_sync(after_sync: AfterSync | None, force: str, results: list
         await after_sync(applied, int(time.time() * 1000))
 
 
+async def settled_for(
+    store: GraphStore, force: str, timeout: float = 10.0, every: float = 0.05
+) -> bool:
+    """Wait (at most `timeout` seconds) until no case of `force` waits for the after-sync step,
+    on whichever replica it is; whether it came to that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = await store.read(q.FORCE_PENDING, {"force": force})
+        if not rows or int(rows[0]["n"]) == 0:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(every)
+
+
 class AfterSyncQueue:
     """`submit` is the `AfterSync` hook; `run` the background task; `settle` lets a reader (the
     change feed) wait until what was submitted before has been fed."""
@@ -57,12 +82,16 @@ class AfterSyncQueue:
         *,
         chunk: int = CHUNK,
         retry_seconds: float = RETRY_SECONDS,
+        stale_seconds: float = STALE_SECONDS,
+        holder: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._step = step
         self._chunk = chunk
         self._retry = retry_seconds
+        self._stale = stale_seconds
+        self.holder = holder or replica_id()
         self._clock = clock
         self._pending: dict[str, None] = {}  # insertion-ordered set of keys
         self._submitted = 0  # submissions so far (each one a batch of keys)
@@ -90,18 +119,38 @@ class AfterSyncQueue:
                 )
 
     async def run(self, ready: asyncio.Event | None = None) -> None:
-        """Take up the cases left flagged (once the graph is migrated), then feed as keys come."""
+        """Take up the cases left flagged (once the graph is migrated), then feed as keys come,
+        sweeping for cases other replicas left pending whenever nothing came for a while."""
         self._running = True
         try:
             if ready is not None:
                 await ready.wait()
             await self.recover()
+            next_sweep = time.monotonic() + self._stale / 2
             while True:
-                await self._wake.wait()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), next_sweep - time.monotonic())
+                if time.monotonic() >= next_sweep:  # also when keys keep coming
+                    await self.sweep()
+                    next_sweep = time.monotonic() + self._stale / 2
                 self._wake.clear()
                 await self._drain()
         finally:
             self._running = False
+
+    async def sweep(self) -> int:
+        """Submit the cases pending for longer than `stale_seconds` that no live replica has
+        claimed; how many. A graph error is logged and left to the next sweep."""
+        params = {"age": int(self._stale * 1000), "limit": self._chunk}
+        try:
+            rows = await self._store.read(q.STALE_PENDING, params)
+        except Exception as error:  # the next sweep tries again; the task must not die
+            log.warning("after-sync sweep waits for the graph: %s", type(error).__name__)
+            return 0
+        if rows:
+            log.info("after-sync step taken up for %d cases left pending", len(rows))
+            await self.submit([row["key"] for row in rows], int(self._clock() * 1000))
+        return len(rows)
 
     async def recover(self) -> None:
         """Take up the cases still flagged in the graph (a settle after this waits for them)."""
@@ -144,8 +193,11 @@ class AfterSyncQueue:
         return []
 
     async def _feed_chunk(self, keys: list[str]) -> None:
-        # Only cases still flagged: another replica, or an earlier run, may have fed the rest.
-        rows = await self._store.read(q.STILL_PENDING, {"keys": keys})
+        # Only cases still flagged (another replica, or an earlier run, may have fed the rest)
+        # and not claimed by another live replica; claimed by this one for `stale_seconds`.
+        params = {"keys": keys, "holder": self.holder, "claim": int(self._stale * 1000)}
+        rows = await self._store.write(q.CLAIM_CASES, params)
+        rows += await self._store.write(q.CLAIM_TOMBSTONES, params)
         if not rows:
             return
         await self._step([row["key"] for row in rows], int(self._clock() * 1000))

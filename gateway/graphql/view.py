@@ -6,7 +6,9 @@ Strawberry's ASGI view does the protocol; this adds what the specification and t
   request that fails to parse or validate is a 400 with no `data`, as the specification requires;
 - 415 for a body that is not JSON, 413 over `graphql_max_body_bytes`, 405 for a mutation by GET;
 - a bearer token on every request (401 with `WWW-Authenticate` otherwise);
-- errors with `extensions.code` and no internals (see `errors.py`).
+- errors with `extensions.code` and no internals (see `errors.py`);
+- a `Crossforce-Bookmark` header from a sync's answer: the request reads the graph only once
+  that sync's commit is visible (federation/routes.py); 400 `BAD_BOOKMARK` when malformed.
 The token, rate limit, size limit, persisted-query rule and error format are `Controls`, which
 WebSocket sessions (`sessions.py`) pass too.
 """
@@ -31,6 +33,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from federation.pull import PullState
+from federation.routes import bookmarks_sent
 from gateway.config import Settings
 from gateway.graphql.context import NOBODY, Context, CountingStore
 from gateway.graphql.controls import Controls
@@ -40,6 +43,7 @@ from gateway.graphql.sessions import LimitedWebSocket, Session, connect
 from gateway.protection import Protection
 from gateway.region import RegionFacts
 from graph import GraphStore
+from graph.bookmarks import BadBookmark, causal_scope
 from policies.bearer import bearer_token
 from policies.limits import RateLimited
 from policies.tokens import InvalidToken
@@ -48,6 +52,7 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 PRINCIPAL = "crossforce.principal"
 CONTEXT = "crossforce.context"
+AFTER = "crossforce.bookmarks"
 
 
 def negotiate(accept: str) -> str | None:
@@ -161,7 +166,8 @@ class GraphQLView(GraphQL[Context, None]):
         refusal, receive = await self._admit(request, media_type, receive)
         if refusal is None:
             try:
-                refusal = await self.run(Request(scope, receive))
+                with causal_scope(scope.get(AFTER, ())):
+                    refusal = await self.run(Request(scope, receive))
             except HTTPException as error:
                 code = getattr(error, "code", None) or (
                     "METHOD_NOT_ALLOWED" if error.status_code == 405 else "BAD_REQUEST"
@@ -192,6 +198,10 @@ class GraphQLView(GraphQL[Context, None]):
             refusal.headers["Retry-After"] = error.retry_after_header
             return refusal, receive
         request.scope[PRINCIPAL] = principal
+        try:
+            request.scope[AFTER] = bookmarks_sent(request)
+        except BadBookmark as error:
+            return error_response(400, str(error), "BAD_BOOKMARK", media_type), receive
         limit = self.controls.max_bytes
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and self.controls.too_large(int(declared)):

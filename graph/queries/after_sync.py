@@ -1,12 +1,13 @@
 """The after-sync step's bookkeeping and counts: cases (and tombstones) are written with
 `afterSyncPending` set, in the same statement as the case, and the flag is cleared once the step
-has run for that version. The step also keeps each case's link counts
+has run for that version. A replica about to run the step claims the cases for a while
+(`afterSyncClaim`, `afterSyncClaimUntil`, on the graph's clock), so that another replica's sweep
+leaves them alone until the claim runs out. The step also keeps each case's link counts
 (federation/after_sync/link_counts.py)."""
 
 from graph.queries.cases import STAMP_SEQ
 
 # Cases and tombstones whose step has not run, whoever wrote them: taken up when a hub starts.
-# (No index: run once per start, a scan is cheaper than keeping one up to date at every write.)
 PENDING = """
 MATCH (c:Case)
 WHERE c.afterSyncPending = true
@@ -17,22 +18,52 @@ WHERE t.afterSyncPending = true
 RETURN t.key AS key
 """
 
-STILL_PENDING = """
-UNWIND $keys AS key
-OPTIONAL MATCH (c:Case {key: key})
-OPTIONAL MATCH (t:Tombstone {key: key})
-WITH key, CASE WHEN c.afterSyncPending = true THEN c.version
-               WHEN t.afterSyncPending = true THEN t.version END AS version
-WHERE version IS NOT NULL
-RETURN key, version
+# Pending for longer than `$age` ms and claimed by no live replica: what a replica that stopped
+# mid-step left behind, taken up by the periodic sweep of any live one. (The index on
+# `afterSyncPending`, migration 16, holds only the few pending nodes: settling removes the value.)
+STALE_PENDING = """
+MATCH (c:Case)
+WHERE c.afterSyncPending = true AND c.syncedAt < timestamp() - $age
+  AND coalesce(c.afterSyncClaimUntil, 0) < timestamp()
+RETURN c.key AS key
+LIMIT $limit
+UNION
+MATCH (t:Tombstone)
+WHERE t.afterSyncPending = true AND t.syncedAt < timestamp() - $age
+  AND coalesce(t.afterSyncClaimUntil, 0) < timestamp()
+RETURN t.key AS key
+LIMIT $limit
 """
+
+# Of the given keys, those still pending that no other replica holds a live claim on, claimed
+# for `$claim` ms, with the version the step is about to run for. The first SET locks each node
+# on Neo4j before its claim is read, so two replicas claiming at once are serialised and the
+# second reads the first's claim (FalkorDB runs writes one at a time anyway).
+_CLAIM = """
+UNWIND $keys AS key
+MATCH (n:{label} {{key: key}})
+WHERE n.afterSyncPending = true
+SET n.afterSyncClaimLock = true
+WITH key, n, timestamp() AS now
+WITH key, n, now, n.afterSyncPending = true AND (n.afterSyncClaim IS NULL
+     OR n.afterSyncClaim = $holder OR n.afterSyncClaimUntil < now) AS free
+SET n.afterSyncClaimLock = null,
+    n.afterSyncClaim = CASE WHEN free THEN $holder ELSE n.afterSyncClaim END,
+    n.afterSyncClaimUntil = CASE WHEN free THEN now + $claim ELSE n.afterSyncClaimUntil END
+WITH key, n, free
+WHERE free
+RETURN key, n.version AS version
+"""
+CLAIM_CASES = _CLAIM.format(label="Case")
+CLAIM_TOMBSTONES = _CLAIM.format(label="Tombstone")
 
 # Cleared only for the version the step ran for: a newer one written meanwhile stays flagged.
 _SETTLE = """
 UNWIND $cases AS x
 MATCH (n:{label} {{key: x.key}})
 WHERE n.version = x.version
-SET n.afterSyncPending = null, n.touched = null
+SET n.afterSyncPending = null, n.touched = null, n.afterSyncClaim = null,
+    n.afterSyncClaimUntil = null
 RETURN count(n) AS settled
 """
 SETTLE_CASES = _SETTLE.format(label="Case")
@@ -138,3 +169,15 @@ SET c.linkedCases = x.linkedCases, c.linkedHigh = x.linkedHigh,
     + STAMP_SEQ.format(node="c", key="c.key")
     + "RETURN count(key) AS counted"
 )
+
+# Whether any case (or tombstone) of a force still waits for the step, on whichever replica: a
+# change-feed read that brings a sync's bookmark waits for that sync's events.
+FORCE_PENDING = """
+OPTIONAL MATCH (c:Case)
+WHERE c.afterSyncPending = true AND c.force = $force
+WITH count(c) AS cases
+OPTIONAL MATCH (t:Tombstone)
+WHERE t.afterSyncPending = true AND t.force = $force
+WITH cases, count(t) AS tombstones
+RETURN cases + tombstones AS n
+"""

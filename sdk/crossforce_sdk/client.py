@@ -9,6 +9,10 @@ Records go out as gzip-compressed NDJSON in batches; a batch the hub finds too l
 split in half until it fits. Transient failures are retried (crossforce_sdk.retries); a 401 gets
 one fresh token (crossforce_sdk.tokens). Re-sending is safe: the hub answers `stale` for versions
 it already holds.
+
+Read-your-writes across hub replicas: a sync's answer may carry a `Crossforce-Bookmark` header
+(a hub on Neo4j sends one); the client keeps the last one and sends it with its next change-feed
+or GraphQL read, so that read sees the sync whichever replica answers it.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ CASES_PATH = "/federation/v1/cases"
 CHANGES_PATH = "/federation/v1/changes"
 GRAPHQL_PATH = "/graphql"
 TOKEN_PATH = "/oauth/token"  # noqa: S105 (a path, not a password)
+BOOKMARK_HEADER = "Crossforce-Bookmark"
 
 DEFAULT_BATCH_SIZE = 500
 DEFAULT_BATCH_BYTES = 4 * 1024 * 1024
@@ -91,6 +96,8 @@ class CrossforceClient:
         self._http = http_client or httpx.AsyncClient(timeout=timeout, headers=headers)
         self._sleep = sleep
         self._clock = clock
+        # The bookmark of the last sync that returned one: what the next read waits for.
+        self.bookmark: str | None = None
         self._tokens = ClientCredentials(
             self.token_url,
             client_id,
@@ -218,10 +225,33 @@ class CrossforceClient:
             return
         if status in (200, 422):  # 422: every record rejected, still one result each
             _count_results(response, batch, report, f"POST {url}")
+            self.bookmark = response.headers.get(BOOKMARK_HEADER) or self.bookmark
             return
         if status == 400:
             raise SyncError(f"POST {url}: the hub found the request malformed (400)", status=400)
         raise SyncError(f"POST {url}: unexpected answer {status}", status=status)
+
+    async def _read(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        content: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """A read sent with the last sync's bookmark. A hub that refuses the bookmark (one made
+        by a hub on another graph) is asked again without it, and the bookmark is dropped."""
+        bookmark = self.bookmark
+        sent = {**headers, BOOKMARK_HEADER: bookmark} if bookmark else headers
+        response = await self._authorized(method, url, headers=sent, content=content, params=params)
+        if bookmark and response.status_code == 400 and _bookmark_refused(response):
+            if self.bookmark == bookmark:
+                self.bookmark = None
+            response = await self._authorized(
+                method, url, headers=headers, content=content, params=params
+            )
+        return response
 
     # --- change feed ----------------------------------------------------------------------------
 
@@ -229,7 +259,7 @@ class CrossforceClient:
         """One page of what the hub learned that concerns this force, after cursor `since`."""
         url = f"{self.base_url}{CHANGES_PATH}"
         params = {"since": since} if since is not None else None
-        response = await self._authorized(
+        response = await self._read(
             "GET", url, params=params, headers={"Accept": "application/json"}
         )
         what = f"GET {url}"
@@ -263,7 +293,7 @@ class CrossforceClient:
             "Content-Type": "application/json",
             "Accept": "application/graphql-response+json",
         }
-        response = await self._authorized("POST", url, content=body, headers=headers)
+        response = await self._read("POST", url, content=body, headers=headers)
         try:
             payload = response.json()
         except ValueError:
@@ -287,6 +317,19 @@ class CrossforceClient:
             if not page.changes or page.next is None or page.next == cursor:
                 return
             cursor = page.next
+
+
+def _bookmark_refused(response: httpx.Response) -> bool:
+    try:
+        payload = response.json()
+    except ValueError:
+        return False
+    if not isinstance(payload, dict):
+        return False
+    kind = str(payload.get("type", ""))
+    codes = [e.get("extensions", {}).get("code") for e in payload.get("errors") or []
+             if isinstance(e, dict) and isinstance(e.get("extensions"), dict)]  # fmt: skip
+    return kind.endswith(":bad-bookmark") or "BAD_BOOKMARK" in codes
 
 
 def _finish(report: SyncReport, elapsed: float) -> SyncReport:

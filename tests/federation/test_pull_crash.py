@@ -130,6 +130,8 @@ def hub_process(tmp_path: Path, graph: tuple[str, GraphStore]) -> Iterator[Any]:
         "CROSSFORCE_DATA_DIR": str(data_dir),
         "CROSSFORCE_POLICY_DIR": str(policy_dir),
         "CROSSFORCE_PUBLIC_URL": issuer,
+        # The killed hub's pull lease runs out before the restarted one may take the force.
+        "CROSSFORCE_PULL_LEASE_SECONDS": "2",
     }
     hub = HubProcess(env, port, tmp_path / "hub.log")
     yield hub, source, seen

@@ -13,7 +13,7 @@ import bisect
 import heapq
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -291,15 +291,21 @@ class RegionIndex:
         for negative, key in self._by_static:
             yield -negative, self.facts[key]
 
-    def candidates(self, visible: Iterable[str], now: int, first: int) -> list[CaseFacts]:
-        """Open cases of the visible forces that can make the top `first`: walk from the highest
-        static score; stop once no later case could beat the `first`-th best score even with
-        the most waiting time."""
+    def candidates(
+        self,
+        visible: Iterable[str],
+        now: int,
+        first: int,
+        accept: Callable[[CaseFacts], bool] | None = None,
+    ) -> list[CaseFacts]:
+        """Open cases of the visible forces (that `accept` takes, if given) that can make the
+        top `first`: walk from the highest static score; stop once no later case could beat the
+        `first`-th best score even with the most waiting time."""
         forces = set(visible)
         best: list[float] = []
         walked = []
         for static, fact in self.open_by_static_score():
-            if fact.force not in forces:
+            if fact.force not in forces or (accept is not None and not accept(fact)):
                 continue
             if len(best) >= first and static + priority.most_waiting_points(fact.rules) < best[0]:
                 break

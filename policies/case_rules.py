@@ -113,10 +113,12 @@ class Capped(_Model):
 
 
 class Waiting(_Model):
-    """Points for waiting: `at_target` when the target is reached, in proportion before and
-    after it, at most `cap`."""
+    """Points for waiting: up to `at_target` in proportion while the target nears; past it,
+    `per_doubling` more for each doubling of the time waited (twice the target, four times...),
+    so a case 18 months old outranks one 60 days old; at most `cap`."""
 
     at_target: float = Field(ge=0, le=1000)
+    per_doubling: float = Field(0, ge=0, le=1000)
     cap: float = Field(ge=0, le=1000)
 
 
@@ -130,6 +132,7 @@ class Weights(_Model):
     victim_in_contact: float = Field(ge=0, le=1000)
     contact_abuse: float = Field(ge=0, le=1000)
     grooming: float = Field(ge=0, le=1000)
+    registered_sex_offender: float = Field(0, ge=0, le=1000)
     linked_cases: Capped
 
     @field_validator("risk")

@@ -31,7 +31,7 @@ from gateway.graphql.oversight_cases import (
 )
 from gateway.graphql.paging import checked_page
 from gateway.graphql.sharing import NamesCase
-from gateway.graphql.types import ReferralSource, RiskLevel
+from gateway.graphql.types import PriorityReason, ReferralSource, RiskLevel
 from graph.force_days import ForceDays
 from policies.case_facts import CaseFacts
 
@@ -301,6 +301,9 @@ class Oversight:
 @strawberry.type(description="An open case and why it is this high in the queue.")
 class PrioritisedCase(NamesCase):
     scored: strawberry.Private[priority.Scored]
+    cursor: str = strawberry.field(
+        default="", description="where this case stands: `after` it for the next page"
+    )
 
     def named_force(self) -> str | None:
         return self.scored.facts.force
@@ -324,3 +327,7 @@ class PrioritisedCase(NamesCase):
     @strawberry.field
     def reasons(self) -> list[str]:
         return list(self.scored.reasons)
+
+    @strawberry.field(description="the parts of the score, in the order of `reasons`")
+    def reason_codes(self) -> list[PriorityReason]:
+        return [PriorityReason(code) for code in self.scored.codes]

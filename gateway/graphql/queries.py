@@ -10,7 +10,7 @@ from datetime import datetime
 
 import strawberry
 
-from gateway import oversight, priority
+from gateway import oversight
 from gateway.graphql import explore, loaders, victims
 from gateway.graphql.alerts import alerted
 from gateway.graphql.context import Context, Info
@@ -22,6 +22,8 @@ from gateway.graphql.limits import counted_as
 from gateway.graphql.lists import ListSources
 from gateway.graphql.oversight_cases import OpenCases
 from gateway.graphql.paging import MAX_PAGE, checked_page
+from gateway.graphql.priority_queue import PriorityFilter
+from gateway.graphql.priority_queue import priority_queue as queue_page
 from gateway.graphql.types import Case, case_of
 from gateway.region import RegionFacts
 from graph.cases import case_key
@@ -98,16 +100,18 @@ class Query:
         node = await found
         return None if node is None else case_of(node)
 
-    @strawberry.field(description="The most concerning open cases the caller may see, first.")
-    async def priority_queue(self, info: Info, first: int = 20) -> list[PrioritisedCase]:
-        context = info.context
-        context.require(CASES_READ)
-        checked_page(first)
-        region = await current_region(context)
-        now = context.now_ms
-        visible = [force for force in region.forces() if context.knows_case(force)]
-        candidates = region.candidates(visible, now, first)
-        return [PrioritisedCase(scored=s) for s in priority.rank(candidates, now, first)]
+    @strawberry.field(
+        description="The most concerning open cases the caller may see, first; `after` a "
+        "case's cursor for the next page, `filter` by force, risk, team or reason."
+    )
+    async def priority_queue(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        filter: PriorityFilter | None = None,
+    ) -> list[PrioritisedCase]:
+        return await queue_page(info, first, after, filter)
 
     @strawberry.field(description="Cases and entities around a case or entity, nearest first.")
     async def neighbourhood(

@@ -9,6 +9,7 @@ from typing import Any
 
 import strawberry
 
+from gateway import priority
 from gateway.graphql import loaders
 from gateway.graphql.context import Info
 from gateway.graphql.sharing import ANY_FIELD, Owned, Protected, Sealed, governed
@@ -46,6 +47,22 @@ class ReferralSource(enum.Enum):
     OTHER_FORCE = "OTHER_FORCE"
     PUBLIC = "PUBLIC"
     OTHER = "OTHER"
+
+
+@strawberry.enum(description="Why a case is in the queue: a part of its score.")
+class PriorityReason(enum.Enum):
+    RISK = priority.RISK
+    WAITING = priority.WAITING
+    PAST_TARGET = priority.PAST_TARGET
+    ACCESS_TO_CHILDREN = priority.ACCESS_TO_CHILDREN
+    MEDIA = priority.MEDIA
+    UNIDENTIFIED_VICTIMS = priority.UNIDENTIFIED_VICTIMS
+    IDENTIFIED_VICTIMS = priority.IDENTIFIED_VICTIMS
+    VICTIM_IN_CONTACT = priority.VICTIM_IN_CONTACT
+    CONTACT_ABUSE = priority.CONTACT_ABUSE
+    GROOMING = priority.GROOMING
+    REGISTERED_SEX_OFFENDER = priority.REGISTERED_SEX_OFFENDER
+    LINKED_CASES = priority.LINKED_CASES
 
 
 @strawberry.enum(description="The team holding a case (schema v1.1).")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from gateway import priority
@@ -36,8 +38,13 @@ def case(days_waiting: float = 1.0, **changes: object) -> CaseFacts:
         (case(risk_level="MEDIUM", enforcement_at=NOW), 15.0, "graded MEDIUM"),
         (case(enforcement_at=NOW), 5.0, "graded LOW"),
         (case(days_waiting=15), 5.0 + 5.0, "waiting 15.0 of 30 days to enforcement"),
-        (case(days_waiting=45), 5.0 + 15.0, "15.0 days past its 30-day target"),
-        (case(days_waiting=300), 5.0 + 20.0, "270.0 days past its 30-day target"),
+        # Past the target: 10 more points for each doubling of the time waited, at most 40.
+        (
+            case(days_waiting=45),
+            round(5.0 + 10.0 + 10 * math.log2(1.5), 2),
+            "15.0 days past its 30-day target",
+        ),
+        (case(days_waiting=300), 5.0 + 40.0, "270.0 days past its 30-day target"),
         (case(enforcement_at=NOW, access_to_children=True), 20.0, "suspect has access to children"),
         (case(enforcement_at=NOW, media_a=2, media_c=5), 15.0, "category A media (2)"),
         (case(enforcement_at=NOW, media_b=1), 10.0, "category B media (1)"),
@@ -52,6 +59,11 @@ def case(days_waiting: float = 1.0, **changes: object) -> CaseFacts:
         ),
         (case(enforcement_at=NOW, contact_abuse_indicated=True), 13.0, "contact abuse indicated"),
         (case(enforcement_at=NOW, grooming_indicated=True), 13.0, "grooming indicated"),
+        (
+            case(enforcement_at=NOW, registered_sex_offender=True),
+            13.0,
+            "suspect is a registered sex offender",
+        ),
     ],
 )
 def test_each_part_of_the_score_counts_and_names_its_reason(
@@ -83,3 +95,19 @@ def test_rank_orders_by_score_then_longest_waiting() -> None:
     linked = case(days_waiting=1, key="AS:linked", enforcement_at=NOW, linked_cases=1)
     ranked = priority.rank([newer, older, linked], NOW, first=3)
     assert [s.facts.key for s in ranked] == ["AS:linked", "AS:older", "AS:newer"]
+
+
+def test_waiting_points_keep_growing_past_the_target_up_to_the_cap() -> None:
+    ages = [20, 30, 60, 120, 200]  # days, for a low-risk case's 30-day target
+    scores = [priority.score(case(days_waiting=days), NOW).score for days in ages]
+    assert scores == sorted(scores) and len(set(scores)) == len(scores)
+    sixty_days = priority.score(case(days_waiting=60), NOW).score
+    eighteen_months = priority.score(case(days_waiting=540), NOW).score
+    assert eighteen_months - sixty_days == 20.0  # 20 at 60 days (one doubling), capped at 40
+    assert priority.score(case(days_waiting=5000), NOW).score == 5.0 + RULES.priority.waiting.cap
+
+
+def test_each_part_names_why_the_case_is_in_the_queue() -> None:
+    scored = priority.score(case(days_waiting=45, access_to_children=True, media_a=1), NOW)
+    assert scored.codes == ("RISK", "PAST_TARGET", "ACCESS_TO_CHILDREN", "MEDIA")
+    assert priority.codes(case(days_waiting=2), NOW) == {"RISK", "WAITING"}

@@ -20,6 +20,7 @@ from federation.validation import problems_of
 
 FORMATS = ("cybertipline",)
 SHOWN_PROBLEMS = 3
+KEPT_GAPS = 20
 
 
 class UnknownFormat(ValueError):
@@ -60,6 +61,7 @@ class Check:
     referrals: int = 0
     refused: list[Refused] = field(default_factory=list)
     with_gaps: int = 0  # referrals with something not mapped
+    first_gaps: list[Mapped] = field(default_factory=list)  # the first KEPT_GAPS of them
 
     @property
     def importable(self) -> int:
@@ -109,4 +111,6 @@ def check(outcomes: Iterable[Mapped | Refused]) -> Check:
             found.refused.append(outcome)
         elif outcome.unmapped:
             found.with_gaps += 1
+            if len(found.first_gaps) < KEPT_GAPS:
+                found.first_gaps.append(outcome)
     return found

@@ -507,6 +507,65 @@ def sync(
     )
 
 
+import_app = typer.Typer(no_args_is_help=True, help="Import referrals from other bodies' formats")
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("cybertipline")
+def import_cybertipline(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, help="CyberTipline referral XML file"
+        ),
+    ],
+    client: str = typer.Option(..., "--client", help="client id of the force, e.g. force-AS"),
+    partial: bool = typer.Option(
+        False, "--partial", help="import the referrals that can be, even if others cannot"
+    ),
+    url: str | None = typer.Option(
+        None,
+        envvar="CROSSFORCE_URL",
+        show_default=False,
+        help="the hub's base URL (default: the hub last started on the data dir)",
+    ),
+    secret: str | None = typer.Option(
+        None,
+        envvar="CROSSFORCE_CLIENT_SECRET",
+        show_default=False,
+        help="client secret (default: the development identity provider's, from the data dir)",
+    ),
+    batch_size: int = typer.Option(500, min=1, help="case summaries per request at most"),
+) -> None:
+    """Import NCMEC CyberTipline reports as the client's case summaries; all or nothing."""
+    from gateway.cli.referrals import EXIT_CANNOT_RUN, run_import_command
+    from gateway.config import Settings
+    from policies.scopes import PolicyFileError, load_clients
+
+    settings = Settings()
+    try:
+        force = load_clients(settings.policy_dir / "clients.yaml").force_of(client)
+    except PolicyFileError as error:
+        typer.echo(f"crossforce import cybertipline: {error}", err=True)
+        raise typer.Exit(EXIT_CANNOT_RUN) from None
+    if force is None:
+        typer.echo(f"crossforce import cybertipline: client {client!r} acts for no force", err=True)
+        raise typer.Exit(EXIT_CANNOT_RUN)
+    hub = url or _local_hub(settings, "import cybertipline")
+    raise typer.Exit(
+        run_import_command(
+            file,
+            format_name="cybertipline",
+            client_id=client,
+            force=force,
+            url=hub,
+            secret=secret,
+            partial=partial,
+            batch_size=batch_size,
+        )
+    )
+
+
 @app.command()
 def report(
     force: str = typer.Option(..., "--force", help="force code, e.g. AS"),

@@ -16,9 +16,7 @@ CASE = "MATCH (c:Case {key: $key}) RETURN properties(c) AS c"
 MAX_REFERRAL_BYTES = 16 * 1024 * 1024  # the hub's default (gateway/config.py)
 
 
-async def post(
-    hub: Hub, body: bytes, *, client: str = "force-GL", **params: str
-) -> httpx.Response:
+async def post(hub: Hub, body: bytes, *, client: str = "force-GL", **params: str) -> httpx.Response:
     return await hub.http.post(
         "/federation/v1/referrals",
         params={"format": "cybertipline", **params},

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
     from federation.changes import Hold
+    from federation.hashsets import HashSetImport
     from federation.reseal import ResealProgress
     from gateway.config import Settings
     from gateway.history_keeper import Kept
@@ -564,6 +565,72 @@ def import_cybertipline(
             batch_size=batch_size,
         )
     )
+
+
+hashsets_app = typer.Typer(no_args_is_help=True, help="Known-image hash sets of the region")
+app.add_typer(hashsets_app, name="hashsets")
+
+
+@hashsets_app.command("import")
+def hashsets_import(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="Project VIC VICS JSON (.json) or a CSV hash list (md5/sha1/pdq,category)",
+        ),
+    ],
+    name: str | None = typer.Option(None, "--name", help="the set's name (default: the file's)"),
+    source: str = typer.Option("Project VIC", "--source", help="who graded the set"),
+    set_date: str | None = typer.Option(None, "--date", help="the set's date, YYYY-MM-DD"),
+) -> None:
+    """Keep a known-image hash set as the region's: matching media need no viewing."""
+    from federation.hashsets import SHOWN_SKIPS, HashSetFileError
+
+    set_name = name or file.stem
+    if set_date is not None:
+        from datetime import date
+
+        try:
+            date.fromisoformat(set_date)
+        except ValueError:
+            typer.echo("crossforce hashsets import: --date takes YYYY-MM-DD", err=True)
+            raise typer.Exit(2) from None
+    try:
+        done = _run("hashsets import", _import_hash_set(file, set_name, source, set_date))
+    except HashSetFileError as error:
+        typer.echo(f"crossforce hashsets import: {file}: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"{source}: {set_name}: {done.listed} hashes listed ({done.entries} read, "
+        f"{len(done.skipped)} entries skipped)"
+    )
+    for reason in done.skipped[:SHOWN_SKIPS]:
+        typer.echo(f"  skipped: {reason}")
+
+
+async def _import_hash_set(
+    file: Path, name: str, source: str, set_date: str | None
+) -> HashSetImport:
+    from federation.hashsets import import_hash_set
+    from gateway.protection import blind_index_for
+    from graph.hashsets import HashSets
+
+    settings, connection = _graph()
+    try:
+        await connection.store.migrate()
+        return await import_hash_set(
+            file,
+            HashSets(connection.store),
+            blind_index_for(settings),
+            name=name,
+            source=source,
+            set_date=set_date,
+        )
+    finally:
+        await connection.close()
 
 
 @app.command()

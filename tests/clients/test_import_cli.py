@@ -68,3 +68,23 @@ def test_a_client_of_no_force_cannot_import(served: Served, tmp_path: Path) -> N
 
     assert done.returncode == 2
     assert "acts for no force" in done.stderr
+
+
+def test_a_hash_list_is_imported_as_a_region_hash_set(served: Served, tmp_path: Path) -> None:
+    hashes = [f"{n:032x}" for n in range(1, 4)]
+    listing = tmp_path / "caid.csv"
+    listing.write_text("md5,category\n" + "".join(f"{h},A\n" for h in hashes) + "zz,A\n")
+
+    done = crossforce(
+        served.env, "hashsets", "import", str(listing), "--source", "CAID", "--date", "2026-11-01"
+    )
+    bad_date = crossforce(served.env, "hashsets", "import", str(listing), "--date", "November")
+    no_list = tmp_path / "empty.csv"
+    no_list.write_text("md5,category\n")
+    empty = crossforce(served.env, "hashsets", "import", str(no_list))
+
+    assert done.returncode == 0, done.stderr
+    assert f"CAID: caid: {len(hashes)} hashes listed" in done.stdout
+    assert "skipped: line 5: not a valid md5 hash" in done.stdout
+    assert bad_date.returncode == 2 and "YYYY-MM-DD" in bad_date.stderr
+    assert empty.returncode == 1 and "nothing was imported" in empty.stderr

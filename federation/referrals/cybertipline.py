@@ -14,7 +14,8 @@ What maps where:
   screen name and the provider's user id, on `espService` or the incident's `platform`), IP
   addresses with their capture times, IMEIs among the device ids; `associatedAccount`s too.
 - `victim` -> unidentified victims with an age band from `approximateAge`/`age`.
-- `fileDetails/originalFileHash` of type MD5 or SHA1 -> `media` found on the reported account.
+- `fileDetails/originalFileHash` of type MD5 or SHA1 -> `media` found on the reported account
+  (with a PDQ hash too, where one is given as hashType PDQ).
 
 Anything else a report carries is listed per referral as not mapped, by element name only:
 the values are personal data and stay out of every message.
@@ -50,7 +51,12 @@ FILE_OFFENCES = {
     "liveStreaming": "LIVE_STREAMING",
     "possibleSelfProduction": "SELF_GENERATED_IMAGERY",
 }
-HASH_FIELDS = {"MD5": ("md5", 32), "SHA1": ("sha1", 40), "SHA-1": ("sha1", 40)}
+HASH_FIELDS = {
+    "MD5": ("md5", 32),
+    "SHA1": ("sha1", 40),
+    "SHA-1": ("sha1", 40),
+    "PDQ": ("pdq", 64),  # Meta's perceptual hash, where a provider reports it
+}
 HEX = re.compile(r"^[0-9a-fA-F]+$")
 IMEI_TYPES = {"IMEI", "IMEISV"}
 # Person elements the case summary has a field for; the others are reported as not mapped.
@@ -306,7 +312,7 @@ def _files(
             offences.extend(
                 o for tag, o in FILE_OFFENCES.items() if annotations.find(tag) is not None
             )
-        if not item:
+        if not item.keys() & {"md5", "sha1"}:  # a media item is known by one of them
             out.unmapped.append(f"{where}: no MD5 or SHA1 hash, so no media item")
             continue
         if account_refs:

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from federation.referrals import cybertipline
-from federation.referrals.xml_records import MalformedXML, xml_records
+from federation.referrals import csv_package, cybertipline
+from federation.referrals.errors import MalformedFile
+from federation.referrals.xml_records import xml_records
 from federation.validation import problems_of
 
-FORMATS = ("cybertipline",)
+FORMATS = ("cybertipline", "csv")
 SHOWN_PROBLEMS = 3
 KEPT_GAPS = 20
 
@@ -28,9 +29,9 @@ class UnknownFormat(ValueError):
         super().__init__(f"unknown referral format {name!r}; known: {', '.join(FORMATS)}")
 
 
-class EmptyFile(MalformedXML):
-    def __init__(self, line: int) -> None:
-        super().__init__(line, f"no <{cybertipline.RECORD_TAG}> record in the file")
+class EmptyFile(MalformedFile):
+    def __init__(self, line: int, what: str) -> None:
+        super().__init__(line, f"no {what} in the file")
 
 
 @dataclass(frozen=True)
@@ -74,14 +75,14 @@ Reader = Callable[[Iterable[bytes], str, datetime], Iterator[Mapped | Refused]]
 def reader(name: str) -> Reader:
     if name not in FORMATS:
         raise UnknownFormat(name)
-    return cybertipline_referrals
+    return cybertipline_referrals if name == "cybertipline" else csv_referrals
 
 
 def cybertipline_referrals(
     chunks: Iterable[bytes], force: str, now: datetime
 ) -> Iterator[Mapped | Refused]:
     """Each CyberTipline report of the file, mapped for `force` and validated, or refused.
-    Raises `MalformedXML` where the file stops being well-formed."""
+    Raises `MalformedFile` where the file stops being well-formed."""
     seen = 0
     for record in xml_records(chunks, cybertipline.RECORD_TAG):
         seen += 1
@@ -91,16 +92,39 @@ def cybertipline_referrals(
         except cybertipline.Unreadable as error:
             yield Refused(record.line, reference, str(error))
             continue
-        problems = problems_of(mapping.summary, caller_force=force, now=now)
-        if problems:
-            reason = "; ".join(
-                f"{p.path or '(case)'} {p.message}" for p in problems[:SHOWN_PROBLEMS]
-            )
-            yield Refused(record.line, reference, f"the case summary would be invalid: {reason}")
-            continue
-        yield Mapped(record.line, mapping.reference, mapping.summary, tuple(mapping.unmapped))
+        yield _validated(
+            record.line, mapping.reference, mapping.summary, mapping.unmapped, force, now
+        )
     if not seen:
-        raise EmptyFile(1)
+        raise EmptyFile(1, f"<{cybertipline.RECORD_TAG}> record")
+
+
+def csv_referrals(chunks: Iterable[bytes], force: str, now: datetime) -> Iterator[Mapped | Refused]:
+    """Each row of a CSV referral package, mapped for `force` and validated, or refused.
+    Raises `MalformedFile` where the file stops being well-formed CSV."""
+    seen = 0
+    for line, row in csv_package.rows(chunks):
+        seen += 1
+        reference = row.get("reference") or None
+        try:
+            reference, summary, unmapped = csv_package.map_row(row, force=force, now=now)
+        except csv_package.RowProblem as error:
+            yield Refused(line, reference, str(error))
+            continue
+        yield _validated(line, reference, summary, unmapped, force, now)
+    if not seen:
+        raise EmptyFile(2, "referral row")
+
+
+def _validated(
+    line: int, reference: str, summary: dict[str, Any], unmapped: list[str], force: str,
+    now: datetime,
+) -> Mapped | Refused:  # fmt: skip
+    problems = problems_of(summary, caller_force=force, now=now)
+    if problems:
+        reason = "; ".join(f"{p.path or '(case)'} {p.message}" for p in problems[:SHOWN_PROBLEMS])
+        return Refused(line, reference, f"the case summary would be invalid: {reason}")
+    return Mapped(line, reference, summary, tuple(unmapped))
 
 
 def check(outcomes: Iterable[Mapped | Refused]) -> Check:

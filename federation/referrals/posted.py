@@ -17,8 +17,8 @@ from typing import Any
 from federation.body import Item
 from federation.ingest import Ingest, Result
 from federation.problems import ProblemResponse, problem
+from federation.referrals.errors import MalformedFile
 from federation.referrals.importer import Mapped, Refused, UnknownFormat, reader
-from federation.referrals.xml_records import MalformedXML
 from policies.principal import Principal
 
 SHOWN_REFUSALS = 100
@@ -79,7 +79,7 @@ class ReferralImport:
                     outcome.refused.append(item)
                 else:
                     outcome.mapped.append(item)
-        except MalformedXML as error:
+        except MalformedFile as error:
             detail = f"line {error.line}: {error.reason}; nothing was imported"
             return Imported(refusal=problem("malformed-referrals", detail, extensions={
                 "line": error.line}))  # fmt: skip

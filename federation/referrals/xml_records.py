@@ -16,16 +16,13 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 from defusedxml.common import DefusedXmlException, DTDForbidden, EntitiesForbidden
 from defusedxml.ElementTree import DefusedXMLParser
 
+from federation.referrals.errors import MalformedFile
+
 CHUNK = 64 * 1024
 
 
-class MalformedXML(Exception):
+class MalformedXML(MalformedFile):
     """The file is not well-formed XML (or not safe XML): nothing of it can be trusted."""
-
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(f"line {line}: {reason}")
-        self.line = line
-        self.reason = reason
 
 
 @dataclass(frozen=True)

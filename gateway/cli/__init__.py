@@ -539,24 +539,61 @@ def import_cybertipline(
     batch_size: int = typer.Option(500, min=1, help="case summaries per request at most"),
 ) -> None:
     """Import NCMEC CyberTipline reports as the client's case summaries; all or nothing."""
+    _import_referrals("cybertipline", file, client, partial, url, secret, batch_size)
+
+
+@import_app.command("csv")
+def import_csv(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, help="CSV referral package (docs/intake.md)"
+        ),
+    ],
+    client: str = typer.Option(..., "--client", help="client id of the force, e.g. force-AS"),
+    partial: bool = typer.Option(
+        False, "--partial", help="import the referrals that can be, even if others cannot"
+    ),
+    url: str | None = typer.Option(
+        None, envvar="CROSSFORCE_URL", show_default=False, help="the hub's base URL"
+    ),
+    secret: str | None = typer.Option(
+        None, envvar="CROSSFORCE_CLIENT_SECRET", show_default=False, help="client secret"
+    ),
+    batch_size: int = typer.Option(500, min=1, help="case summaries per request at most"),
+) -> None:
+    """Import a CSV referral package (NCA, ROCU, Child Protection System); all or nothing."""
+    _import_referrals("csv", file, client, partial, url, secret, batch_size)
+
+
+def _import_referrals(
+    format_name: str,
+    file: Path,
+    client: str,
+    partial: bool,
+    url: str | None,
+    secret: str | None,
+    batch_size: int,
+) -> None:
     from gateway.cli.referrals import EXIT_CANNOT_RUN, run_import_command
     from gateway.config import Settings
     from policies.scopes import PolicyFileError, load_clients
 
+    command = f"crossforce import {format_name}"
     settings = Settings()
     try:
         force = load_clients(settings.policy_dir / "clients.yaml").force_of(client)
     except PolicyFileError as error:
-        typer.echo(f"crossforce import cybertipline: {error}", err=True)
+        typer.echo(f"{command}: {error}", err=True)
         raise typer.Exit(EXIT_CANNOT_RUN) from None
     if force is None:
-        typer.echo(f"crossforce import cybertipline: client {client!r} acts for no force", err=True)
+        typer.echo(f"{command}: client {client!r} acts for no force", err=True)
         raise typer.Exit(EXIT_CANNOT_RUN)
-    hub = url or _local_hub(settings, "import cybertipline")
+    hub = url or _local_hub(settings, f"import {format_name}")
     raise typer.Exit(
         run_import_command(
             file,
-            format_name="cybertipline",
+            format_name=format_name,
             client_id=client,
             force=force,
             url=hub,

@@ -1,4 +1,5 @@
-"""`crossforce import cybertipline FILE --client C`: a referral file imported as case summaries.
+"""`crossforce import cybertipline|csv FILE --client C`: a referral file imported as case
+summaries.
 
 The file is read twice, streamed both times: first to map and validate every referral for the
 client's force, refusing the whole file (nothing sent) at a malformed line or a referral that
@@ -22,8 +23,9 @@ from typing import Any
 import typer
 from crossforce_sdk import AuthError, CrossforceClient, CrossforceError, HubUnavailable, SyncReport
 
+from federation.referrals.errors import MalformedFile
 from federation.referrals.importer import Check, Mapped, Refused, check, reader
-from federation.referrals.xml_records import MalformedXML, file_chunks
+from federation.referrals.xml_records import file_chunks
 from gateway.cli.sync import SecretNotFound, resolve_secret
 
 EXIT_OK = 0
@@ -69,7 +71,7 @@ def run_import_command(
     source = ReferralFile(file, format_name, force)
     try:
         found = check(source.outcomes())
-    except MalformedXML as error:
+    except MalformedFile as error:
         typer.echo(f"{command}: {file}: {error}; nothing was imported", err=True)
         return EXIT_REFUSED
     except OSError as error:

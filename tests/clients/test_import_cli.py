@@ -88,3 +88,14 @@ def test_a_hash_list_is_imported_as_a_region_hash_set(served: Served, tmp_path: 
     assert "skipped: line 5: not a valid md5 hash" in done.stdout
     assert bad_date.returncode == 2 and "YYYY-MM-DD" in bad_date.stderr
     assert empty.returncode == 1 and "nothing was imported" in empty.stderr
+
+
+def test_a_csv_package_is_imported_with_what_was_not_mapped(served: Served, tmp_path: Path) -> None:
+    file = Path(shutil.copy(SAMPLES / "package.csv", tmp_path / "package.csv"))
+
+    done = crossforce(served.env, "import", "csv", str(file), "--client", "force-DC")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 referral(s) read: 2 importable, 0 refused, 1 with parts not mapped" in done.stdout
+    assert "not mapped: line 2 (NCA-PKG-55120): analystNote: not a column" in done.stdout
+    assert "2 applied, 0 already held, 0 rejected" in done.stdout

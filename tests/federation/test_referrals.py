@@ -172,3 +172,42 @@ async def test_the_import_is_audited_as_the_forces_sync(hub: Hub) -> None:
     )
 
     assert any("applied=2" in row["detail"] for row in rows)
+
+
+async def test_a_csv_package_becomes_cases_with_the_senders_references(hub: Hub) -> None:
+    body = sample_csv("package")
+    rows = [line.split(b",") for line in body.splitlines()[1:]]
+
+    response = await post(hub, body, format="csv")
+
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["reference"] for r in results] == [row[0].decode() for row in rows]
+    assert [r["status"] for r in results] == ["applied", "applied"]
+    assert results[0]["unmapped"] == ["analystNote: not a column of the layout"]
+    assert await imported_any(hub) == sorted(f"GL:{r['caseRef']}" for r in results)
+
+
+async def test_a_csv_package_with_a_bad_row_or_header_imports_nothing(hub: Hub) -> None:
+    bad_row = await post(hub, sample_csv("package-bad-row"), format="csv")
+    no_column = await post(hub, sample_csv("package-missing-column"), format="csv")
+    broken = await post(hub, sample_csv("package-malformed"), format="csv")
+
+    assert bad_row.status_code == 422
+    assert [(r["line"], r["reference"]) for r in bad_row.json()["referrals"]] == [(3, "NCA-PKG-3")]
+    assert no_column.status_code == 400 and no_column.json()["line"] == 1
+    assert "receivedAt" in no_column.json()["detail"]
+    # The quoted cell opened on line 2 never closes.
+    assert broken.status_code == 400 and broken.json()["line"] == 2
+    assert await imported_any(hub) == []
+
+
+def sample_csv(name: str) -> bytes:
+    return (REFERRALS / f"{name}.csv").read_bytes()
+
+
+async def imported_any(hub: Hub) -> list[str]:
+    rows = await hub.store.read(
+        "MATCH (c:Case) WHERE c.force = 'GL' RETURN c.key AS key ORDER BY key", {}
+    )
+    return [row["key"] for row in rows]

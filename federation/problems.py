@@ -34,7 +34,12 @@ KINDS: dict[str, tuple[int, str]] = {
     "rate-limited": (429, "Too many requests"),
     "unavailable": (503, "The graph is unavailable; nothing was applied"),
 }
-_BY_STATUS = {status: kind for kind, (status, _) in reversed(KINDS.items())}
+# A bare status names the first kind listed for it; a 422 from the router is no referral's.
+_BY_STATUS = {
+    status: kind
+    for kind, (status, _) in reversed(KINDS.items())
+    if kind != "unimportable-referrals"
+}
 
 
 class ProblemResponse(JSONResponse):

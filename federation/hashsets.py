@@ -26,6 +26,7 @@ from typing import Any
 import ijson
 
 from graph.hashsets import HashSets, KnownHash
+from policies.audit import AuditLog
 from policies.blind_index import BlindIndex
 from policies.normalise import InvalidIdentifier, Unlinkable
 
@@ -33,6 +34,7 @@ HASH_KINDS = ("md5", "sha1", "pdq")
 VICS_HASHES = {"MD5": "md5", "SHA1": "sha1", "PDQ": "pdq"}
 UK_GRADES = {"A", "B", "C", "NOT_INDECENT"}
 SHOWN_SKIPS = 10
+HASHSET_IMPORT = "hashset.import"  # the audit action
 
 
 class HashSetFileError(Exception):
@@ -75,8 +77,8 @@ def _vics(path: Path, skipped: list[str]) -> Iterator[Entry]:
                 for media in listed:
                     number += 1
                     yield from _vics_media(media, f"entry {number}", skipped)
-    except ijson.JSONError as error:
-        raise HashSetFileError(f"not a VICS JSON file (after entry {number}): {error}") from None
+    except ijson.JSONError:  # its message may quote the file: hashes stay out of it
+        raise HashSetFileError(f"not a VICS JSON file (after entry {number})") from None
 
 
 def _vics_media(media: Any, where: str, skipped: list[str]) -> Iterator[Entry]:
@@ -118,7 +120,9 @@ def _csv(path: Path, skipped: list[str]) -> Iterator[Entry]:
                     skipped.append(f"{where}: no hash")
                 for kind, value in hashes:
                     yield Entry(where, kind, value, grade)
-    except (UnicodeDecodeError, csv.Error) as error:
+    except UnicodeDecodeError:
+        raise HashSetFileError("not a CSV hash list: not UTF-8 text") from None
+    except csv.Error as error:
         raise HashSetFileError(f"not a CSV hash list: {error}") from None
 
 
@@ -140,8 +144,11 @@ async def import_hash_set(
     name: str,
     source: str,
     set_date: str | None,
+    audit: AuditLog | None = None,
+    actor: str | None = None,
 ) -> HashSetImport:
-    """Check the whole file, then keep it as the set `name` (replacing a set of that name)."""
+    """Check the whole file, then keep it as the set `name` (replacing a set of that name);
+    audited, with its counts, when an audit log is given."""
     checked = HashSetImport()
     for _ in indexed(entries(path, checked.skipped), blind, checked.skipped):
         checked.entries += 1
@@ -155,4 +162,11 @@ async def import_hash_set(
         set_date=set_date,
         hashes=indexed(entries(path, ignored), blind, ignored),
     )
+    if audit is not None:
+        await audit.record(
+            actor=actor,
+            action=HASHSET_IMPORT,
+            target=f"hashset:{source}:{name}",
+            detail=f"listed={checked.listed} read={checked.entries} skipped={len(checked.skipped)}",
+        )
     return checked

@@ -652,7 +652,7 @@ async def _import_hash_set(
     file: Path, name: str, source: str, set_date: str | None
 ) -> HashSetImport:
     from federation.hashsets import import_hash_set
-    from gateway.protection import blind_index_for
+    from gateway.protection import audit_log_for, blind_index_for
     from graph.hashsets import HashSets
 
     settings, connection = _graph()
@@ -665,6 +665,8 @@ async def _import_hash_set(
             name=name,
             source=source,
             set_date=set_date,
+            audit=audit_log_for(settings, connection.store),
+            actor=_operator(),
         )
     finally:
         await connection.close()

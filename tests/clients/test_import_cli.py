@@ -88,6 +88,11 @@ def test_a_hash_list_is_imported_as_a_region_hash_set(served: Served, tmp_path: 
     assert "skipped: line 5: not a valid md5 hash" in done.stdout
     assert bad_date.returncode == 2 and "YYYY-MM-DD" in bad_date.stderr
     assert empty.returncode == 1 and "nothing was imported" in empty.stderr
+    # Audited with its counts, in the chain `audit verify` checks; no hash in the entry.
+    mirror = (served.data_dir / "audit" / "entries.jsonl").read_text()
+    entry = next(line for line in mirror.splitlines() if '"hashset.import"' in line)
+    assert f"listed={len(hashes)}" in entry and not any(h in entry for h in hashes)
+    assert crossforce(served.env, "audit", "verify").returncode == 0
 
 
 def test_a_csv_package_is_imported_with_what_was_not_mapped(served: Served, tmp_path: Path) -> None:

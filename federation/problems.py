@@ -10,6 +10,7 @@ are not problems and keep their shape.
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import Any
 
 from starlette.responses import JSONResponse
 
@@ -19,6 +20,8 @@ TYPE_PREFIX = "urn:crossforce:problem:"
 # Kind -> (status, title). The kind is the last part of the `type` URI.
 KINDS: dict[str, tuple[int, str]] = {
     "malformed-body": (400, "The body is not a batch of case summaries"),
+    "malformed-referrals": (400, "The body is not a well-formed referral file"),
+    "unknown-format": (400, "The referral format is not one the hub reads"),
     "bad-cursor": (400, "The change feed cursor is not valid"),
     "bad-bookmark": (400, "The Crossforce-Bookmark header is not one a hub made"),
     "unauthorised": (401, "No valid access token"),
@@ -27,10 +30,16 @@ KINDS: dict[str, tuple[int, str]] = {
     "method-not-allowed": (405, "Method not allowed on this resource"),
     "too-large": (413, "The body is larger than the hub accepts"),
     "unsupported-encoding": (415, "Content-Encoding must be gzip or identity"),
+    "unimportable-referrals": (422, "Some referrals cannot become case summaries"),
     "rate-limited": (429, "Too many requests"),
     "unavailable": (503, "The graph is unavailable; nothing was applied"),
 }
-_BY_STATUS = {status: kind for kind, (status, _) in reversed(KINDS.items())}
+# A bare status names the first kind listed for it; a 422 from the router is no referral's.
+_BY_STATUS = {
+    status: kind
+    for kind, (status, _) in reversed(KINDS.items())
+    if kind != "unimportable-referrals"
+}
 
 
 class ProblemResponse(JSONResponse):
@@ -38,11 +47,16 @@ class ProblemResponse(JSONResponse):
 
 
 def problem(
-    kind: str, detail: str | None = None, headers: dict[str, str] | None = None
+    kind: str,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> ProblemResponse:
-    """The problem details answer of one kind of refusal (a key of `KINDS`)."""
+    """The problem details answer of one kind of refusal (a key of `KINDS`), with any
+    extension members (RFC 9457, section 3.2) after the standard ones."""
     status, title = KINDS[kind]
-    body = {
+    body: dict[str, Any] = {
+        **(extensions or {}),
         "type": TYPE_PREFIX + kind,
         "title": title,
         "status": status,

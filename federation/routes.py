@@ -1,12 +1,13 @@
-"""The force-facing HTTP API: `POST /federation/v1/cases` and `GET /federation/v1/changes`.
+"""The force-facing HTTP API: `POST /federation/v1/cases`, `POST /federation/v1/referrals` and
+`GET /federation/v1/changes`.
 
 Read-your-writes across replicas (graph/bookmarks.py): on Neo4j a sync's answer carries the
-`Crossforce-Bookmark` header naming what it committed; a change-feed read (or a GraphQL request,
-gateway/graphql/view.py) that sends it back, to any replica, reads the graph only once that
-commit is visible there, and a change-feed read also waits (ten seconds at most) until the
-force's cases are through the after-sync step, which the replica that took the sync runs. On
-FalkorDB, one server, every read sees every committed write: no header is sent, and one received
-is checked (400 when malformed) and otherwise ignored.
+`Crossforce-Bookmark` header naming what it committed (a referral import's too); a change-feed
+read (or a GraphQL request, gateway/graphql/view.py) that sends it back, to any replica, reads
+the graph only once that commit is visible there, and a change-feed read also waits (ten seconds
+at most) until the force's cases are through the after-sync step, which the replica that took
+the sync runs. On FalkorDB, one server, every read sees every committed write: no header is
+sent, and one received is checked (400 when malformed) and otherwise ignored.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from federation.contacts import officer_contacts
 from federation.ingest import Ingest
 from federation.metrics import count_records, count_refused
 from federation.problems import problem, problem_for_status
+from federation.referrals.posted import ReferralImport
 from graph import GraphUnavailable
 from graph.bookmarks import BadBookmark, causal_scope, parse_token
 from policies.audit import AuditUnavailable
@@ -78,10 +80,12 @@ class FederationAPI:
     # step so far is on the feed by then (a force reads the alerts of its own sync).
     settle: Callable[[], Awaitable[None]] | None = None
     limiter: RateLimiter | None = None
+    max_referral_bytes: int = 16 * 1024 * 1024
 
     def routes(self) -> list[Route]:
         return [
             Route("/federation/v1/cases", self.post_cases, methods=["POST"]),
+            Route("/federation/v1/referrals", self.post_referrals, methods=["POST"]),
             Route("/federation/v1/changes", self.get_changes, methods=["GET"]),
         ]
 
@@ -132,6 +136,44 @@ class FederationAPI:
         token = scope.token()
         headers = {BOOKMARK_HEADER: token} if token else None
         return JSONResponse(body, status_code=422 if all_rejected else 200, headers=headers)
+
+    async def post_referrals(self, request: Request) -> Response:
+        """A referral file in another body's format, imported as the caller's case summaries:
+        all of it, or (with `partial=true`) the referrals that can be mapped."""
+        try:
+            principal = await self._sync_principal(request)
+            referrals = ReferralImport(self.ingest, self.max_referral_bytes)
+            with causal_scope() as scope:
+                imported = await referrals.run(
+                    principal,
+                    request.stream(),
+                    format_name=request.query_params.get("format", ""),
+                    partial=request.query_params.get("partial", "false").lower() == "true",
+                    declared_length=request.headers.get("content-length"),
+                )
+        except InvalidToken as error:
+            count_refused("unauthorised")
+            return _unauthorised(error)
+        except RateLimited as error:
+            count_refused("rate_limited")
+            return rate_limited(error)
+        except Forbidden as error:
+            count_refused("forbidden")
+            return problem("forbidden", str(error))
+        except (GraphUnavailable, AuditUnavailable):
+            count_refused("unavailable")
+            return unavailable()
+        if imported.refusal is not None:
+            count_refused("bad_body")
+            return imported.refusal
+        count_records(principal.force or "", (r.status for r in imported.results))
+        if self.limiter is not None:
+            self.limiter.charge(principal.client_id, request.url.path, len(imported.results))
+        await run_after_sync(self.after_sync, principal.force or "", imported.results)
+        token = scope.token()
+        headers = {BOOKMARK_HEADER: token} if token else None
+        status = 200 if imported.any_kept else 422
+        return JSONResponse(imported.body(), status_code=status, headers=headers)
 
     async def get_changes(self, request: Request) -> Response:
         try:

@@ -141,6 +141,7 @@ def create_app(
             cipher=protection.cipher,
             sharing=protection.sharing,
             max_body_bytes=settings.max_body_bytes,
+            max_referral_bytes=settings.max_referral_bytes,
             after_sync=after_sync,
             settle=after_sync_steps.settle,
             limiter=protection.limiter,

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
         None, description="URL the hub is reached at; the development issuer's identifier"
     )
     max_body_bytes: int = Field(64 * 1024 * 1024, gt=0)
+    # A referral file posted to /federation/v1/referrals is read whole before any of it is
+    # imported (all or nothing), so it has a limit of its own; larger files go by the CLI.
+    max_referral_bytes: int = Field(16 * 1024 * 1024, gt=0)
     environment: str = Field("development", pattern="^(development|production)$")
     graphql_max_depth: int = Field(10, gt=0, description="deepest selection a query may nest")
     graphql_max_aliases: int = Field(30, ge=0)

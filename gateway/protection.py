@@ -120,10 +120,7 @@ def build_protection(
         record_issuer(settings.data_dir, issuer)
     limiter = load_limits(_policy_file(settings, "limits.yaml"))
     cipher = FieldCipher(keyring)
-    blind = BlindIndex(
-        load_linking_key(settings.data_dir),
-        rules=load_linking_rules(_policy_file(settings, "linking.yaml")),
-    )
+    blind = blind_index_for(settings)
     return Protection(
         clients=clients,
         audit=audit,
@@ -138,6 +135,14 @@ def build_protection(
         near_images=NearImages(store, cipher, blind, blind.rules.pdq_distance),
         case_rules=case_rules or load_case_rules(settings.policy_dir),
         kek=kek,
+    )
+
+
+def blind_index_for(settings: Settings) -> BlindIndex:
+    """The region's blind index: its linking key and linking rules (also for hash sets)."""
+    return BlindIndex(
+        load_linking_key(settings.data_dir),
+        rules=load_linking_rules(_policy_file(settings, "linking.yaml")),
     )
 
 

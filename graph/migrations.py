@@ -125,6 +125,11 @@ SET c.enforcementTimes = CASE WHEN c.enforcementAt IS NULL THEN [] ELSE [c.enfor
         (Step("unique", "ForceDay", "key"), Step("index", "ForceDay", "day")),
     ),
     Migration(
+        14,
+        "known-image hash sets: each listed hash by its blind index, each set by its key",
+        (Step("unique", "KnownHash", "key"), Step("unique", "HashSet", "key")),
+    ),
+    Migration(
         15,
         "victim identification as team work: one identification per victim, steps by id",
         (Step("unique", "VictimIdentification", "victim"), Step("index", "VictimAction", "id")),

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
     from federation.changes import Hold
+    from federation.hashsets import HashSetImport
     from federation.reseal import ResealProgress
     from gateway.config import Settings
     from gateway.history_keeper import Kept
@@ -505,6 +506,170 @@ def sync(
     raise typer.Exit(
         run_sync_command(file, client_id=client, url=hub, secret=secret, batch_size=batch_size)
     )
+
+
+import_app = typer.Typer(no_args_is_help=True, help="Import referrals from other bodies' formats")
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("cybertipline")
+def import_cybertipline(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, help="CyberTipline referral XML file"
+        ),
+    ],
+    client: str = typer.Option(..., "--client", help="client id of the force, e.g. force-AS"),
+    partial: bool = typer.Option(
+        False, "--partial", help="import the referrals that can be, even if others cannot"
+    ),
+    url: str | None = typer.Option(
+        None,
+        envvar="CROSSFORCE_URL",
+        show_default=False,
+        help="the hub's base URL (default: the hub last started on the data dir)",
+    ),
+    secret: str | None = typer.Option(
+        None,
+        envvar="CROSSFORCE_CLIENT_SECRET",
+        show_default=False,
+        help="client secret (default: the development identity provider's, from the data dir)",
+    ),
+    batch_size: int = typer.Option(500, min=1, help="case summaries per request at most"),
+) -> None:
+    """Import NCMEC CyberTipline reports as the client's case summaries; all or nothing."""
+    _import_referrals("cybertipline", file, client, partial, url, secret, batch_size)
+
+
+@import_app.command("csv")
+def import_csv(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, help="CSV referral package (docs/intake.md)"
+        ),
+    ],
+    client: str = typer.Option(..., "--client", help="client id of the force, e.g. force-AS"),
+    partial: bool = typer.Option(
+        False, "--partial", help="import the referrals that can be, even if others cannot"
+    ),
+    url: str | None = typer.Option(
+        None, envvar="CROSSFORCE_URL", show_default=False, help="the hub's base URL"
+    ),
+    secret: str | None = typer.Option(
+        None, envvar="CROSSFORCE_CLIENT_SECRET", show_default=False, help="client secret"
+    ),
+    batch_size: int = typer.Option(500, min=1, help="case summaries per request at most"),
+) -> None:
+    """Import a CSV referral package (NCA, ROCU, Child Protection System); all or nothing."""
+    _import_referrals("csv", file, client, partial, url, secret, batch_size)
+
+
+def _import_referrals(
+    format_name: str,
+    file: Path,
+    client: str,
+    partial: bool,
+    url: str | None,
+    secret: str | None,
+    batch_size: int,
+) -> None:
+    from gateway.cli.referrals import EXIT_CANNOT_RUN, run_import_command
+    from gateway.config import Settings
+    from policies.scopes import PolicyFileError, load_clients
+
+    command = f"crossforce import {format_name}"
+    settings = Settings()
+    try:
+        force = load_clients(settings.policy_dir / "clients.yaml").force_of(client)
+    except PolicyFileError as error:
+        typer.echo(f"{command}: {error}", err=True)
+        raise typer.Exit(EXIT_CANNOT_RUN) from None
+    if force is None:
+        typer.echo(f"{command}: client {client!r} acts for no force", err=True)
+        raise typer.Exit(EXIT_CANNOT_RUN)
+    hub = url or _local_hub(settings, f"import {format_name}")
+    raise typer.Exit(
+        run_import_command(
+            file,
+            format_name=format_name,
+            client_id=client,
+            force=force,
+            url=hub,
+            secret=secret,
+            partial=partial,
+            batch_size=batch_size,
+        )
+    )
+
+
+hashsets_app = typer.Typer(no_args_is_help=True, help="Known-image hash sets of the region")
+app.add_typer(hashsets_app, name="hashsets")
+
+
+@hashsets_app.command("import")
+def hashsets_import(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="Project VIC VICS JSON (.json) or a CSV hash list (md5/sha1/pdq,category)",
+        ),
+    ],
+    name: str | None = typer.Option(None, "--name", help="the set's name (default: the file's)"),
+    source: str = typer.Option("Project VIC", "--source", help="who graded the set"),
+    set_date: str | None = typer.Option(None, "--date", help="the set's date, YYYY-MM-DD"),
+) -> None:
+    """Keep a known-image hash set as the region's: matching media need no viewing."""
+    from federation.hashsets import SHOWN_SKIPS, HashSetFileError
+
+    set_name = name or file.stem
+    if set_date is not None:
+        from datetime import date
+
+        try:
+            date.fromisoformat(set_date)
+        except ValueError:
+            typer.echo("crossforce hashsets import: --date takes YYYY-MM-DD", err=True)
+            raise typer.Exit(2) from None
+    try:
+        done = _run("hashsets import", _import_hash_set(file, set_name, source, set_date))
+    except HashSetFileError as error:
+        typer.echo(f"crossforce hashsets import: {file}: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"{source}: {set_name}: {done.listed} hashes listed ({done.entries} read, "
+        f"{len(done.skipped)} entries skipped)"
+    )
+    for reason in done.skipped[:SHOWN_SKIPS]:
+        typer.echo(f"  skipped: {reason}")
+
+
+async def _import_hash_set(
+    file: Path, name: str, source: str, set_date: str | None
+) -> HashSetImport:
+    from federation.hashsets import import_hash_set
+    from gateway.protection import audit_log_for, blind_index_for
+    from graph.hashsets import HashSets
+
+    settings, connection = _graph()
+    try:
+        await connection.store.migrate()
+        return await import_hash_set(
+            file,
+            HashSets(connection.store),
+            blind_index_for(settings),
+            name=name,
+            source=source,
+            set_date=set_date,
+            audit=audit_log_for(settings, connection.store),
+            actor=_operator(),
+        )
+    finally:
+        await connection.close()
 
 
 @app.command()

@@ -13,6 +13,7 @@ from strawberry.types.nodes import SelectedField, Selection
 
 from federation.contacts import officer_contacts
 from gateway.graphql.context import Context, Info
+from graph.hashsets import ItemGrades
 from graph.queries import links as link_queries
 from graph.queries import reading
 
@@ -142,6 +143,12 @@ def contacts(context: Context) -> DataLoader[str, str | None]:
 
 def media_review(context: Context) -> DataLoader[str, list[dict[str, Any]]]:
     return _loader(context, "media_review", _media_review)
+
+
+def no_viewing(context: Context) -> DataLoader[str, list[ItemGrades]]:
+    from gateway.graphql.no_viewing import load_no_viewing
+
+    return _loader(context, "no_viewing", load_no_viewing)
 
 
 def asks_for(info: Info, name: str) -> bool:

@@ -12,6 +12,7 @@ import strawberry
 from gateway import priority
 from gateway.graphql import loaders
 from gateway.graphql.context import Info
+from gateway.graphql.no_viewing import NoViewingItem, no_viewing, own_force_only
 from gateway.graphql.sharing import ANY_FIELD, Owned, Protected, Sealed, governed
 from graph.queries.links import ENTITY_KINDS
 
@@ -455,6 +456,15 @@ class Case(Owned):
     @strawberry.field(metadata=governed("media", "category"))
     async def image_review(self, info: Info) -> ImageReview | None:
         return image_review(await loaders.media_review(info.context).load(self.node["key"]))
+
+    @strawberry.field(
+        metadata=governed("media", "category"),
+        extensions=own_force_only(),
+        description="The case's images that need no viewing: graded elsewhere in the region or "
+        "listed by an imported hash set (the case's own force only; empty for others)",
+    )
+    async def media_no_viewing(self, info: Info) -> list[NoViewingItem] | None:
+        return no_viewing(await loaders.no_viewing(info.context).load(self.node["key"]))
 
     @strawberry.field(
         metadata=governed("case", "caseRef"),

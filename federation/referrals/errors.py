@@ -1,0 +1,12 @@
+"""What makes a whole referral file unreadable, whatever its format."""
+
+from __future__ import annotations
+
+
+class MalformedFile(Exception):
+    """The file is not well-formed in its format: nothing of it can be trusted or imported."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(f"line {line}: {reason}")
+        self.line = line
+        self.reason = reason

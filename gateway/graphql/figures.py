@@ -156,6 +156,12 @@ class ForceCount:
     count: int
 
 
+@strawberry.type(description="How many days from referral a risk level's enforcement is due.")
+class RiskTarget:
+    risk_level: RiskLevel
+    days: int
+
+
 @strawberry.type(description="A force whose cases the hub pulls from its connector.")
 class PulledForce:
     force: str
@@ -181,6 +187,11 @@ class Oversight:
     lists: strawberry.Private[ListSources]
     scope: strawberry.Private[set[str] | None]  # the filter's forces (None: every force)
     as_of: datetime
+
+    @strawberry.field(description="The region's enforcement targets (the case rules file)")
+    def targets(self, info: Info) -> list[RiskTarget]:
+        rules = info.context.protection.case_rules
+        return [RiskTarget(risk_level=RiskLevel(r), days=d) for r, d in rules.target_days.items()]
 
     @strawberry.field(description="A row per force and risk level with at least one case")
     def by_force(self) -> list[ForceRiskFigures]:

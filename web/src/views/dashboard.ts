@@ -1,4 +1,4 @@
-import { run } from "../api";
+import { ApiError, run } from "../api";
 import { type Child, dateTime, h, s, table, words } from "../dom";
 import { caseHash } from "../routes";
 
@@ -40,16 +40,51 @@ interface ForceCount {
   force: string;
   count: number;
 }
+interface Target {
+  riskLevel: string;
+  days: number;
+}
+interface CaseRow {
+  force: string;
+  caseRef: string;
+  riskLevel: string;
+  team: string | null;
+  daysWaiting: number | null;
+  lastActivityAt: string | null;
+}
+interface Page<T> {
+  totalCount: number;
+  edges: { node: T }[];
+  pageInfo?: { hasNextPage: boolean; endCursor: string | null };
+}
 interface Oversight {
   asOf: string;
+  targets: Target[];
   imageViewsAvoided: ForceCount[];
   byForce: RiskRow[];
   forces: ForceRow[];
-  regradeAlerts: Alert[];
+  oldest: Page<CaseRow>;
+  devicesAwaiting: { totalCount: number };
   regradeAlertCount: number;
 }
+interface Activity {
+  force: string;
+  received: number;
+  enforcements: { method: string; count: number }[];
+  arrests: number;
+  outcomes: { kind: string; count: number }[];
+  resolved: number;
+}
+interface ForceDay {
+  date: string;
+  force: string;
+  open: number;
+  pastTarget: number;
+}
 
-const TARGET_DAYS: Record<string, number> = { VERY_HIGH: 7, HIGH: 7, MEDIUM: 14, LOW: 30 };
+/** Days to enforcement per risk level, as the region's case rules set them. */
+let targetDays: Record<string, number> = {};
+const DAY_MS = 86_400_000;
 const RISK_ORDER = ["VERY_HIGH", "HIGH", "MEDIUM", "LOW"];
 
 /** Open cases neither past their target nor due within 48 hours (enforced ones included). */
@@ -103,6 +138,13 @@ function targetChart(force: string, rows: RiskRow[], scale: number): SVGElement 
   return chart;
 }
 
+function targetsText(): string {
+  const days = [...new Set(Object.values(targetDays))].sort((a, b) => a - b);
+  if (!days.length) return "days from referral";
+  const listed = days.length > 1 ? `${days.slice(0, -1).join(", ")} and ${days[days.length - 1]}` : String(days[0]);
+  return `${listed} days from referral`;
+}
+
 function targets(byForce: RiskRow[]): HTMLElement {
   const forces = [...new Set(byForce.map((r) => r.force))].sort();
   const scale = Math.max(1, ...byForce.map((r) => r.open));
@@ -128,7 +170,7 @@ function targets(byForce: RiskRow[]): HTMLElement {
     return [
       r.force,
       words(r.riskLevel),
-      `${TARGET_DAYS[r.riskLevel] ?? "?"} days`,
+      `${targetDays[r.riskLevel] ?? "?"} days`,
       cell(r.open, `${key}/open`),
       cell(withinTarget(r), `${key}/withinTarget`),
       cell(r.dueWithin48Hours, `${key}/dueWithin48Hours`),
@@ -140,7 +182,7 @@ function targets(byForce: RiskRow[]): HTMLElement {
   return h(
     "section",
     { "aria-labelledby": "targets" },
-    h("h2", { id: "targets" }, "Enforcement targets (7, 14 and 30 days from referral)"),
+    h("h2", { id: "targets" }, `Enforcement targets (${targetsText()})`),
     legend,
     charts,
     table(
@@ -170,9 +212,10 @@ function backlog(byForce: RiskRow[]): HTMLElement {
   return h(
     "section",
     { "aria-labelledby": "backlog" },
-    h("h2", { id: "backlog" }, "Backlog by age"),
-    h("p", { class: "hint" }, "Open cases by days since referral receipt."),
-    table("Open cases by age, by force", ["Force", ...bands.map((b) => `${b} days`)], rows, "backlog-table"),
+    h("h2", { id: "backlog" }, "Awaiting enforcement, by age"),
+    h("p", { class: "hint" }, "Open cases with no enforcement action yet, by days since referral receipt."),
+    histogram(bands, bands.map((band) => [...totals.values()].reduce((sum, force) => sum + (force.get(band) ?? 0), 0))),
+    table("Cases awaiting enforcement by age, by force", ["Force", ...bands.map((b) => `${b} days`)], rows, "backlog-table"),
   );
 }
 
@@ -219,7 +262,7 @@ function referrals(forces: ForceRow[]): HTMLElement {
     "section",
     { "aria-labelledby": "referrals" },
     h("h2", { id: "referrals" }, "Referrals per month, trend and projection"),
-    h("p", { class: "hint" }, "Solid line: referrals received; dashed: the next 12 months on the least-squares trend."),
+    h("p", { class: "hint" }, "Solid line: referrals received; dashed: the next 12 months at the force's own rate of growth (a log-linear fit)."),
     h(
       "div",
       { class: "grid" },
@@ -274,31 +317,237 @@ function imagesAvoided(counts: ForceCount[]): HTMLElement {
   );
 }
 
-function alerts(list: Alert[], count: number): HTMLElement {
-  const rows = list.map((a) => [
-    h("a", { href: caseHash(a.force, a.caseRef) }, a.caseRef),
-    a.force,
-    words(a.riskLevel),
-    h("ul", { class: "reasons" }, ...a.reasons.map((r) => h("li", {}, r))),
-  ]);
+function histogram(bands: string[], counts: number[]): SVGElement {
+  const width = 360;
+  const height = 150;
+  const pad = 24;
+  const top = Math.max(1, ...counts);
+  const slot = (width - 2 * pad) / Math.max(bands.length, 1);
+  const chart = s("svg", {
+    viewBox: `0 0 ${width} ${height}`,
+    width,
+    height,
+    role: "img",
+    "aria-label": `Cases awaiting enforcement by age: ${bands.map((b, i) => `${b} days ${counts[i]}`).join(", ")}`,
+  });
+  chart.append(s("line", { class: "axis", x1: pad, y1: height - pad, x2: width - pad, y2: height - pad }));
+  bands.forEach((band, i) => {
+    const count = counts[i] ?? 0;
+    const barHeight = ((height - 2 * pad) * count) / top;
+    const x = pad + i * slot + 4;
+    chart.append(s("rect", { class: "bar", x, y: height - pad - barHeight, width: slot - 8, height: barHeight }, s("title", {}, `${band} days: ${count}`)));
+    chart.append(s("text", { x, y: height - 6 }, band));
+    chart.append(s("text", { x, y: height - pad - barHeight - 4 }, String(count)));
+  });
+  return chart;
+}
+
+function keyFigures(o: Oversight): HTMLElement {
+  const open = o.byForce.reduce((sum, r) => sum + r.open, 0);
+  const past = o.byForce.reduce((sum, r) => sum + r.pastTarget, 0);
+  const oldest = o.oldest.edges[0]?.node;
+  const figure = (label: string, value: Child, name: string, detail: Child = null): HTMLElement =>
+    h("div", { class: "key-figure" }, h("span", { class: "label" }, label), h("strong", { "data-key": name }, value), detail ? h("span", { class: "hint" }, detail) : null);
+  return h(
+    "section",
+    { "aria-label": "Key figures", class: "key-figures" },
+    figure("Open cases", open, "open"),
+    figure("Past target", past, "pastTarget"),
+    figure(
+      "Oldest awaiting enforcement",
+      oldest?.daysWaiting == null ? "—" : `${Math.floor(oldest.daysWaiting)} days`,
+      "oldest",
+      oldest ? h("a", { href: caseHash(oldest.force, oldest.caseRef) }, `${oldest.force} ${oldest.caseRef}`) : null,
+    ),
+    figure("Awaiting enforcement", o.oldest.totalCount, "awaitingEnforcement"),
+    figure("Cases with devices awaiting examination", o.devicesAwaiting.totalCount, "devicesAwaiting"),
+    figure("Regrade alerts", o.regradeAlertCount, "regradeAlerts"),
+  );
+}
+
+/** Cases behind a figure: opened in place from a past-target count, pages of 25. */
+class DrillDown {
+  readonly element = h("section", { "aria-labelledby": "drill", class: "drill", hidden: true });
+
+  async show(filter: Record<string, unknown> | null, cases: Record<string, unknown>, title: string, after: string | null = null): Promise<void> {
+    this.element.hidden = false;
+    try {
+      const { oversight } = await run<{ oversight: { cases: Page<CaseRow> } }>("OversightCases", { filter, cases, after });
+      const page = oversight.cases;
+      const rows = page.edges.map(({ node }) => [
+        h("a", { href: caseHash(node.force, node.caseRef) }, node.caseRef),
+        node.force,
+        words(node.riskLevel),
+        node.team ? words(node.team) : "—",
+        node.daysWaiting === null ? "—" : node.daysWaiting.toFixed(0),
+        node.lastActivityAt ? dateTime(node.lastActivityAt) : "—",
+      ]);
+      const more = h("button", { type: "button", class: "secondary" }, "More cases");
+      more.addEventListener("click", () => void this.show(filter, cases, title, page.pageInfo?.endCursor ?? null));
+      this.element.replaceChildren(
+        h("h2", { id: "drill" }, `${title} (${page.totalCount})`),
+        table(title, ["Case", "Force", "Risk", "Team", "Days waiting", "Last activity"], rows, "drill-table"),
+        ...(page.pageInfo?.hasNextPage ? [more] : []),
+      );
+      this.element.scrollIntoView({ block: "nearest" });
+    } catch (error) {
+      this.element.replaceChildren(h("p", { class: "error" }, error instanceof ApiError ? error.message : "The hub could not be reached."));
+    }
+  }
+}
+
+function drillable(drill: DrillDown, filter: Record<string, unknown> | null, byForce: RiskRow[]): void {
+  // Every past-target count opens the cases behind it.
+  queueMicrotask(() => {
+    for (const row of byForce) {
+      const cellElement = document.querySelector<HTMLElement>(`[data-figure="${row.force}/${row.riskLevel}/pastTarget"]`);
+      if (!cellElement || row.pastTarget === 0 || cellElement.querySelector("button")) continue;
+      const button = h("button", { type: "button", class: "link", "aria-label": `Show the ${row.pastTarget} ${row.force} ${words(row.riskLevel)} cases past target` }, String(row.pastTarget));
+      button.addEventListener("click", () =>
+        void drill.show(filter, { forces: [row.force], riskLevels: [row.riskLevel], pastTarget: true }, `${row.force} ${words(row.riskLevel)} cases past target`),
+      );
+      cellElement.replaceChildren(button);
+    }
+  });
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+/** Activity over a chosen period: referrals, enforcements by method, arrests, outcomes. */
+function activityOverPeriod(filter: Record<string, unknown> | null): HTMLElement {
+  const periods: [string, number][] = [["7 days", 7], ["28 days", 28], ["90 days", 90], ["12 months", 365]];
+  const choose = h("select", { id: "activity-period" }, ...periods.map(([label, d]) => h("option", { value: String(d), selected: d === 28 }, label)));
+  const body = h("div", { "aria-live": "polite" });
+  const load = async (): Promise<void> => {
+    const to = new Date();
+    const from = new Date(to.getTime() - Number(choose.value) * DAY_MS);
+    try {
+      const { oversight } = await run<{ oversight: { activity: Activity[] } }>("OversightActivity", { filter, from: from.toISOString(), to: to.toISOString() });
+      const rows = oversight.activity.map((a) => [
+        a.force,
+        String(a.received),
+        String(sum(a.enforcements.map((e) => e.count))),
+        String(a.arrests),
+        String(a.resolved),
+        a.outcomes.filter((o) => o.count).map((o) => `${words(o.kind)} ${o.count}`).join(", ") || "—",
+      ]);
+      body.replaceChildren(table("Activity by force in the period", ["Force", "Referrals", "Enforcements", "Arrests", "Resolved", "Outcomes"], rows, "period-table"));
+    } catch (error) {
+      body.replaceChildren(h("p", { class: "error" }, error instanceof ApiError ? error.message : "The hub could not be reached."));
+    }
+  };
+  choose.addEventListener("change", () => void load());
+  void load();
+  return h(
+    "section",
+    { "aria-labelledby": "period" },
+    h("h2", { id: "period" }, "Activity over a period"),
+    h("label", { for: "activity-period" }, "Period"),
+    choose,
+    body,
+  );
+}
+
+/** Past-target cases over the last 90 days, a line per force, from the kept daily history. */
+function pastTargetOverTime(filter: Record<string, unknown> | null): HTMLElement {
+  const holder = h("div", {}, h("p", { class: "hint" }, "Loading…"));
+  const to = new Date();
+  const from = new Date(to.getTime() - 90 * DAY_MS);
+  const day = (d: Date): string => d.toISOString().slice(0, 10);
+  void run<{ oversight: { history: ForceDay[] } }>("OversightHistory", { filter, from: day(from), to: day(to) })
+    .then(({ oversight }) => holder.replaceChildren(historyChart(oversight.history)))
+    .catch(() => holder.replaceChildren(h("p", { class: "error" }, "The history could not be read.")));
+  return h(
+    "section",
+    { "aria-labelledby": "history" },
+    h("h2", { id: "history" }, "Past target over the last 90 days"),
+    h("p", { class: "hint" }, "Cases past their enforcement target at the end of each day, as the hub kept them."),
+    holder,
+  );
+}
+
+function historyChart(days: ForceDay[]): Node {
+  if (!days.length) return h("p", {}, "No history kept yet.");
+  const dates = [...new Set(days.map((d) => d.date))].sort();
+  const forces = [...new Set(days.map((d) => d.force))].sort();
+  const width = 640;
+  const height = 180;
+  const pad = 28;
+  const top = Math.max(1, ...days.map((d) => d.pastTarget));
+  const x = (i: number): number => pad + (i * (width - 2 * pad)) / Math.max(dates.length - 1, 1);
+  const y = (v: number): number => height - pad - (v * (height - 2 * pad)) / top;
+  const chart = s("svg", {
+    viewBox: `0 0 ${width} ${height}`,
+    width,
+    height,
+    role: "img",
+    "aria-label": `Cases past target from ${dates[0]} to ${dates[dates.length - 1]}: ${forces
+      .map((f) => `${f} ${days.filter((d) => d.force === f).at(-1)?.pastTarget ?? 0} now`)
+      .join(", ")}`,
+  });
+  chart.append(s("line", { class: "axis", x1: pad, y1: height - pad, x2: width - pad, y2: height - pad }));
+  chart.append(s("text", { x: 0, y: pad - 8 }, String(top)));
+  forces.forEach((force, n) => {
+    const series = dates.map((date, i) => [i, days.find((d) => d.force === force && d.date === date)?.pastTarget] as const);
+    const d = series.filter(([, v]) => v !== undefined).map(([i, v], k) => `${k === 0 ? "M" : "L"}${x(i).toFixed(1)},${y(v ?? 0).toFixed(1)}`).join(" ");
+    chart.append(s("path", { class: `series series-${n % 6}`, d }, s("title", {}, force)));
+  });
+  chart.append(s("text", { x: pad, y: height - 8 }, dates[0] ?? ""));
+  chart.append(s("text", { x: width - pad - 70, y: height - 8 }, dates[dates.length - 1] ?? ""));
+  return h("figure", {}, chart, h("figcaption", { class: "legend" }, ...forces.map((f, n) => h("span", { class: `key series-${n % 6}` }, f))));
+}
+
+/** Regrade alerts, the most pressing first, a page at a time. */
+function alertPages(filter: Record<string, unknown> | null, count: number): HTMLElement {
+  const body = h("tbody");
+  const more = h("button", { type: "button", class: "secondary" }, "More alerts");
+  let after: string | null = null;
+  const load = async (): Promise<void> => {
+    const { oversight } = await run<{ oversight: { alerts: Page<Alert> } }>("OversightAlerts", { filter, after });
+    const page = oversight.alerts;
+    body.append(
+      ...page.edges.map(({ node: a }) =>
+        h(
+          "tr",
+          {},
+          h("th", { scope: "row" }, h("a", { href: caseHash(a.force, a.caseRef) }, a.caseRef)),
+          h("td", {}, a.force),
+          h("td", {}, words(a.riskLevel)),
+          h("td", {}, h("ul", { class: "reasons" }, ...a.reasons.map((r) => h("li", {}, r)))),
+        ),
+      ),
+    );
+    after = page.pageInfo?.endCursor ?? null;
+    more.hidden = !page.pageInfo?.hasNextPage;
+  };
+  more.addEventListener("click", () => void load());
+  void load();
   return h(
     "section",
     { "aria-labelledby": "regrade" },
     h("h2", { id: "regrade" }, `Regrade alerts (${count})`),
-    h(
-      "p",
-      { class: "hint" },
-      "Cases graded low or medium that carry signs of higher risk",
-      count > list.length ? `: the ${list.length} with the most signs.` : ".",
-    ),
-    list.length ? table("Cases to regrade", ["Case", "Force", "Graded", "Signs"], rows, "regrade-table") : h("p", {}, "None."),
+    h("p", { class: "hint" }, "Cases graded low or medium with signs of higher risk, the most severe signs first."),
+    count
+      ? h(
+          "table",
+          { "data-testid": "regrade-table" },
+          h("caption", {}, "Cases to regrade"),
+          h("thead", {}, h("tr", {}, ...["Case", "Force", "Graded", "Signs"].map((c) => h("th", { scope: "col" }, c)))),
+          body,
+        )
+      : h("p", {}, "None."),
+    more,
   );
 }
 
-/** The coordinators' dashboard: every figure as the API gives it, in charts and tables. */
+/** The coordinators' dashboard: key figures first, then charts and tables, each figure leading
+ * to the cases behind it where it counts cases. */
 export async function dashboard(force: string | null): Promise<HTMLElement> {
   const filter = force ? { forces: [force] } : null;
   const { oversight } = await run<{ oversight: Oversight }>("Oversight", { filter });
+  targetDays = Object.fromEntries(oversight.targets.map((t) => [t.riskLevel, t.days]));
   const all = await allForces(oversight, force);
   const picker = h(
     "select",
@@ -309,20 +558,27 @@ export async function dashboard(force: string | null): Promise<HTMLElement> {
   picker.addEventListener("change", () => {
     window.location.hash = picker.value ? `#/dashboard/${picker.value}` : "#/dashboard";
   });
-  return h(
+  const drill = new DrillDown();
+  const view = h(
     "section",
     {},
     h("h1", {}, "Regional oversight"),
     h("p", { class: "muted" }, `Figures as of ${dateTime(oversight.asOf)} UTC.`),
     h("label", { for: "force-filter" }, "Force"),
     picker,
+    keyFigures(oversight),
     targets(oversight.byForce),
+    drill.element,
+    activityOverPeriod(filter),
+    pastTargetOverTime(filter),
     backlog(oversight.byForce),
     referrals(oversight.forces),
     activity(oversight.forces),
     imagesAvoided(oversight.imageViewsAvoided),
-    alerts(oversight.regradeAlerts, oversight.regradeAlertCount),
+    alertPages(filter, oversight.regradeAlertCount),
   );
+  view.addEventListener("connected", () => drillable(drill, filter, oversight.byForce), { once: true });
+  return view;
 }
 
 let knownForces: string[] = [];

@@ -58,6 +58,7 @@ import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench.bench_sync import DEFAULT_POLICIES, Engine, load_line, neo4j, start_hub
+from bench.ui_queries import document
 from federation.after_sync import after_sync_queue
 from federation.body import Item
 from federation.ingest import Ingest
@@ -95,11 +96,14 @@ WITH c,
           WHEN 'MEDIUM' THEN $target.MEDIUM ELSE $target.LOW END AS target,
      coalesce(c.victimsUnidentified, 0) AS unidentified,
      coalesce(c.victimsIdentified, 0) AS identified
-WITH c, risk,
+WITH c, risk, unidentified, identified, toFloat($now - c.receivedAt) / ($day * target) AS share
+WITH c, risk, unidentified, identified,
      CASE WHEN c.enforcementAt IS NOT NULL THEN 0.0
-          WHEN $now <= c.receivedAt THEN 0.0
-          WHEN 10.0 * ($now - c.receivedAt) / ($day * target) > $waitingCap THEN $waitingCap
-          ELSE 10.0 * ($now - c.receivedAt) / ($day * target) END AS waiting,
+          WHEN share <= 0 THEN 0.0
+          WHEN share <= 1 THEN $atTarget * share
+          WHEN $atTarget + $perDoubling * log(share) / log(2.0) > $waitingCap THEN $waitingCap
+          ELSE $atTarget + $perDoubling * log(share) / log(2.0) END AS waiting
+WITH c, risk, waiting,
      CASE WHEN c.accessToChildren THEN $children ELSE 0.0 END AS children,
      CASE WHEN coalesce(c.mediaA, 0) > 0 THEN $media.A WHEN coalesce(c.mediaB, 0) > 0 THEN $media.B
           WHEN coalesce(c.mediaC, 0) > 0 THEN $media.C ELSE 0.0 END AS media,
@@ -110,10 +114,11 @@ WITH c, risk,
      CASE WHEN c.victimInContact THEN $contact ELSE 0.0 END AS contact,
      CASE WHEN c.contactAbuseIndicated THEN $contactAbuse ELSE 0.0 END AS contactAbuse,
      CASE WHEN c.groomingIndicated THEN $grooming ELSE 0.0 END AS grooming,
+     CASE WHEN c.registeredSexOffender THEN $offender ELSE 0.0 END AS offender,
      CASE WHEN $link * coalesce(c.linkedCases, 0) > $linkCap THEN $linkCap
           ELSE $link * coalesce(c.linkedCases, 0) END AS links
 WITH c, risk + waiting + children + media + unidentifiedPoints + identifiedPoints + contact
-        + contactAbuse + grooming + links AS score
+        + contactAbuse + grooming + offender + links AS score
 RETURN c.force AS force, c.caseRef AS caseRef, score
 ORDER BY score DESC, c.receivedAt, c.key
 LIMIT 20
@@ -150,13 +155,13 @@ GQL_OVERSIGHT = """{ oversight { byForce {
   force riskLevel open pastTarget enforcedWithinTargetShare medianDaysToEnforcement
 } } }"""
 # What the coordinators' dashboard asks for, every figure of every force.
-GQL_DASHBOARD = (Path(__file__).parents[1] / "web/src/queries/Oversight.graphql").read_text()
+GQL_DASHBOARD = document("Oversight")
 # The weights and targets of the raw baselines: the hub's own, from the default policy dir.
 RULES = default_case_rules()
 # The reads measured, in order; the hub's reloads are counted between each two.
 MEASURED = ("case", "priority_queue", "oversight", "victim_groups")
 # What the analysts' victim identification page asks for: the first groups of the queue.
-GQL_VICTIM_GROUPS = (Path(__file__).parents[1] / "web/src/queries/VictimGroups.graphql").read_text()
+GQL_VICTIM_GROUPS = document("VictimGroups")
 
 
 def priority_parameters(forces: list[str], now_ms: int) -> dict[str, Any]:
@@ -167,6 +172,8 @@ def priority_parameters(forces: list[str], now_ms: int) -> dict[str, Any]:
         "day": DAY_MS,
         "risk": dict(weights.risk),
         "target": dict(RULES.target_days),
+        "atTarget": weights.waiting.at_target,
+        "perDoubling": weights.waiting.per_doubling,
         "waitingCap": weights.waiting.cap,
         "children": weights.access_to_children,
         "media": dict(weights.media),
@@ -177,6 +184,7 @@ def priority_parameters(forces: list[str], now_ms: int) -> dict[str, Any]:
         "contact": weights.victim_in_contact,
         "contactAbuse": weights.contact_abuse,
         "grooming": weights.grooming,
+        "offender": weights.registered_sex_offender,
         "link": weights.linked_cases.each,
         "linkCap": weights.linked_cases.cap,
     }

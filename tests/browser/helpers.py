@@ -4,40 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import random
-import re
 from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Page, expect
 
+from bench.ui_queries import document
 from tests.federation.conftest import Hub, examples
 from tests.gateway.graphql_client import GRAPHQL_RESPONSE, summary
 
 from .conftest import ROOT, client_secret
-
-QUERIES = ROOT / "web" / "src" / "queries"
-
-
-SPREAD = re.compile(r"\.\.\.\s*([_A-Za-z][_0-9A-Za-z]*)")
-
-
-def document(name: str) -> str:
-    """A document as the UI sends it: its file, then each fragment it needs (the rule of
-    web/plugins/persisted-queries.ts, written again here so that a test can catch a change)."""
-    fragments = {path.stem: path.read_text() for path in (QUERIES / "fragments").glob("*.graphql")}
-    text = (QUERIES / f"{name}.graphql").read_text()
-    needed: set[str] = set()
-    pending = [text]
-    while pending:
-        for spread in SPREAD.findall(pending.pop()):
-            if spread in fragments and spread not in needed:
-                needed.add(spread)
-                pending.append(fragments[spread])
-    return "\n".join([text, *(fragments[n] for n in sorted(needed))])
-
-
-def documents() -> set[str]:
-    return {document(path.stem) for path in QUERIES.glob("*.graphql")}
 
 
 def sha256(text: str) -> str:

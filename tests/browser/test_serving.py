@@ -12,10 +12,11 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from bench.ui_queries import documents
 from gateway.config import Settings
 from gateway.web import content_security_policy, web_routes
 
-from .helpers import documents, sha256
+from .helpers import sha256
 
 
 @pytest.fixture

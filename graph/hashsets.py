@@ -58,6 +58,7 @@ class HashSets:
         if batch:
             await self.store.write(q.LIST_HASHES, {"set": key, "rows": batch})
         rows = await self.store.write(q.SET_SIZE, {"key": key})
+        await self.store.write(q.RECOUNT_HOLDERS, {"key": key})
         return int(rows[0]["size"]) if rows else 0
 
     async def no_viewing(self, keys: Sequence[str]) -> dict[str, list[ItemGrades]]:

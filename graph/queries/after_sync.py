@@ -109,15 +109,20 @@ WHERE o.force <> c.force
 RETURN DISTINCT c.key AS key, o.key AS other
 """
 
-# When each image was first graded, by any case: kept on the `Media` node for the images of the
-# given cases, so that a case's image views avoided are counted from its own items. (Every
-# image found has the item it was found by: a MATCH, not an OPTIONAL one, finds them all.)
+# When each image was first graded, by any case or by an imported known-image hash set listing
+# it (graph/queries/hashsets.py): kept on the `Media` node for the images of the given cases, so
+# that a case's image views avoided are counted from its own items. (Every image found has the
+# item it was found by: a MATCH, not an OPTIONAL one, finds them all.)
 FIRST_GRADED = """
 UNWIND $keys AS key
 MATCH (:Case {key: key})-[:CONTAINS_MEDIA]->(m:Media)
 WITH DISTINCT m
 MATCH (m)<-[g:CONTAINS_MEDIA]-()
-WITH m, min(CASE WHEN g.category IN $graded THEN g.gradedAt END) AS first
+WITH m, min(CASE WHEN g.category IN $graded THEN g.gradedAt END) AS graded
+OPTIONAL MATCH (:KnownHash {key: m.key})<-[:LISTS]-(s:HashSet)
+WITH m, graded, min(s.importedAt) AS listed
+WITH m, CASE WHEN listed IS NOT NULL AND (graded IS NULL OR listed < graded) THEN listed
+             ELSE graded END AS first
 WHERE coalesce(m.firstGradedAt, -1) <> coalesce(first, -1)
 SET m.firstGradedAt = first
 RETURN count(m) AS images

@@ -30,6 +30,16 @@ SET l.category = x.category
 RETURN count(l) AS listed
 """
 
+# The cases holding an image the set lists go back to the after-sync step, which counts their
+# image views avoided again (any live replica takes them up: federation/after_sync/queue.py).
+RECOUNT_HOLDERS = """
+MATCH (:HashSet {key: $key})-[:LISTS]->(k:KnownHash)
+MATCH (m:Media {key: k.key})<-[:CONTAINS_MEDIA]-(c:Case)
+WITH DISTINCT c
+SET c.afterSyncPending = true
+RETURN count(c) AS cases
+"""
+
 SET_SIZE = """
 MATCH (s:HashSet {key: $key})
 OPTIONAL MATCH (s)-[l:LISTS]->()

@@ -109,3 +109,27 @@ async def test_a_file_that_is_no_hash_list_changes_nothing(hub: Hub, tmp_path: P
             await import_hash_set(path, sets, blind, name="caid", source="CAID", set_date=None)
 
     assert len(await hub.store.read(KNOWN)) == 4  # the sets imported before are untouched
+
+
+VIEWS = "{ oversight { imageViewsAvoided { force count } } }"
+
+
+async def test_images_a_hash_set_lists_count_as_views_avoided(hub: Hub, tmp_path: Path) -> None:
+    await import_sets(hub, tmp_path)
+    # Two of the case's four items are listed; the other two nobody graded.
+    media = [{"md5": LISTED_MD5}, {"sha1": LISTED_SHA1}, {"md5": "c" * 32}, {"sha1": "e" * 40}]
+    await sync_all(hub, [summary("AS", 1, media=media)])
+    views = await data(hub, "coordinator", VIEWS)
+    assert views["oversight"]["imageViewsAvoided"] == [{"force": "AS", "count": 2}]
+
+
+async def test_an_import_sends_the_cases_holding_listed_images_to_be_counted_again(
+    hub: Hub, tmp_path: Path
+) -> None:
+    media = [{"md5": LISTED_MD5}, {"md5": "c" * 32}]
+    await sync_all(hub, [summary("AS", 1, media=media), summary("GL", 2, media=media[1:])])
+    await import_sets(hub, tmp_path)
+    rows = await hub.store.read(
+        "MATCH (c:Case) WHERE c.afterSyncPending = true RETURN c.caseRef AS ref ORDER BY ref"
+    )
+    assert [row["ref"] for row in rows] == ["AS-T-0001"]

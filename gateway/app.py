@@ -33,6 +33,7 @@ from gateway.health import healthz, readyz
 from gateway.observability import install
 from gateway.protection import build_protection
 from gateway.region import RegionFacts
+from gateway.report_route import report_endpoint
 from gateway.web import web_routes
 from graph import GraphConnection, GraphStore, GraphUnavailable
 from graph.metrics import MeasuredGraphStore
@@ -159,6 +160,7 @@ def create_app(
             pulls=puller.state,
         )
         app.router.routes.append(Route("/graphql", graphql))
+        app.router.routes.append(Route("/reports/{force}", report_endpoint(graphql)))
         app.router.routes.append(WebSocketRoute("/graphql", graphql))
         if protection.devidp is not None and settings.environment != "production":
             app.router.routes.extend(protection.devidp.routes())

@@ -10,14 +10,65 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 
 from gateway.report_chart import Series, line_chart
 
 FORMATS = ("csv", "html", "pdf")
+MEDIA_TYPES = {"csv": "text/csv", "html": "text/html", "pdf": "application/pdf"}
+HISTORY_AT_LEAST = timedelta(days=90)  # the backlog chart shows this much even for 28 days
+MAX_OVERDUE_PAGES = 100  # 10,000 references: beyond that the list is not what the board reads
+_PERIOD = re.compile(r"^(\d{1,4})([dw])$")
+
+# One page of the report's query: its variables in, the `oversight` answer out.
+Ask = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def period_of(text: str) -> timedelta:
+    """`28d` or `4w`: 1 to 3660 days; `ValueError` says what is wrong."""
+    match = _PERIOD.match(text.strip())
+    if match is None:
+        raise ValueError("the period takes days or weeks, e.g. 28d or 4w")
+    days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+    if not 1 <= days <= 3660:
+        raise ValueError("the period is 1 to 3660 days")
+    return timedelta(days=days)
+
+
+async def gather(ask: Ask, force: str, period: timedelta, end: datetime) -> Report:
+    """The report, asked a page of overdue cases at a time."""
+    start = end - period
+    variables: dict[str, Any] = {
+        "forces": [force],
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "historyFrom": (end - max(period, HISTORY_AT_LEAST)).date().isoformat(),
+        "historyTo": end.date().isoformat(),
+        "after": None,
+    }
+    first = await ask(variables)
+    page = first["cases"]
+    overdue = [e["node"] for e in page["edges"]]
+    for _ in range(MAX_OVERDUE_PAGES - 1):
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        variables["after"] = page["pageInfo"]["endCursor"]
+        page = (await ask(variables))["cases"]
+        overdue += [e["node"] for e in page["edges"]]
+    return Report.of(force, start, end, first, overdue)
+
+
+def rendered(report: Report, fmt: str) -> bytes:
+    """The report in `fmt` (one of `FORMATS`)."""
+    if fmt == "pdf":
+        return render_pdf(report)
+    return (render_csv(report) if fmt == "csv" else render_html(report)).encode()
+
 
 # What the report asks the hub; `$forces` is the one force, `$openFrom` the history's first day.
 QUERY = """

@@ -8,7 +8,7 @@ Exit status: 0 when written; 1 when the hub refused (a scope the client lacks, a
 
 from __future__ import annotations
 
-import re
+import asyncio
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,15 +16,12 @@ from typing import Any
 
 import httpx
 
-from gateway.report import QUERY, Report, render_csv, render_html, render_pdf
+from gateway.report import QUERY, Report, gather, period_of, rendered
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_CANNOT_RUN = 2
 TIMEOUT_SECONDS = 60.0
-HISTORY_AT_LEAST = timedelta(days=90)  # the backlog chart shows this much even for 28 days
-MAX_OVERDUE_PAGES = 100  # 10,000 references: beyond that the list is not what the board reads
-_PERIOD = re.compile(r"^(\d{1,4})([dw])$")
 
 
 class ReportError(Exception):
@@ -37,22 +34,19 @@ class ReportError(Exception):
 
 def parse_period(text: str) -> timedelta:
     """`28d` or `4w`: 1 to 3660 days."""
-    match = _PERIOD.match(text.strip())
-    if match is None:
-        raise ReportError("--period takes days or weeks, e.g. 28d or 4w", EXIT_CANNOT_RUN)
-    days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
-    if not 1 <= days <= 3660:
-        raise ReportError("--period: 1 to 3660 days", EXIT_CANNOT_RUN)
-    return timedelta(days=days)
-
-
-def _ask(url: str, token: str, variables: dict[str, Any]) -> dict[str, Any]:
     try:
-        response = httpx.post(
-            f"{url.rstrip('/')}/graphql",
+        return period_of(text)
+    except ValueError as error:
+        raise ReportError(f"--period: {error}", EXIT_CANNOT_RUN) from None
+
+
+async def _ask(http: httpx.AsyncClient, token: str, variables: dict[str, Any]) -> dict[str, Any]:
+    url = str(http.base_url)
+    try:
+        response = await http.post(
+            "/graphql",
             json={"query": QUERY, "variables": variables},
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            timeout=TIMEOUT_SECONDS,
         )
     except httpx.HTTPError as error:
         message = f"cannot reach the hub at {url}: {type(error).__name__}"
@@ -73,35 +67,18 @@ def _ask(url: str, token: str, variables: dict[str, Any]) -> dict[str, Any]:
 
 
 def fetch_report(url: str, token: str, force: str, period: timedelta, end: datetime) -> Report:
-    """Ask the hub, a page of overdue cases at a time."""
-    start = end - period
-    variables: dict[str, Any] = {
-        "forces": [force],
-        "from": start.isoformat(),
-        "to": end.isoformat(),
-        "historyFrom": (end - max(period, HISTORY_AT_LEAST)).date().isoformat(),
-        "historyTo": end.date().isoformat(),
-        "after": None,
-    }
-    first = _ask(url, token, variables)
-    overdue = [e["node"] for e in first["cases"]["edges"]]
-    page = first["cases"]
-    for _ in range(MAX_OVERDUE_PAGES - 1):
-        if not page["pageInfo"]["hasNextPage"]:
-            break
-        variables["after"] = page["pageInfo"]["endCursor"]
-        page = _ask(url, token, variables)["cases"]
-        overdue += [e["node"] for e in page["edges"]]
-    return Report.of(force, start, end, first, overdue)
+    """Ask the running hub, a page of overdue cases at a time."""
+
+    async def fetch() -> Report:
+        async with httpx.AsyncClient(base_url=url.rstrip("/"), timeout=TIMEOUT_SECONDS) as http:
+            return await gather(lambda v: _ask(http, token, v), force, period, end)
+
+    return asyncio.run(fetch())
 
 
 def write_report(report: Report, fmt: str, out: Path | None) -> None:
     """The report in `fmt` to the file `out`, or to standard output."""
-    body: bytes
-    if fmt == "pdf":
-        body = render_pdf(report)
-    else:
-        body = (render_csv(report) if fmt == "csv" else render_html(report)).encode()
+    body = rendered(report, fmt)
     if out is None:
         sys.stdout.buffer.write(body)
         sys.stdout.buffer.flush()

@@ -3,6 +3,8 @@ fields are revealed only with a purpose, and every reveal or refusal is in the a
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -129,6 +131,15 @@ async def test_coordinator_dashboard_shows_the_apis_figures(
     await expect(page.get_by_test_id("period-table")).to_be_visible()
     heading = "Past target over the last 90 days"
     await expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    # The scrutiny board's report, downloaded from the page.
+    await page.get_by_label("Report on").select_option("AS")
+    await page.get_by_label("As", exact=True).select_option("csv")
+    async with page.expect_download() as download_info:
+        await page.get_by_role("button", name="Download report").click()
+    download = await download_info.value
+    assert download.suggested_filename.startswith("crossforce-report-AS-")
+    report = await asyncio.to_thread(Path(await download.path()).read_text)
+    assert report.startswith("section,") and "\noverdue," in report
     await page.get_by_label("Force", exact=True).select_option("GL")
     await expect(page).to_have_url(f"{seeded.url}/#/dashboard/GL")
     await expect(page.locator("[data-figure^='AS/']")).to_have_count(0)

@@ -126,3 +126,44 @@ async def test_a_report_needs_oversight_and_a_sound_request(
         bad = await cli(["report", "--force", "AS", *args, "--out", str(out)])
         assert bad.exit_code == 2 and says in bad.output, bad.output
     assert not await asyncio.to_thread(out.exists)
+
+
+async def test_the_web_report_is_the_cli_report_and_is_audited(
+    synced: tuple[datetime, list[dict[str, Any]]], hub: Hub, tmp_path: Path
+) -> None:
+    now, records = synced
+    headers = {"Authorization": f"Bearer {hub.token('coordinator')}"}
+    answer = await hub.http.get("/reports/AS", params={"format": "csv"}, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert 'filename="crossforce-report-AS-' in answer.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(answer.text)))
+    overdue = [r[1] for r in rows if r[0] == "overdue"][1:]
+    assert overdue == [
+        r["caseRef"] for r in expected(records, now, forces={"AS"}, past_target=True)
+    ]
+    assert not [p for p in personal(records) if p in answer.text]
+    pdf = await hub.http.get("/reports/AS", params={"format": "pdf"}, headers=headers)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    audited = await hub.store.read(
+        "MATCH (e:AuditEntry {action: 'export'}) WHERE e.target = 'report:AS' "
+        "RETURN e.actor AS actor, e.detail AS detail ORDER BY e.seq"
+    )
+    assert [(a["actor"], a["detail"]) for a in audited][-2:] == [
+        ("coordinator", "format=csv period=28d"), ("coordinator", "format=pdf period=28d")
+    ]  # fmt: skip
+
+
+async def test_the_web_report_needs_oversight_and_a_sound_request(hub: Hub) -> None:
+    coordinator = {"Authorization": f"Bearer {hub.token('coordinator')}"}
+    analyst = {"Authorization": f"Bearer {hub.token('analyst-AS')}"}
+    assert (await hub.http.get("/reports/AS")).status_code == 401
+    assert (await hub.http.get("/reports/AS", headers=analyst)).status_code == 403
+    for path, params in (
+        ("/reports/as", {}),
+        ("/reports/AS", {"format": "docx"}),
+        ("/reports/AS", {"period": "28x"}),
+        ("/reports/AS", {"period": "9999d"}),
+    ):
+        bad = await hub.http.get(path, params=params, headers=coordinator)
+        assert bad.status_code == 400, (path, params, bad.text)

@@ -1,5 +1,6 @@
 import { ApiError, run } from "../api";
 import { type Child, dateTime, h, s, table, words } from "../dom";
+import { current } from "../auth";
 import { caseHash } from "../routes";
 
 interface AgeBand {
@@ -542,6 +543,47 @@ function alertPages(filter: Record<string, unknown> | null, count: number): HTML
   );
 }
 
+/** The scrutiny board's report on one force, as CSV, HTML or PDF (GET /reports/{force}). */
+function reportForm(forces: string[], chosen: string | null): HTMLElement {
+  const force = h("select", { id: "report-force" }, ...forces.map((f) => h("option", { value: f, selected: f === chosen }, f)));
+  const period = h("select", { id: "report-period" }, ...[["7d", "7 days"], ["28d", "28 days"], ["90d", "90 days"], ["365d", "12 months"]].map(([v, l]) => h("option", { value: v, selected: v === "28d" }, l)));
+  const format = h("select", { id: "report-format" }, ...[["pdf", "PDF"], ["html", "HTML"], ["csv", "CSV"]].map(([v, l]) => h("option", { value: v }, l)));
+  const status = h("p", { role: "status" });
+  const download = h("button", { type: "button" }, "Download report");
+  download.addEventListener("click", () => {
+    const session = current();
+    if (!session) return;
+    status.textContent = "Preparing the report…";
+    const url = `/reports/${encodeURIComponent(force.value)}?period=${period.value}&format=${format.value}`;
+    void fetch(url, { headers: { Authorization: `Bearer ${session.token}` } })
+      .then(async (response) => {
+        if (!response.ok) throw new Error(((await response.json().catch(() => ({}))) as { error?: string }).error ?? `the hub answered ${response.status}`);
+        const name = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") ?? "")?.[1] ?? `report.${format.value}`;
+        const link = h("a", { href: URL.createObjectURL(await response.blob()), download: name });
+        link.click();
+        status.textContent = `Downloaded ${name}.`;
+      })
+      .catch((error: unknown) => {
+        status.textContent = `Refused: ${error instanceof Error ? error.message : "the hub could not be reached"}`;
+      });
+  });
+  return h(
+    "section",
+    { "aria-labelledby": "report" },
+    h("h2", { id: "report" }, "Report for the scrutiny board"),
+    h("p", { class: "hint" }, "One force's activity, targets, backlog over time and overdue cases by reference: no personal data. Each report made is audited."),
+    h(
+      "div",
+      { class: "grid" },
+      h("div", {}, h("label", { for: "report-force" }, "Report on"), force),
+      h("div", {}, h("label", { for: "report-period" }, "Over"), period),
+      h("div", {}, h("label", { for: "report-format" }, "As"), format),
+    ),
+    h("div", { class: "actions" }, download),
+    status,
+  );
+}
+
 /** The coordinators' dashboard: key figures first, then charts and tables, each figure leading
  * to the cases behind it where it counts cases. */
 export async function dashboard(force: string | null): Promise<HTMLElement> {
@@ -576,6 +618,7 @@ export async function dashboard(force: string | null): Promise<HTMLElement> {
     activity(oversight.forces),
     imagesAvoided(oversight.imageViewsAvoided),
     alertPages(filter, oversight.regradeAlertCount),
+    reportForm(all, force),
   );
   view.addEventListener("connected", () => drillable(drill, filter, oversight.byForce), { once: true });
   return view;

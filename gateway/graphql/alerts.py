@@ -10,38 +10,15 @@ import strawberry
 
 from federation.after_sync import regrade
 from gateway.graphql.context import Info
-from gateway.graphql.sharing import NamesCase
-from gateway.graphql.types import RiskLevel, Team
+from gateway.graphql.listed import ListedCase
 from policies.case_facts import DAY_MS, CaseFacts
 
 
 @strawberry.type(description="A case graded LOW or MEDIUM that carries signs of higher risk.")
-class RegradeAlert(NamesCase):
-    fact: strawberry.Private[CaseFacts]
-    now: strawberry.Private[int]
-
-    def named_force(self) -> str | None:
-        return self.fact.force
-
+class RegradeAlert(ListedCase):
     @classmethod
     def of(cls, fact: CaseFacts, now: int) -> RegradeAlert:
         return cls(fact=fact, now=now)
-
-    @strawberry.field
-    def force(self) -> str:
-        return self.fact.force
-
-    @strawberry.field
-    def case_ref(self) -> str:
-        return self.fact.case_ref
-
-    @strawberry.field
-    def risk_level(self) -> RiskLevel:
-        return RiskLevel(self.fact.risk_level)
-
-    @strawberry.field(description="the team holding the case, where its force says")
-    def team(self) -> Team | None:
-        return Team(self.fact.team) if self.fact.team is not None else None
 
     @strawberry.field(description="fractional days since the referral was received")
     def days_waiting(self) -> float:

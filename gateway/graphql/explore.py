@@ -9,7 +9,6 @@ hold no personal data (their ids are blind indexes), so the drawing never does e
 
 from __future__ import annotations
 
-import base64
 import enum
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ import strawberry
 from gateway.graphql import loaders
 from gateway.graphql.context import Context
 from gateway.graphql.errors import BadInput, NotFound
+from gateway.graphql.paging import after_position, position_cursor
 from gateway.graphql.sharing import NamesCase
 from gateway.graphql.types import RiskLevel
 from graph.cases import case_key
@@ -116,19 +116,11 @@ def node_id(label: str, key: str) -> strawberry.ID:
 
 
 def encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"n:{offset}".encode()).decode()
+    return position_cursor(offset)
 
 
 def decode_cursor(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        if text.startswith("n:"):
-            return int(text[2:]) + 1
-    except (ValueError, UnicodeDecodeError):
-        pass
-    raise BadInput("after: not a cursor from this connection")
+    return after_position(cursor)
 
 
 @dataclass

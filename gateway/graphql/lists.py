@@ -28,8 +28,8 @@ from gateway.graphql.alerts import RegradeAlert
 from gateway.graphql.context import Info
 from gateway.graphql.errors import BadInput
 from gateway.graphql.explore import PageInfo
+from gateway.graphql.listed import ListedCase
 from gateway.graphql.oversight_cases import OversightCaseFilter, checked_first, known_forces
-from gateway.graphql.sharing import NamesCase
 from gateway.graphql.types import RiskLevel, Team
 from gateway.region_index import AlertPosition, OpenAsked, Position, RegionIndex
 from policies.case_facts import DAY_MS, CaseFacts
@@ -174,29 +174,7 @@ class DeviceFilter:
 
 
 @strawberry.type(description="A case with devices seized and not yet examined: metadata only.")
-class DeviceBacklogCase(NamesCase):
-    fact: strawberry.Private[CaseFacts]
-    now: strawberry.Private[int]
-
-    def named_force(self) -> str | None:
-        return self.fact.force
-
-    @strawberry.field
-    def force(self) -> str:
-        return self.fact.force
-
-    @strawberry.field
-    def case_ref(self) -> str:
-        return self.fact.case_ref
-
-    @strawberry.field
-    def risk_level(self) -> RiskLevel:
-        return RiskLevel(self.fact.risk_level)
-
-    @strawberry.field
-    def team(self) -> Team | None:
-        return Team(self.fact.team) if self.fact.team is not None else None
-
+class DeviceBacklogCase(ListedCase):
     @strawberry.field(description="devices of the case seized and not examined")
     def devices_awaiting(self) -> int:
         return self.fact.devices_unexamined

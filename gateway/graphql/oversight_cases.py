@@ -30,8 +30,8 @@ import strawberry
 from gateway.graphql.context import Info
 from gateway.graphql.errors import BadInput
 from gateway.graphql.explore import PageInfo
+from gateway.graphql.listed import ListedCase
 from gateway.graphql.paging import MAX_PAGE
-from gateway.graphql.sharing import NamesCase
 from gateway.graphql.types import RiskLevel, Team
 from gateway.region_index import OpenAsked, Position, RegionIndex
 from policies.case_facts import DAY_MS, CaseFacts
@@ -119,29 +119,7 @@ class OversightCaseFilter:
 
 
 @strawberry.type(description="An open case: metadata only, never personal data.")
-class OversightCase(NamesCase):
-    fact: strawberry.Private[CaseFacts]
-    now: strawberry.Private[int]
-
-    def named_force(self) -> str | None:
-        return self.fact.force
-
-    @strawberry.field
-    def force(self) -> str:
-        return self.fact.force
-
-    @strawberry.field
-    def case_ref(self) -> str:
-        return self.fact.case_ref
-
-    @strawberry.field
-    def risk_level(self) -> RiskLevel:
-        return RiskLevel(self.fact.risk_level)
-
-    @strawberry.field(description="the team holding the case, where its force says")
-    def team(self) -> Team | None:
-        return Team(self.fact.team) if self.fact.team is not None else None
-
+class OversightCase(ListedCase):
     @strawberry.field(description="fractional days since the referral was received")
     def days_waiting(self) -> float | None:
         return (self.now - self.fact.received_at) / DAY_MS

@@ -7,19 +7,18 @@ the clock, so a queue read an hour later may have moved by a place or two at a p
 
 from __future__ import annotations
 
-import base64
-
 import strawberry
 
 from gateway import priority
 from gateway.graphql.context import Info
 from gateway.graphql.errors import BadInput
 from gateway.graphql.figures import PrioritisedCase
-from gateway.graphql.paging import checked_page
+from gateway.graphql.paging import after_position, checked_page, position_cursor
 from gateway.graphql.types import PriorityReason, RiskLevel, Team
 from policies.case_facts import CaseFacts
 from policies.scopes import CASES_READ
 
+QUEUE = "q"  # the prefix of the queue's cursors
 MAX_DEPTH = 10_000  # how far down the ranking a page may start: a bound on the work per request
 
 
@@ -47,30 +46,13 @@ class PriorityFilter:
         return accept
 
 
-def encode_cursor(position: int) -> str:
-    return base64.urlsafe_b64encode(f"q:{position}".encode()).decode()
-
-
-def decode_cursor(cursor: str | None) -> int:
-    """The position after the cursor's case."""
-    if cursor is None:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        if text.startswith("q:"):
-            return int(text[2:]) + 1
-    except (ValueError, UnicodeDecodeError):
-        pass
-    raise BadInput("after: not a cursor of the priority queue")
-
-
 async def priority_queue(
     info: Info, first: int, after: str | None, filter: PriorityFilter | None
 ) -> list[PrioritisedCase]:
     context = info.context
     context.require(CASES_READ)
     checked_page(first)
-    offset = decode_cursor(after)
+    offset = after_position(after, QUEUE)
     if offset + first > MAX_DEPTH:
         raise BadInput(f"after: the queue is paged to its first {MAX_DEPTH} cases")
     await context.region.refresh(context.graph)
@@ -86,5 +68,6 @@ async def priority_queue(
     candidates = region.candidates(visible, now, offset + first, accept)
     ranked = priority.rank(candidates, now, first, offset=offset)
     return [
-        PrioritisedCase(scored=s, cursor=encode_cursor(offset + i)) for i, s in enumerate(ranked)
+        PrioritisedCase(scored=s, cursor=position_cursor(offset + i, QUEUE))
+        for i, s in enumerate(ranked)
     ]

@@ -24,7 +24,7 @@ from federation import changes
 from federation.after_sync import AfterSync, run_after_sync, settled_for
 from federation.body import BodyError, records
 from federation.contacts import officer_contacts
-from federation.ingest import Ingest
+from federation.ingest import Ingest, Result
 from federation.metrics import count_records, count_refused
 from federation.problems import problem, problem_for_status
 from federation.referrals.posted import ReferralImport
@@ -65,6 +65,25 @@ def unavailable() -> JSONResponse:
 
 def body_problem(error: BodyError) -> JSONResponse:
     return problem_for_status(error.status, error.message)
+
+
+# What refuses a request before any of its records is applied, on every route.
+REFUSALS = (InvalidToken, RateLimited, Forbidden, GraphUnavailable, AuditUnavailable)
+
+
+def refused(error: Exception) -> Response:
+    """The answer to a request refused before any record was applied, counted by why."""
+    if isinstance(error, InvalidToken):
+        count_refused("unauthorised")
+        return _unauthorised(error)
+    if isinstance(error, RateLimited):
+        count_refused("rate_limited")
+        return rate_limited(error)
+    if isinstance(error, Forbidden):
+        count_refused("forbidden")
+        return problem("forbidden", str(error))
+    count_refused("unavailable")
+    return unavailable()
 
 
 @dataclass
@@ -112,30 +131,26 @@ class FederationAPI:
             items = records(request.stream(), gzipped=encoding == "gzip", limit=self.max_body_bytes)
             with causal_scope() as scope:
                 results = await self.ingest.apply(principal, items)
-        except InvalidToken as error:
-            count_refused("unauthorised")
-            return _unauthorised(error)
-        except RateLimited as error:
-            count_refused("rate_limited")
-            return rate_limited(error)
-        except Forbidden as error:
-            count_refused("forbidden")
-            return problem("forbidden", str(error))
         except BodyError as error:
             count_refused("bad_body")
             return body_problem(error)
-        except (GraphUnavailable, AuditUnavailable):
-            count_refused("unavailable")
-            return unavailable()
+        except REFUSALS as error:
+            return refused(error)
+        headers = await self._applied(request, principal, results, scope.token())
+        body: dict[str, Any] = {"results": [r.as_dict() for r in results]}
+        all_rejected = all(r.status == "rejected" for r in results)
+        return JSONResponse(body, status_code=422 if all_rejected else 200, headers=headers)
+
+    async def _applied(
+        self, request: Request, principal: Principal, results: list[Result], bookmark: str | None
+    ) -> dict[str, str] | None:
+        """What follows every applied batch: metrics, the route's budget of records, the
+        after-sync step; the answer's headers (the bookmark of the commit, on Neo4j)."""
         count_records(principal.force or "", (r.status for r in results))
         if self.limiter is not None:  # the route's budget of records, as well as of requests
             self.limiter.charge(principal.client_id, request.url.path, len(results))
         await run_after_sync(self.after_sync, principal.force or "", results)
-        body: dict[str, Any] = {"results": [r.as_dict() for r in results]}
-        all_rejected = all(r.status == "rejected" for r in results)
-        token = scope.token()
-        headers = {BOOKMARK_HEADER: token} if token else None
-        return JSONResponse(body, status_code=422 if all_rejected else 200, headers=headers)
+        return {BOOKMARK_HEADER: bookmark} if bookmark else None
 
     async def post_referrals(self, request: Request) -> Response:
         """A referral file in another body's format, imported as the caller's case summaries:
@@ -151,27 +166,12 @@ class FederationAPI:
                     partial=request.query_params.get("partial", "false").lower() == "true",
                     declared_length=request.headers.get("content-length"),
                 )
-        except InvalidToken as error:
-            count_refused("unauthorised")
-            return _unauthorised(error)
-        except RateLimited as error:
-            count_refused("rate_limited")
-            return rate_limited(error)
-        except Forbidden as error:
-            count_refused("forbidden")
-            return problem("forbidden", str(error))
-        except (GraphUnavailable, AuditUnavailable):
-            count_refused("unavailable")
-            return unavailable()
+        except REFUSALS as error:
+            return refused(error)
         if imported.refusal is not None:
             count_refused("bad_body")
             return imported.refusal
-        count_records(principal.force or "", (r.status for r in imported.results))
-        if self.limiter is not None:
-            self.limiter.charge(principal.client_id, request.url.path, len(imported.results))
-        await run_after_sync(self.after_sync, principal.force or "", imported.results)
-        token = scope.token()
-        headers = {BOOKMARK_HEADER: token} if token else None
+        headers = await self._applied(request, principal, imported.results, scope.token())
         status = 200 if imported.any_kept else 422
         return JSONResponse(imported.body(), status_code=status, headers=headers)
 

@@ -474,6 +474,31 @@ async def _verify() -> Verification:
         await connection.close()
 
 
+# The options every command that pushes case summaries as a force system takes.
+ForceClient = Annotated[str, typer.Option("--client", help="client id of the force, e.g. force-AS")]
+HubUrl = Annotated[
+    str | None,
+    typer.Option(
+        envvar="CROSSFORCE_URL",
+        show_default=False,
+        help="the hub's base URL (default: the hub last started on the data dir, else "
+        "http://127.0.0.1:8000)",
+    ),
+]
+ClientSecret = Annotated[
+    str | None,
+    typer.Option(
+        envvar="CROSSFORCE_CLIENT_SECRET",
+        show_default=False,
+        help="client secret (default: the development identity provider's, from the data dir)",
+    ),
+]
+BatchSize = Annotated[int, typer.Option(min=1, help="case summaries per request at most")]
+Partial = Annotated[
+    bool, typer.Option("--partial", help="import the referrals that can be, even if others cannot")
+]
+
+
 @app.command()
 def sync(
     file: Annotated[
@@ -482,21 +507,10 @@ def sync(
             exists=True, dir_okay=False, readable=True, help="JSON Lines file of case summaries"
         ),
     ],
-    client: str = typer.Option(..., "--client", help="client id, e.g. force-AS"),
-    url: str | None = typer.Option(
-        None,
-        envvar="CROSSFORCE_URL",
-        show_default=False,
-        help="the hub's base URL (default: the hub last started on the data dir, else "
-        "http://127.0.0.1:8000)",
-    ),
-    secret: str | None = typer.Option(
-        None,
-        envvar="CROSSFORCE_CLIENT_SECRET",
-        show_default=False,
-        help="client secret (default: the development identity provider's, from the data dir)",
-    ),
-    batch_size: int = typer.Option(500, min=1, help="records per request at most"),
+    client: ForceClient,
+    url: HubUrl = None,
+    secret: ClientSecret = None,
+    batch_size: BatchSize = 500,
 ) -> None:
     """Push a JSON Lines file of case summaries; exit 0 only if all were applied or stale."""
     from gateway.cli.sync import run_sync_command
@@ -520,23 +534,11 @@ def import_cybertipline(
             exists=True, dir_okay=False, readable=True, help="CyberTipline referral XML file"
         ),
     ],
-    client: str = typer.Option(..., "--client", help="client id of the force, e.g. force-AS"),
-    partial: bool = typer.Option(
-        False, "--partial", help="import the referrals that can be, even if others cannot"
-    ),
-    url: str | None = typer.Option(
-        None,
-        envvar="CROSSFORCE_URL",
-        show_default=False,
-        help="the hub's base URL (default: the hub last started on the data dir)",
-    ),
-    secret: str | None = typer.Option(
-        None,
-        envvar="CROSSFORCE_CLIENT_SECRET",
-        show_default=False,
-        help="client secret (default: the development identity provider's, from the data dir)",
-    ),
-    batch_size: int = typer.Option(500, min=1, help="case summaries per request at most"),
+    client: ForceClient,
+    partial: Partial = False,
+    url: HubUrl = None,
+    secret: ClientSecret = None,
+    batch_size: BatchSize = 500,
 ) -> None:
     """Import NCMEC CyberTipline reports as the client's case summaries; all or nothing."""
     _import_referrals("cybertipline", file, client, partial, url, secret, batch_size)
@@ -550,17 +552,11 @@ def import_csv(
             exists=True, dir_okay=False, readable=True, help="CSV referral package (docs/intake.md)"
         ),
     ],
-    client: str = typer.Option(..., "--client", help="client id of the force, e.g. force-AS"),
-    partial: bool = typer.Option(
-        False, "--partial", help="import the referrals that can be, even if others cannot"
-    ),
-    url: str | None = typer.Option(
-        None, envvar="CROSSFORCE_URL", show_default=False, help="the hub's base URL"
-    ),
-    secret: str | None = typer.Option(
-        None, envvar="CROSSFORCE_CLIENT_SECRET", show_default=False, help="client secret"
-    ),
-    batch_size: int = typer.Option(500, min=1, help="case summaries per request at most"),
+    client: ForceClient,
+    partial: Partial = False,
+    url: HubUrl = None,
+    secret: ClientSecret = None,
+    batch_size: BatchSize = 500,
 ) -> None:
     """Import a CSV referral package (NCA, ROCU, Child Protection System); all or nothing."""
     _import_referrals("csv", file, client, partial, url, secret, batch_size)

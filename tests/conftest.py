@@ -16,6 +16,7 @@ from tests.neo4j_server.server import Neo4jServer, java_available
 
 ENGINES = ["falkordb", pytest.param("neo4j", marks=pytest.mark.neo4j)]
 CLEAR = "MATCH (n) WHERE NOT n:SchemaVersion DETACH DELETE n"
+DROP_DATA_KEYS = "MATCH (k:DataKey) DETACH DELETE k"
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,9 @@
 - blind index of a phone, an e-mail and an IMEI (normalise + HMAC-SHA256) against raw
   `hmac.new(key, same bytes, sha256)`: each in the canonical form the normaliser returns (the
   fast path) and in an everyday notation it must rewrite;
-- preparing a case (`federation.prepare.prepare_case`: indexes, sealing, figures) over the
-  region generator's cases, per case, to set beside the hub's and the graph's CPU per record in
+- preparing a case (validation by `federation.validation.problems_of`, then
+  `federation.prepare.prepare_case`: indexes, sealing, figures) over the region generator's
+  cases, per case, to set beside the hub's and the graph's CPU per record in
   bench/results/sync-*.md.
 
 Run: `python -m bench.bench_protection [--seconds 0.5]`. Writes bench/results/protection.json
@@ -38,6 +39,7 @@ import cryptography
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from federation.prepare import prepare_case
+from federation.validation import problems_of
 from gateway.demo.region import RegionParams, region_cases
 from policies.blind_index import BlindIndex
 from policies.case_rules import default_case_rules
@@ -182,15 +184,19 @@ def bench(seconds: float) -> dict[str, Any]:
 def prepare_per_case(
     loop: asyncio.AbstractEventLoop, cipher: FieldCipher, index: BlindIndex
 ) -> dict[str, Any]:
-    """CPU per case of `prepare_case` over the region generator's first cases (process time,
-    best of three passes: the figure to hold against the hub's and graph's CPU per record)."""
+    """CPU per case of validating and preparing (`problems_of`, `prepare_case`) over the region
+    generator's first cases (process time, best of three passes: the figure to hold against the
+    hub's and graph's CPU per record)."""
     cases = list(region_cases(RegionParams(seed=7, forces=5, cases=PREPARED_CASES)))
     now, rules = datetime.now(UTC), default_case_rules()
 
     async def all_cases() -> None:
         for case in cases:
-            if not case.get("deleted"):
-                await prepare_case(case, blind=index, cipher=cipher, now=now, rules=rules)
+            if case.get("deleted"):
+                continue
+            if problems_of(case, caller_force=case["force"], now=now):
+                raise RuntimeError("the region generator made an invalid case")
+            await prepare_case(case, blind=index, cipher=cipher, now=now, rules=rules)
 
     passes = []
     for _ in range(3):
@@ -219,10 +225,11 @@ def markdown(result: dict[str, Any]) -> str:
     prepare = result["prepare_case"]
     lines += [
         "",
-        f"Preparing a case (`prepare_case`: validation done, every identifier indexed, every "
-        f"sensitive value sealed, figures derived): {prepare['cpu_ms_per_case']:.3f} ms of CPU "
-        f"per case over the region generator's first {prepare['cases']} cases. Set it beside "
-        "the hub's and the graph's CPU per record in `sync-*.md`.",
+        "Preparing a case (validated by `problems_of`, then `prepare_case`: every identifier "
+        "indexed, every sensitive value sealed, figures derived): "
+        f"{prepare['cpu_ms_per_case']:.3f} ms of CPU per case over the region generator's "
+        f"first {prepare['cases']} cases. Set it beside the hub's and the graph's CPU per "
+        "record in `sync-*.md`.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -2,8 +2,15 @@
 
 - seal / open: `FieldCipher` (key ring lookup, associated data, AES-256-GCM, encoding) against
   raw `AESGCM.encrypt` / `decrypt` of the same bytes with the same key;
+- seal per field of a whole record (`seal_record`, as preparing a case seals) against the same
+  raw encryption;
 - blind index of a phone, an e-mail and an IMEI (normalise + HMAC-SHA256) against raw
-  `hmac.new(key, same bytes, sha256)`.
+  `hmac.new(key, same bytes, sha256)`: each in the canonical form the normaliser returns (the
+  fast path) and in an everyday notation it must rewrite;
+- preparing a case (validation by `federation.validation.problems_of`, then
+  `federation.prepare.prepare_case`: indexes, sealing, figures) over the region generator's
+  cases, per case, to set beside the hub's and the graph's CPU per record in
+  bench/results/sync-*.md.
 
 Run: `python -m bench.bench_protection [--seconds 0.5]`. Writes bench/results/protection.json
 and bench/results/protection.md. Data keys live in memory (as they do once cached in the hub), so
@@ -31,18 +38,31 @@ from typing import Any
 import cryptography
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from federation.prepare import prepare_case
+from federation.validation import problems_of
+from gateway.demo.region import RegionParams, region_cases
 from policies.blind_index import BlindIndex
+from policies.case_rules import default_case_rules
 from policies.crypto import FieldCipher, associated_data
 from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FIELD = "/suspects/0/phones/0"
 PLAINTEXT = "Uploads linked to subscriber IP; chat logs show contact with a child."
-SAMPLES = {
-    "phone": "+44 (0)7700-900123",
-    "email": " J.Doe@Example.com ",
-    "imei": "35-209900-176148-1",
-}
+# (kind, written, what it is): canonical forms come back from the normaliser unchanged.
+SAMPLES = (
+    ("phone", "+447700900123", "canonical, drama range"),
+    ("phone", "+447911123456", "canonical, in use"),
+    ("phone", "07911 123456", "national notation"),
+    ("phone", "+44 (0)7700-900123", "with (0) and hyphen"),
+    ("email", "a@b.example", "canonical"),
+    ("email", " J.Doe@Example.com ", "mixed case, spaces"),
+    ("imei", "352099001761481", "15 digits"),
+    ("imei", "35209900176148", "canonical, 14 digits"),
+    ("imei", "35-209900-176148-1", "grouped"),
+)
+RECORD_FIELDS = 12  # sealed values of a typical case of the region generator
+PREPARED_CASES = 500
 
 
 def measure(run: Callable[[int], None], seconds: float, repeats: int = 5) -> float:
@@ -117,6 +137,17 @@ def bench(seconds: float) -> dict[str, Any]:
     )
     row("seal (FieldCipher)", seal_ns, "AESGCM.encrypt + os.urandom(12)", raw_encrypt_ns)
 
+    record = [(f"/suspects/0/field{i}", PLAINTEXT) for i in range(RECORD_FIELDS)]
+    record_ns = measure(
+        async_loop(loop, lambda: cipher.seal_record("AS", "AS-2026-0042", record)), seconds
+    )
+    row(
+        f"seal per field of a {RECORD_FIELDS}-field record (seal_record)",
+        record_ns / RECORD_FIELDS,
+        "AESGCM.encrypt + os.urandom(12)",
+        raw_encrypt_ns,
+    )
+
     open_ns = measure(
         async_loop(loop, lambda: cipher.open("AS", "AS-2026-0042", FIELD, sealed)), seconds
     )
@@ -125,15 +156,18 @@ def bench(seconds: float) -> dict[str, Any]:
 
     linking_key = os.urandom(32)
     index = BlindIndex(linking_key)
-    for kind, raw in SAMPLES.items():
+    for kind, raw, what in SAMPLES:
         ours = measure(sync_loop(lambda k=kind, r=raw: index.index(k, r)), seconds)  # type: ignore[misc]
         message = f"{kind}:{raw}".encode()
         baseline = measure(
             sync_loop(lambda m=message: hmac.new(linking_key, m, hashlib.sha256).digest()),  # type: ignore[misc]
             seconds,
         )
-        row(f"blind index {kind} (normalise + HMAC)", ours, "hmac.new(sha256).digest", baseline)
+        row(
+            f"blind index {kind}, {what} `{raw.strip()}`", ours, "hmac.new(sha256).digest", baseline
+        )
 
+    prepare = prepare_per_case(loop, cipher, index)
     loop.close()
     return {
         "benchmark": "protection",
@@ -143,7 +177,33 @@ def bench(seconds: float) -> dict[str, Any]:
         "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
         "plaintext_bytes": len(plaintext),
         "rows": rows,
+        "prepare_case": prepare,
     }
+
+
+def prepare_per_case(
+    loop: asyncio.AbstractEventLoop, cipher: FieldCipher, index: BlindIndex
+) -> dict[str, Any]:
+    """CPU per case of validating and preparing (`problems_of`, `prepare_case`) over the region
+    generator's first cases (process time, best of three passes: the figure to hold against the
+    hub's and graph's CPU per record)."""
+    cases = list(region_cases(RegionParams(seed=7, forces=5, cases=PREPARED_CASES)))
+    now, rules = datetime.now(UTC), default_case_rules()
+
+    async def all_cases() -> None:
+        for case in cases:
+            if case.get("deleted"):
+                continue
+            if problems_of(case, caller_force=case["force"], now=now):
+                raise RuntimeError("the region generator made an invalid case")
+            await prepare_case(case, blind=index, cipher=cipher, now=now, rules=rules)
+
+    passes = []
+    for _ in range(3):
+        started = time.process_time()
+        loop.run_until_complete(all_cases())
+        passes.append((time.process_time() - started) / len(cases))
+    return {"cases": len(cases), "cpu_ms_per_case": round(min(passes) * 1000, 3)}
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -162,6 +222,15 @@ def markdown(result: dict[str, Any]) -> str:
             f"| {row['operation']} | {row['ns_per_op']:,.0f} | {row['baseline']} | "
             f"{row['baseline_ns_per_op']:,.0f} | {row['ratio']:.2f}x |"
         )
+    prepare = result["prepare_case"]
+    lines += [
+        "",
+        "Preparing a case (validated by `problems_of`, then `prepare_case`: every identifier "
+        "indexed, every sensitive value sealed, figures derived): "
+        f"{prepare['cpu_ms_per_case']:.3f} ms of CPU per case over the region generator's "
+        f"first {prepare['cases']} cases. Set it beside the hub's and the graph's CPU per "
+        "record in `sync-*.md`.",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -313,7 +313,8 @@ async def neo4j(args: argparse.Namespace) -> AsyncIterator[Engine]:
         raise SystemExit("--engine neo4j needs Java 17+ and Maven, or --neo4j-uri")
     server = Neo4jServer()
     try:
-        yield Engine("neo4j", server.start())
+        uri = server.start()
+        yield Engine("neo4j", uri, pid=server.pid)
     finally:
         server.stop()
 

@@ -98,7 +98,8 @@ class IntakeWatch:
         if not any(keys.values()):
             return Sighting(frozenset(), frozenset())
         params = {label: sorted(found) for label, found in keys.items()}
-        found = await self.store.read(q.KNOWN_ENTITIES, {"force": force, **params})
+        statement = q.KNOWN_ENTITIES_NEO4J if self.store.engine == "neo4j" else q.KNOWN_ENTITIES
+        found = await self.store.read(statement, {"force": force, **params})
         return Sighting(
             frozenset(r["key"] for r in found),
             frozenset(r["key"] for r in found if r["elsewhere"]),

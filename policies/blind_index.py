@@ -38,13 +38,24 @@ class BlindIndex:
         if len(key) < 32:
             raise ValueError("the linking key must be at least 32 bytes")
         self._mac = hmac.new(key, digestmod=hashlib.sha256)
+        # The keyed state after `kind:`, by kind: computed once, copied per index (HMAC is a
+        # stream, so this is the same digest as one update over `kind:normalised`).
+        self._by_kind: dict[str, hmac.HMAC] = {}
         self._encoding = encoding
         self.rules = rules
 
+    def _keyed(self, kind: str) -> hmac.HMAC:
+        mac = self._by_kind.get(kind)
+        if mac is None:
+            mac = self._mac.copy()
+            mac.update(f"{kind}:".encode())
+            self._by_kind[kind] = mac
+        return mac
+
     def of(self, kind: str, normalised: str) -> str:
         """The index of an already normalised identifier of `kind`."""
-        mac = self._mac.copy()  # the keyed state is computed once; copying it is cheap
-        mac.update(f"{kind}:{normalised}".encode())
+        mac = self._keyed(kind).copy()
+        mac.update(normalised.encode())
         digest = mac.digest()
         if self._encoding == "hex":
             return digest.hex()

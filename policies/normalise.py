@@ -18,11 +18,11 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import phonenumbers
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
-from stdnum import imei as stdnum_imei
-from stdnum.exceptions import ValidationError as StdnumError
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 
 DEFAULT_REGION = "GB"
 
@@ -80,6 +80,7 @@ def _text(kind: str, value: object, limit: int = 320) -> str:
 # (`+44 (0)7700-900123`). Anything else (`#`, `*`, letters, `ext. 12`) is refused rather than
 # parsed: phonenumbers would read a tail after `#` as an extension and link on what is left.
 _PHONE_TEXT = re.compile(r"\+?[0-9 ().\-/]+")
+_DIGIT = re.compile(r"[0-9]")
 
 # Ofcom's ranges for drama, in E.164: never given to a subscriber. phonenumbers calls the mobile
 # and the 01632 ones invalid; they link only where the rules' `example_ranges` allow.
@@ -96,16 +97,71 @@ _DRAMA = (
 # only the validity check: the answer is what phonenumbers gives (a property test holds the two
 # paths equal).
 _UK_NUMBER = re.compile(r"(?:\+44|0)[ -]?[1237](?:[ -]?[0-9]){9}")
+_E164_UK = re.compile(r"\+44[1237][0-9]{9}")  # the canonical form itself: nothing to remove
+
+
+def _desc_pattern(descs: list[Any], length: int) -> re.Pattern[str] | None:
+    """One pattern a national number of `length` digits matches in full exactly when it matches
+    one of `descs` as phonenumbers' `_is_number_matching_desc` does (length, then pattern)."""
+    alternatives = [
+        f"(?:{d.national_number_pattern})"
+        for d in descs
+        if d is not None
+        and d.national_number_pattern
+        and (not d.possible_length or length in d.possible_length)
+    ]
+    return re.compile("|".join(alternatives)) if alternatives else None
+
+
+_NUMBER_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager",
+                 "uan", "voicemail", "fixed_line", "mobile")  # fmt: skip
+
+
+def _regions_of_44(length: int) -> list[tuple[re.Pattern[str] | None, re.Pattern[str] | None,
+                                              re.Pattern[str] | None]]:  # fmt: skip
+    """(leading digits, general pattern, any-type pattern) of each region of +44, in the order
+    phonenumbers' `region_code_for_number` tries them, for national numbers of `length` digits."""
+    regions = []
+    for code in COUNTRY_CODE_TO_REGION_CODE[44]:
+        metadata = PhoneMetadata.metadata_for_region(code)
+        if metadata is None:
+            continue
+        leading = re.compile(metadata.leading_digits) if metadata.leading_digits else None
+        general = _desc_pattern([metadata.general_desc], length)
+        types = _desc_pattern([getattr(metadata, name) for name in _NUMBER_TYPES], length)
+        regions.append((leading, general, types))
+    return regions
+
+
+_UK_REGIONS = _regions_of_44(10)
+
+
+def _valid_uk(national: str) -> bool:
+    """`phonenumbers.is_valid_number` of +44 and a ten-digit national number, from the same
+    numbering plans without its per-call work: the region that claims the number (by leading
+    digits, or the first whose plan knows it) must know its type."""
+    for leading, general, types in _UK_REGIONS:
+        known = bool(
+            general and types and general.fullmatch(national) and types.fullmatch(national)
+        )
+        if leading is not None:
+            if leading.match(national):
+                return known
+        elif known:
+            return True
+    return False
 
 
 def _phone_fast(text: str, rules: LinkingRules) -> str | None:
-    if rules.country != "GB" or not _UK_NUMBER.fullmatch(text):
+    if _E164_UK.fullmatch(text):
+        e164 = text
+    elif rules.country == "GB" and _UK_NUMBER.fullmatch(text):
+        e164 = "+44" + text.replace(" ", "").replace("-", "")[-10:]
+    else:
         return None
-    e164 = "+44" + text.replace(" ", "").replace("-", "")[-10:]
     if rules.example_ranges and e164.startswith(_DRAMA):
         return e164
-    number = phonenumbers.PhoneNumber(country_code=44, national_number=int(e164[3:]))
-    if not phonenumbers.is_valid_number(number):
+    if not _valid_uk(e164[3:]):
         return None  # the parsing path says why
     return e164
 
@@ -119,11 +175,11 @@ def phone(value: str, rules: LinkingRules = DEFAULT_RULES) -> str:
     not a London number, and linking it would meet `020 2555 0177`.
     """
     text = _text("phone", value, 64)
-    if not _PHONE_TEXT.fullmatch(text) or not any(c.isdigit() for c in text):
-        raise InvalidIdentifier("phone", "must be digits, spaces, ()-./ and a leading +")
     fast = _phone_fast(text, rules)
     if fast is not None:
         return fast
+    if not _PHONE_TEXT.fullmatch(text) or not _DIGIT.search(text):
+        raise InvalidIdentifier("phone", "must be digits, spaces, ()-./ and a leading +")
     return _phone_parsed(text, rules)
 
 
@@ -195,16 +251,20 @@ _PLAIN_EMAIL = re.compile(
     rf"(?P<local>{_ATEXT}+(?:\.{_ATEXT}+)*)@(?P<domain>(?:{_LABEL}\.)+[A-Za-z]{{2,63}})"
 )
 _SPECIAL_USE = frozenset(SPECIAL_USE_DOMAIN_NAMES)
+_SPECIAL_USE_LABELS = max(name.count(".") + 1 for name in _SPECIAL_USE)
 
 
 def _email_fast(text: str) -> str | None:
     match = _PLAIN_EMAIL.fullmatch(text)
     if match is None or len(match["local"]) > 64 or "--" in match["domain"]:
         return None
-    labels = match["domain"].lower().split(".")
-    if any(".".join(labels[i:]) in _SPECIAL_USE for i in range(len(labels))):
+    address = text.lower()
+    labels = address.rsplit(".", _SPECIAL_USE_LABELS)
+    # Every domain suffix of as many labels as a special-use name has (the domain's last
+    # labels; the domain holds at least two, the local part none of these).
+    if any(".".join(labels[i:]) in _SPECIAL_USE for i in range(1, len(labels))):
         return None
-    return text.lower()
+    return address
 
 
 _IMEI_SEPARATORS = re.compile(r"[\s\-/.]")
@@ -213,19 +273,31 @@ _IMEI_SEPARATORS = re.compile(r"[\s\-/.]")
 def imei(value: str) -> str:
     """The 14-digit body (TAC + serial): 14 digits, 15 with a Luhn check digit, or a 16-digit
     IMEISV, in any grouping with spaces, hyphens, slashes or dots."""
-    digits = _IMEI_SEPARATORS.sub("", _text("imei", value, 32))
+    text = _text("imei", value, 32)
+    digits = text if text.isdigit() else _IMEI_SEPARATORS.sub("", text)
     if not digits.isdigit() or not digits.isascii():
         raise InvalidIdentifier("imei", "must be digits")
     if len(digits) not in (14, 15, 16):
         raise InvalidIdentifier("imei", "must have 14, 15 or 16 digits")
-    try:
-        stdnum_imei.validate(digits)
-    except StdnumError:
-        raise InvalidIdentifier("imei", "check digit does not match") from None
+    # Only the 15-digit form carries a check digit (the IMEISV's last two are a version).
+    if len(digits) == 15 and not luhn_valid(digits):
+        raise InvalidIdentifier("imei", "check digit does not match")
     body = digits[:14]
     if _placeholder_digits(body):
         raise Unlinkable("imei", "a placeholder (one digit repeated or a run of digits)")
     return body
+
+
+# Each digit doubled and its digits summed, as Luhn counts every second digit from the right.
+_LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")
+
+
+def luhn_valid(digits: str) -> bool:
+    """The Luhn check of a string of ASCII digits: the sum of the digits, every second one from
+    the right doubled (its digits summed), ends in 0. Read as bytes, each digit is its code
+    point less 48."""
+    plain, doubled = digits[::-2], digits[-2::-2].translate(_LUHN_DOUBLED)
+    return (sum(plain.encode()) + sum(doubled.encode()) - 48 * len(digits)) % 10 == 0
 
 
 _RUNS = "01234567890123456789012345678901234567890123456789"

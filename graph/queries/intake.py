@@ -24,6 +24,15 @@ RETURN key, count(o) > 0 AS elsewhere"""
     for label in COUNTED_LABELS
 )
 
+# The same on Neo4j, whose `EXISTS {}` stops at the first case of another force instead of
+# counting them all (FalkorDB has no existential subquery).
+KNOWN_ENTITIES_NEO4J = "\nUNION ALL\n".join(
+    f"""UNWIND ${label} AS key
+MATCH (e:{label} {{key: key}})
+RETURN key, EXISTS {{ MATCH (e)<--(o:Case) WHERE o.force <> $force }} AS elsewhere"""
+    for label in COUNTED_LABELS
+)
+
 # Adds a batch's figures to the force's day, and returns the day (less what was released) with
 # the sums of the days before it in the window, and whether the force's link events are held.
 ADD = """

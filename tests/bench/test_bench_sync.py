@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bench.bench_sync import apart, parser, run
 from federation.prepare import prepare_case
 from gateway.demo.region import RegionParams, region_cases
@@ -20,6 +22,7 @@ from policies.case_rules import default_case_rules
 from policies.crypto import FieldCipher
 from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
 from tests.federation.conftest import examples
+from tests.neo4j_server.server import java_available
 
 # Per label: nodes, their property names, and the relationships going out, by type and names.
 SHAPE = """
@@ -67,8 +70,16 @@ async def test_the_baseline_writes_the_nodes_and_relationships_the_hub_writes(
     assert {row["label"] for row in hub_shape} >= {"Case", "Person", "Media", "Victim"}
 
 
-async def test_the_sync_benchmark_runs_both_paths_and_says_where_the_cpu_went() -> None:
-    args = parser().parse_args(["--cases", "60", "--batch", "20"])
+@pytest.mark.parametrize("engine", ["falkordb", "neo4j"])
+async def test_the_sync_benchmark_runs_both_paths_and_says_where_the_cpu_went(
+    engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Neo4j the benchmark starts the JVM itself, so it reads the JVM's CPU too."""
+    if engine == "neo4j":
+        monkeypatch.delenv("CROSSFORCE_TEST_NEO4J_URI", raising=False)
+        if not java_available():
+            pytest.fail("the Neo4j benchmark needs Java 17+ and Maven")
+    args = parser().parse_args(["--cases", "60", "--batch", "20", "--engine", engine])
 
     result = await run(args)
 

@@ -72,6 +72,11 @@ class Neo4jServer:
         self.uri = self._read_uri()
         return self.uri
 
+    @property
+    def pid(self) -> int | None:
+        """The JVM's process id while it runs (the benchmarks read its CPU time)."""
+        return None if self._process is None else self._process.pid
+
     def _read_uri(self) -> str:
         assert self._process is not None and self._process.stdout is not None
         found: list[str] = []

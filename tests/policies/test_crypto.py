@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from graph import GraphStore
 from graph.keyring_store import GraphKeyStore
 from policies.audit import AuditLog, MemoryAuditStore
-from policies.crypto import DecryptionFailed, FieldCipher, associated_data, key_version
+from policies.crypto import DecryptionFailed, FieldCipher, associated_data, is_sealed, key_version
 from policies.keys import (
     KeyRing,
     KeyShredded,
@@ -266,3 +266,107 @@ async def test_a_record_is_sealed_with_one_version_each_field_bound_to_itself(
     # Fresh nonces: the same plaintext twice in one record gives two ciphertexts.
     _, twice = await cipher.seal_record("AS", "AS-1", [("/a", "same"), ("/b", "same")])
     assert twice["/a"].split(":")[2][:16] != twice["/b"].split(":")[2][:16]
+
+
+def open_by_the_format(sealed: str, dek: bytes, force: str, case_ref: str, field: str) -> str:
+    """Open a sealed value from the documented format alone (`policies/crypto.py`)."""
+    import base64
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    label, version, body = sealed.split(":")
+    assert label == "cf1"
+    raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    aad = associated_data(force, case_ref, field, int(version))
+    return AESGCM(dek).decrypt(raw[:12], raw[12:], aad).decode()
+
+
+@settings(max_examples=40, deadline=None)
+@given(plaintext=st.text(max_size=300), field=st.text(min_size=1, max_size=40))
+async def test_sealed_values_keep_their_format_both_ways(plaintext: str, field: str) -> None:
+    """What is in the graph must still open, and what is sealed now must open by the format:
+    both `seal` and `seal_record` against AES-GCM used directly."""
+    import base64
+    import os
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    keyring = KeyRing(MemoryKeyStore(), _MemoryKek())
+    cipher = FieldCipher(keyring)
+    single = await cipher.seal("AS", "AS-1", field, plaintext)
+    version, record = await cipher.seal_record("AS", "AS-1", [(field, plaintext), ("/x", "y")])
+    _, dek = await keyring.current("AS")
+    for sealed in (single, record[field]):
+        assert open_by_the_format(sealed, dek, "AS", "AS-1", field) == plaintext
+    nonce = os.urandom(12)
+    aad = associated_data("AS", "AS-1", field, version)
+    body = nonce + AESGCM(dek).encrypt(nonce, plaintext.encode(), aad)
+    written = f"cf1:{version}:" + base64.urlsafe_b64encode(body).rstrip(b"=").decode()
+    assert await cipher.open("AS", "AS-1", field, written) == plaintext
+
+
+class _MemoryKek:
+    """A KEK in memory, so a property test needs no files."""
+
+    def __init__(self) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self._aead = AESGCM(AESGCM.generate_key(bit_length=256))
+
+    async def wrap(self, plaintext: bytes, aad: bytes) -> bytes:
+        return b"\0" * 12 + self._aead.encrypt(b"\0" * 12, plaintext, aad)
+
+    async def unwrap(self, wrapped: bytes, aad: bytes) -> bytes:
+        return self._aead.decrypt(wrapped[:12], wrapped[12:], aad)
+
+
+async def test_cached_keys_honour_a_shred_within_the_shred_check(
+    store: MemoryKeyStore, kek: LocalKeyFile
+) -> None:
+    """Keys served from the cache without awaiting the store still meet the shred bound: a
+    replica refuses a version shredded elsewhere once `shred_check` seconds have passed."""
+    now = [0.0]
+    replica_a = FieldCipher(KeyRing(store, kek, shred_check=2.0, clock=lambda: now[0]))
+    replica_b = FieldCipher(KeyRing(store, kek, shred_check=2.0, clock=lambda: now[0]))
+    sealed = await replica_a.seal("AS", "AS-1", "/summary", SECRET)
+    assert await replica_b.open("AS", "AS-1", "/summary", sealed) == SECRET
+    await replica_b.seal("AS", "AS-2", "/summary", SECRET)  # B's current version is cached too
+
+    await replica_a.keyring.shred("AS")
+    now[0] += 2.5
+    with pytest.raises(KeyShredded):
+        await replica_b.open("AS", "AS-1", "/summary", sealed)
+    fresh = await replica_b.seal("AS", "AS-3", "/summary", SECRET)
+    assert key_version(fresh) == 2
+    with pytest.raises(KeyShredded):
+        await replica_a.open("AS", "AS-1", "/summary", sealed)
+
+
+def reference_is_sealed(value: str) -> bool:
+    """`is_sealed` as the format reads, with the standard library's base64url decoder."""
+    import base64
+    import binascii
+
+    parts = value.split(":")
+    if len(parts) != 3 or parts[0] != "cf1" or not parts[1].isdigit():
+        return False
+    try:
+        body = base64.urlsafe_b64decode(parts[2] + "=" * (-len(parts[2]) % 4))
+    except (binascii.Error, ValueError):
+        return False
+    return len(body) >= 12 + 16
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    body=st.one_of(
+        st.text(alphabet="ABCxyz019-_+/=é:", max_size=60),
+        st.binary(min_size=20, max_size=60).map(
+            lambda b: __import__("base64").urlsafe_b64encode(b).decode().rstrip("=")
+        ),
+    ),
+    version=st.sampled_from(["1", "12", "x", ""]),
+)
+def test_sealed_values_are_recognised_as_the_format_reads(body: str, version: str) -> None:
+    value = f"cf1:{version}:{body}"
+    assert is_sealed(value) == reference_is_sealed(value)

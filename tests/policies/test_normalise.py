@@ -569,3 +569,104 @@ def test_drama_numbers_take_the_phone_fast_path(written: str) -> None:
     if n._phone_fast(written, strict) is None:  # not in use by phonenumbers' plans
         with pytest.raises(n.Unlinkable):
             n._phone_parsed(written, strict)
+
+
+# Canonical forms: what a normaliser returns, given back to it, comes back unchanged and takes
+# the fast path (no phonenumbers parse, no email-validator, no stdnum), with the same answer.
+canonical_phones = st.one_of(
+    uk_ten_digit.map(lambda nsn: "+44" + nsn),
+    st.sampled_from(["+447700900123", "+441632960001", "+441134960999"]),
+)
+
+
+@FAST_PATH
+@given(national=st.from_regex(r"\A[0-9]{10}\Z"))
+def test_uk_numbering_plan_check_agrees_with_phonenumbers(national: str) -> None:
+    assert n._valid_uk(national) == in_use(national)
+
+
+@PROPERTY
+@given(national=st.from_regex(r"\A(1481|1534|1624|7624|7781|7839|7911|7937|74576)[0-9]{5,6}\Z"))
+def test_crown_dependency_numbers_agree_with_phonenumbers(national: str) -> None:
+    national = national[:10]
+    assert n._valid_uk(national) == in_use(national)
+
+
+@FAST_PATH
+@given(written=canonical_phones)
+def test_canonical_phones_come_back_unchanged_by_the_fast_path(written: str) -> None:
+    assert n._phone_fast(written, n.DEFAULT_RULES) == written
+    assert n.phone(written) == n._phone_parsed(written, n.DEFAULT_RULES) == written
+
+
+@PROPERTY
+@given(local=local_parts, domain=domains)
+def test_canonical_emails_come_back_unchanged(local: str, domain: str) -> None:
+    canonical = n.email(f"{local}@{domain}")
+    assert n.email(canonical) == canonical
+    assert n._email_fast(canonical) == n._email_validated(canonical).lower()
+
+
+def reference_imei(written: str) -> str:
+    """The IMEI normaliser as written against python-stdnum, to hold the faster one to."""
+    from stdnum import imei as stdnum_imei
+    from stdnum.exceptions import ValidationError
+
+    digits = n._IMEI_SEPARATORS.sub("", n._text("imei", written, 32))
+    if not digits.isdigit() or not digits.isascii():
+        raise n.InvalidIdentifier("imei", "must be digits")
+    if len(digits) not in (14, 15, 16):
+        raise n.InvalidIdentifier("imei", "must have 14, 15 or 16 digits")
+    try:
+        stdnum_imei.validate(digits)
+    except ValidationError:
+        raise n.InvalidIdentifier("imei", "check digit does not match") from None
+    if n._placeholder_digits(digits[:14]):
+        raise n.Unlinkable("imei", "a placeholder (one digit repeated or a run of digits)")
+    return digits[:14]
+
+
+def outcome(normaliser: object, written: str) -> tuple[str, str]:
+    try:
+        return "ok", normaliser(written)  # type: ignore[operator]
+    except n.InvalidIdentifier as error:
+        return type(error).__name__, error.reason
+
+
+imei_like = st.one_of(
+    st.from_regex(r"\A[0-9]{13,17}\Z"),
+    st.from_regex(r"\A[0-9]{2}[ \-/.]?[0-9]{6}[ \-/.]?[0-9]{6}[ \-/.]?[0-9]{0,2}\Z"),
+    st.text(alphabet="0123456789 -/.a\u0661", min_size=1, max_size=20),  # and an Arabic-Indic 1
+)
+
+
+@FAST_PATH
+@given(written=imei_like)
+def test_imei_normaliser_agrees_with_stdnum(written: str) -> None:
+    assert outcome(n.imei, written) == outcome(reference_imei, written)
+
+
+@FAST_PATH
+@given(digits=st.from_regex(r"\A[0-9]{1,20}\Z"))
+def test_luhn_check_agrees_with_stdnum(digits: str) -> None:
+    assert n.luhn_valid(digits) == (luhn.checksum(digits) == 0)
+
+
+@PROPERTY
+@given(
+    pairs=st.lists(
+        st.tuples(st.sampled_from(sorted(n.NORMALISERS)), st.text(max_size=40)), max_size=6
+    )
+)
+def test_blind_index_is_the_hmac_of_kind_and_text(pairs: list[tuple[str, str]]) -> None:
+    """Indexes already in the graph must still match: the value is HMAC-SHA256 under the linking
+    key over `kind:normalised`, whatever order kinds are indexed in."""
+    import base64
+    import hashlib
+    import hmac
+
+    url_safe = BlindIndex(KEY, encoding="base64url")
+    for kind, text in pairs:
+        digest = hmac.new(KEY, f"{kind}:{text}".encode(), hashlib.sha256).digest()
+        assert INDEX.of(kind, text) == digest.hex()
+        assert url_safe.of(kind, text) == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

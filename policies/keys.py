@@ -243,8 +243,8 @@ class KeyRing:
 
     def cached_current(self, force: str) -> tuple[int, bytes] | None:
         """What `current` would answer, when it can without reading the store (the version and
-        key are fresh in the cache and no shred check is due); None otherwise. The hot path
-        (sealing every field of every case) then awaits nothing."""
+        key are fresh in the cache and no recheck for shreds or rotations is due); None
+        otherwise. The hot path (sealing every field of every case) then awaits nothing."""
         current = self._current.get(force)
         if current is None:
             return None
@@ -256,7 +256,7 @@ class KeyRing:
         now = self._clock()
         if now - read_at >= self._ttl or now - cached[1] >= self._ttl:
             return None
-        return (version, cached[0]) if now - last < self._shred_check else None
+        return (version, cached[0]) if now - last < self._recheck_every else None
 
     def cached_dek(self, force: str, version: int) -> bytes | None:
         """What `dek` would answer, when it can without reading the store; None otherwise."""
@@ -265,7 +265,7 @@ class KeyRing:
         if cached is None or last is None:
             return None
         now = self._clock()
-        fresh = now - cached[1] < self._ttl and now - last < self._shred_check
+        fresh = now - cached[1] < self._ttl and now - last < self._recheck_every
         return cached[0] if fresh else None
 
     async def dek(self, force: str, version: int) -> bytes:

@@ -320,14 +320,14 @@ class _MemoryKek:
         return self._aead.decrypt(wrapped[:12], wrapped[12:], aad)
 
 
-async def test_cached_keys_honour_a_shred_within_the_shred_check(
+async def test_cached_keys_honour_a_shred_within_the_recheck(
     store: MemoryKeyStore, kek: LocalKeyFile
 ) -> None:
     """Keys served from the cache without awaiting the store still meet the shred bound: a
-    replica refuses a version shredded elsewhere once `shred_check` seconds have passed."""
+    replica refuses a version shredded elsewhere once `recheck` seconds have passed."""
     now = [0.0]
-    replica_a = FieldCipher(KeyRing(store, kek, shred_check=2.0, clock=lambda: now[0]))
-    replica_b = FieldCipher(KeyRing(store, kek, shred_check=2.0, clock=lambda: now[0]))
+    replica_a = FieldCipher(KeyRing(store, kek, recheck=2.0, clock=lambda: now[0]))
+    replica_b = FieldCipher(KeyRing(store, kek, recheck=2.0, clock=lambda: now[0]))
     sealed = await replica_a.seal("AS", "AS-1", "/summary", SECRET)
     assert await replica_b.open("AS", "AS-1", "/summary", sealed) == SECRET
     await replica_b.seal("AS", "AS-2", "/summary", SECRET)  # B's current version is cached too

@@ -19,8 +19,8 @@ RETURN t.key AS key
 """
 
 # Pending for longer than `$age` ms and claimed by no live replica: what a replica that stopped
-# mid-step left behind, taken up by the periodic sweep of any live one. (The index on
-# `afterSyncPending`, migration 16, holds only the few pending nodes: settling removes the value.)
+# mid-step left behind, taken up by the periodic sweep of any live one (the index on
+# `afterSyncPending`, migration 16, finds them).
 STALE_PENDING = """
 MATCH (c:Case)
 WHERE c.afterSyncPending = true AND c.syncedAt < timestamp() - $age
@@ -38,16 +38,18 @@ LIMIT $limit
 # Of the given keys, those still pending that no other replica holds a live claim on, claimed
 # for `$claim` ms, with the version the step is about to run for. The first SET locks each node
 # on Neo4j before its claim is read, so two replicas claiming at once are serialised and the
-# second reads the first's claim (FalkorDB runs writes one at a time anyway).
+# second reads the first's claim (FalkorDB runs writes one at a time anyway). No property is set
+# to null here or in `_SETTLE`: FalkorDB 4 then removes other properties of the node with it
+# (seen removing a case's `seq` and `status`), so a cleared flag is false, an empty claim ''.
 _CLAIM = """
 UNWIND $keys AS key
 MATCH (n:{label} {{key: key}})
 WHERE n.afterSyncPending = true
 SET n.afterSyncClaimLock = true
 WITH key, n, timestamp() AS now
-WITH key, n, now, n.afterSyncPending = true AND (n.afterSyncClaim IS NULL
+WITH key, n, now, n.afterSyncPending = true AND (coalesce(n.afterSyncClaim, '') = ''
      OR n.afterSyncClaim = $holder OR n.afterSyncClaimUntil < now) AS free
-SET n.afterSyncClaimLock = null,
+SET n.afterSyncClaimLock = false,
     n.afterSyncClaim = CASE WHEN free THEN $holder ELSE n.afterSyncClaim END,
     n.afterSyncClaimUntil = CASE WHEN free THEN now + $claim ELSE n.afterSyncClaimUntil END
 WITH key, n, free
@@ -62,8 +64,8 @@ _SETTLE = """
 UNWIND $cases AS x
 MATCH (n:{label} {{key: x.key}})
 WHERE n.version = x.version
-SET n.afterSyncPending = null, n.touched = null, n.afterSyncClaim = null,
-    n.afterSyncClaimUntil = null
+SET n.afterSyncPending = false, n.touched = [], n.afterSyncClaim = '',
+    n.afterSyncClaimUntil = 0
 RETURN count(n) AS settled
 """
 SETTLE_CASES = _SETTLE.format(label="Case")

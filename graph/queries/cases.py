@@ -86,8 +86,9 @@ FOREACH (d IN c.contactAccounts |
   MERGE (e:Account {key: d.entity}) MERGE (x:Victim {key: d.victim}) CREATE (x)-[:CONTACTED]->(e))
 """
 
+# An empty list rather than null: FalkorDB removes other properties with one set to null.
 _KEEP_TOUCHED = """
-SET {node}.touched = CASE WHEN size(touched) = 0 THEN null ELSE touched END
+SET {node}.touched = touched
 """
 
 UPSERT = (

@@ -35,7 +35,7 @@ MERGE (p:PullCursor {force: $force})
 SET p.leaseLock = true
 WITH p, timestamp() AS now
 WITH p, now, (p.leaseHolder IS NULL OR p.leaseHolder = $holder OR p.leaseUntil < now) AS free
-SET p.leaseLock = null,
+SET p.leaseLock = false,
     p.leaseHolder = CASE WHEN free THEN $holder ELSE p.leaseHolder END,
     p.leaseUntil = CASE WHEN free THEN now + $ttl ELSE p.leaseUntil END
 RETURN p.leaseHolder AS holder, p.leaseUntil - now AS remaining

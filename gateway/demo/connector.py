@@ -44,7 +44,11 @@ class DemoConnector:
         self._last = self._feed.feed.page(None, max(1, len(summaries))).end_cursor
         endpoint = Endpoint(build_schema(self._feed), HubTokenVerifier(issuer))
         config = uvicorn.Config(
-            asgi_app(endpoint), host="127.0.0.1", port=port, log_level="warning"
+            asgi_app(endpoint),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=5,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

@@ -33,7 +33,14 @@ class BackgroundServer:
     """Uvicorn in a thread, so the demo can talk to the hub it started."""
 
     def __init__(self, settings: Settings, host: str, port: int) -> None:
-        config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning")
+        # A connection left open (a keep-alive, a subscription) does not hold the stop up.
+        config = uvicorn.Config(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=5,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = f"http://{host}:{port}"

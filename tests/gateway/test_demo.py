@@ -72,11 +72,12 @@ def test_the_demo_in_exit_mode_says_the_hub_stopped_and_prints_whole_secrets(
 
 def test_the_demo_hub_takes_tokens_from_crossforce_token_until_ctrl_c(tmp_path: Path) -> None:
     env = crossforce_env(tmp_path)
+    log = tmp_path / "demo.log"
     demo = subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "demo", "--serve", "--cases", "50"],
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("w"),
         text=True,
     )
     assert demo.stdout is not None
@@ -107,5 +108,11 @@ def test_the_demo_hub_takes_tokens_from_crossforce_token_until_ctrl_c(tmp_path: 
         assert answer.json()["data"]["priorityQueue"]
     finally:
         demo.send_signal(signal.SIGINT)
-        demo.communicate(timeout=60)
-    assert demo.returncode == 0
+        try:
+            demo.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            demo.kill()
+            demo.communicate()
+            said = log.read_text()[-4000:]
+            raise AssertionError(f"the demo did not stop on Ctrl-C:\n{said}") from None
+    assert demo.returncode == 0, log.read_text()[-4000:]

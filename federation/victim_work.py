@@ -113,7 +113,7 @@ class VictimWork:
         for row in rows:
             opened = await self._opened(reader, row["force"], row["group"], row["sealed"])
             claims[row["group"]] = Claim(
-                group=row["group"], force=row["force"], officer=row["officer"],
+                group=row["group"], force=row["force"], officer=row["officer"] or None,
                 officer_name=opened.get(OFFICER_NAME), at=int(row["at"]),
             )  # fmt: skip
         return claims

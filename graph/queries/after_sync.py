@@ -170,7 +170,7 @@ SET_LINK_COUNTS = (
     """
 UNWIND $cases AS x
 MATCH (c:Case {key: x.key})
-SET c.linkedCases = x.linkedCases, c.linkedHigh = x.linkedHigh,
+SET c.linkedCases = x.linkedCases, c.linkedHigh = coalesce(x.linkedHigh, []),
     c.viewsAvoided = x.viewsAvoided, c.syncedAt = timestamp()
 """
     + STAMP_SEQ.format(node="c", key="c.key")

@@ -141,11 +141,12 @@ DELETE c
 RETURN count(*) AS released
 """
 
-# A hand-over to a named force (and officer): the claim moves to them, fresh.
+# A hand-over to a named force (and officer): the claim moves to them, fresh. Nothing is set to
+# null (see graph/queries/after_sync.py): no officer is '', no sealed name ''.
 HAND_TO = """
 MATCH (c:VictimGroupClaim {group: $group})
 WHERE c.force = $force OR c.at < $staleBefore
-SET c.force = $toForce, c.officer = $toOfficer, c.sealed = null, c.at = $now
+SET c.force = $toForce, c.officer = coalesce($toOfficer, ''), c.sealed = '', c.at = $now
 RETURN c.force AS force
 """
 

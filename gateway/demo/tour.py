@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import faulthandler
 import json
-import os
 import sys
-import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -181,28 +178,6 @@ async def tour(
         show_sign_in(url, data_dir, secrets, serving=True)
 
 
-def leave_on_ctrl_c(grace: float = 5.0) -> None:
-    """Ctrl-C stops the demo, whatever is left running: the servers have stopped (or given up
-    after their bounded waits), and a worker thread still busy would otherwise hold the exit
-    until it finishes. Such threads are named, with their stacks, on stderr."""
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and _busy_threads():
-        time.sleep(0.1)
-    busy = _busy_threads()
-    if busy:
-        names = ", ".join(t.name for t in busy)
-        print(f"crossforce demo: leaving with threads still running: {names}", file=sys.stderr)
-        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
-
-
-def _busy_threads() -> list[threading.Thread]:
-    main = threading.main_thread()
-    return [t for t in threading.enumerate() if t is not main and not t.daemon and t.is_alive()]
-
-
 def run_demo(
     keep_serving: bool | None = None, port: int | None = None, cases: int = DEMO_CASES
 ) -> None:
@@ -239,8 +214,6 @@ def run_demo(
     finally:
         server.stop()
         pulled.stop()
-    if keep_serving:
-        leave_on_ctrl_c()
     if not keep_serving:
         secrets = json.loads(devidp_secrets_file(settings.data_dir).read_text())
         show_sign_in(server.url, settings.data_dir, secrets, serving=False)

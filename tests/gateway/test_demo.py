@@ -79,6 +79,9 @@ def test_the_demo_hub_takes_tokens_from_crossforce_token_until_ctrl_c(tmp_path: 
         stdout=subprocess.PIPE,
         stderr=log.open("w"),
         text=True,
+        # Ctrl-C as a terminal delivers it: a suite started in the background by a shell
+        # without job control runs with SIGINT ignored, which a child would inherit.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert demo.stdout is not None
     try:

@@ -263,3 +263,52 @@ def test_metrics_token_comes_from_a_secret_and_the_pod_monitor_sends_it() -> Non
     assert "CROSSFORCE_METRICS_TOKEN" not in gateway_env(
         render({"metrics": {"existingSecret": ""}})
     )
+
+
+COORDINATION = {
+    "pullLeaseSeconds": "CROSSFORCE_PULL_LEASE_SECONDS",
+    "afterSyncStaleSeconds": "CROSSFORCE_AFTER_SYNC_STALE_SECONDS",
+    "keyRecheckSeconds": "CROSSFORCE_KEY_RECHECK_SECONDS",
+}
+
+
+def test_replica_coordination_settings_reach_every_replica() -> None:
+    values = {
+        "coordination": {
+            "pullLeaseSeconds": 40,
+            "afterSyncStaleSeconds": 90,
+            "keyRecheckSeconds": 5,
+        },
+        "graph": {"slowQuerySeconds": 0.25},
+    }
+    env = gateway_env(render(values))
+    for value, name in COORDINATION.items():
+        assert env[name] == str(values["coordination"][value])
+    assert env["CROSSFORCE_GRAPH_SLOW_QUERY_SECONDS"] == "0.25"
+    settings = Settings.model_validate(
+        {name.removeprefix("CROSSFORCE_").lower(): env[name] for name in COORDINATION.values()}
+    )
+    assert (settings.pull_lease_seconds, settings.after_sync_stale_seconds) == (40, 90)
+
+
+def test_the_chart_defaults_for_replicas_are_the_hubs() -> None:
+    env = gateway_env(render())
+    for name in COORDINATION.values():
+        field = Settings.model_fields[name.removeprefix("CROSSFORCE_").lower()]
+        assert float(env[name]) == field.default
+
+
+@pytest.mark.parametrize(
+    ("value", "bound"),
+    [("pullLeaseSeconds", 600), ("afterSyncStaleSeconds", 3600), ("keyRecheckSeconds", 60)],
+)
+def test_a_coordination_value_the_hub_would_refuse_is_refused_by_the_chart(
+    value: str, bound: int
+) -> None:
+    setting = COORDINATION[value].removeprefix("CROSSFORCE_").lower()
+    with pytest.raises(ValueError):
+        Settings.model_validate({setting: bound + 1})
+    with pytest.raises(helm.HelmValuesError, match=f"/coordination/{value}"):
+        render({"coordination": {value: bound + 1}})
+    with pytest.raises(helm.HelmValuesError, match=f"/coordination/{value}"):
+        render({"coordination": {value: 0}})

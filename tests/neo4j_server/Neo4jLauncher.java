@@ -1,12 +1,16 @@
+import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.harness.Neo4j;
 import org.neo4j.harness.Neo4jBuilders;
 
 /**
  * Starts Neo4j Community in process (test harness), prints its Bolt URI on stdout, and stops
- * when stdin closes, so the server never outlives the test session that started it.
+ * when stdin closes, so the server never outlives the test session that started it. Its working
+ * directory goes with it.
  */
 public class Neo4jLauncher {
     public static void main(String[] args) throws Exception {
@@ -21,5 +25,8 @@ public class Neo4jLauncher {
             // Keep running until the parent closes our stdin (or dies).
         }
         neo4j.close();
+        try (Stream<Path> paths = Files.walk(workDir)) {
+            paths.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+        }
     }
 }

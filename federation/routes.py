@@ -193,7 +193,7 @@ class FederationAPI:
                     self.cipher,
                     self.sharing,
                     principal,
-                    [c["otherKey"] for c in shown if "otherKey" in c],
+                    [c.other_key for c in shown if c.other_key],
                 )
         except InvalidToken as error:
             return _unauthorised(error)
@@ -209,10 +209,10 @@ class FederationAPI:
             return unavailable()
         items = []
         for change in shown:
-            other = change.pop("otherKey", None)
-            if other in contacts:
-                change["contact"] = contacts[other]
-            items.append(change)
+            item = change.wire()
+            if change.other_key in contacts:
+                item["contact"] = contacts[change.other_key]
+            items.append(item)
         return JSONResponse({"changes": items, "next": page.next})
 
 

@@ -8,26 +8,16 @@ from typing import Any
 from prometheus_client import Counter as Metric
 
 from graph import GraphStore
-from graph.queries import changes as q
-from graph.queries import intake as iq
+from graph.change_feed import ChangeFeed
 
-APPEND_PAGE = 2000  # events appended in one statement
 SIDES = ("force", "otherForce")  # an event is held when either force's events are
 
 
 async def append_new(store: GraphStore, events: dict[str, dict[str, Any]]) -> int:
-    """Append the events (by dedupe key) not already on the feed; how many were new. The check
-    and the append are one transaction, so an event appended twice (by two replicas, or again
-    after a crash) is on the feed once."""
-    ordered = [events[d] for d in sorted(events)]
-    added = 0
-    # A page at a time: a case sharing an image with hundreds of cases feeds two events per
-    # link, and one statement for them all outlasted the query timeout (and failed again at
-    # each retry). An event is on the feed once, whichever page brought it.
-    for start in range(0, len(ordered), APPEND_PAGE):
-        rows = await store.write(q.APPEND, {"events": ordered[start : start + APPEND_PAGE]})
-        added += int(rows[0]["added"]) if rows else 0
-    return added
+    """Append the events (by dedupe key) not already on the feed; how many were new. An event
+    appended twice (by two replicas, or again after a crash) is on the feed once; a case sharing
+    an image with hundreds of cases feeds two events per link, so they go a page at a time."""
+    return await ChangeFeed(store).append([events[d] for d in sorted(events)])
 
 
 EVENTS_HELD = Metric(
@@ -42,9 +32,9 @@ async def deliver(store: GraphStore, events: dict[str, dict[str, Any]]) -> int:
     over the case rules' ceiling, federation/intake.py): the events meant for such a force, and
     those telling other forces of its cases. Those are kept, held, until an administrator
     releases them. How many were new, on the feed or held."""
+    feed = ChangeFeed(store)
     forces = sorted({e[side] for e in events.values() for side in SIDES if e.get(side)})
-    rows = await store.read(iq.HELD_FORCES, {"forces": forces}) if forces else []
-    holding = {row["force"] for row in rows}
+    holding = await feed.held_forces(forces)
     held: dict[str, list[dict[str, Any]]] = {}
     free = {}
     for dedupe in sorted(events):
@@ -56,10 +46,7 @@ async def deliver(store: GraphStore, events: dict[str, dict[str, Any]]) -> int:
             held.setdefault(holder, []).append(event | {"heldFor": holder})
     added = await append_new(store, free)
     for force, kept in sorted(held.items()):
-        for start in range(0, len(kept), APPEND_PAGE):
-            page = kept[start : start + APPEND_PAGE]
-            written = await store.write(q.APPEND_HELD, {"events": page})
-            count = int(written[0]["held"]) if written else 0
-            EVENTS_HELD.labels(force).inc(count)
-            added += count
+        count = await feed.hold(kept)
+        EVENTS_HELD.labels(force).inc(count)
+        added += count
     return added

@@ -67,7 +67,7 @@ async def _events(context: Context, since: int) -> tuple[list[ForceEvent], int]:
     protection = context.protection
     # As the HTTP feed tells them (docs/policies.md, "Records"): the same changes, the same text.
     shown = changes.told(page.changes, protection.sharing, context.principal)
-    others = [c["otherKey"] for c in shown if "otherKey" in c]
+    others = [c.other_key for c in shown if c.other_key]
     contacts = await officer_contacts(
         context.graph, protection.cipher, protection.sharing, context.principal, others
     )
@@ -75,16 +75,16 @@ async def _events(context: Context, since: int) -> tuple[list[ForceEvent], int]:
         known(event, context)
         for event in (
             ForceEvent(
-                seq=str(c["seq"]),
-                kind=c["kind"],
-                case_ref=c["caseRef"],
-                at=instant(c.get("at")),
-                other_force=c.get("otherForce"),
-                other_case_ref=c.get("otherCaseRef"),
-                via=c.get("via"),
-                contact=contacts.get(c.get("otherKey", "")),
-                group=c.get("group"),
-                reasons=list(c.get("reasons") or []),
+                seq=str(c.seq),
+                kind=c.kind,
+                case_ref=c.case_ref,
+                at=instant(c.at),
+                other_force=c.other_force,
+                other_case_ref=c.other_case_ref,
+                via=c.via,
+                contact=contacts.get(c.other_key or ""),
+                group=c.group,
+                reasons=list(c.reasons),
             )
             for c in shown
         )

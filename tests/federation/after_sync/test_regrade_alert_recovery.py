@@ -37,7 +37,7 @@ async def test_alerts_left_behind_by_a_stopped_hub_come_once(
     written = applied_keys("AS", await hub.apply(principal("AS"), stream(as_cases)))
     written += applied_keys("GL", await hub.apply(principal("GL"), stream([gl_case])))
     assert len(written) == 4
-    assert [c for c in (await page(graph_store, "AS", 0)).changes if c["kind"] == "REGRADE"] == []
+    assert [c for c in (await page(graph_store, "AS", 0)).changes if c.kind == "REGRADE"] == []
 
     # Two replicas start at once, both take the flagged cases up.
     step = partial(after_sync_step, graph_store, rules=default_case_rules())
@@ -57,8 +57,8 @@ async def test_alerts_left_behind_by_a_stopped_hub_come_once(
                 await task
     assert await graph_store.read(q.PENDING) == []
     feed = (await page(graph_store, "AS", 0)).changes
-    alerts = [(c["caseRef"], c["reasons"]) for c in feed if c["kind"] == "REGRADE"]
+    alerts = [(c.case_ref, c.reasons) for c in feed if c.kind == "REGRADE"]
     assert sorted(alerts) == [
-        ("AS-T-0001", ["suspect has access to children"]),
-        ("AS-T-0002", ["linked to GL case GL-T-0004, graded high risk"]),
+        ("AS-T-0001", ("suspect has access to children",)),
+        ("AS-T-0002", ("linked to GL case GL-T-0004, graded high risk",)),
     ]

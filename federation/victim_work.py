@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from federation.after_sync.feed import append_new
 from graph import GraphStore
-from graph.queries import victims as q
+from graph.victim_groups import StepRecord, VictimGroupStore
 from policies.case_facts import DAY_MS
 from policies.crypto import DecryptionFailed, FieldCipher
 from policies.keys import KeyringError
@@ -102,19 +102,19 @@ def stale_before(now_ms: int) -> int:
 class VictimWork:
     def __init__(self, store: GraphStore, cipher: FieldCipher, sharing: PolicyHolder) -> None:
         self._store = store
+        self._groups = VictimGroupStore(store)
         self._cipher = cipher
         self._sharing = sharing
 
     # Reading ---------------------------------------------------------------------------------
 
     async def claims(self, reader: Principal, groups: Sequence[str]) -> dict[str, Claim]:
-        rows = await self._store.read(q.CLAIMS, {"groups": list(groups)})
         claims = {}
-        for row in rows:
-            opened = await self._opened(reader, row["force"], row["group"], row["sealed"])
-            claims[row["group"]] = Claim(
-                group=row["group"], force=row["force"], officer=row["officer"] or None,
-                officer_name=opened.get(OFFICER_NAME), at=int(row["at"]),
+        for kept in await self._groups.claims(groups):
+            opened = await self._opened(reader, kept.force, kept.group, kept.sealed)
+            claims[kept.group] = Claim(
+                group=kept.group, force=kept.force, officer=kept.officer,
+                officer_name=opened.get(OFFICER_NAME), at=kept.at,
             )  # fmt: skip
         return claims
 
@@ -122,35 +122,31 @@ class VictimWork:
         """Each group's recorded steps, oldest first, with names and notes as the reader may
         see them."""
         steps: dict[str, list[Step]] = defaultdict(list)
-        for row in await self._store.read(q.ACTIONS, {"groups": list(groups)}):
-            opened = await self._opened(reader, row["force"], row["group"], row["sealed"])
-            steps[row["group"]].append(
+        for kept in await self._groups.steps(groups):
+            opened = await self._opened(reader, kept.force, kept.group, kept.sealed)
+            steps[kept.group].append(
                 Step(
-                    id=row["id"] or f"{row['group']}:{row['at']}", group=row["group"],
-                    kind=row["kind"], force=row["force"], officer=row["officer"],
-                    officer_name=opened.get(OFFICER_NAME), at=int(row["at"]),
-                    note=opened.get(NOTE), victim=row["victim"], referred_to=row["referredTo"],
-                    outcome=row["outcome"], to_force=row["toForce"], to_officer=row["toOfficer"],
-                    about=row["about"],
+                    id=kept.id, group=kept.group, kind=kept.kind, force=kept.force,
+                    officer=kept.officer, officer_name=opened.get(OFFICER_NAME), at=kept.at,
+                    note=opened.get(NOTE), victim=kept.victim, referred_to=kept.referred_to,
+                    outcome=kept.outcome, to_force=kept.to_force, to_officer=kept.to_officer,
+                    about=kept.about,
                 )
             )  # fmt: skip
         return steps
 
     async def identified(self, victims: Iterable[str]) -> set[str]:
         """Which of these victims were identified through the hub."""
-        rows = await self._store.read(q.IDENTIFIED_OF, {"victims": sorted(set(victims))})
-        return {row["victim"] for row in rows}
+        return await self._groups.identified(victims)
 
     # Writing ---------------------------------------------------------------------------------
 
     async def claim(self, actor: Principal, group: str, now_ms: int) -> None:
         force = acting_force(actor)
-        params = {
-            "group": group, "force": force, "officer": actor.officer,
-            "sealed": await self._sealed(force, group, {OFFICER_NAME: actor.name}),
-            "now": now_ms, "staleBefore": stale_before(now_ms),
-        }  # fmt: skip
-        if not await self._store.write(q.CLAIM, params):
+        sealed = await self._sealed(force, group, {OFFICER_NAME: actor.name})
+        if not await self._groups.take_claim(
+            group, force, actor.officer, sealed, now_ms, stale_before(now_ms)
+        ):
             raise WorkRefused(
                 "another force is working on this group; ask them or wait for a hand-over"
             )
@@ -171,15 +167,14 @@ class VictimWork:
         force = acting_force(actor)
         if note is not None and len(note) > NOTE_LIMIT:
             raise ValueError(f"note: at most {NOTE_LIMIT} characters")
-        params = {"group": group, "force": force, "staleBefore": stale_before(now_ms)}
         if to_force is None:
             if to_officer is not None:
                 raise ValueError("to.officer: name the officer's force too")
-            rows = await self._store.write(q.RELEASE, params)
-            done = bool(rows and rows[0]["released"])
+            done = await self._groups.release_claim(group, force, stale_before(now_ms))
         else:
-            params |= {"toForce": to_force, "toOfficer": to_officer, "now": now_ms}
-            done = bool(await self._store.write(q.HAND_TO, params))
+            done = await self._groups.hand_claim(
+                group, force, to_force, to_officer, now_ms, stale_before(now_ms)
+            )
         if not done:
             raise WorkRefused("only the force working on this group can hand it over")
         kind = RETURNED if to_force is None else HANDED_OVER
@@ -198,17 +193,16 @@ class VictimWork:
     ) -> None:  # fmt: skip
         """Once per victim across the region: a second force is told who recorded it first."""
         force = acting_force(actor)
-        params = {
-            "id": _step_id(), "group": group, "victim": victim_key, "force": force,
-            "client": actor.client_id, "officer": actor.officer, "at": now_ms,
-            "sealed": await self._sealed(force, group, {OFFICER_NAME: actor.name}),
-        }  # fmt: skip
-        if not await self._store.write(q.IDENTIFY, params):
-            first = await self._store.read(q.IDENTIFIED_BY, {"victim": victim_key})
-            by = first[0]["force"] if first else "another force"
+        step = StepRecord(
+            id=_step_id(), group=group, kind=IDENTIFIED, force=force, at=now_ms,
+            client=actor.client_id, officer=actor.officer, victim=victim_key,
+            sealed=await self._sealed(force, group, {OFFICER_NAME: actor.name}),
+        )  # fmt: skip
+        if not await self._groups.identify(step):
+            by = await self._groups.identified_by(victim_key) or "another force"
             raise AlreadyRecorded(f"this victim's identification is already recorded by {by}")
         if not already_in_record:
-            await self._store.write(q.COUNT_IDENTIFIED, {"group": group})
+            await self._groups.count_identified(group)
         await self._tell_members(group, IDENTIFIED, force, now_ms, members, victim)
 
     async def refer(
@@ -229,14 +223,14 @@ class VictimWork:
     ) -> str:  # fmt: skip
         """A referral's new outcome, by the force that made it, told to the victim's force."""
         force = acting_force(actor)
-        params = {"id": referral, "force": force, "outcome": outcome, "at": now_ms}
-        if not await self._store.write(q.UPDATE_REFERRAL, params):
+        if not await self._groups.mark_referral_updated(referral, force, now_ms):
             raise WorkRefused("only the force that made this referral can update its outcome")
-        rows = await self._store.read(q.REFERRAL, {"id": referral})
-        group = str(rows[0]["group"])
+        made = await self._groups.referral(referral)
+        assert made is not None  # just marked
+        group = made.group
         await self._record(
-            actor, group, REFERRAL_UPDATED, now_ms, victim=rows[0]["victim"],
-            referred_to=rows[0]["referredTo"], outcome=outcome, about=referral,
+            actor, group, REFERRAL_UPDATED, now_ms, victim=made.victim,
+            referred_to=made.referred_to, outcome=outcome, about=referral,
         )  # fmt: skip
         reason = (
             f"{force} updated a safeguarding referral for a victim of {owner.force} case "
@@ -247,8 +241,8 @@ class VictimWork:
 
     async def referral(self, referral: str) -> tuple[str, str] | None:
         """The group and victim key of a safeguarding referral, if there is one."""
-        rows = await self._store.read(q.REFERRAL, {"id": referral})
-        return (rows[0]["group"], rows[0]["victim"]) if rows else None
+        made = await self._groups.referral(referral)
+        return None if made is None else (made.group, made.victim)
 
     # ------------------------------------------------------------------------------------------
 
@@ -268,18 +262,15 @@ class VictimWork:
         about: str | None = None,
     ) -> str:
         force = acting_force(actor)
-        step = _step_id()
-        sealed = await self._sealed(force, group, {OFFICER_NAME: actor.name, NOTE: note})
-        await self._store.write(
-            q.RECORD_ACTION,
-            {
-                "id": step, "group": group, "kind": kind, "force": force,
-                "client": actor.client_id, "officer": actor.officer, "at": now_ms,
-                "sealed": sealed, "victim": victim, "referredTo": referred_to,
-                "outcome": outcome, "toForce": to_force, "toOfficer": to_officer, "about": about,
-            },
+        step = StepRecord(
+            id=_step_id(), group=group, kind=kind, force=force, at=now_ms,
+            client=actor.client_id, officer=actor.officer,
+            sealed=await self._sealed(force, group, {OFFICER_NAME: actor.name, NOTE: note}),
+            victim=victim, referred_to=referred_to, outcome=outcome, to_force=to_force,
+            to_officer=to_officer, about=about,
         )  # fmt: skip
-        return step
+        await self._groups.record(step)
+        return step.id
 
     async def _sealed(self, force: str, group: str, values: dict[str, str | None]) -> str | None:
         present = [(pointer, value) for pointer, value in values.items() if value]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
@@ -32,7 +31,7 @@ from gateway.graphql.explore import PageInfo, decode_cursor, encode_cursor
 from gateway.graphql.sharing import Owned, governed
 from gateway.graphql.types import instant
 from graph.cases import case_key
-from graph.queries import victims as q
+from graph.victim_groups import GroupMember, KeptGroup, VictimGroupStore
 from policies.scopes import CASES_READ
 
 
@@ -74,7 +73,8 @@ class VictimStepKind(enum.Enum):
 class GroupVictim(Owned):
     owner: strawberry.Private[str]
     case_ref: strawberry.Private[str]
-    props: strawberry.Private[dict[str, Any]]
+    member: strawberry.Private[GroupMember]
+    identified_here: strawberry.Private[bool]  # through the hub, whatever the force's record says
 
     @strawberry.field(metadata=governed("case", "force"))
     def force(self) -> str:
@@ -86,18 +86,18 @@ class GroupVictim(Owned):
 
     @strawberry.field(metadata=governed("victim", "ref"))
     def ref(self) -> str | None:
-        return self.props.get("ref")
+        return self.member.ref
 
     @strawberry.field(metadata=governed("victim", "ageBand"))
     def age_band(self) -> str | None:
-        return self.props.get("ageBand")
+        return self.member.age_band
 
     @strawberry.field(
         metadata=governed("victim", "identified"),
         description="identified, by its force's record or through the hub",
     )
     def identified(self) -> bool | None:
-        return bool(self.props.get("identified") or self.props.get("identifiedHere"))
+        return self.member.identified or self.identified_here
 
 
 @strawberry.type
@@ -148,8 +148,8 @@ class VictimStep:
 @strawberry.type(description="Victim records of one or more forces that may be the same child.")
 class VictimGroup:
     id: strawberry.ID
-    kept: strawberry.Private[dict[str, Any]]  # a `GROUP_PAGE` row: the group as the step kept it
-    seen: strawberry.Private[list[dict[str, Any]]]  # its victims the caller may see
+    kept: strawberry.Private[KeptGroup]  # the group as the after-sync step kept it
+    seen: strawberry.Private[list[GroupVictim]]  # its victims the caller may see
     claim: GroupClaim | None
     actions: list[VictimAction]
     history: list[VictimStep] = strawberry.field(
@@ -158,29 +158,29 @@ class VictimGroup:
 
     @strawberry.field
     def forces(self) -> list[str]:
-        return sorted({v["force"] for v in self.seen})
+        return sorted({v.owner for v in self.seen})
 
     @strawberry.field
     def victims(self) -> list[GroupVictim]:
-        return [GroupVictim(owner=v["force"], case_ref=v["caseRef"], props=v) for v in self.seen]
+        return self.seen
 
     @strawberry.field(
         description="victim records not yet identified, by their force or through the hub"
     )
     def unidentified(self) -> int:
-        return sum(1 for v in self.seen if not (v.get("identified") or v.get("identifiedHere")))
+        return sum(1 for v in self.seen if not (v.member.identified or v.identified_here))
 
     @strawberry.field(description="grades given to the shared images")
     def categories(self) -> list[str]:
-        return list(self.kept["categories"] or [])
+        return list(self.kept.categories)
 
     @strawberry.field
     def shared_images(self) -> int:
-        return int(self.kept["sharedImages"])
+        return self.kept.shared_images
 
     @strawberry.field
     def shared_series(self) -> int:
-        return int(self.kept["sharedSeries"])
+        return self.kept.shared_series
 
 
 @strawberry.type
@@ -236,25 +236,25 @@ def _step(step: Step) -> VictimStep:
     )  # fmt: skip
 
 
-async def _groups_of(context: Context, rows: list[dict[str, Any]]) -> list[VictimGroup]:
+async def _groups_of(context: Context, kept_groups: list[KeptGroup]) -> list[VictimGroup]:
     work = _work(context)
-    ids = [row["id"] for row in rows]
+    ids = [group.id for group in kept_groups]
     claims = await work.claims(context.principal, ids)
     steps = await work.steps(context.principal, ids)
-    here = await work.identified(v["key"] for row in rows for v in row["victims"])
+    here = await work.identified(m.key for group in kept_groups for m in group.members)
     groups = []
-    for row in rows:
-        seen = sorted(
-            (v | {"identifiedHere": v["key"] in here} for v in row["victims"]
-             if context.knows_case(v["force"])),
-            key=lambda v: v["key"],
-        )  # fmt: skip
-        kept = steps.get(row["id"], [])
+    for group in kept_groups:
+        seen = [
+            GroupVictim(owner=m.force, case_ref=m.case_ref, member=m, identified_here=m.key in here)
+            for m in sorted(group.members, key=lambda m: m.key)
+            if context.knows_case(m.force)
+        ]
+        kept = steps.get(group.id, [])
         updated = {s.about: s.outcome for s in kept if s.about and s.outcome}
         groups.append(
             VictimGroup(
-                id=strawberry.ID(row["id"]), kept=row, seen=seen,
-                claim=_claim(claims.get(row["id"]), context.now_ms),
+                id=strawberry.ID(group.id), kept=group, seen=seen,
+                claim=_claim(claims.get(group.id), context.now_ms),
                 actions=[_action(s, updated) for s in kept if s.kind in OUTCOMES],
                 history=[_step(s) for s in kept],
             )
@@ -266,13 +266,11 @@ async def victim_groups(info: Info, first: int, after: str | None) -> VictimGrou
     """The regional queue: groups no force holds first, then by victims not yet identified."""
     context = info.context
     context.require(CASES_READ)
-    params = {"staleBefore": stale_before(context.now_ms)}
-    held = [row["group"] for row in await context.graph.read(q.HELD_CLAIMS, params)]
+    queue = VictimGroupStore(context.graph)
+    held = await queue.held(stale_before(context.now_ms))
     start = decode_cursor(after)
-    page = {"held": held, "skip": start, "first": first}
-    rows = await context.graph.read(q.GROUP_PAGE, page)
-    total = (await context.graph.read(q.GROUP_COUNT))[0]["n"]
-    chosen = await _groups_of(context, rows)
+    chosen = await _groups_of(context, await queue.page(held, start, first))
+    total = await queue.count()
     return VictimGroupConnection(
         edges=[
             VictimGroupEdge(node=n, cursor=encode_cursor(start + i)) for i, n in enumerate(chosen)
@@ -286,16 +284,16 @@ async def victim_groups(info: Info, first: int, after: str | None) -> VictimGrou
 
 
 async def _group(context: Context, group_id: str) -> VictimGroup:
-    rows = await context.graph.read(q.GROUP_BY_ID, {"id": group_id})
-    if not rows:
+    kept = await VictimGroupStore(context.graph).group(group_id)
+    if kept is None:
         raise NotFound("no such victim group")
-    (group,) = await _groups_of(context, rows)
+    (group,) = await _groups_of(context, [kept])
     return group
 
 
 def _members(group: VictimGroup) -> list[Member]:
     """Every case with a victim in the group, whether or not the caller may see it."""
-    cases = {(v["force"], v["caseRef"]) for v in group.kept["victims"]}
+    cases = {(m.force, m.case_ref) for m in group.kept.members}
     return [Member(force, case_ref) for force, case_ref in sorted(cases)]
 
 
@@ -314,11 +312,11 @@ class HandOverTo:
     )
 
 
-def _victim_of(group: VictimGroup, victim: VictimRef) -> dict[str, Any]:
+def _victim_of(group: VictimGroup, victim: VictimRef) -> GroupMember:
     key = f"{case_key(victim.force, victim.case_ref)}:{victim.ref}"
-    for member in group.kept["victims"]:
-        if member["key"] == key:
-            return dict(member)
+    for member in group.kept.members:
+        if member.key == key:
+            return member
     raise BadInput("victim: not a member of this group")
 
 
@@ -357,8 +355,8 @@ async def identify(info: Info, group_id: str, victim: VictimRef) -> VictimGroup:
     group = await _group(context, group_id)
     member = _victim_of(group, victim)
     await _work(context).identify(
-        context.principal, group_id, Member(victim.force, victim.case_ref), member["key"],
-        context.now_ms, _members(group), already_in_record=bool(member.get("identified")),
+        context.principal, group_id, Member(victim.force, victim.case_ref), member.key,
+        context.now_ms, _members(group), already_in_record=member.identified,
     )  # fmt: skip
     return await _group(context, group_id)
 
@@ -375,7 +373,7 @@ async def refer(
     group = await _group(context, group_id)
     member = _victim_of(group, victim)
     await _work(context).refer(
-        context.principal, group_id, Member(victim.force, victim.case_ref), member["key"],
+        context.principal, group_id, Member(victim.force, victim.case_ref), member.key,
         context.now_ms, _members(group), agency=referred_to.value, outcome=outcome.value,
     )  # fmt: skip
     return await _group(context, group_id)

@@ -78,22 +78,20 @@ class ChangeFeed:
         """Append the events not already on the feed (by dedupe key); how many were new. The
         check and the append are one transaction per page, so an event appended twice (by two
         replicas, or again after a crash) is on the feed once, whichever page brought it."""
-        added = 0
-        for start in range(0, len(events), self.page_size):
-            page = list(events[start : start + self.page_size])
-            rows = await self.store.write(q.APPEND, {"events": page})
-            added += int(rows[0]["added"]) if rows else 0
-        return added
+        return await self._paged(q.APPEND, events, "added")
 
     async def hold(self, events: Sequence[Event]) -> int:
         """Keep the events (each naming the force it is held for in `heldFor`) off the feed
         until a release; each once by dedupe key. How many were newly held."""
-        held = 0
+        return await self._paged(q.APPEND_HELD, events, "held")
+
+    async def _paged(self, query: str, events: Sequence[Event], counted: str) -> int:
+        total = 0
         for start in range(0, len(events), self.page_size):
             page = list(events[start : start + self.page_size])
-            rows = await self.store.write(q.APPEND_HELD, {"events": page})
-            held += int(rows[0]["held"]) if rows else 0
-        return held
+            rows = await self.store.write(query, {"events": page})
+            total += int(rows[0][counted]) if rows else 0
+        return total
 
     async def held_forces(self, forces: Sequence[str]) -> set[str]:
         """Which of the forces have their link events held."""

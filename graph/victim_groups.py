@@ -41,6 +41,29 @@ class KeptGroup:
 
 
 @dataclass(frozen=True)
+class Join:
+    """A victim joined to others by an image (`Media:<key>`) or a series (`Series:<key>`)."""
+
+    victim: str
+    force: str
+    case_ref: str
+    identified: bool  # by its force's record, or through the hub
+    link: str
+    category: str | None = None  # the grade its case gave the image
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    """What the after-sync step keeps of a group, compared before a group is written again."""
+
+    unidentified: int
+    shared_images: int
+    shared_series: int
+    categories: tuple[str, ...]
+    victims: tuple[str, ...]  # victim keys, sorted
+
+
+@dataclass(frozen=True)
 class ClaimRecord:
     group: str
     force: str
@@ -103,6 +126,60 @@ class VictimGroupStore:
         """The groups a force holds by a claim taken at or after `stale_before`."""
         rows = await self._store.read(q.HELD_CLAIMS, {"staleBefore": stale_before})
         return [str(row["group"]) for row in rows]
+
+    # Kept by the after-sync step -------------------------------------------------------------
+
+    async def joins_around(self, case_keys: Iterable[str]) -> list[Join]:
+        """The joins of these cases' victims, followed out until no new victim turns up."""
+        rows = await self._store.read(q.VICTIMS_OF_CASES, {"keys": sorted(case_keys)})
+        frontier = {str(row["victim"]) for row in rows}
+        seen: set[str] = set()
+        found: list[Mapping[str, Any]] = []
+        while frontier:
+            seen |= frontier
+            params = {"victims": sorted(frontier)}
+            batch = await self._store.read(q.MEDIA_JOINS, params)
+            batch += await self._store.read(q.SERIES_JOINS, params)
+            found += batch
+            frontier = {str(row["victim"]) for row in batch} - seen
+        # Identified through the hub counts as identified before the force's record says so.
+        here = await self.identified(seen)
+        return [
+            Join(victim=row["victim"], force=row["force"], case_ref=row["caseRef"],
+                 identified=bool(row["identified"]) or row["victim"] in here, link=row["link"],
+                 category=row["category"] or None)
+            for row in found
+        ]  # fmt: skip
+
+    async def figures_of_cases(self, case_keys: Iterable[str]) -> dict[str, GroupFigures]:
+        """The groups kept for these cases, by id."""
+        rows = await self._store.read(q.GROUPS_OF, {"keys": sorted(case_keys)})
+        return {
+            str(row["id"]): GroupFigures(
+                unidentified=int(row["unidentified"] or 0),
+                shared_images=int(row["sharedImages"] or 0),
+                shared_series=int(row["sharedSeries"] or 0),
+                categories=tuple(row["categories"] or ()), victims=tuple(row["victims"] or ()),
+            )
+            for row in rows
+        }  # fmt: skip
+
+    async def replace_groups(
+        self, dropped: Sequence[str], written: Mapping[str, tuple[GroupFigures, Sequence[str]]],
+        synced: Iterable[str],
+    ) -> None:  # fmt: skip
+        """Drop the `dropped` groups, and groups left with no case once a `synced` case was
+        removed; then write each of `written` (id: figures and the keys of its cases)."""
+        if dropped:
+            await self._store.write(q.DROP_GROUPS, {"ids": list(dropped)})
+        if await self._store.read(q.REMOVED, {"keys": sorted(synced)}):
+            await self._store.write(q.DROP_CASELESS_GROUPS)
+        if written:
+            groups = [
+                {"id": group_id, "props": _figure_props(figures), "cases": sorted(cases)}
+                for group_id, (figures, cases) in written.items()
+            ]
+            await self._store.write(q.WRITE_GROUPS, {"groups": groups})
 
     # Claims ----------------------------------------------------------------------------------
 
@@ -192,6 +269,14 @@ def _group(row: Mapping[str, Any]) -> KeptGroup:
         shared_images=int(row["sharedImages"] or 0), shared_series=int(row["sharedSeries"] or 0),
         categories=tuple(row["categories"] or ()), members=members,
     )  # fmt: skip
+
+
+def _figure_props(figures: GroupFigures) -> dict[str, Any]:
+    return {
+        "unidentified": figures.unidentified, "sharedImages": figures.shared_images,
+        "sharedSeries": figures.shared_series, "categories": list(figures.categories),
+        "victims": list(figures.victims),
+    }  # fmt: skip
 
 
 def _step(row: Mapping[str, Any]) -> StepRecord:

@@ -16,50 +16,53 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from graph import GraphStore
 from graph.cases import case_key
-from graph.queries import victims as q
+from graph.victim_groups import GroupFigures, Join, VictimGroupStore
 
 
 @dataclass
 class Group:
     id: str
-    victims: dict[str, dict[str, Any]] = field(default_factory=dict)
+    victims: dict[str, Join] = field(default_factory=dict)
     links: set[str] = field(default_factory=set)  # images and series that join two victims
     categories: set[str] = field(default_factory=set)
 
     @property
     def unidentified(self) -> int:
-        return sum(1 for v in self.victims.values() if not v.get("identified"))
+        return sum(1 for v in self.victims.values() if not v.identified)
+
+    @property
+    def cases(self) -> set[str]:
+        return {case_key(v.force, v.case_ref) for v in self.victims.values()}
 
     @property
     def worth_a_look(self) -> bool:
-        cases = {(v["force"], v["caseRef"]) for v in self.victims.values()}
-        return self.unidentified > 0 and len(cases) > 1
+        return self.unidentified > 0 and len(self.cases) > 1
 
-    def props(self) -> dict[str, Any]:
-        return {
-            "unidentified": self.unidentified,
-            "sharedImages": sum(1 for link in self.links if link.startswith("Media:")),
-            "sharedSeries": sum(1 for link in self.links if link.startswith("Series:")),
-            "categories": sorted(self.categories),
-        }
+    def figures(self) -> GroupFigures:
+        return GroupFigures(
+            unidentified=self.unidentified,
+            shared_images=sum(1 for link in self.links if link.startswith("Media:")),
+            shared_series=sum(1 for link in self.links if link.startswith("Series:")),
+            categories=tuple(sorted(self.categories)),
+            victims=tuple(sorted(self.victims)),
+        )
 
 
-def group_rows(rows: Iterable[dict[str, Any]]) -> list[Group]:
+def group_joins(joins: Iterable[Join]) -> list[Group]:
     """Connected victims: joined wherever two share an image or a series."""
     by_link: dict[str, set[str]] = defaultdict(set)
     by_victim: dict[str, set[str]] = defaultdict(set)
-    records: dict[str, dict[str, Any]] = {}
+    records: dict[str, Join] = {}
     categories: dict[str, set[str]] = defaultdict(set)
-    for row in rows:
-        by_link[row["link"]].add(row["victim"])
-        by_victim[row["victim"]].add(row["link"])
-        records[row["victim"]] = row
-        if row.get("category"):
-            categories[row["link"]].add(row["category"])
+    for join in joins:
+        by_link[join.link].add(join.victim)
+        by_victim[join.victim].add(join.link)
+        records[join.victim] = join
+        if join.category:
+            categories[join.link].add(join.category)
     groups, seen = [], set()
     for start in sorted(by_victim):
         if start in seen:
@@ -83,45 +86,21 @@ def group_rows(rows: Iterable[dict[str, Any]]) -> list[Group]:
     return groups
 
 
-async def joined_rows(store: GraphStore, case_keys: Collection[str]) -> list[dict[str, Any]]:
-    """The joins of these cases' victims, followed out until no new victim turns up."""
-    rows = await store.read(q.VICTIMS_OF_CASES, {"keys": sorted(case_keys)})
-    frontier = {row["victim"] for row in rows}
-    seen: set[str] = set()
-    found: list[dict[str, Any]] = []
-    while frontier:
-        seen |= frontier
-        params = {"victims": sorted(frontier)}
-        batch = await store.read(q.MEDIA_JOINS, params) + await store.read(q.SERIES_JOINS, params)
-        found += batch
-        frontier = {row["victim"] for row in batch} - seen
-    # A victim identified through the hub counts as identified before its force's record says so.
-    here = await store.read(q.IDENTIFIED_OF, {"victims": sorted(seen)})
-    identified = {row["victim"] for row in here}
-    return [row | {"identified": True} if row["victim"] in identified else row for row in found]
-
-
 async def regroup(store: GraphStore, case_keys: Collection[str]) -> int:
     """Replace the groups of these cases' victims, and of every victim joined to them, with the
     groups they are in now; how many groups were written."""
-    rows = await joined_rows(store, case_keys)
-    cases = set(case_keys) | {case_key(row["force"], row["caseRef"]) for row in rows}
-    wanted = {g.id: _written(g) for g in group_rows(rows) if g.worth_a_look}
-    held = {row.pop("id"): row for row in await store.read(q.GROUPS_OF, {"keys": sorted(cases)})}
+    kept = VictimGroupStore(store)
+    joins = await kept.joins_around(case_keys)
+    cases = set(case_keys) | {case_key(join.force, join.case_ref) for join in joins}
+    wanted = {g.id: g for g in group_joins(joins) if g.worth_a_look}
+    held = await kept.figures_of_cases(cases)
     # Only groups that changed are written again: most syncs leave most groups as they were.
     # (A group whose anchor stays keeps its id, though its victims were written again.)
-    changed = [x for x in wanted.values() if held.get(x["id"]) != x["props"]]
-    dropped = sorted(set(held) - set(wanted)) + [x["id"] for x in changed if x["id"] in held]
-    if dropped:
-        await store.write(q.DROP_GROUPS, {"ids": dropped})
-    if await store.read(q.REMOVED, {"keys": sorted(case_keys)}):
-        await store.write(q.DROP_CASELESS_GROUPS)
-    if changed:
-        await store.write(q.WRITE_GROUPS, {"groups": changed})
+    changed = {
+        group_id: (figures, sorted(group.cases))
+        for group_id, group in wanted.items()
+        if held.get(group_id) != (figures := group.figures())
+    }
+    dropped = sorted(set(held) - set(wanted)) + [g for g in changed if g in held]
+    await kept.replace_groups(dropped, changed, case_keys)
     return len(changed)
-
-
-def _written(group: Group) -> dict[str, Any]:
-    cases = {case_key(v["force"], v["caseRef"]) for v in group.victims.values()}
-    props = group.props() | {"victims": sorted(group.victims)}
-    return {"id": group.id, "props": props, "cases": sorted(cases)}

@@ -68,6 +68,12 @@ interface Oversight {
   devicesAwaiting: { totalCount: number };
   regradeAlertCount: number;
 }
+interface DelayBand {
+  band: string;
+  minDays: number;
+  maxDays: number | null;
+  count: number;
+}
 interface Activity {
   force: string;
   received: number;
@@ -75,6 +81,15 @@ interface Activity {
   arrests: number;
   outcomes: { kind: string; count: number }[];
   resolved: number;
+  timeToEnforcement: DelayBand[];
+}
+interface EnforcedRow {
+  force: string;
+  caseRef: string;
+  riskLevel: string;
+  team: string | null;
+  daysToEnforcement: number;
+  firstEnforcementAt: string;
 }
 interface ForceDay {
   date: string;
@@ -318,7 +333,8 @@ function imagesAvoided(counts: ForceCount[]): HTMLElement {
   );
 }
 
-function histogram(bands: string[], counts: number[]): SVGElement {
+/** Bars of counts by band; with `pick`, each bar with cases opens them (click, Enter or Space). */
+function histogram(bands: string[], counts: number[], title = "Cases awaiting enforcement by age", pick?: (band: string) => void): SVGElement {
   const width = 360;
   const height = 150;
   const pad = 24;
@@ -328,15 +344,33 @@ function histogram(bands: string[], counts: number[]): SVGElement {
     viewBox: `0 0 ${width} ${height}`,
     width,
     height,
-    role: "img",
-    "aria-label": `Cases awaiting enforcement by age: ${bands.map((b, i) => `${b} days ${counts[i]}`).join(", ")}`,
+    role: pick ? "group" : "img",
+    "aria-label": `${title}: ${bands.map((b, i) => `${b} days ${counts[i]}`).join(", ")}`,
   });
   chart.append(s("line", { class: "axis", x1: pad, y1: height - pad, x2: width - pad, y2: height - pad }));
   bands.forEach((band, i) => {
     const count = counts[i] ?? 0;
     const barHeight = ((height - 2 * pad) * count) / top;
     const x = pad + i * slot + 4;
-    chart.append(s("rect", { class: "bar", x, y: height - pad - barHeight, width: slot - 8, height: barHeight }, s("title", {}, `${band} days: ${count}`)));
+    const label = `${band} days: ${count}`;
+    const bar = s("rect", { class: "bar", x, y: height - pad - barHeight, width: slot - 8, height: barHeight, "data-band": band }, s("title", {}, label));
+    if (pick && count > 0) {
+      // A bar is a control: focusable, named, and opened as a button is.
+      const open = s("g", { class: "pick", role: "button", tabindex: 0, "aria-label": `Show the ${count} cases of ${band} days`, "data-band": band });
+      open.addEventListener("click", () => pick(band));
+      open.addEventListener("keydown", (event) => {
+        const key = (event as KeyboardEvent).key;
+        if (key === "Enter" || key === " ") {
+          event.preventDefault();
+          pick(band);
+        }
+      });
+      // The whole slot answers the pointer, so a short bar is still easy to hit.
+      open.append(s("rect", { class: "hit", x, y: pad, width: slot - 8, height: height - 2 * pad }), bar);
+      chart.append(open);
+    } else {
+      chart.append(bar);
+    }
     chart.append(s("text", { x, y: height - 6 }, band));
     chart.append(s("text", { x, y: height - pad - barHeight - 4 }, String(count)));
   });
@@ -395,6 +429,34 @@ class DrillDown {
       this.element.replaceChildren(h("p", { class: "error" }, error instanceof ApiError ? error.message : "The hub could not be reached."));
     }
   }
+
+  /** The cases behind a time-to-enforcement bar: first enforced in the period after a wait in the band. */
+  async showEnforced(filter: Record<string, unknown> | null, period: { from: string; to: string }, band: string, after: string | null = null): Promise<void> {
+    this.element.hidden = false;
+    const title = `Cases first enforced in the period after ${band} days`;
+    try {
+      const { oversight } = await run<{ oversight: { enforced: Page<EnforcedRow> } }>("OversightEnforced", { filter, ...period, band, after });
+      const page = oversight.enforced;
+      const rows = page.edges.map(({ node }) => [
+        h("a", { href: caseHash(node.force, node.caseRef) }, node.caseRef),
+        node.force,
+        words(node.riskLevel),
+        node.team ? words(node.team) : "—",
+        node.daysToEnforcement.toFixed(1),
+        dateTime(node.firstEnforcementAt),
+      ]);
+      const more = h("button", { type: "button", class: "secondary" }, "More cases");
+      more.addEventListener("click", () => void this.showEnforced(filter, period, band, page.pageInfo?.endCursor ?? null));
+      this.element.replaceChildren(
+        h("h2", { id: "drill" }, `${title} (${page.totalCount})`),
+        table(title, ["Case", "Force", "Risk", "Team", "Days to enforcement", "First enforcement"], rows, "drill-table"),
+        ...(page.pageInfo?.hasNextPage ? [more] : []),
+      );
+      this.element.scrollIntoView({ block: "nearest" });
+    } catch (error) {
+      this.element.replaceChildren(h("p", { class: "error" }, error instanceof ApiError ? error.message : "The hub could not be reached."));
+    }
+  }
 }
 
 function drillable(drill: DrillDown, filter: Record<string, unknown> | null, byForce: RiskRow[]): void {
@@ -416,8 +478,32 @@ function sum(values: number[]): number {
   return values.reduce((a, b) => a + b, 0);
 }
 
-/** Activity over a chosen period: referrals, enforcements by method, arrests, outcomes. */
-function activityOverPeriod(filter: Record<string, unknown> | null): HTMLElement {
+/** Days from referral to first enforcement for the cases first enforced in the period, summed
+ * over the forces shown, each bar opening its cases. */
+function timeToEnforcement(rows: Activity[], filter: Record<string, unknown> | null, period: { from: string; to: string }, drill: DrillDown): HTMLElement {
+  const bands = rows[0]?.timeToEnforcement.map((b) => b.band) ?? [];
+  const counts = bands.map((band) => sum(rows.map((r) => r.timeToEnforcement.find((b) => b.band === band)?.count ?? 0)));
+  const pick = (band: string): void => void drill.showEnforced(filter, period, band);
+  const cells = bands.map((band, i) => {
+    const count = counts[i] ?? 0;
+    if (!count) return cell(0, `timeToEnforcement/${band}`);
+    const button = h("button", { type: "button", class: "link", "aria-label": `Show the ${count} cases first enforced after ${band} days` }, String(count));
+    button.addEventListener("click", () => pick(band));
+    return cell(button, `timeToEnforcement/${band}`);
+  });
+  return h(
+    "figure",
+    { class: "card", "data-testid": "time-to-enforcement" },
+    h("figcaption", {}, h("strong", {}, "Time to enforcement"), " — days from referral to the first enforcement action, for cases first enforced in the period (",
+      cell(sum(counts), "timeToEnforcement/total"), " cases)"),
+    histogram(bands, counts, "Cases first enforced in the period, by days from referral", pick),
+    table("Cases first enforced in the period, by days from referral", bands.map((b) => `${b} days`), [cells], "time-to-enforcement-table"),
+  );
+}
+
+/** Activity over a chosen period: referrals, enforcements by method, arrests, outcomes, and
+ * the time those enforced first in it had waited. */
+function activityOverPeriod(filter: Record<string, unknown> | null, drill: DrillDown): HTMLElement {
   const periods: [string, number][] = [["7 days", 7], ["28 days", 28], ["90 days", 90], ["12 months", 365]];
   const choose = h("select", { id: "activity-period" }, ...periods.map(([label, d]) => h("option", { value: String(d), selected: d === 28 }, label)));
   const body = h("div", { "aria-live": "polite" });
@@ -425,7 +511,8 @@ function activityOverPeriod(filter: Record<string, unknown> | null): HTMLElement
     const to = new Date();
     const from = new Date(to.getTime() - Number(choose.value) * DAY_MS);
     try {
-      const { oversight } = await run<{ oversight: { activity: Activity[] } }>("OversightActivity", { filter, from: from.toISOString(), to: to.toISOString() });
+      const period = { from: from.toISOString(), to: to.toISOString() };
+      const { oversight } = await run<{ oversight: { activity: Activity[] } }>("OversightActivity", { filter, ...period });
       const rows = oversight.activity.map((a) => [
         a.force,
         String(a.received),
@@ -434,7 +521,10 @@ function activityOverPeriod(filter: Record<string, unknown> | null): HTMLElement
         String(a.resolved),
         a.outcomes.filter((o) => o.count).map((o) => `${words(o.kind)} ${o.count}`).join(", ") || "—",
       ]);
-      body.replaceChildren(table("Activity by force in the period", ["Force", "Referrals", "Enforcements", "Arrests", "Resolved", "Outcomes"], rows, "period-table"));
+      body.replaceChildren(
+        table("Activity by force in the period", ["Force", "Referrals", "Enforcements", "Arrests", "Resolved", "Outcomes"], rows, "period-table"),
+        timeToEnforcement(oversight.activity, filter, period, drill),
+      );
     } catch (error) {
       body.replaceChildren(h("p", { class: "error" }, error instanceof ApiError ? error.message : "The hub could not be reached."));
     }
@@ -611,7 +701,7 @@ export async function dashboard(force: string | null): Promise<HTMLElement> {
     keyFigures(oversight),
     targets(oversight.byForce),
     drill.element,
-    activityOverPeriod(filter),
+    activityOverPeriod(filter, drill),
     pastTargetOverTime(filter),
     backlog(oversight.byForce),
     referrals(oversight.forces),

@@ -22,11 +22,17 @@ interface MonthCount {
   month: string;
   count: number;
 }
+interface MonthBand {
+  month: string;
+  low: number;
+  high: number;
+}
 interface ForceRow {
   force: string;
   monthlyReferrals: MonthCount[];
   trendPerMonth: number | null;
   projection: MonthCount[];
+  projectionBand: MonthBand[];
   newCases28Days: number;
   enforcements28Days: number;
   inactive30Days: number;
@@ -240,21 +246,34 @@ function referralChart(row: ForceRow): SVGElement {
   const height = 140;
   const pad = 24;
   const points = [...row.monthlyReferrals, ...row.projection];
-  const top = Math.max(1, ...points.map((p) => p.count));
+  const top = Math.max(1, ...points.map((p) => p.count), ...row.projectionBand.map((b) => b.high));
   const x = (i: number): number => pad + (i * (width - 2 * pad)) / Math.max(points.length - 1, 1);
   const y = (v: number): number => height - pad - (v * (height - 2 * pad)) / top;
   const path = (series: MonthCount[], offset: number): string =>
     series.map((p, i) => `${i === 0 ? "M" : "L"}${x(i + offset).toFixed(1)},${y(p.count).toFixed(1)}`).join(" ");
   const actual = row.monthlyReferrals;
+  const band = row.projectionBand;
+  const lastBand = band[band.length - 1];
+  const bandText = lastBand ? `; 80% of months expected between ${lastBand.low.toFixed(1)} and ${lastBand.high.toFixed(1)} by ${lastBand.month}` : "";
   const chart = s("svg", {
     viewBox: `0 0 ${width} ${height}`,
     width,
     height,
     role: "img",
-    "aria-label": `${row.force} referrals per month: ${actual.map((p) => `${p.month} ${p.count}`).join(", ")}; projected ${row.projection.map((p) => `${p.month} ${p.count.toFixed(1)}`).join(", ")}`,
+    "aria-label": `${row.force} referrals per month: ${actual.map((p) => `${p.month} ${p.count}`).join(", ")}; projected ${row.projection.map((p) => `${p.month} ${p.count.toFixed(1)}`).join(", ")}${bandText}`,
   });
   chart.append(s("line", { class: "axis", x1: pad, y1: height - pad, x2: width - pad, y2: height - pad }));
   chart.append(s("text", { x: 0, y: pad - 8 }, `${Math.round(top)}`));
+  if (band.length) {
+    // The projection's 80% prediction interval: its highs left to right, then its lows back.
+    const at = (i: number): number => x(actual.length + i);
+    const edge = [
+      ...band.map((b, i) => `${at(i).toFixed(1)},${y(b.high).toFixed(1)}`),
+      ...band.map((b, i) => `${at(i).toFixed(1)},${y(b.low).toFixed(1)}`).reverse(),
+    ];
+    chart.append(s("polygon", { class: "band", points: edge.join(" ") }, s("title", {}, `80% of months expected inside: ${band.map((b) => `${b.month} ${b.low.toFixed(1)}–${b.high.toFixed(1)}`).join(", ")}`)));
+    if (lastBand) chart.append(s("text", { class: "band-label", x: at(band.length - 1) - 4, y: Math.max(pad, y(lastBand.high) - 4), "text-anchor": "end" }, "80% band"));
+  }
   if (actual.length) chart.append(s("path", { class: "actual", d: path(actual, 0) }));
   if (row.projection.length) {
     const joined = actual.length ? [actual[actual.length - 1] as MonthCount, ...row.projection] : row.projection;
@@ -278,7 +297,7 @@ function referrals(forces: ForceRow[]): HTMLElement {
     "section",
     { "aria-labelledby": "referrals" },
     h("h2", { id: "referrals" }, "Referrals per month, trend and projection"),
-    h("p", { class: "hint" }, "Solid line: referrals received; dashed: the next 12 months at the force's own rate of growth (a log-linear fit)."),
+    h("p", { class: "hint" }, "Solid line: referrals received; dashed: the next 12 months at the force's own rate of growth (a log-linear fit); shaded: the band 80% of those months are expected inside."),
     h(
       "div",
       { class: "grid" },
@@ -297,7 +316,10 @@ function referrals(forces: ForceRow[]): HTMLElement {
               ["Month", "Referrals"],
               [
                 ...row.monthlyReferrals.map((p) => [p.month, cell(p.count, `${row.force}/referrals/${p.month}`)]),
-                ...row.projection.map((p) => [`${p.month} (projected)`, p.count.toFixed(1)]),
+                ...row.projection.map((p, i) => {
+                  const b = row.projectionBand[i];
+                  return [`${p.month} (projected)`, b ? `${p.count.toFixed(1)} (80%: ${b.low.toFixed(1)}–${b.high.toFixed(1)})` : p.count.toFixed(1)];
+                }),
               ],
             ),
           ),

@@ -514,12 +514,12 @@ function timeToEnforcement(rows: Activity[], filter: Record<string, unknown> | n
     return cell(button, `timeToEnforcement/${band}`);
   });
   return h(
-    "figure",
+    "div",
     { class: "card", "data-testid": "time-to-enforcement" },
-    h("figcaption", {}, h("strong", {}, "Time to enforcement"), " — days from referral to the first enforcement action, for cases first enforced in the period (",
-      cell(sum(counts), "timeToEnforcement/total"), " cases)"),
+    h("h3", {}, "Time to enforcement"),
+    h("p", { class: "hint" }, "Days from referral to the first enforcement action, for the ", cell(sum(counts), "timeToEnforcement/total"), " cases first enforced in the period. Choose a bar to see its cases."),
     histogram(bands, counts, "Cases first enforced in the period, by days from referral", pick),
-    table("Cases first enforced in the period, by days from referral", bands.map((b) => `${b} days`), [cells], "time-to-enforcement-table"),
+    table("Cases first enforced in the period, by days from referral", ["Days from referral", ...bands], [["Cases", ...cells]], "time-to-enforcement-table"),
   );
 }
 

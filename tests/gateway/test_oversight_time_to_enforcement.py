@@ -132,3 +132,43 @@ async def test_a_band_opens_the_cases_behind_it_page_by_page(hub: Hub) -> None:
     assert {e["node"]["force"] for e in only["edges"]} == {"DO"}
     refused = await graphql(hub, "coordinator", ENFORCED, variables | {"band": "8-15"})
     assert refused.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+PERIOD = """
+query($since: DateTime!, $from: DateTime!, $to: DateTime!, $band: String!) {
+  oversight(filter: {receivedFrom: $since}) {
+    activity(from: $from, to: $to) { force timeToEnforcement { band count } }
+    enforced(from: $from, to: $to, band: $band, first: 100) {
+      totalCount edges { node { force caseRef } } } }
+}
+"""
+
+
+async def test_the_distribution_of_cases_received_in_a_period_is_counted_afresh(
+    hub: Hub,
+) -> None:
+    """With `oversight(filter: {receivedFrom})` the bars and their cases are those of the cases
+    received since then, counted from their facts rather than the running index."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    boundary = month_end(now)
+    records = region(43, boundary, now) + long_waits(boundary)
+    await sync_all(hub, records)
+    since = boundary - timedelta(days=20)
+    low, high = boundary - timedelta(days=10), boundary + timedelta(days=10)
+    recent = [r for r in records if at(r["referral"]["receivedAt"]) >= since]
+    enforced = first_enforced(recent, low, high)
+    counts: dict[str, int] = {label: 0 for label, *_ in BANDS}
+    for *_, waited in enforced:
+        counts[band_of(waited)] += 1
+    band = max(counts, key=lambda b: counts[b])
+    variables = {"since": iso(since), "from": iso(low), "to": iso(high), "band": band}
+    answer = (await data(hub, "coordinator", PERIOD, variables))["oversight"]
+    got: dict[str, int] = {label: 0 for label, *_ in BANDS}
+    for row in answer["activity"]:
+        for b in row["timeToEnforcement"]:
+            got[b["band"]] += b["count"]
+    assert got == counts and counts[band] > 0
+    listed = [(e["node"]["force"], e["node"]["caseRef"]) for e in answer["enforced"]["edges"]]
+    assert listed == [(force, ref) for _, force, ref, w in enforced if band_of(w) == band]
+    assert answer["enforced"]["totalCount"] == counts[band]
+    assert len(recent) < len(records)  # the filter left cases out

@@ -6,9 +6,17 @@ At the end of day D (midnight UTC after it) a case is
   (resolved: the earlier of its outcome and its closing; a case closed without either date counts
   as closed from its last sync, the latest moment it is known to have been closed by);
 - *awaiting enforcement* when open and no enforcement action was taken before then;
-- *past target* when awaiting enforcement and its target (`targets` of the case rules, for its
-  risk level as held now) had passed by then.
+- *past target* when awaiting enforcement and its target (`targets` of the case rules, for the
+  risk level in force then) had passed by then.
 `received` and `resolved` count the cases whose referral, or resolution, falls in the day.
+
+The graph keeps a case's current risk level and when it was assessed, not the levels before: on
+a day that ended before the assessment, the level in force is not known (a case regraded from
+low to high today was not past the high target while it was low). Such a case is counted past
+target only when it had passed the longest target of any level, which it had whatever its level;
+one that had passed the shortest but not the longest is counted in `past_target_unsure` instead,
+so a day's past-target count lies between `past_target` and the sum of the two, and is exact
+when `past_target_unsure` is 0.
 
 Per force, each figure is a difference of counts in sorted lists of dates: the lists are built
 once (an append per date, one sort), then a year of days costs a few binary searches per day
@@ -40,6 +48,9 @@ def days_between(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
+_NEVER = 2**63  # the end of a span that has not ended
+
+
 def _below(values: list[int], cut: int) -> int:
     return bisect.bisect_left(values, cut)
 
@@ -52,35 +63,62 @@ class _ForceDates:
     received: list[int] = field(default_factory=list)
     resolved: list[int] = field(default_factory=list)
     stopped_waiting: list[int] = field(default_factory=list)  # enforced or resolved
-    due: list[int] = field(default_factory=list)
-    due_and_stopped: list[int] = field(default_factory=list)  # the later of the two
+    # A case counts past target (or unsure) at the end of a day when the cut lies in one of its
+    # spans (start, end]: the starts and the (finite) ends, each list counted below the cut.
+    past_starts: list[int] = field(default_factory=list)
+    past_ends: list[int] = field(default_factory=list)
+    unsure_starts: list[int] = field(default_factory=list)
+    unsure_ends: list[int] = field(default_factory=list)
 
     def add(self, fact: CaseFacts) -> None:
         received = fact.received_at
         self.received.append(received)
-        due = fact.due_at
-        self.due.append(due)
         resolved = _resolved_at(fact)
         if resolved is not None:
             resolved = resolved if resolved > received else received  # resolved on receipt
             self.resolved.append(resolved)
         enforced = fact.enforcement_at
+        stopped: int | None = None
         if enforced is not None and (resolved is None or enforced < resolved):
             stopped = enforced if enforced > received else received
         elif resolved is not None:
             stopped = resolved
-        else:
+        if stopped is not None:
+            self.stopped_waiting.append(stopped)
+        self._add_past(fact, stopped)
+
+    def _add_past(self, fact: CaseFacts, stopped: int | None) -> None:
+        """The spans of cuts at which the case was awaiting enforcement past its target: under
+        the longest target while its level was not known yet (cuts up to its assessment), under
+        its own target after; and unsure while past the shortest target but not the longest."""
+        targets = fact.rules.target_days.values()
+        longest = fact.received_at + max(targets) * DAY_MS
+        shortest = fact.received_at + min(targets) * DAY_MS
+        known = fact.risk_assessed_at  # the level held now is in force at cuts after this
+        end = _NEVER if stopped is None else stopped
+        if known is None or known < fact.received_at:
+            self._span(self.past_starts, self.past_ends, fact.due_at, end)
             return
-        self.stopped_waiting.append(stopped)
-        self.due_and_stopped.append(due if due > stopped else stopped)
+        self._span(self.past_starts, self.past_ends, longest, min(known, end))
+        self._span(self.past_starts, self.past_ends, max(known, fact.due_at), end)
+        self._span(self.unsure_starts, self.unsure_ends, shortest, min(known, end, longest))
+
+    @staticmethod
+    def _span(starts: list[int], ends: list[int], start: int, end: int) -> None:
+        if start < end:
+            starts.append(start)
+            if end != _NEVER:
+                ends.append(end)
 
     def sort(self) -> None:
         for values in (
             self.received,
             self.resolved,
             self.stopped_waiting,
-            self.due,
-            self.due_and_stopped,
+            self.past_starts,
+            self.past_ends,
+            self.unsure_starts,
+            self.unsure_ends,
         ):
             values.sort()
 
@@ -88,14 +126,16 @@ class _ForceDates:
         start = day_start_ms(day)
         cut = start + DAY_MS
         received = _below(self.received, cut)
-        # Cases awaiting enforcement whose target had passed: due before the cut, minus those
-        # due before it that had also stopped waiting before it.
-        past = _below(self.due, cut) - _below(self.due_and_stopped, cut)
+        # Cases whose span of being past target (or unsure) began before the cut and had not
+        # ended before it.
+        past = _below(self.past_starts, cut) - _below(self.past_ends, cut)
+        unsure = _below(self.unsure_starts, cut) - _below(self.unsure_ends, cut)
         return ForceDay(
             force=force,
             day=day,
             open=received - _below(self.resolved, cut),
             past_target=past,
+            past_target_unsure=unsure,
             awaiting_enforcement=received - _below(self.stopped_waiting, cut),
             received=received - _below(self.received, start),
             resolved=_below(self.resolved, cut) - _below(self.resolved, start),

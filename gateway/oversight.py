@@ -9,10 +9,11 @@ calculation. Days are fractional days from referral receipt.
 
 from __future__ import annotations
 
+import heapq
 import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -382,6 +383,35 @@ def activity(facts: Iterable[CaseFacts], low: int, high: int) -> list[ForceActiv
     """A row per force with a case among `facts`: what it did in `[low, high)`."""
     groups = force_groups(facts)
     return [groups[force].activity(force, low, high) for force in sorted(groups)]
+
+
+def first_enforced(
+    groups: Mapping[str, ForceGroup],
+    forces: set[str],
+    band: str,
+    low: int,
+    high: int,
+    after: tuple[int, str] | None = None,
+) -> Iterator[str]:
+    """The keys of the forces' cases whose first enforcement action is in `[low, high)` after a
+    wait in `band` (`activity.DELAY_BANDS`), earliest action first (ties by key), after the
+    position `after` if given: each force's sorted list entered by a binary search, merged."""
+    lists = [
+        groups[force].events.first_enforced_after(band, low, high, after)
+        for force in sorted(forces)
+        if force in groups
+    ]
+    return (key for _, key in heapq.merge(*lists))
+
+
+def first_enforced_count(
+    groups: Mapping[str, ForceGroup], forces: set[str], band: str, low: int, high: int
+) -> int:
+    return sum(
+        groups[force].events.first_enforced_count(band, low, high)
+        for force in forces
+        if force in groups
+    )
 
 
 def views_avoided(facts: Iterable[CaseFacts]) -> dict[str, int]:

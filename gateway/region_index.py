@@ -240,6 +240,17 @@ class RegionIndex:
             if group.received and (forces is None or force in forces)
         ]
 
+    def first_enforced(
+        self, forces: set[str], band: str, low: int, high: int, after: Position | None
+    ) -> Iterator[CaseFacts]:
+        """The forces' cases first enforced in `[low, high)` after a wait in `band`, earliest
+        action first, after the position (first action, key) `after` if given."""
+        for key in oversight.first_enforced(self._force, forces, band, low, high, after):
+            yield self.facts[key]
+
+    def first_enforced_count(self, forces: set[str], band: str, low: int, high: int) -> int:
+        return oversight.first_enforced_count(self._force, forces, band, low, high)
+
     def _slices(self, asked: OpenAsked) -> list[tuple[SortedList[Position], int, int]]:
         """The parts of the sorted lists of open cases that `asked` selects: whole lists by
         force and risk level; for `past_target`, the cases awaiting enforcement received before

@@ -1,5 +1,6 @@
-"""The scrutiny board's report on one force: what it did in a period, how it stands against its
-targets, its backlog day by day, and its cases past target by reference. As CSV, HTML or PDF.
+"""The scrutiny board's report on one force: what it did in a period, how long the cases first
+enforced in it had waited, how it stands against its targets, its backlog day by day, and its
+cases past target by reference. As CSV, HTML or PDF.
 
 Built from the hub's own answers to `oversight` (`Report.of`, from the GraphQL data), so it says
 exactly what the dashboard says, under the reader's agreements: figures and case references,
@@ -17,7 +18,8 @@ from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 
-from gateway.report_chart import Series, line_chart
+from gateway.activity import DELAY_BANDS
+from gateway.report_chart import Series, bar_chart, line_chart
 
 FORMATS = ("csv", "html", "pdf")
 MEDIA_TYPES = {"csv": "text/csv", "html": "text/html", "pdf": "application/pdf"}
@@ -78,7 +80,8 @@ query Report($forces: [String!], $from: DateTime!, $to: DateTime!, $historyFrom:
     asOf
     activity(from: $from, to: $to) {
       force received arrests resolved
-      enforcements { method count }  outcomes { kind count } }
+      enforcements { method count }  outcomes { kind count }
+      timeToEnforcement { band count } }
     byForce { force riskLevel open pastTarget dueWithin48Hours enforcedWithinTargetShare
               medianDaysToEnforcement }
     history(from: $historyFrom, to: $historyTo) { date force open pastTarget awaitingEnforcement }
@@ -145,6 +148,12 @@ class Report:
         rows += [("cases resolved", row["resolved"])]
         return rows
 
+    def time_to_enforcement(self) -> list[tuple[str, int]]:
+        """(band of days from referral, cases) for the cases first enforced in the period,
+        every band, zeros included."""
+        counts = {b["band"]: b["count"] for b in (self.activity or {}).get("timeToEnforcement", [])}
+        return [(label, counts.get(label, 0)) for label, *_ in DELAY_BANDS]
+
     def period(self) -> str:
         return f"{self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M} UTC"
 
@@ -167,6 +176,9 @@ def render_csv(report: Report) -> str:
     rows.writerow(["report", "as of", report.as_of])
     for what, count in report.activity_rows():
         rows.writerow(["activity", what, count])
+    rows.writerow(["time to enforcement", "days from referral", "cases first enforced"])
+    for band, count in report.time_to_enforcement():
+        rows.writerow(["time to enforcement", band, count])
     rows.writerow(["targets", "risk level", "open", "past target", "due within 48 hours",
                    "enforced within target"])  # fmt: skip
     for t in report.targets:
@@ -205,6 +217,12 @@ def render_html(report: Report) -> str:
     """A page for the board: activity, targets, the backlog chart, the overdue references."""
     force = escape(report.force)
     activity = _table(["", "count"], [[what, n] for what, n in report.activity_rows()])
+    bands = report.time_to_enforcement()
+    waits = bar_chart(
+        f"{report.force}: cases first enforced in the period, by days from referral",
+        [f"{band} days" for band, _ in bands],
+        [count for _, count in bands],
+    ) + _table(["days from referral", "cases first enforced"], [[b, n] for b, n in bands])
     targets = _table(
         ["risk level", "open", "past target", "due within 48 hours", "enforced within target",
          "median days to enforcement"],
@@ -236,6 +254,9 @@ def render_html(report: Report) -> str:
 <p class="meta">Period {escape(report.period())}; figures as of {escape(report.as_of)}.
 Case references only: no personal data.</p>
 <h2>Activity in the period</h2>{activity}
+<h2>Time to enforcement</h2>
+<p class="meta">Days from referral to the first enforcement action, for the
+{sum(n for _, n in bands)} cases first enforced in the period.</p>{waits}
 <h2>Targets now</h2>{targets}
 <h2>Backlog day by day</h2>{chart}
 <h2>Cases past target now ({len(report.overdue)})</h2>{overdue}

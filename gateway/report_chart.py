@@ -1,4 +1,5 @@
-"""A line chart as SVG text, for the scrutiny board's report: a force's backlog day by day.
+"""Charts as SVG text, for the scrutiny board's report: a force's backlog day by day (lines),
+and the time its cases took to their first enforcement (bars by band).
 
 Written by hand rather than with a plotting library: two or three lines over days, with axes and
 a legend, are a few dozen elements, and SVG text embeds in HTML and prints in the PDF as it is.
@@ -80,6 +81,48 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series]) -> s
             f'<rect x="{LEFT + 8 + n * 170}" y="{HEIGHT - 12}" width="10" height="10" '
             f'fill="{colour}"/><text x="{LEFT + 22 + n * 170}" y="{HEIGHT - 3}" '
             f'font-size="11">{escape(line.name)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+BAR_HEIGHT = 200
+
+
+def bar_chart(title: str, labels: Sequence[str], values: Sequence[int]) -> str:
+    """An SVG chart of one bar per label (bands, say), each with its count above it and its
+    label under the axis, the value axis from 0 in round steps."""
+    top = _nice_top(max(values, default=0))
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, BAR_HEIGHT - TOP - BOTTOM
+    slot = plot_w / max(len(labels), 1)
+
+    def y(value: float) -> float:
+        return TOP + plot_h * (1 - value / top)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{BAR_HEIGHT}" '
+        f'viewBox="0 0 {WIDTH} {BAR_HEIGHT}" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+        f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="#bbb"/>',
+    ]
+    for tick in range(1, TICKS + 1):
+        value = top * tick / TICKS
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
+            'stroke="#eee"/>'
+            f'<text x="{LEFT - 6}" y="{y(value) + 4:.1f}" font-size="11" text-anchor="end">'
+            f"{value:g}</text>"
+        )
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        x = LEFT + i * slot + slot * 0.15
+        width = slot * 0.7
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y(value):.1f}" width="{width:.1f}" '
+            f'height="{y(0) - y(value):.1f}" fill="{COLOURS[0]}"/>'
+            f'<text x="{x + width / 2:.1f}" y="{y(value) - 4:.1f}" font-size="11" '
+            f'text-anchor="middle">{value}</text>'
+            f'<text x="{x + width / 2:.1f}" y="{BAR_HEIGHT - BOTTOM + 14}" font-size="11" '
+            f'text-anchor="middle">{escape(label)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -23,6 +23,9 @@ class ForceDay:
     awaiting_enforcement: int
     received: int
     resolved: int
+    # Awaiting enforcement past the shortest target but not the longest, at the end of a day before
+    # the assessment of the risk level held now: maybe past target (gateway/history.py).
+    past_target_unsure: int = 0
 
     @property
     def key(self) -> str:
@@ -67,6 +70,7 @@ class ForceDays:
                     "awaitingEnforcement": d.awaiting_enforcement,
                     "received": d.received,
                     "resolved": d.resolved,
+                    "pastTargetUnsure": d.past_target_unsure,
                 }
                 for d in days[start : start + BATCH]
             ]
@@ -88,6 +92,7 @@ class ForceDays:
                 awaiting_enforcement=int(row["awaitingEnforcement"] or 0),
                 received=int(row["received"] or 0),
                 resolved=int(row["resolved"] or 0),
+                past_target_unsure=int(row["pastTargetUnsure"] or 0),
             )
             for row in rows
         ]

@@ -62,6 +62,9 @@ class CaseFacts:
     outcome_at: int | None = None
     resolved_at: int | None = None
     team: str | None = None
+    # When the risk level held now was assessed: before then the graph does not know which level
+    # was in force (it keeps no earlier versions); the daily history says so (gateway/history.py).
+    risk_assessed_at: int | None = None
 
     @property
     def target_days(self) -> int:
@@ -148,4 +151,5 @@ def facts_of(row: Mapping[str, Any], rules: CaseRules) -> CaseFacts:
         outcome_at=row.get("outcomeAt"),
         resolved_at=row.get("resolvedAt"),
         team=_intern(row.get("team")),
+        risk_assessed_at=row.get("riskAssessedAt"),
     )

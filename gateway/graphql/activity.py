@@ -23,6 +23,14 @@ class OutcomeCount:
     count: int
 
 
+@strawberry.type(description="Cases waiting so many days from referral to enforcement.")
+class DelayBandCount:
+    band: str = strawberry.field(description="days from referral receipt, e.g. 8-14 or 181+")
+    min_days: int = strawberry.field(description="at least this many days")
+    max_days: int | None = strawberry.field(description="less than this many days (none: open)")
+    count: int
+
+
 @strawberry.type(
     description="What one force did in a window [from, to); a row per force with cases."
 )
@@ -40,6 +48,11 @@ class ForceActivity:
     resolved: int = strawberry.field(
         description="cases whose outcome or closing, whichever came first, is in the window"
     )
+    time_to_enforcement: list[DelayBandCount] = strawberry.field(
+        description="cases whose first enforcement action is in the window, by the days from "
+        "referral receipt to it; every band, zeros included (`oversight { enforced }` lists a "
+        "band's cases)"
+    )
 
     @classmethod
     def of(cls, row: activity.ForceActivity) -> ForceActivity:
@@ -53,6 +66,12 @@ class ForceActivity:
             arrests=row.arrests,
             outcomes=[OutcomeCount(kind=OutcomeKind(k), count=n) for k, n in row.outcomes.items()],
             resolved=row.resolved,
+            time_to_enforcement=[
+                DelayBandCount(
+                    band=label, min_days=low, max_days=high, count=row.time_to_enforcement[label]
+                )
+                for label, low, high in activity.DELAY_BANDS
+            ],
         )
 
 

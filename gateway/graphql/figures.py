@@ -17,10 +17,12 @@ from gateway.graphql.history import Every, ForceDay, checked_range, rows_every
 from gateway.graphql.lists import (
     DeviceBacklogConnection,
     DeviceFilter,
+    EnforcedCaseConnection,
     ListSources,
     RegradeAlertConnection,
     alerts_page,
     devices_page,
+    enforced_page,
 )
 from gateway.graphql.oversight_cases import (
     DEFAULT_PAGE,
@@ -285,6 +287,23 @@ class Oversight:
         after: str | None = None,
     ) -> RegradeAlertConnection:
         return alerts_page(info, self.lists, filter, first, after)
+
+    @strawberry.field(
+        description="Cases whose first enforcement action is in the window [from, to), after a "
+        "wait from referral in `band` (a band of `activity { timeToEnforcement }`), earliest "
+        "action first, a page at a time: the cases behind one bar"
+    )
+    def enforced(
+        self,
+        info: Info,
+        start: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+        band: str,
+        forces: list[str] | None = None,
+        first: int = DEFAULT_PAGE,
+        after: str | None = None,
+    ) -> EnforcedCaseConnection:
+        return enforced_page(info, self.lists, window(start, to), band, forces, first, after)
 
     @strawberry.field(
         description="Each force's figures at the end of each day from `from` to `to` (both "

@@ -38,6 +38,11 @@ class ForceDay:
     awaiting_enforcement: int = strawberry.field(description="open, no enforcement action")
     received: int = strawberry.field(description="referrals received in the day (week, month)")
     resolved: int = strawberry.field(description="cases resolved in the day (week, month)")
+    past_target_unsure: int = strawberry.field(
+        description="awaiting enforcement past some risk level's target but not every level's, "
+        "on a day before the assessment of the level held now (which level was in force then is "
+        "not known): the day's past-target count lies between pastTarget and pastTarget plus this"
+    )
 
     @classmethod
     def of(cls, day: Day, *, received: int | None = None, resolved: int | None = None) -> ForceDay:
@@ -49,6 +54,7 @@ class ForceDay:
             awaiting_enforcement=day.awaiting_enforcement,
             received=day.received if received is None else received,
             resolved=day.resolved if resolved is None else resolved,
+            past_target_unsure=day.past_target_unsure,
         )
 
 

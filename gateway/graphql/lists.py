@@ -1,5 +1,6 @@
 """Coordinators' named lists beside `oversight { cases }`: the cases with devices awaiting
-examination, oldest seizure first, and the regrade alerts in the order of their rank, each a
+examination, oldest seizure first, the regrade alerts in the order of their rank, and the cases
+first enforced in a window after a wait in one band of `timeToEnforcement`, each a
 Relay connection for `oversight:read` with the paging of `oversight_cases.py`.
 
 Rows are case metadata only (force, reference, risk, team, ages, signs): never personal data.
@@ -24,6 +25,8 @@ from typing import Any
 import strawberry
 
 from federation.after_sync import regrade
+from gateway import oversight
+from gateway.activity import DELAY_BANDS
 from gateway.graphql.alerts import RegradeAlert
 from gateway.graphql.context import Info
 from gateway.graphql.errors import BadInput
@@ -35,6 +38,7 @@ from gateway.region_index import AlertPosition, OpenAsked, Position, RegionIndex
 from policies.case_facts import DAY_MS, CaseFacts
 
 _DEVICES = "dv:"
+_ENFORCED = "fe:"
 _ALERTS = "ra:"
 
 
@@ -57,6 +61,9 @@ class ListSources:
     alerts_count: Callable[[set[str]], int]
     devices: Callable[[set[str], Position | None, int | None], Iterator[CaseFacts]]
     devices_count: Callable[[set[str], int | None], int]
+    # forces, band, window [low, high) and position after: cases first enforced in the window
+    enforced: Callable[[set[str], str, int, int, Position | None], Iterator[CaseFacts]]
+    enforced_count: Callable[[set[str], str, int, int], int]
 
     @classmethod
     def of_index(cls, region: RegionIndex, scope: set[str] | None) -> ListSources:
@@ -64,6 +71,12 @@ class ListSources:
             return forces if scope is None else forces & scope
 
         return cls(
+            enforced=lambda forces, band, low, high, after: region.first_enforced(
+                narrowed(forces), band, low, high, after
+            ),
+            enforced_count=lambda forces, band, low, high: region.first_enforced_count(
+                narrowed(forces), band, low, high
+            ),
             alerts=lambda forces, after: region.regrade_after(narrowed(forces), after),
             alerts_count=lambda forces: region.regrade_count(narrowed(forces)),
             devices=lambda forces, after, before: region.devices_oldest_first(
@@ -100,7 +113,20 @@ class ListSources:
                 if f.force in forces and (before is None or _device_position(f)[0] < before)
             )
 
+        groups = functools.cache(lambda: oversight.force_groups(facts))
+        by_key = functools.cache(lambda: {f.key: f for f in facts})
+
+        def enforced(
+            forces: set[str], band: str, low: int, high: int, after: Position | None
+        ) -> Iterator[CaseFacts]:
+            keys = oversight.first_enforced(groups(), forces, band, low, high, after)
+            return (by_key()[key] for key in keys)
+
         return cls(
+            enforced=enforced,
+            enforced_count=lambda forces, band, low, high: oversight.first_enforced_count(
+                groups(), forces, band, low, high
+            ),
             alerts=alerts,
             alerts_count=lambda forces: sum(1 for _ in alerts(forces, None)),
             devices=devices,
@@ -288,6 +314,89 @@ def alerts_page(
         for fact in page
     ]
     return RegradeAlertConnection(
+        total_count=total,
+        edges=edges,
+        page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
+    )
+
+
+# Cases first enforced in a window, by their wait
+
+
+@strawberry.type(description="A case first enforced in a window: metadata only.")
+class EnforcedCase(ListedCase):
+    @strawberry.field(description="when its first enforcement action was taken")
+    def first_enforcement_at(self) -> datetime:
+        return datetime.fromtimestamp(_first_action(self.fact) / 1000, UTC)
+
+    @strawberry.field(
+        description="fractional days from referral receipt to the first enforcement action"
+    )
+    def days_to_enforcement(self) -> float:
+        return (_first_action(self.fact) - self.fact.received_at) / DAY_MS
+
+    @strawberry.field(description="whether the case is open")
+    def open(self) -> bool:
+        return self.fact.open
+
+
+def _first_action(fact: CaseFacts) -> int:
+    assert fact.enforcement_at is not None  # only enforced cases are listed
+    return int(fact.enforcement_at)
+
+
+@strawberry.type
+class EnforcedCaseEdge:
+    node: EnforcedCase
+    cursor: str
+
+
+@strawberry.type(description="A page of cases first enforced in a window, earliest action first.")
+class EnforcedCaseConnection:
+    total_count: int
+    edges: list[EnforcedCaseEdge]
+    page_info: PageInfo
+
+
+def checked_band(band: str) -> str:
+    labels = [label for label, *_ in DELAY_BANDS]
+    if band not in labels:
+        raise BadInput(f"band: one of {', '.join(labels)}")
+    return band
+
+
+def enforced_page(
+    info: Info,
+    sources: ListSources,
+    window: tuple[int, int],
+    band: str,
+    forces_named: list[str] | None,
+    first: int,
+    after: str | None,
+) -> EnforcedCaseConnection:
+    """The cases of `timeToEnforcement`'s band: first enforced in the window after a wait in
+    the band, among the forces the caller may know (and `forces_named`, if given)."""
+    checked_first(first)
+    checked_band(band)
+    start: Position | None = None
+    if after is not None:
+        values = _decode(_ENFORCED, after)
+        if len(values) != 2 or not isinstance(values[0], int) or not isinstance(values[1], str):
+            raise BadInput("after: not a cursor from this connection")
+        start = (values[0], values[1])
+    now = info.context.now_ms
+    forces = set(known_forces(info, forces_named))
+    low, high = window
+    total = sources.enforced_count(forces, band, low, high)
+    more, page = _page(sources.enforced(forces, band, low, high, start), lambda _: True, first)
+    edges = [
+        EnforcedCaseEdge(
+            node=EnforcedCase(fact=fact, now=now),
+            cursor=_encode(_ENFORCED, (_first_action(fact), fact.key)),
+        )
+        for fact in page
+    ]
+    return EnforcedCaseConnection(
         total_count=total,
         edges=edges,
         page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),

@@ -15,7 +15,8 @@ WITH d, old WHERE old IS NULL
 MERGE (f:ForceDay {key: d.key})
 ON CREATE SET f.force = d.force, f.date = d.date, f.day = d.day, f.open = d.open,
               f.pastTarget = d.pastTarget, f.awaitingEnforcement = d.awaitingEnforcement,
-              f.received = d.received, f.resolved = d.resolved, f.takenAt = $takenAt
+              f.received = d.received, f.resolved = d.resolved,
+              f.pastTargetUnsure = d.pastTargetUnsure, f.takenAt = $takenAt
 RETURN f.key AS key
 """
 
@@ -32,6 +33,6 @@ MATCH (f:ForceDay)
 WHERE f.day >= $from AND f.day <= $to
 RETURN f.force AS force, f.date AS date, f.open AS open, f.pastTarget AS pastTarget,
        f.awaitingEnforcement AS awaitingEnforcement, f.received AS received,
-       f.resolved AS resolved
+       f.resolved AS resolved, f.pastTargetUnsure AS pastTargetUnsure
 ORDER BY force, date
 """

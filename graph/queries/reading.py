@@ -27,7 +27,8 @@ ORDER BY v.idx
 # The metadata that figures and the priority queue are computed from: no personal data.
 _METADATA = """
 RETURN c.key AS key, c.force AS force, c.caseRef AS caseRef, c.riskLevel AS riskLevel,
-       c.status AS status, c.open AS open, c.referralSource AS source,
+       c.riskAssessedAt AS riskAssessedAt, c.status AS status, c.open AS open,
+       c.referralSource AS source,
        c.receivedAt AS receivedAt, c.enforcementAt AS enforcementAt,
        c.lastActivityAt AS lastActivityAt, c.openedAt AS openedAt, c.closedAt AS closedAt,
        c.accessToChildren AS accessToChildren, c.mediaA AS mediaA, c.mediaB AS mediaB,

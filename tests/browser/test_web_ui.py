@@ -4,6 +4,7 @@ fields are revealed only with a purpose, and every reveal or refusal is in the a
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 from typing import Any
 
@@ -99,8 +100,13 @@ async def test_coordinator_dashboard_shows_the_apis_figures(
     shown = await figures(page)
     api = await oversight(seeded)
     expected = expected_figures(api)
-    # Trend text is a rounding of the API's float; every other figure must match exactly.
-    assert {k: v for k, v in shown.items() if not k.endswith("/trendPerMonth")} == expected
+    # Trend text is a rounding of the API's float; every other figure must match exactly. The
+    # period's figures load on their own: their test is below.
+    assert {
+        k: v
+        for k, v in shown.items()
+        if not k.endswith("/trendPerMonth") and not k.startswith("timeToEnforcement/")
+    } == expected
     assert sum(r["pastTarget"] for r in api["byForce"]) > 0, "the seed must put cases past target"
     assert sum(r["dueWithin48Hours"] for r in api["byForce"]) > 0
     assert sum(r["count"] for r in api["imageViewsAvoided"]) > 0
@@ -119,6 +125,7 @@ async def test_coordinator_dashboard_shows_the_apis_figures(
         str(api["oldest"]["totalCount"])
     )
     assert await page.evaluate("document.images.length") == 0
+    await expect(page.get_by_test_id("time-to-enforcement")).to_be_visible()
     await screenshot(page, "dashboard", full_page=True)
     # A past-target count opens the cases behind it.
     row = next(r for r in api["byForce"] if r["pastTarget"] > 0)
@@ -144,6 +151,76 @@ async def test_coordinator_dashboard_shows_the_apis_figures(
     await expect(page).to_have_url(f"{seeded.url}/#/dashboard/GL")
     await expect(page.locator("[data-figure^='AS/']")).to_have_count(0)
     await expect(page.locator("[data-figure^='GL/']").first).to_be_visible()
+    assert console.errors == []
+
+
+async def test_time_to_enforcement_bars_open_their_cases_and_the_projection_has_its_band(
+    seeded: Hub, page_and_console: tuple[Page, Console]
+) -> None:
+    page, console = page_and_console
+    asked: list[dict[str, Any]] = []
+
+    def seen(request: Any) -> None:
+        body = request.post_data_json if request.url.endswith("/graphql") else None
+        if body and body.get("operationName") == "OversightActivity":
+            asked.append(body["variables"])
+
+    page.on("request", seen)
+    await sign_in(page, seeded, "coordinator")
+    chart = page.get_by_test_id("time-to-enforcement")
+    await expect(chart).to_be_visible()  # the first period's (28 days) is in
+    async with page.expect_response(
+        lambda r: (
+            r.url.endswith("/graphql")
+            and len(asked) > 1
+            and r.request.post_data_json
+            and r.request.post_data_json.get("operationName") == "OversightActivity"
+        )
+    ) as response:
+        await page.get_by_label("Period", exact=True).select_option("90")
+    await response.value
+    # The bars are the API's counts for the period the page asked, summed over the forces.
+    period = asked[-1]
+    answer = await persisted(seeded, "coordinator", "OversightActivity", period)
+    totals: dict[str, int] = {}
+    for row in answer["oversight"]["activity"]:
+        for band in row["timeToEnforcement"]:
+            totals[band["band"]] = totals.get(band["band"], 0) + band["count"]
+    assert sum(1 for count in totals.values() if count) >= 2, "the seed must fill two bands"
+    total = chart.locator("[data-figure='timeToEnforcement/total']")
+    await expect(total).to_have_text(str(sum(totals.values())))
+    shown = {
+        key.removeprefix("timeToEnforcement/"): text
+        for key, text in (await figures(page)).items()
+        if key.startswith("timeToEnforcement/")
+    }
+    assert shown == {**{b: str(n) for b, n in totals.items()}, "total": str(sum(totals.values()))}
+    bars = chart.locator("svg [role=button]")
+    await expect(bars).to_have_count(sum(1 for count in totals.values() if count))
+    # The tallest bar, opened from the keyboard, lists the cases behind it.
+    band = max(totals, key=lambda b: totals[b])
+    bar = chart.locator(f"svg [role=button][data-band='{band}']")
+    await bar.focus()
+    await page.keyboard.press("Enter")
+    heading = f"Cases first enforced in the period after {band} days ({totals[band]})"
+    await expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    behind = await persisted(seeded, "coordinator", "OversightEnforced", {**period, "band": band})
+    refs = [e["node"]["caseRef"] for e in behind["oversight"]["enforced"]["edges"]]
+    rows = page.get_by_test_id("drill-table").locator("tbody tr th")
+    await expect(rows).to_have_text(refs)
+    assert len(refs) == min(25, totals[band])
+    await chart.scroll_into_view_if_needed()
+    await screenshot(page, "dashboard-time-to-enforcement")
+    # Each force's referral chart shades its projection's band, labelled.
+    api = await oversight(seeded)
+    banded = [row for row in api["forces"] if row["projectionBand"]]
+    assert banded, "the seed must give a force a projection"
+    await expect(page.locator("svg polygon.band")).to_have_count(len(banded))
+    await expect(page.locator("svg text.band-label").first).to_have_text("80% band")
+    last = banded[0]["projectionBand"][-1]
+    label = f"between {last['low']:.1f} and {last['high']:.1f} by {last['month']}"
+    figure = page.get_by_role("img", name=f"{banded[0]['force']} referrals per month")
+    await expect(figure).to_have_attribute("aria-label", re.compile(re.escape(label)))
     assert console.errors == []
 
 

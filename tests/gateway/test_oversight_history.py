@@ -18,8 +18,8 @@ from gateway.region import RegionFacts
 from gateway.upkeep import upkeep_pass
 from policies.case_rules import default_case_rules
 from tests.federation.conftest import Hub
-from tests.gateway.graphql_client import data, graphql, sync_all
-from tests.gateway.test_oversight_activity import actions_of, at, month_end, region
+from tests.gateway.graphql_client import data, graphql, iso, sync_all
+from tests.gateway.test_oversight_activity import actions_of, at, case, month_end, region
 
 TARGET = {"VERY_HIGH": 7, "HIGH": 7, "MEDIUM": 14, "LOW": 30}
 HISTORY = """
@@ -200,3 +200,62 @@ async def test_the_hourly_upkeep_keeps_the_days_as_the_command_does(hub: Hub) ->
     ]
     await upkeep_pass(hub.store, RegionFacts(rules), rules)
     assert await history(hub, now.date() - timedelta(days=400), now.date()) == kept
+
+
+REGRADED = """
+query($from: Date!, $to: Date!) {
+  oversight { history(from: $from, to: $to) { date force pastTarget pastTargetUnsure } }
+}
+"""
+
+
+async def test_a_case_regraded_later_is_not_past_the_new_target_on_earlier_days(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A case synced low, then re-synced high: on the back-filled days before its regrading its
+    level is not known to the hub (the graph keeps the level held now and when it was assessed),
+    so it counts past target only once past the longest target of any level, and is unsure
+    between the shortest and the longest; from its regrading, under the high target. A case
+    regraded from high to low is unsure until regraded, then past its low target."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    received = now - timedelta(days=60)
+    up, down = case("AS", 1, received), case("GL", 1, received)
+    for record in (up, down):
+        record["risk"] = {"level": "LOW", "assessedAt": iso(received + timedelta(hours=2))}
+    down["risk"]["level"] = "HIGH"
+    await sync_all(hub, [up, down])
+    regraded_at = now - timedelta(days=10, hours=5)
+    later = [
+        r | {"version": 2, "risk": {"level": level, "assessedAt": iso(regraded_at)}}
+        for r, level in ((up, "HIGH"), (down, "LOW"))
+    ]
+    await sync_all(hub, later)
+    await hub.store.write("MATCH (f:ForceDay) DETACH DELETE f")
+    await backfill(hub, monkeypatch)
+    variables = {"from": received.date().isoformat(), "to": now.date().isoformat()}
+    rows = (await data(hub, "coordinator", REGRADED, variables))["oversight"]["history"]
+    shortest, longest = min(TARGET.values()), max(TARGET.values())
+    wanted = []
+    for force, level in (("AS", "HIGH"), ("GL", "LOW")):
+        for n in range((last_kept_day(now) - received.date()).days + 1):
+            day = received.date() + timedelta(days=n)
+            cut = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+            waited = cut - received
+            if cut > regraded_at:  # the level held now is known to be in force
+                past, unsure = waited > timedelta(days=TARGET[level]), False
+            else:
+                past = waited > timedelta(days=longest)
+                unsure = timedelta(days=shortest) < waited <= timedelta(days=longest)
+            wanted.append(
+                {"date": day.isoformat(), "force": force, "pastTarget": int(past)}
+                | {"pastTargetUnsure": int(unsure)}
+            )
+    assert rows == wanted
+    # The days the case was low and within its 30 days do not count it under the high target.
+    as_rows = [row for row in rows if row["force"] == "AS"]
+    low_days = [
+        row for row in as_rows if 8 <= (date.fromisoformat(row["date"]) - received.date()).days < 29
+    ]
+    assert low_days and all(row["pastTarget"] == 0 for row in low_days)
+    assert all(row["pastTargetUnsure"] == 1 for row in low_days)
+    assert as_rows[-1]["pastTarget"] == 1 and as_rows[-1]["pastTargetUnsure"] == 0

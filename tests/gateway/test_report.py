@@ -18,20 +18,34 @@ from typer.testing import CliRunner
 from gateway.cli import app
 from tests.federation.conftest import Hub
 from tests.gateway.graphql_client import iso, sync_all
-from tests.gateway.test_oversight_activity import expected_activity
+from tests.gateway.test_oversight_activity import case, expected_activity
 from tests.gateway.test_oversight_cases import at, expected, region
 from tests.gateway.test_oversight_history import expected_day
+from tests.gateway.test_oversight_time_to_enforcement import BANDS, band_of, first_enforced
 
 runner = CliRunner()
 
 
 def records_of(now: datetime) -> list[dict[str, Any]]:
-    """The open-case tests' region (personal data in every record), closed cases dated."""
+    """The open-case tests' region (personal data in every record), closed cases dated, and AS
+    cases first enforced in the last 28 days after waits of a few days to months (each with a
+    second action later)."""
     records = region(81, now)
     for n, record in enumerate(records):
         if record["status"] in {"CLOSED", "CHARGED", "NO_FURTHER_ACTION"}:
             received = at(record["referral"]["receivedAt"])
             record["closedAt"] = iso(min(received + timedelta(days=5 + n), now))
+    for n, (waited, ago) in enumerate(((3, 20), (12, 9), (40, 2), (95, 15), (200, 27))):
+        first = now - timedelta(days=ago, hours=3)
+        received = first - timedelta(days=waited, hours=5)
+        record = case("AS", 500 + n, received, status="ENFORCED")
+        record["risk"] = {"level": "HIGH", "assessedAt": iso(received)}
+        record |= {k: records[0][k] for k in ("summary", "suspects", "officer")}
+        record["enforcements"] = [
+            {"method": "ARREST", "at": iso(first)},
+            {"method": "WARRANT", "at": iso(first + timedelta(days=1))},
+        ]
+        records.append(record)
     return records
 
 
@@ -81,6 +95,13 @@ async def test_the_csv_report_says_what_the_records_say(
     assert activity["cases resolved"] == wanted["resolved"]
     for method, count in wanted["enforcements"].items():
         assert activity[f"enforcement: {method}"] == count
+    waits = {label: 0 for label, *_ in BANDS}
+    for _, force, _, waited in first_enforced(records, now - timedelta(days=28), now):
+        waits[band_of(waited)] += force == "AS"
+    assert section["time to enforcement"][0] == ["days from referral", "cases first enforced"]
+    assert {band: int(n) for band, n, *_ in section["time to enforcement"][1:]} == waits
+    assert [band for band, *_ in section["time to enforcement"][1:]] == list(waits)
+    assert sum(waits.values()), "AS has cases first enforced in the period"
     overdue = [r[0] for r in section["overdue"][1:]]
     assert overdue == [
         r["caseRef"] for r in expected(records, now, forces={"AS"}, past_target=True)
@@ -102,13 +123,19 @@ async def test_the_html_and_pdf_reports_name_the_force_and_its_overdue_cases(
     now, records = synced
     overdue = [r["caseRef"] for r in expected(records, now, forces={"AS"}, past_target=True)]
     page = (await report(["--format", "html"], tmp_path / "as.html")).decode()
-    assert "Force AS" in page and page.count("<svg") == 1 and "<polyline" in page
+    assert "Force AS" in page and page.count("<svg") == 2 and "<polyline" in page
+    waits = {label: 0 for label, *_ in BANDS}
+    for _, force, _, waited in first_enforced(records, now - timedelta(days=28), now):
+        waits[band_of(waited)] += force == "AS"
+    assert "<h2>Time to enforcement</h2>" in page
+    for band, count in waits.items():  # each band's row in the table under the bars
+        assert f"<tr><td>{band}</td><td>{count}</td></tr>" in page
     assert all(ref in page for ref in overdue)
     assert not [p for p in personal(records) if p in page]
     pdf = await report(["--format", "pdf", "--period", "4w"], tmp_path / "as.pdf")
     assert pdf.startswith(b"%PDF")
     text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
-    assert "Force AS" in text and overdue[0] in text
+    assert "Force AS" in text and overdue[0] in text and "Time to enforcement" in text
     assert not [p for p in personal(records) if p in text]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ from policies.principal import Principal
 from policies.scopes import load_clients
 from policies.sharing import FIELDS, RecordView, Visibility, load_sharing
 from tests.federation.conftest import Hub
-from tests.gateway.graphql_client import data, summary, sync_all
+from tests.gateway.graphql_client import data, iso, summary, sync_all
 from tests.security.conftest import LEAD, restricted_token
 
 pytestmark = pytest.mark.security
@@ -361,7 +362,8 @@ async def test_no_reader_learns_of_a_case_the_agreement_keeps_from_it(
         assert policy.record_view(who, force) == RecordView.FULL, (reader, type_name, force)
     if reader == "analyst-GL":  # sees every force: the suite reaches every type it should
         assert {force for _, force, _ in found} == {"AS", "GL", "WI", "DO"}
-        oversight_only = {"RegradeAlert", "OversightCase", "DeviceBacklogCase"}
+        # `enforced` needs a window and a band: its own test below.
+        oversight_only = {"RegradeAlert", "OversightCase", "DeviceBacklogCase", "EnforcedCase"}
         assert {t for t, _, _ in found} == REFERENCED_FROM_QUERIES - oversight_only
     if reader == LEAD:  # oversight and cases with the AS restrictions: its lists are covered
         assert {"RegradeAlert", "OversightCase", "DeviceBacklogCase"} <= {t for t, _, _ in found}
@@ -426,3 +428,47 @@ async def test_force_events_name_no_case_the_agreement_keeps(restricted_hub: Hub
     text = json.dumps(events)
     for hidden in ("DO-T-0004", "DO-T-0006", "WI-T-0003", "WI-T-0005", '"DO"'):
         assert hidden not in text, hidden
+
+
+ENFORCED = """
+query($from: DateTime!, $to: DateTime!) {
+  oversight { enforced(from: $from, to: $to, band: "0-7", first: 100) {
+    totalCount edges { node { force caseRef } } } }
+}
+"""
+
+
+@pytest.mark.parametrize("reader", ["coordinator", LEAD])
+async def test_the_cases_behind_a_time_to_enforcement_bar_follow_the_agreement(
+    restricted_hub: Hub, reader: str
+) -> None:
+    """Every case of the region first enforced a day after referral: the bar's cases are those
+    the reader may know, and its count leaves the others out."""
+    hub = restricted_hub
+    cases = restricted_region()
+    for record in cases:
+        received = datetime.fromisoformat(record["referral"]["receivedAt"].replace("Z", "+00:00"))
+        record["enforcementAt"] = iso(received + timedelta(days=1))
+    await sync_all(hub, cases)
+    policy = load_sharing(hub.settings.policy_dir / "sharing.yaml")
+    entry = load_clients(hub.settings.policy_dir / "clients.yaml").get(reader)
+    assert entry is not None
+    who = Principal(reader, entry.scopes, entry.force)
+    known = sorted(
+        (c["force"], c["caseRef"])
+        for c in cases
+        if policy.record_view(who, c["force"]) == RecordView.FULL
+    )
+    hidden = [c["caseRef"] for c in cases if (c["force"], c["caseRef"]) not in known]
+    variables = {"from": "2000-01-01T00:00:00Z", "to": iso(datetime.now(UTC) + timedelta(days=1))}
+    token = restricted_token(hub.settings, reader)
+    response = await hub.http.post(
+        "/graphql",
+        json={"query": ENFORCED, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    page = response.json()["data"]["oversight"]["enforced"]
+    assert sorted((e["node"]["force"], e["node"]["caseRef"]) for e in page["edges"]) == known
+    assert page["totalCount"] == len(known)
+    assert all(ref not in response.text for ref in hidden)
+    assert (reader == LEAD) == bool(hidden)  # the lead is kept from some, the coordinator not

@@ -22,11 +22,17 @@ interface MonthCount {
   month: string;
   count: number;
 }
+interface MonthBand {
+  month: string;
+  low: number;
+  high: number;
+}
 interface ForceRow {
   force: string;
   monthlyReferrals: MonthCount[];
   trendPerMonth: number | null;
   projection: MonthCount[];
+  projectionBand: MonthBand[];
   newCases28Days: number;
   enforcements28Days: number;
   inactive30Days: number;
@@ -68,6 +74,12 @@ interface Oversight {
   devicesAwaiting: { totalCount: number };
   regradeAlertCount: number;
 }
+interface DelayBand {
+  band: string;
+  minDays: number;
+  maxDays: number | null;
+  count: number;
+}
 interface Activity {
   force: string;
   received: number;
@@ -75,6 +87,15 @@ interface Activity {
   arrests: number;
   outcomes: { kind: string; count: number }[];
   resolved: number;
+  timeToEnforcement: DelayBand[];
+}
+interface EnforcedRow {
+  force: string;
+  caseRef: string;
+  riskLevel: string;
+  team: string | null;
+  daysToEnforcement: number;
+  firstEnforcementAt: string;
 }
 interface ForceDay {
   date: string;
@@ -225,21 +246,34 @@ function referralChart(row: ForceRow): SVGElement {
   const height = 140;
   const pad = 24;
   const points = [...row.monthlyReferrals, ...row.projection];
-  const top = Math.max(1, ...points.map((p) => p.count));
+  const top = Math.max(1, ...points.map((p) => p.count), ...row.projectionBand.map((b) => b.high));
   const x = (i: number): number => pad + (i * (width - 2 * pad)) / Math.max(points.length - 1, 1);
   const y = (v: number): number => height - pad - (v * (height - 2 * pad)) / top;
   const path = (series: MonthCount[], offset: number): string =>
     series.map((p, i) => `${i === 0 ? "M" : "L"}${x(i + offset).toFixed(1)},${y(p.count).toFixed(1)}`).join(" ");
   const actual = row.monthlyReferrals;
+  const band = row.projectionBand;
+  const lastBand = band[band.length - 1];
+  const bandText = lastBand ? `; 80% of months expected between ${lastBand.low.toFixed(1)} and ${lastBand.high.toFixed(1)} by ${lastBand.month}` : "";
   const chart = s("svg", {
     viewBox: `0 0 ${width} ${height}`,
     width,
     height,
     role: "img",
-    "aria-label": `${row.force} referrals per month: ${actual.map((p) => `${p.month} ${p.count}`).join(", ")}; projected ${row.projection.map((p) => `${p.month} ${p.count.toFixed(1)}`).join(", ")}`,
+    "aria-label": `${row.force} referrals per month: ${actual.map((p) => `${p.month} ${p.count}`).join(", ")}; projected ${row.projection.map((p) => `${p.month} ${p.count.toFixed(1)}`).join(", ")}${bandText}`,
   });
   chart.append(s("line", { class: "axis", x1: pad, y1: height - pad, x2: width - pad, y2: height - pad }));
   chart.append(s("text", { x: 0, y: pad - 8 }, `${Math.round(top)}`));
+  if (band.length) {
+    // The projection's 80% prediction interval: its highs left to right, then its lows back.
+    const at = (i: number): number => x(actual.length + i);
+    const edge = [
+      ...band.map((b, i) => `${at(i).toFixed(1)},${y(b.high).toFixed(1)}`),
+      ...band.map((b, i) => `${at(i).toFixed(1)},${y(b.low).toFixed(1)}`).reverse(),
+    ];
+    chart.append(s("polygon", { class: "band", points: edge.join(" ") }, s("title", {}, `80% of months expected inside: ${band.map((b) => `${b.month} ${b.low.toFixed(1)}–${b.high.toFixed(1)}`).join(", ")}`)));
+    if (lastBand) chart.append(s("text", { class: "band-label", x: at(band.length - 1) - 4, y: Math.max(pad, y(lastBand.high) - 4), "text-anchor": "end" }, "80% band"));
+  }
   if (actual.length) chart.append(s("path", { class: "actual", d: path(actual, 0) }));
   if (row.projection.length) {
     const joined = actual.length ? [actual[actual.length - 1] as MonthCount, ...row.projection] : row.projection;
@@ -263,7 +297,7 @@ function referrals(forces: ForceRow[]): HTMLElement {
     "section",
     { "aria-labelledby": "referrals" },
     h("h2", { id: "referrals" }, "Referrals per month, trend and projection"),
-    h("p", { class: "hint" }, "Solid line: referrals received; dashed: the next 12 months at the force's own rate of growth (a log-linear fit)."),
+    h("p", { class: "hint" }, "Solid line: referrals received; dashed: the next 12 months at the force's own rate of growth (a log-linear fit); shaded: the band 80% of those months are expected inside."),
     h(
       "div",
       { class: "grid" },
@@ -282,7 +316,10 @@ function referrals(forces: ForceRow[]): HTMLElement {
               ["Month", "Referrals"],
               [
                 ...row.monthlyReferrals.map((p) => [p.month, cell(p.count, `${row.force}/referrals/${p.month}`)]),
-                ...row.projection.map((p) => [`${p.month} (projected)`, p.count.toFixed(1)]),
+                ...row.projection.map((p, i) => {
+                  const b = row.projectionBand[i];
+                  return [`${p.month} (projected)`, b ? `${p.count.toFixed(1)} (80%: ${b.low.toFixed(1)}–${b.high.toFixed(1)})` : p.count.toFixed(1)];
+                }),
               ],
             ),
           ),
@@ -318,7 +355,8 @@ function imagesAvoided(counts: ForceCount[]): HTMLElement {
   );
 }
 
-function histogram(bands: string[], counts: number[]): SVGElement {
+/** Bars of counts by band; with `pick`, each bar with cases opens them (click, Enter or Space). */
+function histogram(bands: string[], counts: number[], title = "Cases awaiting enforcement by age", pick?: (band: string) => void): SVGElement {
   const width = 360;
   const height = 150;
   const pad = 24;
@@ -328,15 +366,33 @@ function histogram(bands: string[], counts: number[]): SVGElement {
     viewBox: `0 0 ${width} ${height}`,
     width,
     height,
-    role: "img",
-    "aria-label": `Cases awaiting enforcement by age: ${bands.map((b, i) => `${b} days ${counts[i]}`).join(", ")}`,
+    role: pick ? "group" : "img",
+    "aria-label": `${title}: ${bands.map((b, i) => `${b} days ${counts[i]}`).join(", ")}`,
   });
   chart.append(s("line", { class: "axis", x1: pad, y1: height - pad, x2: width - pad, y2: height - pad }));
   bands.forEach((band, i) => {
     const count = counts[i] ?? 0;
     const barHeight = ((height - 2 * pad) * count) / top;
     const x = pad + i * slot + 4;
-    chart.append(s("rect", { class: "bar", x, y: height - pad - barHeight, width: slot - 8, height: barHeight }, s("title", {}, `${band} days: ${count}`)));
+    const label = `${band} days: ${count}`;
+    const bar = s("rect", { class: "bar", x, y: height - pad - barHeight, width: slot - 8, height: barHeight, "data-band": band }, s("title", {}, label));
+    if (pick && count > 0) {
+      // A bar is a control: focusable, named, and opened as a button is.
+      const open = s("g", { class: "pick", role: "button", tabindex: 0, "aria-label": `Show the ${count} cases of ${band} days`, "data-band": band });
+      open.addEventListener("click", () => pick(band));
+      open.addEventListener("keydown", (event) => {
+        const key = (event as KeyboardEvent).key;
+        if (key === "Enter" || key === " ") {
+          event.preventDefault();
+          pick(band);
+        }
+      });
+      // The whole slot answers the pointer, so a short bar is still easy to hit.
+      open.append(s("rect", { class: "hit", x, y: pad, width: slot - 8, height: height - 2 * pad }), bar);
+      chart.append(open);
+    } else {
+      chart.append(bar);
+    }
     chart.append(s("text", { x, y: height - 6 }, band));
     chart.append(s("text", { x, y: height - pad - barHeight - 4 }, String(count)));
   });
@@ -395,6 +451,34 @@ class DrillDown {
       this.element.replaceChildren(h("p", { class: "error" }, error instanceof ApiError ? error.message : "The hub could not be reached."));
     }
   }
+
+  /** The cases behind a time-to-enforcement bar: first enforced in the period after a wait in the band. */
+  async showEnforced(filter: Record<string, unknown> | null, period: { from: string; to: string }, band: string, after: string | null = null): Promise<void> {
+    this.element.hidden = false;
+    const title = `Cases first enforced in the period after ${band} days`;
+    try {
+      const { oversight } = await run<{ oversight: { enforced: Page<EnforcedRow> } }>("OversightEnforced", { filter, ...period, band, after });
+      const page = oversight.enforced;
+      const rows = page.edges.map(({ node }) => [
+        h("a", { href: caseHash(node.force, node.caseRef) }, node.caseRef),
+        node.force,
+        words(node.riskLevel),
+        node.team ? words(node.team) : "—",
+        node.daysToEnforcement.toFixed(1),
+        dateTime(node.firstEnforcementAt),
+      ]);
+      const more = h("button", { type: "button", class: "secondary" }, "More cases");
+      more.addEventListener("click", () => void this.showEnforced(filter, period, band, page.pageInfo?.endCursor ?? null));
+      this.element.replaceChildren(
+        h("h2", { id: "drill" }, `${title} (${page.totalCount})`),
+        table(title, ["Case", "Force", "Risk", "Team", "Days to enforcement", "First enforcement"], rows, "drill-table"),
+        ...(page.pageInfo?.hasNextPage ? [more] : []),
+      );
+      this.element.scrollIntoView({ block: "nearest" });
+    } catch (error) {
+      this.element.replaceChildren(h("p", { class: "error" }, error instanceof ApiError ? error.message : "The hub could not be reached."));
+    }
+  }
 }
 
 function drillable(drill: DrillDown, filter: Record<string, unknown> | null, byForce: RiskRow[]): void {
@@ -416,8 +500,32 @@ function sum(values: number[]): number {
   return values.reduce((a, b) => a + b, 0);
 }
 
-/** Activity over a chosen period: referrals, enforcements by method, arrests, outcomes. */
-function activityOverPeriod(filter: Record<string, unknown> | null): HTMLElement {
+/** Days from referral to first enforcement for the cases first enforced in the period, summed
+ * over the forces shown, each bar opening its cases. */
+function timeToEnforcement(rows: Activity[], filter: Record<string, unknown> | null, period: { from: string; to: string }, drill: DrillDown): HTMLElement {
+  const bands = rows[0]?.timeToEnforcement.map((b) => b.band) ?? [];
+  const counts = bands.map((band) => sum(rows.map((r) => r.timeToEnforcement.find((b) => b.band === band)?.count ?? 0)));
+  const pick = (band: string): void => void drill.showEnforced(filter, period, band);
+  const cells = bands.map((band, i) => {
+    const count = counts[i] ?? 0;
+    if (!count) return cell(0, `timeToEnforcement/${band}`);
+    const button = h("button", { type: "button", class: "link", "aria-label": `Show the ${count} cases first enforced after ${band} days` }, String(count));
+    button.addEventListener("click", () => pick(band));
+    return cell(button, `timeToEnforcement/${band}`);
+  });
+  return h(
+    "div",
+    { class: "card", "data-testid": "time-to-enforcement" },
+    h("h3", {}, "Time to enforcement"),
+    h("p", { class: "hint" }, "Days from referral to the first enforcement action, for the ", cell(sum(counts), "timeToEnforcement/total"), " cases first enforced in the period. Choose a bar to see its cases."),
+    histogram(bands, counts, "Cases first enforced in the period, by days from referral", pick),
+    table("Cases first enforced in the period, by days from referral", ["Days from referral", ...bands], [["Cases", ...cells]], "time-to-enforcement-table"),
+  );
+}
+
+/** Activity over a chosen period: referrals, enforcements by method, arrests, outcomes, and
+ * the time those enforced first in it had waited. */
+function activityOverPeriod(filter: Record<string, unknown> | null, drill: DrillDown): HTMLElement {
   const periods: [string, number][] = [["7 days", 7], ["28 days", 28], ["90 days", 90], ["12 months", 365]];
   const choose = h("select", { id: "activity-period" }, ...periods.map(([label, d]) => h("option", { value: String(d), selected: d === 28 }, label)));
   const body = h("div", { "aria-live": "polite" });
@@ -425,7 +533,8 @@ function activityOverPeriod(filter: Record<string, unknown> | null): HTMLElement
     const to = new Date();
     const from = new Date(to.getTime() - Number(choose.value) * DAY_MS);
     try {
-      const { oversight } = await run<{ oversight: { activity: Activity[] } }>("OversightActivity", { filter, from: from.toISOString(), to: to.toISOString() });
+      const period = { from: from.toISOString(), to: to.toISOString() };
+      const { oversight } = await run<{ oversight: { activity: Activity[] } }>("OversightActivity", { filter, ...period });
       const rows = oversight.activity.map((a) => [
         a.force,
         String(a.received),
@@ -434,7 +543,10 @@ function activityOverPeriod(filter: Record<string, unknown> | null): HTMLElement
         String(a.resolved),
         a.outcomes.filter((o) => o.count).map((o) => `${words(o.kind)} ${o.count}`).join(", ") || "—",
       ]);
-      body.replaceChildren(table("Activity by force in the period", ["Force", "Referrals", "Enforcements", "Arrests", "Resolved", "Outcomes"], rows, "period-table"));
+      body.replaceChildren(
+        table("Activity by force in the period", ["Force", "Referrals", "Enforcements", "Arrests", "Resolved", "Outcomes"], rows, "period-table"),
+        timeToEnforcement(oversight.activity, filter, period, drill),
+      );
     } catch (error) {
       body.replaceChildren(h("p", { class: "error" }, error instanceof ApiError ? error.message : "The hub could not be reached."));
     }
@@ -611,7 +723,7 @@ export async function dashboard(force: string | null): Promise<HTMLElement> {
     keyFigures(oversight),
     targets(oversight.byForce),
     drill.element,
-    activityOverPeriod(filter),
+    activityOverPeriod(filter, drill),
     pastTargetOverTime(filter),
     backlog(oversight.byForce),
     referrals(oversight.forces),

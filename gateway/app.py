@@ -142,6 +142,7 @@ def create_app(
             cipher=protection.cipher,
             sharing=protection.sharing,
             max_body_bytes=settings.max_body_bytes,
+            case_refs=protection.case_refs,
             max_referral_bytes=settings.max_referral_bytes,
             after_sync=after_sync,
             settle=after_sync_steps.settle,

@@ -6,8 +6,10 @@ document as an electronic service provider submits it to the CyberTipline Report
 that report's `<fileDetails>` documents. Element names are the API's; namespaces are ignored.
 
 What maps where:
-- `reportId` -> `referral.reference` and the case reference `CT-<reportId>`; the receipt
-  time -> `referral.receivedAt`; source `NCMEC`.
+- `reportId` -> `referral.reference` (sealed, like every referral reference); the case
+  reference is `CT-` and a keyed digest of it (`case_refs.py`), stable across re-imports but
+  not showing the report id to the forces a case reference is shared with; the receipt time ->
+  `referral.receivedAt`; source `NCMEC`.
 - `incidentSummary/incidentType` -> `offences`; `escalateToHighPriority` -> risk `HIGH`
   (otherwise `MEDIUM`, for intake to reassess); `reportAnnotations/sextortion` -> `SEXTORTION`.
 - `personOrUserReported` -> suspect `P1` (names, date of birth, phones, emails), accounts (the
@@ -29,9 +31,11 @@ from datetime import UTC, datetime
 from typing import Any
 from xml.etree.ElementTree import Element
 
+from federation.referrals.case_refs import CaseRefs
 from federation.validation import V1_1
 
 RECORD_TAG = "cyberTiplineReport"
+CASE_REF_PREFIX = "CT"
 REPORT_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,59}$")
 DEFAULT_RISK = "MEDIUM"
 ESCALATED_RISK = "HIGH"
@@ -94,9 +98,10 @@ def reference_of(record: Element) -> str | None:
     return value if value and REPORT_ID.match(value) else None
 
 
-def map_report(record: Element, *, force: str, now: datetime) -> Mapping:
+def map_report(record: Element, *, force: str, now: datetime, case_refs: CaseRefs) -> Mapping:
     """The case summary of one `<cyberTiplineReport>` for `force`, received `now` unless the
-    record says when. Raises `Unreadable` when a required element is missing or unreadable."""
+    record says when, named by `case_refs`. Raises `Unreadable` when a required element is
+    missing or unreadable."""
     reference = _text(record.find("reportId"))
     if not reference:
         raise Unreadable("reportId is missing")
@@ -127,7 +132,7 @@ def map_report(record: Element, *, force: str, now: datetime) -> Mapping:
     summary: dict[str, Any] = {
         "schema": V1_1,
         "force": force,
-        "caseRef": f"CT-{reference}",
+        "caseRef": case_refs.of(CASE_REF_PREFIX, force, reference),
         "version": 1,
         "referral": {"source": "NCMEC", "reference": reference, "receivedAt": received_at},
         "risk": {

@@ -17,7 +17,7 @@ from typing import Any
 
 from federation.referrals import csv_package, cybertipline
 from federation.referrals.case_refs import CaseRefs
-from federation.referrals.errors import MalformedFile
+from federation.referrals.errors import MalformedFile, Unmappable
 from federation.referrals.xml_records import xml_records
 from federation.validation import problems_of
 
@@ -96,7 +96,7 @@ def cybertipline_referrals(
             mapping = cybertipline.map_report(
                 record.element, force=force, now=now, case_refs=case_refs
             )
-        except cybertipline.Unreadable as error:
+        except Unmappable as error:
             yield Refused(record.line, reference, str(error))
             continue
         yield _validated(
@@ -115,7 +115,7 @@ def csv_referrals(chunks: Iterable[bytes], force: str, now: datetime) -> Iterato
         reference = row.get("reference") or None
         try:
             reference, summary, unmapped = csv_package.map_row(row, force=force, now=now)
-        except csv_package.RowProblem as error:
+        except Unmappable as error:
             yield Refused(line, reference, str(error))
             continue
         yield _validated(line, reference, summary, unmapped, force, now)

@@ -239,3 +239,36 @@ async def imported_any(hub: Hub) -> list[str]:
         "MATCH (c:Case) WHERE c.force = 'GL' RETURN c.key AS key ORDER BY key", {}
     )
     return [row["key"] for row in rows]
+
+
+async def test_a_time_without_an_offset_or_not_a_date_is_refused_by_line_and_field(
+    hub: Hub,
+) -> None:
+    # CyberTipline: the second IP capture of the first report loses its offset.
+    xml = sample("cybertipline").replace(
+        b"<dateTime>2026-09-27T08:01:30+01:00</dateTime>",
+        b"<dateTime>2026-09-27T08:01:30</dateTime>",
+    )
+    # CSV: the second row's receipt time is not a date-time at all.
+    csv = sample_csv("package").replace(b"2026-10-03T14:00:00+01:00", b"3 October 2026")
+
+    xml_refused = await post(hub, xml)
+    csv_refused = await post(hub, csv, format="csv")
+
+    assert xml_refused.status_code == 422, xml_refused.text
+    assert xml_refused.json()["referrals"] == [
+        {
+            "line": 6,
+            "reference": "170044501",
+            "reason": "ipCaptureEvent[2]/dateTime has no time zone offset",
+        }
+    ]
+    assert csv_refused.status_code == 422, csv_refused.text
+    assert csv_refused.json()["referrals"] == [
+        {
+            "line": 3,
+            "reference": "CPS/2026/0042",
+            "reason": "receivedAt is not an ISO 8601 date-time",
+        }
+    ]
+    assert await imported_any(hub) == []

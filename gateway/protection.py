@@ -142,6 +142,16 @@ def build_protection(
     )
 
 
+def near_images_for(
+    settings: Settings, store: GraphStore, blind: BlindIndex, audit: AuditLog
+) -> NearImages:
+    """The region's image clusters for a command beside the hub (`crossforce hashsets
+    import`): the graph's, opened and sealed with the region's data keys as the hub does."""
+    kek = key_encryption_key(settings)
+    keyring = KeyRing(GraphKeyStore(store), kek, audit=audit, recheck=settings.key_recheck_seconds)
+    return NearImages(store, FieldCipher(keyring), blind, blind.rules.pdq_distance)
+
+
 def blind_index_for(settings: Settings, linking_key: bytes | None = None) -> BlindIndex:
     """The region's blind index: its linking key and linking rules (also for hash sets)."""
     return BlindIndex(

@@ -661,20 +661,23 @@ async def _import_hash_set(
     file: Path, name: str, source: str, set_date: str | None
 ) -> HashSetImport:
     from federation.hashsets import import_hash_set
-    from gateway.protection import audit_log_for, blind_index_for
+    from gateway.protection import audit_log_for, blind_index_for, near_images_for
     from graph.hashsets import HashSets
 
     settings, connection = _graph()
     try:
         await connection.store.migrate()
+        blind = blind_index_for(settings)
+        audit = audit_log_for(settings, connection.store)
         return await import_hash_set(
             file,
             HashSets(connection.store),
-            blind_index_for(settings),
+            blind,
             name=name,
             source=source,
             set_date=set_date,
-            audit=audit_log_for(settings, connection.store),
+            near=near_images_for(settings, connection.store, blind, audit),
+            audit=audit,
             actor=_operator(),
         )
     finally:

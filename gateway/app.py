@@ -119,6 +119,7 @@ def create_app(
             rules=case_rules,
             intake=IntakeWatch(store, case_rules, protection.audit),
             near_images=protection.near_images,
+            near_videos=protection.near_videos,
         )
         # Cross-force links and regrade alerts are fed in the background, off the syncs' path
         # (federation/after_sync/).

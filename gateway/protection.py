@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 
 from federation.near_images import NearImages
+from federation.near_videos import NearVideos
 from federation.referrals.case_refs import CaseRefs
 from gateway.config import DEFAULT_POLICY_DIR, Settings
 from graph import GraphStore
@@ -51,6 +52,7 @@ class Protection:
     limiter: RateLimiter
     searches: SearchWatch  # who is sweeping identifier search
     near_images: NearImages  # the region's image clusters, for near-duplicate PDQ hashes
+    near_videos: NearVideos  # the region's video clusters, for near-duplicate vPDQ hashes
     case_rules: CaseRules  # read by the ingest, the after-sync step and the read model
     case_refs: CaseRefs  # names imported referrals' cases without their own references
 
@@ -136,6 +138,7 @@ def build_protection(
         limiter=limiter,
         searches=SearchWatch(limiter.search),
         near_images=NearImages(store, cipher, blind, blind.rules.pdq_distance),
+        near_videos=NearVideos(store, blind),
         case_rules=case_rules or load_case_rules(settings.policy_dir),
         case_refs=CaseRefs.for_region(linking_key),
         kek=kek,

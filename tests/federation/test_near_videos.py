@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from federation.near_images import hamming
+from federation.near_videos import same_video, shares
 from tests.federation.conftest import Hub
 from tests.federation.pictures import picture, recompressed, resized
 from tests.gateway.graphql_client import data, summary, sync_all
@@ -94,3 +95,14 @@ async def test_a_copy_of_a_video_links_cases_and_other_videos_do_not(
     stored += repr(await hub.store.read("MATCH (v:VideoCluster) RETURN properties(v) AS v"))
     for copied in videos["copy"]:
         assert copied["pdq"] not in stored
+
+
+def test_two_videos_are_one_when_each_has_four_fifths_of_its_frames_in_the_other() -> None:
+    video_a = frozenset(f"frame-{n}" for n in range(10))
+    eight_shared = frozenset(f"frame-{n}" for n in range(8)) | {"x-1", "x-2"}
+    seven_shared = frozenset(f"frame-{n}" for n in range(7)) | {"x-1", "x-2", "x-3"}
+    clip = frozenset(f"frame-{n}" for n in range(4))  # all its frames in A, but A's not in it
+
+    assert shares(video_a, eight_shared) == (0.8, 0.8) and same_video(video_a, eight_shared)
+    assert not same_video(video_a, seven_shared)
+    assert shares(clip, video_a) == (1.0, 0.4) and not same_video(clip, video_a)

@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
+from federation.referrals.case_refs import CaseRefs
 from federation.referrals.importer import check, cybertipline_referrals
 from federation.referrals.xml_records import file_chunks
 from gateway.demo.server import wait_until_ready
@@ -95,7 +96,11 @@ def main() -> None:
         size = file.stat().st_size
 
         started = time.perf_counter()
-        found = check(cybertipline_referrals(file_chunks(str(file)), FORCE, datetime.now(UTC)))
+        found = check(
+            cybertipline_referrals(
+                file_chunks(str(file)), FORCE, datetime.now(UTC), case_refs=CaseRefs(os.urandom(32))
+            )
+        )
         check_seconds = time.perf_counter() - started
         assert found.importable == count, found.refused[:3]
 

@@ -10,31 +10,42 @@ Two formats:
 
 Each hash is normalised and blind-indexed exactly as a synced media item's hash is (the
 region's `BlindIndex`, `policies/normalise.py`), so a listed hash and a case's image meet on the
-same key, and no hash is kept in clear. The file is read twice: first checked whole (a file that
-is not valid JSON or CSV, or has no usable entry, is refused and nothing is changed), then
-written in batches.
+same key, and no hash is kept in clear. A listed PDQ hash first joins the region's image
+clusters (`federation/near_images.py`), as a synced one does: near a cluster already there, it is
+listed under that cluster's key; otherwise it becomes a cluster of its own (its hash sealed under
+the region's hash set key, `HASH_SET_KEYS`), which a resized or recompressed copy synced later
+joins. Either way a near copy of a listed picture meets the listing and is pre-graded.
+
+The file is read more than once, streamed each time: first checked whole (a file that is not
+valid JSON or CSV, or has no usable entry, is refused and nothing is changed), then its PDQ
+hashes clustered, then written in batches.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import ijson
 
+from federation.near_images import NearImages, NewImage
 from graph.hashsets import HashSets, KnownHash
 from policies.audit import AuditLog
 from policies.blind_index import BlindIndex
-from policies.normalise import InvalidIdentifier, Unlinkable
+from policies.normalise import InvalidIdentifier, Unlinkable, pdq
 
 HASH_KINDS = ("md5", "sha1", "pdq")
 VICS_HASHES = {"MD5": "md5", "SHA1": "sha1", "PDQ": "pdq"}
 UK_GRADES = {"A", "B", "C", "NOT_INDECENT"}
 SHOWN_SKIPS = 10
 HASHSET_IMPORT = "hashset.import"  # the audit action
+# The data key a hash set's PDQ clusters are sealed under: the region's, not a force's (no force
+# code has lower-case letters, so it is never taken for one).
+HASH_SET_KEYS = "region-hashsets"
+CLUSTER_BATCH = 5000
 
 
 class HashSetFileError(Exception):
@@ -126,14 +137,44 @@ def _csv(path: Path, skipped: list[str]) -> Iterator[Entry]:
         raise HashSetFileError(f"not a CSV hash list: {error}") from None
 
 
-def indexed(found: Iterator[Entry], blind: BlindIndex, skipped: list[str]) -> Iterator[KnownHash]:
+def indexed(
+    found: Iterator[Entry],
+    blind: BlindIndex,
+    skipped: list[str],
+    clusters: Mapping[str, str] | None = None,
+) -> Iterator[KnownHash]:
+    """Each usable entry as its blind index; a PDQ hash as its image cluster's (`clusters`, by
+    normalised hash), when it has one."""
     for entry in found:
         try:
-            key = blind.index(entry.kind, entry.value)
+            if entry.kind == "pdq":
+                normalised = pdq(entry.value)
+                key = blind.of("pdq", (clusters or {}).get(normalised, normalised))
+            else:
+                key = blind.index(entry.kind, entry.value)
         except (InvalidIdentifier, Unlinkable):
             skipped.append(f"{entry.where}: not a valid {entry.kind} hash")
             continue
         yield KnownHash(key, entry.category)
+
+
+async def _clusters(path: Path, near: NearImages, set_key: str) -> dict[str, str]:
+    """Each listed PDQ hash's image cluster (joining the region's, or a new one)."""
+    hashes: dict[str, None] = {}
+    for entry in entries(path, []):
+        if entry.kind == "pdq":
+            try:
+                hashes[pdq(entry.value)] = None
+            except InvalidIdentifier:
+                continue  # counted as skipped by the check
+    listed = list(hashes)
+    mapping: dict[str, str] = {}
+    for start in range(0, len(listed), CLUSTER_BATCH):
+        batch = listed[start : start + CLUSTER_BATCH]
+        mapping.update(
+            await near.canonical([NewImage(h, HASH_SET_KEYS, set_key, "/pdq") for h in batch])
+        )
+    return mapping
 
 
 async def import_hash_set(
@@ -144,10 +185,12 @@ async def import_hash_set(
     name: str,
     source: str,
     set_date: str | None,
+    near: NearImages | None = None,
     audit: AuditLog | None = None,
     actor: str | None = None,
 ) -> HashSetImport:
     """Check the whole file, then keep it as the set `name` (replacing a set of that name);
+    its PDQ hashes joined to the region's image clusters `near` (exact matches only without);
     audited, with its counts, when an audit log is given."""
     checked = HashSetImport()
     for _ in indexed(entries(path, checked.skipped), blind, checked.skipped):
@@ -155,12 +198,14 @@ async def import_hash_set(
     if not checked.entries:
         raise HashSetFileError("no usable hash in the file; nothing was imported")
     ignored: list[str] = []
+    set_key = f"{source}:{name}"
+    clusters = await _clusters(path, near, set_key) if near is not None else {}
     checked.listed = await sets.replace(
-        f"{source}:{name}",
+        set_key,
         source=source,
         name=name,
         set_date=set_date,
-        hashes=indexed(entries(path, ignored), blind, ignored),
+        hashes=indexed(entries(path, ignored), blind, ignored, clusters),
     )
     if audit is not None:
         await audit.record(

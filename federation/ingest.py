@@ -25,7 +25,8 @@ from typing import Any, Literal, TypeGuard
 from federation.body import Item
 from federation.intake import UNAUDITED, BatchIntake, IntakeWatch
 from federation.near_images import NearImages, NewImage
-from federation.prepare import InvalidIdentifiers, images_of, prepare_case, tombstone
+from federation.near_videos import NearVideos, NewVideo
+from federation.prepare import InvalidIdentifiers, images_of, prepare_case, tombstone, videos_of
 from federation.validation import Problem, problems_of, schema_name
 from graph import GraphError, GraphStore, GraphUnavailable
 from graph.cases import (
@@ -157,6 +158,7 @@ class Ingest:
         batch_size: int = BATCH,
         intake: IntakeWatch | None = None,
         near_images: NearImages | None = None,
+        near_videos: NearVideos | None = None,
     ) -> None:
         self.store = store
         self.blind = blind
@@ -169,6 +171,8 @@ class Ingest:
         self.intake = intake
         # Near-duplicate images: a PDQ hash within the linking distance is stored as its cluster.
         self.near_images = near_images
+        # Near-duplicate videos: a video whose frames match another's is stored as its cluster.
+        self.near_videos = near_videos
 
     async def apply(self, principal: Principal, items: AsyncIterator[Item]) -> list[Result]:
         """Results in record order, audited as one request (`record_sync`). Batches overlap:
@@ -309,8 +313,21 @@ class Ingest:
         ]
         return await self.near_images.canonical(images) if images else {}
 
+    async def _videos(self, staged: _Staged, clusters: dict[str, str]) -> dict[str, str]:
+        """The video cluster of every video (`media[].vpdq`) in the batch's live cases."""
+        if self.near_videos is None:
+            return {}
+        videos = [
+            NewVideo(fingerprint, frames)
+            for c in staged.fresh
+            if not c.record.get("deleted")
+            for fingerprint, frames in videos_of(c.record, self.blind, clusters)
+        ]
+        return await self.near_videos.canonical(videos) if videos else {}
+
     async def _prepare(self, staged: _Staged) -> _Staged:
         clusters = await self._clusters(staged)
+        videos = await self._videos(staged, clusters)
         for n, candidate in enumerate(staged.fresh):
             if n % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # let a write in flight send, and other requests run
@@ -325,6 +342,7 @@ class Ingest:
                     now=staged.now,
                     rules=self.rules,
                     pdq_clusters=clusters,
+                    video_keys=videos,
                 )
             except InvalidIdentifiers as error:
                 staged.results[candidate.index] = _result(candidate, "rejected", error.problems)

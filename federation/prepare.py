@@ -8,7 +8,8 @@ is kept in clear on the case, as it holds no personal data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache, partial
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 
 import orjson
 
+from federation.near_videos import QUALITY_MIN
 from federation.sensitive import sensitive_values
 from federation.validation import Problem, parse_instant, pointer, schema_name
 from graph.cases import CaseRow, Contact, Depiction, EntityLink, TombstoneRow, VictimRow, case_key
@@ -71,6 +73,8 @@ class _Indexer:
     blind: BlindIndex
     # Each PDQ hash's cluster (`federation/near_images.py`): a near copy is indexed as the image.
     pdq_clusters: Mapping[str, str] = field(default_factory=dict)
+    # Each video's cluster key by its fingerprint (`federation/near_videos.py`).
+    video_keys: Mapping[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
     def key(
@@ -135,7 +139,8 @@ def _device_keys(device: Record, i: int, ix: _Indexer) -> list[str]:
 
 
 def images_of(record: Record) -> list[tuple[str, str]]:
-    """The case's PDQ hashes that parse, normalised, each with its JSON pointer."""
+    """The case's PDQ hashes that parse, normalised, each with its JSON pointer: images', and
+    video frames' of quality enough to match (`near_videos.QUALITY_MIN`)."""
     found = []
     for i, item in enumerate(record.get("media") or ()):
         if item.get("pdq"):
@@ -143,13 +148,47 @@ def images_of(record: Record) -> list[tuple[str, str]]:
                 found.append((normalise.pdq(item["pdq"]), pointer(("media", i, "pdq"))))
             except normalise.InvalidIdentifier:
                 continue  # reported by `prepare_case`
+        for j, frame in _frames(item):
+            found.append((frame, pointer(("media", i, "vpdq", j, "pdq"))))
     return found
+
+
+def _frames(item: Record) -> Iterator[tuple[int, str]]:
+    """A video's frame hashes that can match, normalised, by position in its `vpdq`."""
+    for j, frame in enumerate(item.get("vpdq") or ()):
+        if frame.get("quality", 0) >= QUALITY_MIN:
+            try:
+                yield j, normalise.pdq(frame["pdq"])
+            except normalise.InvalidIdentifier:
+                continue  # the schema's pattern refused it already
+
+
+def video_fingerprint(item: Record) -> str | None:
+    """What names a media item's video within a batch: a digest of its frames that can match."""
+    frames = [frame for _, frame in _frames(item)]
+    if not frames:
+        return None
+    return hashlib.sha256(",".join(frames).encode()).hexdigest()
+
+
+def videos_of(
+    record: Record, blind: BlindIndex, pdq_clusters: Mapping[str, str]
+) -> Iterator[tuple[str, frozenset[str]]]:
+    """Each video of the case: its fingerprint and its frames, as their image clusters' keys."""
+    for item in record.get("media") or ():
+        fingerprint = video_fingerprint(item)
+        if fingerprint is not None:
+            frames = (pdq_clusters.get(frame, frame) for _, frame in _frames(item))
+            yield fingerprint, frozenset(blind.of("pdq", frame) for frame in frames)
 
 
 def _media_keys(item: Record, i: int, ix: _Indexer) -> list[str]:
     found = [
         ix.single(("media", i, kind), kind, item[kind]) for kind in MEDIA_HASHES if item.get(kind)
     ]
+    fingerprint = video_fingerprint(item) if item.get("vpdq") else None
+    if fingerprint is not None:
+        found.append(ix.video_keys.get(fingerprint))
     return [k for k in found if k is not None]
 
 
@@ -383,11 +422,13 @@ async def prepare_case(
     now: datetime,
     rules: CaseRules,
     pdq_clusters: Mapping[str, str] | None = None,
+    video_keys: Mapping[str, str] | None = None,
 ) -> CaseRow:
     """The graph row of a valid, live case summary; `InvalidIdentifiers` lists what won't link.
-    `pdq_clusters` maps a normalised PDQ hash to its near-duplicate cluster's hash."""
+    `pdq_clusters` maps a normalised PDQ hash to its near-duplicate cluster's hash;
+    `video_keys` a video's fingerprint to its video cluster's key."""
     key = case_key(record["force"], record["caseRef"])
-    indexer = _Indexer(blind, pdq_clusters or {})
+    indexer = _Indexer(blind, pdq_clusters or {}, video_keys or {})
     entities = _entities(record, key, indexer)
     if indexer.problems:
         raise InvalidIdentifiers(indexer.problems)

@@ -27,6 +27,7 @@ from federation.contacts import officer_contacts
 from federation.ingest import Ingest, Result
 from federation.metrics import count_records, count_refused
 from federation.problems import problem, problem_for_status
+from federation.referrals.case_refs import CaseRefs
 from federation.referrals.posted import ReferralImport
 from graph import GraphUnavailable
 from graph.bookmarks import BadBookmark, causal_scope, parse_token
@@ -93,6 +94,7 @@ class FederationAPI:
     cipher: FieldCipher
     sharing: PolicyHolder
     max_body_bytes: int
+    case_refs: CaseRefs  # how imported referrals' cases are named (federation/referrals/)
     # Called with the keys of the cases a request applied, once they have committed.
     after_sync: AfterSync | None = None
     # Awaited before a change-feed page is read: what this hub's syncs handed to the after-sync
@@ -157,7 +159,7 @@ class FederationAPI:
         all of it, or (with `partial=true`) the referrals that can be mapped."""
         try:
             principal = await self._sync_principal(request)
-            referrals = ReferralImport(self.ingest, self.max_referral_bytes)
+            referrals = ReferralImport(self.ingest, self.max_referral_bytes, self.case_refs)
             with causal_scope() as scope:
                 imported = await referrals.run(
                     principal,

@@ -119,6 +119,7 @@ def create_app(
             rules=case_rules,
             intake=IntakeWatch(store, case_rules, protection.audit),
             near_images=protection.near_images,
+            near_videos=protection.near_videos,
         )
         # Cross-force links and regrade alerts are fed in the background, off the syncs' path
         # (federation/after_sync/).
@@ -142,6 +143,7 @@ def create_app(
             cipher=protection.cipher,
             sharing=protection.sharing,
             max_body_bytes=settings.max_body_bytes,
+            case_refs=protection.case_refs,
             max_referral_bytes=settings.max_referral_bytes,
             after_sync=after_sync,
             settle=after_sync_steps.settle,

@@ -8,6 +8,8 @@ from pathlib import Path
 import httpx
 
 from federation.near_images import NearImages
+from federation.near_videos import NearVideos
+from federation.referrals.case_refs import CaseRefs
 from gateway.config import DEFAULT_POLICY_DIR, Settings
 from graph import GraphStore
 from graph.audit_store import GraphAuditStore
@@ -50,7 +52,9 @@ class Protection:
     limiter: RateLimiter
     searches: SearchWatch  # who is sweeping identifier search
     near_images: NearImages  # the region's image clusters, for near-duplicate PDQ hashes
+    near_videos: NearVideos  # the region's video clusters, for near-duplicate vPDQ hashes
     case_rules: CaseRules  # read by the ingest, the after-sync step and the read model
+    case_refs: CaseRefs  # names imported referrals' cases without their own references
 
     kek: LocalKeyFile | VaultTransitKEK
 
@@ -120,7 +124,8 @@ def build_protection(
         record_issuer(settings.data_dir, issuer)
     limiter = load_limits(_policy_file(settings, "limits.yaml"))
     cipher = FieldCipher(keyring)
-    blind = blind_index_for(settings)
+    linking_key = load_linking_key(settings.data_dir)
+    blind = blind_index_for(settings, linking_key)
     return Protection(
         clients=clients,
         audit=audit,
@@ -133,15 +138,27 @@ def build_protection(
         limiter=limiter,
         searches=SearchWatch(limiter.search),
         near_images=NearImages(store, cipher, blind, blind.rules.pdq_distance),
+        near_videos=NearVideos(store, blind),
         case_rules=case_rules or load_case_rules(settings.policy_dir),
+        case_refs=CaseRefs.for_region(linking_key),
         kek=kek,
     )
 
 
-def blind_index_for(settings: Settings) -> BlindIndex:
+def near_images_for(
+    settings: Settings, store: GraphStore, blind: BlindIndex, audit: AuditLog
+) -> NearImages:
+    """The region's image clusters for a command beside the hub (`crossforce hashsets
+    import`): the graph's, opened and sealed with the region's data keys as the hub does."""
+    kek = key_encryption_key(settings)
+    keyring = KeyRing(GraphKeyStore(store), kek, audit=audit, recheck=settings.key_recheck_seconds)
+    return NearImages(store, FieldCipher(keyring), blind, blind.rules.pdq_distance)
+
+
+def blind_index_for(settings: Settings, linking_key: bytes | None = None) -> BlindIndex:
     """The region's blind index: its linking key and linking rules (also for hash sets)."""
     return BlindIndex(
-        load_linking_key(settings.data_dir),
+        linking_key or load_linking_key(settings.data_dir),
         rules=load_linking_rules(_policy_file(settings, "linking.yaml")),
     )
 

@@ -13,10 +13,11 @@ import codecs
 import csv
 import re
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from federation.referrals.errors import MalformedFile
+from federation.referrals.errors import MalformedFile, Unmappable
+from federation.referrals.times import instant, iso
 from federation.validation import V1_1
 
 REQUIRED = ("reference", "source", "receivedAt")
@@ -45,7 +46,7 @@ REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,55}$")
 MAX_FIELD = 64 * 1024
 
 
-class RowProblem(Exception):
+class RowProblem(Unmappable):
     """A row that cannot become a case summary; the reason names the column, never a value."""
 
 
@@ -110,7 +111,7 @@ def map_row(
     source = SOURCES.get(row.get("source", "").strip().upper())
     if source is None:
         raise RowProblem(f"source must be one of {', '.join(sorted(SOURCES))}")
-    received = _instant(row.get("receivedAt", ""), "receivedAt")
+    received = instant(row.get("receivedAt", ""), "receivedAt")
     if received is None:
         raise RowProblem("receivedAt is empty")
     summary: dict[str, Any] = {
@@ -121,7 +122,7 @@ def map_row(
         "referral": {"source": source, "reference": reference, "receivedAt": received},
         "risk": {"level": (row.get("risk") or "MEDIUM").upper(), "assessedAt": received},
         "status": "NEW",
-        "openedAt": max(received, _iso(now)),
+        "openedAt": max(received, iso(now)),
     }
     if row.get("offences"):
         summary["offences"] = sorted({o.strip().upper() for o in _list(row["offences"])})
@@ -141,7 +142,7 @@ def map_row(
         refs = ["A1"]
     if row.get("ipAddress"):
         ip: dict[str, Any] = {"address": row["ipAddress"], "usedBy": refs}
-        seen = _instant(row.get("ipSeenAt", ""), "ipSeenAt")
+        seen = instant(row.get("ipSeenAt", ""), "ipSeenAt")
         if seen:
             ip["seenAt"] = seen
         summary["ipAddresses"] = [ip]
@@ -172,19 +173,3 @@ def _case_ref(prefix: str, reference: str) -> str:
 
 def _list(text: str) -> list[str]:
     return [part.strip() for part in text.split(";") if part.strip()]
-
-
-def _instant(value: str, name: str) -> str | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise RowProblem(f"{name} is not an ISO 8601 date-time") from None
-    if parsed.tzinfo is None:
-        raise RowProblem(f"{name} has no time zone offset")
-    return _iso(parsed)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -6,8 +6,10 @@ document as an electronic service provider submits it to the CyberTipline Report
 that report's `<fileDetails>` documents. Element names are the API's; namespaces are ignored.
 
 What maps where:
-- `reportId` -> `referral.reference` and the case reference `CT-<reportId>`; the receipt
-  time -> `referral.receivedAt`; source `NCMEC`.
+- `reportId` -> `referral.reference` (sealed, like every referral reference); the case
+  reference is `CT-` and a keyed digest of it (`case_refs.py`), stable across re-imports but
+  not showing the report id to the forces a case reference is shared with; the receipt time ->
+  `referral.receivedAt`; source `NCMEC`.
 - `incidentSummary/incidentType` -> `offences`; `escalateToHighPriority` -> risk `HIGH`
   (otherwise `MEDIUM`, for intake to reassess); `reportAnnotations/sextortion` -> `SEXTORTION`.
 - `personOrUserReported` -> suspect `P1` (names, date of birth, phones, emails), accounts (the
@@ -25,13 +27,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from xml.etree.ElementTree import Element
 
+from federation.referrals.case_refs import CaseRefs
+from federation.referrals.errors import Unmappable
+from federation.referrals.times import instant, iso
 from federation.validation import V1_1
 
 RECORD_TAG = "cyberTiplineReport"
+CASE_REF_PREFIX = "CT"
 REPORT_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,59}$")
 DEFAULT_RISK = "MEDIUM"
 ESCALATED_RISK = "HIGH"
@@ -74,9 +80,8 @@ ACCOUNT_FIELDS = REPORTED_FIELDS | {"platform", "firstName", "lastName", "phone"
 AGE_BANDS = ((3, "0-3"), (7, "4-7"), (12, "8-12"), (15, "13-15"), (17, "16-17"))
 
 
-class Unreadable(Exception):
-    """A referral that cannot become a case summary: a required element missing or unreadable.
-    The reason names the element, never its value."""
+class Unreadable(Unmappable):
+    """A report that cannot become a case summary: a required element missing or unreadable."""
 
 
 @dataclass
@@ -94,9 +99,10 @@ def reference_of(record: Element) -> str | None:
     return value if value and REPORT_ID.match(value) else None
 
 
-def map_report(record: Element, *, force: str, now: datetime) -> Mapping:
+def map_report(record: Element, *, force: str, now: datetime, case_refs: CaseRefs) -> Mapping:
     """The case summary of one `<cyberTiplineReport>` for `force`, received `now` unless the
-    record says when. Raises `Unreadable` when a required element is missing or unreadable."""
+    record says when, named by `case_refs`. Raises `Unreadable` when a required element is
+    missing or unreadable."""
     reference = _text(record.find("reportId"))
     if not reference:
         raise Unreadable("reportId is missing")
@@ -114,7 +120,7 @@ def map_report(record: Element, *, force: str, now: datetime) -> Mapping:
     incident_at = _instant(summary_el.find("incidentDateTime"), "incidentDateTime", required=True)
     received_el = record.find("receivedDateTime")
     received = _instant(received_el, "receivedDateTime") if received_el is not None else None
-    received_at = received or _iso(now)
+    received_at = received or iso(now)
 
     out = Mapping(reference=reference, summary={})
     offences = [OFFENCES.get(incident_type.strip().lower(), "OTHER")]
@@ -127,7 +133,7 @@ def map_report(record: Element, *, force: str, now: datetime) -> Mapping:
     summary: dict[str, Any] = {
         "schema": V1_1,
         "force": force,
-        "caseRef": f"CT-{reference}",
+        "caseRef": case_refs.of(CASE_REF_PREFIX, force, reference),
         "version": 1,
         "referral": {"source": "NCMEC", "reference": reference, "receivedAt": received_at},
         "risk": {
@@ -136,7 +142,7 @@ def map_report(record: Element, *, force: str, now: datetime) -> Mapping:
             "tool": RISK_TOOL,
         },
         "status": "NEW",
-        "openedAt": max(received_at, _iso(now)),
+        "openedAt": max(received_at, iso(now)),
         "lastActivityAt": incident_at,
     }
     out.summary = summary
@@ -333,21 +339,8 @@ def _text(element: Element | None) -> str | None:
 
 
 def _instant(element: Element | None, name: str, *, required: bool = False) -> str | None:
-    """An ISO 8601 date-time with an offset, as UTC `...Z`; a date-time without an offset
-    is refused rather than guessed."""
+    """The date-time an element holds (`times.instant`); `required` refuses an empty one."""
     value = _text(element)
-    if value is None:
-        if required:
-            raise Unreadable(f"{name} is missing")
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise Unreadable(f"{name} is not an ISO 8601 date-time") from None
-    if parsed.tzinfo is None:
-        raise Unreadable(f"{name} has no time zone offset")
-    return _iso(parsed)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if value is None and required:
+        raise Unreadable(f"{name} is missing")
+    return instant(value, name)

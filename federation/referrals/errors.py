@@ -10,3 +10,9 @@ class MalformedFile(Exception):
         super().__init__(f"line {line}: {reason}")
         self.line = line
         self.reason = reason
+
+
+class Unmappable(Exception):
+    """One referral that cannot become a case summary (the others of its file may): a required
+    element or column missing or unreadable. The reason names it, never its value; the importer
+    adds the referral's line."""

@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from federation.referrals import csv_package, cybertipline
-from federation.referrals.errors import MalformedFile
+from federation.referrals.case_refs import CaseRefs
+from federation.referrals.errors import MalformedFile, Unmappable
 from federation.referrals.xml_records import xml_records
 from federation.validation import problems_of
 
@@ -72,14 +74,17 @@ class Check:
 Reader = Callable[[Iterable[bytes], str, datetime], Iterator[Mapped | Refused]]
 
 
-def reader(name: str) -> Reader:
+def reader(name: str, case_refs: CaseRefs) -> Reader:
+    """The reader of format `name`; CyberTipline case references are made by `case_refs`."""
     if name not in FORMATS:
         raise UnknownFormat(name)
-    return cybertipline_referrals if name == "cybertipline" else csv_referrals
+    if name == "cybertipline":
+        return partial(cybertipline_referrals, case_refs=case_refs)
+    return csv_referrals
 
 
 def cybertipline_referrals(
-    chunks: Iterable[bytes], force: str, now: datetime
+    chunks: Iterable[bytes], force: str, now: datetime, *, case_refs: CaseRefs
 ) -> Iterator[Mapped | Refused]:
     """Each CyberTipline report of the file, mapped for `force` and validated, or refused.
     Raises `MalformedFile` where the file stops being well-formed."""
@@ -88,8 +93,10 @@ def cybertipline_referrals(
         seen += 1
         reference = cybertipline.reference_of(record.element)
         try:
-            mapping = cybertipline.map_report(record.element, force=force, now=now)
-        except cybertipline.Unreadable as error:
+            mapping = cybertipline.map_report(
+                record.element, force=force, now=now, case_refs=case_refs
+            )
+        except Unmappable as error:
             yield Refused(record.line, reference, str(error))
             continue
         yield _validated(
@@ -108,7 +115,7 @@ def csv_referrals(chunks: Iterable[bytes], force: str, now: datetime) -> Iterato
         reference = row.get("reference") or None
         try:
             reference, summary, unmapped = csv_package.map_row(row, force=force, now=now)
-        except csv_package.RowProblem as error:
+        except Unmappable as error:
             yield Refused(line, reference, str(error))
             continue
         yield _validated(line, reference, summary, unmapped, force, now)

@@ -17,6 +17,7 @@ from typing import Any
 from federation.body import Item
 from federation.ingest import Ingest, Result
 from federation.problems import ProblemResponse, problem
+from federation.referrals.case_refs import CaseRefs
 from federation.referrals.errors import MalformedFile
 from federation.referrals.importer import Mapped, Refused, UnknownFormat, reader
 from policies.principal import Principal
@@ -48,6 +49,7 @@ class Imported:
 class ReferralImport:
     ingest: Ingest
     max_bytes: int
+    case_refs: CaseRefs
 
     async def run(
         self,
@@ -59,7 +61,7 @@ class ReferralImport:
         declared_length: str | None,
     ) -> Imported:
         try:
-            read = reader(format_name)
+            read = reader(format_name, self.case_refs)
         except UnknownFormat as error:
             return Imported(refusal=problem("unknown-format", str(error)))
         too_large = problem("too-large", f"referral file larger than {self.max_bytes} bytes")

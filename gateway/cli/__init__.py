@@ -571,8 +571,10 @@ def _import_referrals(
     secret: str | None,
     batch_size: int,
 ) -> None:
+    from federation.referrals.case_refs import CaseRefs
     from gateway.cli.referrals import EXIT_CANNOT_RUN, run_import_command
     from gateway.config import Settings
+    from policies.blind_index import load_linking_key
     from policies.scopes import PolicyFileError, load_clients
 
     command = f"crossforce import {format_name}"
@@ -585,6 +587,16 @@ def _import_referrals(
     if force is None:
         typer.echo(f"{command}: client {client!r} acts for no force", err=True)
         raise typer.Exit(EXIT_CANNOT_RUN)
+    # Case references are keyed by the region's linking key: the command runs beside the hub.
+    linking_key = settings.data_dir / "keys" / "linking.key"
+    if not linking_key.exists():
+        typer.echo(
+            f"{command}: no linking key in {settings.data_dir} (set CROSSFORCE_DATA_DIR to the "
+            "hub's data dir): imported cases are named with it",
+            err=True,
+        )
+        raise typer.Exit(EXIT_CANNOT_RUN)
+    case_refs = CaseRefs.for_region(load_linking_key(settings.data_dir))
     hub = url or _local_hub(settings, f"import {format_name}")
     raise typer.Exit(
         run_import_command(
@@ -592,6 +604,7 @@ def _import_referrals(
             format_name=format_name,
             client_id=client,
             force=force,
+            case_refs=case_refs,
             url=hub,
             secret=secret,
             partial=partial,
@@ -648,20 +661,23 @@ async def _import_hash_set(
     file: Path, name: str, source: str, set_date: str | None
 ) -> HashSetImport:
     from federation.hashsets import import_hash_set
-    from gateway.protection import audit_log_for, blind_index_for
+    from gateway.protection import audit_log_for, blind_index_for, near_images_for
     from graph.hashsets import HashSets
 
     settings, connection = _graph()
     try:
         await connection.store.migrate()
+        blind = blind_index_for(settings)
+        audit = audit_log_for(settings, connection.store)
         return await import_hash_set(
             file,
             HashSets(connection.store),
-            blind_index_for(settings),
+            blind,
             name=name,
             source=source,
             set_date=set_date,
-            audit=audit_log_for(settings, connection.store),
+            near=near_images_for(settings, connection.store, blind, audit),
+            audit=audit,
             actor=_operator(),
         )
     finally:

@@ -23,6 +23,7 @@ from typing import Any
 import typer
 from crossforce_sdk import AuthError, CrossforceClient, CrossforceError, HubUnavailable, SyncReport
 
+from federation.referrals.case_refs import CaseRefs
 from federation.referrals.errors import MalformedFile
 from federation.referrals.importer import Check, Mapped, Refused, check, reader
 from federation.referrals.xml_records import file_chunks
@@ -37,11 +38,11 @@ SHOWN = 10
 class ReferralFile:
     """The referrals of one file for one force, read as often as asked, the same each time."""
 
-    def __init__(self, path: Path, format_name: str, force: str) -> None:
+    def __init__(self, path: Path, format_name: str, force: str, case_refs: CaseRefs) -> None:
         self.path = path
         self.force = force
         self.now = datetime.now(UTC)  # one receipt time for both readings
-        self._read = reader(format_name)
+        self._read = reader(format_name, case_refs)
         self.lines: list[int] = []  # the line of each referral pushed, by its index
 
     def outcomes(self) -> Iterator[Mapped | Refused]:
@@ -61,6 +62,7 @@ def run_import_command(
     format_name: str,
     client_id: str,
     force: str,
+    case_refs: CaseRefs,
     url: str,
     secret: str | None,
     partial: bool,
@@ -68,7 +70,7 @@ def run_import_command(
 ) -> int:
     """The whole of `crossforce import`; returns the exit status."""
     command = f"crossforce import {format_name}"
-    source = ReferralFile(file, format_name, force)
+    source = ReferralFile(file, format_name, force, case_refs)
     try:
         found = check(source.outcomes())
     except MalformedFile as error:

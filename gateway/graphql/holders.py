@@ -10,6 +10,10 @@ Every search is audited with its purpose and the kind searched, never the value,
 answer leaves. A client looking up many distinct values in a short time is sweeping, not
 deconflicting (`policies/search_watch.py`): the region's administrators are alerted once and its
 searches are refused with a 429 for a cool-off.
+
+A value no force holds goes the same way as a held one (the same index read, the same audit
+entry, no early answer), so the time of an empty answer does not tell a caller more than the
+answer does.
 """
 
 from __future__ import annotations

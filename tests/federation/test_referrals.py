@@ -48,30 +48,56 @@ async def test_each_report_becomes_a_case_with_its_reference_and_what_was_not_ma
     # Each report's own id, in document order (fileDetails repeat it, so keep the first of each).
     expected = list(dict.fromkeys(report_ids(REFERRALS / "cybertipline.xml")))
     assert [r["reference"] for r in results] == expected
-    assert [r["caseRef"] for r in results] == [f"CT-{ref}" for ref in expected]
     assert [r["status"] for r in results] == ["applied", "applied"]
     assert response.json()["refused"] == []
     gaps = results[0]["unmapped"]
     assert any("SHA256" in gap for gap in gaps) and any("profileUrl" in gap for gap in gaps)
     assert results[1]["unmapped"] == []
-    assert await imported(hub) == [f"GL:CT-{ref}" for ref in expected]
-    case = (await hub.store.read(CASE, {"key": f"GL:CT-{expected[0]}"}))[0]["c"]
+    case_refs = [r["caseRef"] for r in results]
+    assert await imported(hub) == sorted(f"GL:{ref}" for ref in case_refs)
+    case = (await hub.store.read(CASE, {"key": f"GL:{case_refs[0]}"}))[0]["c"]
     # Sensitive values of the referral are never kept in clear.
     stored = repr(case)
     for value in ("jd_coach81", "j.doe@example.com", "81.2.69.160", "Doe"):
         assert value not in stored
 
 
+async def test_the_case_reference_hides_the_report_id_and_is_the_same_on_reimport(
+    hub: Hub,
+) -> None:
+    report_ids_in_file = set(report_ids(REFERRALS / "cybertipline.xml"))
+
+    first = (await post(hub, sample("cybertipline"))).json()["results"]
+    again = (await post(hub, sample("cybertipline"))).json()["results"]
+
+    case_refs = [r["caseRef"] for r in first]
+    assert len(set(case_refs)) == len(first) == len(report_ids_in_file)
+    for case_ref in case_refs:
+        assert case_ref.startswith("CT-")
+        assert not any(report_id in case_ref for report_id in report_ids_in_file)
+    # Nothing shown to another force carries the report id: not the key, not a stored value
+    # in clear (the referral's reference is sealed).
+    for key in await imported(hub):
+        stored = repr((await hub.store.read(CASE, {"key": key}))[0]["c"])
+        assert not any(report_id in stored for report_id in report_ids_in_file)
+    # A second import of the same file names the same cases: held already, not new ones.
+    assert [r["caseRef"] for r in again] == case_refs
+    assert [r["status"] for r in again] == ["stale", "stale"]
+    assert await imported(hub) == sorted(f"GL:{ref}" for ref in case_refs)
+
+
 async def test_an_imported_referral_links_to_another_forces_case(hub: Hub) -> None:
     as_case = examples()[0]  # AS holds the uploader's e-mail, phone, IP and an image
     assert (await hub.sync("force-AS", [as_case])).json()["results"][0]["status"] == "applied"
 
-    assert (await post(hub, sample("cybertipline"))).status_code == 200
+    posted = await post(hub, sample("cybertipline"))
 
+    assert posted.status_code == 200
+    case_ref = {r["reference"]: r["caseRef"] for r in posted.json()["results"]}
     changes = (await hub.changes("force-GL")).json()["changes"]
     links = {(c["caseRef"], c.get("otherCaseRef")) for c in changes if c["kind"] == "LINK"}
-    assert ("CT-170044501", as_case["caseRef"]) in links
-    assert not any(ref == "CT-170044502" for ref, _ in links)  # shares nothing with AS
+    assert (case_ref["170044501"], as_case["caseRef"]) in links
+    assert not any(ref == case_ref["170044502"] for ref, _ in links)  # shares nothing with AS
 
 
 async def test_a_malformed_file_is_refused_with_its_line_and_nothing_is_imported(
@@ -123,7 +149,9 @@ async def test_a_report_missing_a_required_element_refuses_the_file_unless_parti
     assert partial.status_code == 200, partial.text
     assert [r["status"] for r in partial.json()["results"]] == ["applied"]
     assert [r["reference"] for r in partial.json()["refused"]] == ["170044702"]
-    assert await imported(hub) == ["GL:CT-170044701"]
+    (applied,) = partial.json()["results"]
+    assert applied["reference"] == "170044701"
+    assert await imported(hub) == [f"GL:{applied['caseRef']}"]
 
 
 async def test_an_oversized_file_is_refused_before_it_is_read(hub: Hub) -> None:
@@ -211,3 +239,36 @@ async def imported_any(hub: Hub) -> list[str]:
         "MATCH (c:Case) WHERE c.force = 'GL' RETURN c.key AS key ORDER BY key", {}
     )
     return [row["key"] for row in rows]
+
+
+async def test_a_time_without_an_offset_or_not_a_date_is_refused_by_line_and_field(
+    hub: Hub,
+) -> None:
+    # CyberTipline: the second IP capture of the first report loses its offset.
+    xml = sample("cybertipline").replace(
+        b"<dateTime>2026-09-27T08:01:30+01:00</dateTime>",
+        b"<dateTime>2026-09-27T08:01:30</dateTime>",
+    )
+    # CSV: the second row's receipt time is not a date-time at all.
+    csv = sample_csv("package").replace(b"2026-10-03T14:00:00+01:00", b"3 October 2026")
+
+    xml_refused = await post(hub, xml)
+    csv_refused = await post(hub, csv, format="csv")
+
+    assert xml_refused.status_code == 422, xml_refused.text
+    assert xml_refused.json()["referrals"] == [
+        {
+            "line": 6,
+            "reference": "170044501",
+            "reason": "ipCaptureEvent[2]/dateTime has no time zone offset",
+        }
+    ]
+    assert csv_refused.status_code == 422, csv_refused.text
+    assert csv_refused.json()["referrals"] == [
+        {
+            "line": 3,
+            "reference": "CPS/2026/0042",
+            "reason": "receivedAt is not an ISO 8601 date-time",
+        }
+    ]
+    assert await imported_any(hub) == []

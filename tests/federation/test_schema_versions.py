@@ -41,7 +41,13 @@ def test_v1_1_fields_in_a_v1_record_say_which_schema_they_need() -> None:
     record = example("v1.1") | {"schema": V1}
     found = problems(record)
     needs = 'is a field of a newer schema: needs "schema": "crossforce/case-summary/v1.1"'
-    assert {p["path"] for p in found} == {"/enforcements", "/outcome", "/team", "/media/0/pdq"}
+    assert {p["path"] for p in found} == {
+        "/enforcements",
+        "/outcome",
+        "/team",
+        "/media/0/pdq",
+        "/media/1/vpdq",
+    }
     assert all(p["message"] == needs for p in found)
 
 

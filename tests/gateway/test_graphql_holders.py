@@ -6,6 +6,8 @@ in the audit log with its purpose and kind, never the value searched."""
 
 from __future__ import annotations
 
+import statistics
+import time
 from typing import Any
 
 import pytest
@@ -29,6 +31,7 @@ SEARCHES = (
 )
 SHA1 = "3f786850e387550fdab836ed7e6dc881de23001b"
 MD5 = "9e107d9d372bb6826bd81d3542a419d6"
+ROUNDS = 30  # searches of each value in the timing test
 PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
 
 
@@ -133,6 +136,36 @@ async def test_an_email_account_is_found_as_the_email_address(hub: Hub) -> None:
 async def test_a_value_no_force_holds_finds_nothing(hub: Hub) -> None:
     await two_forces(hub)
     assert await search(hub, "analyst-AS", "PHONE", "07700 900456") == []
+
+
+async def test_a_value_no_force_holds_takes_the_same_time_band_and_is_audited(
+    hub: Hub,
+) -> None:
+    """An empty answer must not come back measurably sooner than a full one, or timing alone
+    would tell a caller what the sharing agreement hides. Medians of interleaved searches,
+    within a band wide enough for a loaded machine (3x + 20 ms of each other)."""
+    await two_forces(hub)
+    held, unheld = "07700 900123", "07700 900456"
+    timings: dict[str, list[float]] = {held: [], unheld: []}
+    answers: dict[str, list[int]] = {held: [], unheld: []}
+    for _ in range(ROUNDS):
+        for value in (held, unheld):
+            started = time.perf_counter()
+            found = await search(hub, "analyst-GL", "PHONE", value)
+            timings[value].append(time.perf_counter() - started)
+            answers[value].append(len(found))
+
+    assert answers == {held: [2] * ROUNDS, unheld: [0] * ROUNDS}
+    held_median, unheld_median = (statistics.median(timings[v]) for v in (held, unheld))
+    assert unheld_median <= 3 * held_median + 0.020, (held_median, unheld_median)
+    assert held_median <= 3 * unheld_median + 0.020, (held_median, unheld_median)
+    # Each search, whatever it found, is in the audit log with its purpose.
+    entries = await hub.store.read(SEARCHES)
+    details = [e["detail"] for e in entries if e["actor"] == "analyst-GL"]
+    assert sorted(details) == sorted(["holders=2", "holders=0"] * ROUNDS)
+    assert {(e["action"], e["purpose"], e["outcome"]) for e in entries} == {
+        ("search", PURPOSE, "ok")
+    }
 
 
 async def test_every_search_is_audited_with_its_purpose_and_kind_never_the_value(

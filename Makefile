@@ -34,15 +34,16 @@ $(DEV): $(RUNTIME)
 	$(BIN)/python -m pip install -q $(LOCAL) -e '.[dev]'
 	touch $@
 
+# Without a pip of its own (the hub's installs into it): one step less to build.
 $(CBIN)/python: | $(BIN)/python
-	$(PYTHON) -m venv $(CVENV)
+	$(PYTHON) -m venv --without-pip $(CVENV)
 
 $(CONNECTOR): connector/pyproject.toml | $(CBIN)/python
-	$(CBIN)/python -m pip install -q --disable-pip-version-check -e ./connector
+	$(BIN)/python -m pip --python $(CBIN)/python install -q -e ./connector
 	touch $@
 
 $(CONNECTOR_TEST): $(CONNECTOR)
-	$(CBIN)/python -m pip install -q --disable-pip-version-check -e './connector[test]'
+	$(BIN)/python -m pip --python $(CBIN)/python install -q -e './connector[test]'
 	touch $@
 
 # The web UI (web/, Vite) into gateway/static/: rebuilt when any of its sources is newer.

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -133,7 +134,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def _shutdown_at_eof(server: WSGIServer) -> None:
-    while sys.stdin.buffer.read(4096):
+    # The descriptor, not `sys.stdin`: a buffered reader left waiting in a daemon thread would
+    # abort the interpreter's exit.
+    while os.read(sys.stdin.fileno(), 4096):
         pass
     server.shutdown()
 

@@ -1,77 +1,167 @@
 """A simulated force system that exposes the connector instead of pushing (for `crossforce demo`).
 
-It serves its case summaries over uvicorn in a thread on a loopback port, notes each `since`
-the hub asks with, and can wait until the hub has read its feed to the end. Needs uvicorn.
+The connector (connector/, Graphene) does not share the hub's environment: Graphene needs an
+older graphql-core than the hub's Strawberry. So it runs as a process of its own, from the
+connector's environment (`.venv-connector`, built by `make demo` and `make test`; or the
+interpreter named by `CROSSFORCE_CONNECTOR_PYTHON`), serving a JSON-lines file the hub writes
+(`python -m crossforce_connector.serve`). It notes each page it serves, so the demo can tell
+when the hub has read its feed to the end.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import select
 import shutil
-import threading
+import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-import uvicorn
-from crossforce_connector.auth import HubTokenVerifier
-from crossforce_connector.feed import FeedPage, IterableFeed
-from crossforce_connector.http import Endpoint, asgi_app
-from crossforce_connector.schema import build_schema
+REPOSITORY = Path(__file__).resolve().parents[2]
+PYTHON_VARIABLE = "CROSSFORCE_CONNECTOR_PYTHON"
 
 
-class _ObservedFeed:
-    def __init__(self, summaries: Sequence[Mapping[str, Any]]) -> None:
-        order = {id(s): i for i, s in enumerate(summaries)}
-        self.feed = IterableFeed(list(summaries), position=lambda s: order[id(s)])
-        self.asked: list[str | None] = []
+class ConnectorUnavailable(RuntimeError):
+    """The connector's environment is missing or its process did not start."""
 
-    def page(self, since: str | None, first: int) -> FeedPage:
-        self.asked.append(since)
-        return self.feed.page(since, first)
+
+def connector_python() -> Path:
+    """The interpreter of the connector's own environment (not resolved: a venv's `python` is a
+    link, and it is through the link that the environment is found)."""
+    named = os.environ.get(PYTHON_VARIABLE)
+    places = [Path(named)] if named else [Path.cwd(), REPOSITORY]
+    for place in places:
+        python = place if named else place / ".venv-connector" / "bin" / "python"
+        if python.is_file():
+            return python
+    raise ConnectorUnavailable(
+        "the force connector runs in an environment of its own: `make demo` builds it "
+        f"(.venv-connector), or set {PYTHON_VARIABLE} to an interpreter that has "
+        "`pip install ./connector`"
+    )
+
+
+def write_feed(path: Path, records: Sequence[Any]) -> None:
+    """`records` as the connector's JSON-lines feed, one a line (its position), replaced at once
+    so that the connector never reads half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text("".join(json.dumps(record) + "\n" for record in records))
+    partial.replace(path)
+
+
+class ConnectorProcess:
+    """`python -m crossforce_connector.serve` over `feed`, for the hub at `issuer`.
+
+    `delay` and `fail_status` make it a force system that answers late or not at all. The
+    process also stops when this one goes (its standard input closes).
+    """
+
+    def __init__(
+        self,
+        feed: Path,
+        issuer: str,
+        *,
+        delay: float = 0.0,
+        fail_status: int | None = None,
+        python: Path | None = None,
+    ) -> None:
+        self.feed = feed.resolve()
+        self.asked = self.feed.with_name(self.feed.name + ".asked")
+        self.issuer = issuer
+        self.delay = delay
+        self.fail_status = fail_status
+        self.python = python or connector_python()
+        self.url = ""
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> ConnectorProcess:
+        self.asked.write_text("")
+        command = [
+            str(self.python), "-I", "-m", "crossforce_connector.serve",
+            "--feed", str(self.feed), "--issuer", self.issuer, "--asked", str(self.asked),
+            "--delay", str(self.delay), "--until-stdin-closes",
+        ]  # fmt: skip
+        if self.fail_status is not None:
+            command += ["--fail-status", str(self.fail_status)]
+        self._process = subprocess.Popen(
+            command, cwd=self.feed.parent, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        assert self._process.stdout is not None
+        line = _read_line(self._process.stdout, timeout)
+        if not line.startswith(b"http://"):
+            self.stop()
+            raise ConnectorUnavailable(f"the connector over {self.feed.name} did not start")
+        self.url = line.decode().strip()
+        return self
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                pipe.close()
+
+    def pages(self) -> list[dict[str, Any]]:
+        """Each page served so far: `since`, `entries` and `hasNextPage`, in order."""
+        if not self.asked.exists():
+            return []
+        lines = self.asked.read_text().splitlines(keepends=True)
+        return [json.loads(line) for line in lines if line.endswith("\n")]
+
+    def seen(self) -> list[str | None]:
+        """The `since` of each page served, in order."""
+        return [page["since"] for page in self.pages()]
+
+    def caught_up(self) -> bool:
+        """The hub has asked for what follows the last record and been told there is nothing."""
+        return any(p["entries"] == 0 and not p["hasNextPage"] for p in self.pages())
+
+
+def _read_line(stream: IO[bytes], timeout: float) -> bytes:
+    ready, _, _ = select.select([stream], [], [], timeout)
+    return stream.readline() if ready else b""
 
 
 class DemoConnector:
-    """A force's connector serving `summaries` (in that order) to the hub at `issuer`."""
+    """A force's connector serving `summaries` (in that order) to the hub at `issuer`, from a
+    feed file in `folder`."""
 
     def __init__(
-        self, force: str, summaries: Sequence[Mapping[str, Any]], *, issuer: str, port: int
+        self, force: str, summaries: Sequence[Mapping[str, Any]], *, issuer: str, folder: Path
     ) -> None:
         self.force = force
-        self.url = f"http://127.0.0.1:{port}/crossforce/graphql"
-        self._feed = _ObservedFeed(summaries)
-        self._last = self._feed.feed.page(None, max(1, len(summaries))).end_cursor
-        endpoint = Endpoint(build_schema(self._feed), HubTokenVerifier(issuer))
-        config = uvicorn.Config(
-            asgi_app(endpoint),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            timeout_graceful_shutdown=5,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        feed = folder / f"{force}.jsonl"
+        write_feed(feed, summaries)
+        self._process = ConnectorProcess(feed, issuer)
 
-    def start(self, timeout: float = 30.0) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError(f"the {self.force} connector did not start")
-            time.sleep(0.05)
+    @property
+    def url(self) -> str:
+        return self._process.url
+
+    def start(self, timeout: float = 60.0) -> None:
+        self._process.start(timeout)
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(10)
+        self._process.stop()
 
     @property
     def pages_served(self) -> int:
-        return len(self._feed.asked)
+        return len(self._process.pages())
 
     def caught_up(self) -> bool:
-        """The hub has asked for what follows the last summary: it holds them all."""
-        return self._last is not None and self._last in self._feed.asked
+        return self._process.caught_up()
 
     def wait_caught_up(self, timeout: float = 60.0) -> bool:
         deadline = time.monotonic() + timeout

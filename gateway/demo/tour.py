@@ -16,7 +16,7 @@ from rich.table import Table
 
 from gateway.cli.sync import devidp_secrets_file
 from gateway.config import DEFAULT_POLICY_DIR, Settings
-from gateway.demo.connector import DemoConnector, demo_policy_dir
+from gateway.demo.connector import ConnectorUnavailable, DemoConnector, demo_policy_dir
 from gateway.demo.region import RegionParams, recent_start, region_cases
 from gateway.demo.server import BackgroundServer
 from graph.embedded import free_port
@@ -186,16 +186,27 @@ def run_demo(
     issuer = f"http://{host}:{port}"
     with console.status(f"generating a region of {cases} cases"):
         by_force = region_by_force(cases)
-    # One force cannot push: it serves its cases from a Graphene connector, and the hub pulls.
-    pulled = DemoConnector(PULLED, by_force.pop(PULLED, []), issuer=issuer, port=free_port())
-    pulled.start()
     data_dir = Settings().data_dir
-    policies = demo_policy_dir(data_dir, DEFAULT_POLICY_DIR, [pulled], issuer)
-    settings = Settings(public_url=issuer, policy_dir=policies)
-    started = time.monotonic()
-    with console.status("starting the hub on the embedded graph"):
-        server = BackgroundServer(settings, host, port)
-        server.start()
+    # One force cannot push: it serves its cases from a Graphene connector (a process of its
+    # own, from the connector's environment), and the hub pulls.
+    try:
+        pulled = DemoConnector(
+            PULLED, by_force.pop(PULLED, []), issuer=issuer, folder=data_dir / "demo-connector"
+        )
+        pulled.start()
+    except ConnectorUnavailable as error:
+        console.print(f"[bold red]The demo's pulled force cannot start:[/] {error}")
+        raise SystemExit(1) from None
+    try:
+        policies = demo_policy_dir(data_dir, DEFAULT_POLICY_DIR, [pulled], issuer)
+        settings = Settings(public_url=issuer, policy_dir=policies)
+        started = time.monotonic()
+        with console.status("starting the hub on the embedded graph"):
+            server = BackgroundServer(settings, host, port)
+            server.start()
+    except BaseException:
+        pulled.stop()
+        raise
     console.print(
         f"[bold green]Crossforce hub ready[/] at {server.url} ({time.monotonic() - started:.1f} s)"
     )

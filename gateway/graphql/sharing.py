@@ -142,7 +142,7 @@ class SharingGuard(SchemaExtension):
         self,
         _next: Callable[..., Any],
         root: Any,
-        info: GraphQLResolveInfo,
+        info: GraphQLResolveInfo[Any],
         *args: str,
         **kwargs: Any,
     ) -> Any:
@@ -194,7 +194,7 @@ def _guarded(
     rule: tuple[str, str],
     _next: Callable[..., Any],
     root: Any,
-    info: GraphQLResolveInfo,
+    info: GraphQLResolveInfo[Any],
     *args: str,
     **kwargs: Any,
 ) -> Any:

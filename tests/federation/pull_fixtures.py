@@ -1,10 +1,13 @@
-"""What the pull tests share: force connectors on loopback, a puller beside the hub, case data."""
+"""What the pull tests share: force connectors on loopback (each a process of its own, from the
+connector's environment), a puller beside the hub, case data."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import json
+import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
@@ -16,12 +19,11 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from crossforce_connector import Endpoint, IterableFeed, asgi_app, build_schema
-from crossforce_connector.auth import HubTokenVerifier
 
 from federation.ingest import Ingest
 from federation.pull import Puller, PullState
 from gateway.config import Settings
+from gateway.demo.connector import ConnectorProcess, write_feed
 from gateway.demo.server import BackgroundServer
 from gateway.protection import Protection, build_protection
 from graph import GraphStore
@@ -68,15 +70,6 @@ class ThreadServer:
         self.thread.join(10)
 
 
-@contextmanager
-def serving(app: AsgiApp) -> Iterator[ThreadServer]:
-    server = ThreadServer(app).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def pulled_cases(force: str, count: int, *, start: int = 0) -> list[dict[str, Any]]:
     """`count` valid case summaries of `force`, each with its own phone and IMEI."""
     template = examples()[0]
@@ -93,15 +86,24 @@ def pulled_cases(force: str, count: int, *, start: int = 0) -> list[dict[str, An
 
 @dataclass
 class Source:
-    """A force system's data: summaries with a change sequence, as its database would hold."""
+    """A force system's data: summaries with a change sequence, as its database would hold,
+    written to the JSON-lines file its connector serves (the line number is the sequence)."""
 
     rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    folder: tempfile.TemporaryDirectory[str] = field(
+        default_factory=lambda: tempfile.TemporaryDirectory(prefix="crossforce-pull-")
+    )
+
+    @property
+    def feed(self) -> Path:
+        return Path(self.folder.name) / "feed.jsonl"
 
     def put(self, *summaries: dict[str, Any]) -> None:
         with self.lock:
             for summary in summaries:
                 self.rows.append((len(self.rows) + 1, copy.deepcopy(summary)))
+            write_feed(self.feed, [summary for _, summary in self.rows])
 
     def snapshot(self) -> list[tuple[int, dict[str, Any]]]:
         with self.lock:
@@ -117,44 +119,31 @@ class Source:
         return best
 
 
-def feed_of(source: Source) -> IterableFeed:
-    """The source as the connector sees it, ordered by its change sequence."""
-    rows = source.snapshot()
-    positions = {id(summary): seq for seq, summary in rows}
-    return IterableFeed([s for _, s in rows], position=lambda s: positions[id(s)])
-
-
-def connector_app(
+def connector_for(
     source: Source, issuer: str, *, delay: float = 0.0, fail: bool = False
-) -> tuple[AsgiApp, list[str | None]]:
-    """The connector over `source`, optionally slow or answering 503; also the `since` of each
-    request it served, in order."""
-    seen: list[str | None] = []
+) -> ConnectorProcess:
+    """The connector over `source` in a process of its own (not started), optionally slow or
+    answering 503 to everything."""
+    if not source.feed.exists():
+        write_feed(source.feed, [])
+    return ConnectorProcess(source.feed, issuer, delay=delay, fail_status=503 if fail else None)
 
-    class _Feed:
-        def page(self, since: str | None, first: int) -> Any:
-            seen.append(since)
-            return feed_of(source).page(since, first)
 
-    endpoint = Endpoint(build_schema(_Feed()), HubTokenVerifier(issuer))
-    inner = asgi_app(endpoint)
+@contextmanager
+def serving(
+    source: Source, issuer: str, *, delay: float = 0.0, fail: bool = False
+) -> Iterator[ConnectorProcess]:
+    connector = connector_for(source, issuer, delay=delay, fail=fail).start()
+    try:
+        yield connector
+    finally:
+        connector.stop()
 
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and delay:
-            await asyncio.sleep(delay)
-        if scope["type"] == "http" and fail:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 503,
-                    "headers": [(b"retry-after", b"0"), (b"content-type", b"text/plain")],
-                }
-            )
-            await send({"type": "http.response.body", "body": b"down for maintenance"})
-            return
-        await inner(scope, receive, send)
 
-    return app, seen
+def cursor_position(cursor: str) -> Any:
+    """The feed position a connector's cursor names (the test knows the connector's format)."""
+    text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    return json.loads(text)[0]
 
 
 def pull_source(force: str, connector_url: str, settings: Settings, **options: Any) -> PullSource:

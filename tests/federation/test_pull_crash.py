@@ -9,13 +9,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from crossforce_connector.feed import decode_cursor
 
 from graph import GraphStore
 from graph.embedded import EmbeddedFalkorDB, free_port
@@ -25,8 +24,8 @@ from graph.queries import pull as pull_queries
 from tests.conftest import ENGINES
 from tests.federation.pull_fixtures import (
     Source,
-    ThreadServer,
-    connector_app,
+    connector_for,
+    cursor_position,
     pulled_cases,
     wait_for,
     write_policy_dir,
@@ -104,8 +103,7 @@ def hub_process(tmp_path: Path, graph: tuple[str, GraphStore]) -> Iterator[Any]:
     source = Source()
     source.put(*pulled_cases("WI", CASES))
     # Slow enough per page that the kill lands mid-pull.
-    app, seen = connector_app(source, issuer, delay=0.1)
-    connector = ThreadServer(app).start()
+    connector = connector_for(source, issuer, delay=0.1).start()
     data_dir = tmp_path / "hub"
     policy_dir = write_policy_dir(
         tmp_path / "policies",
@@ -134,13 +132,14 @@ def hub_process(tmp_path: Path, graph: tuple[str, GraphStore]) -> Iterator[Any]:
         "CROSSFORCE_PULL_LEASE_SECONDS": "2",
     }
     hub = HubProcess(env, port, tmp_path / "hub.log")
-    yield hub, source, seen
+    yield hub, source, connector.seen
     hub.stop()
     connector.stop()
 
 
 async def test_killing_the_hub_mid_pull_loses_and_doubles_nothing(
-    hub_process: tuple[HubProcess, Source, list[str | None]], graph: tuple[str, GraphStore]
+    hub_process: tuple[HubProcess, Source, Callable[[], list[str | None]]],
+    graph: tuple[str, GraphStore],
 ) -> None:
     hub, source, seen = hub_process
     _, store = graph
@@ -157,7 +156,7 @@ async def test_killing_the_hub_mid_pull_loses_and_doubles_nothing(
     hub.kill()
     at_kill = await count()
     assert 20 <= at_kill < CASES, "the kill should land mid-pull"
-    requests_before_restart = len(seen)
+    requests_before_restart = len(seen())
 
     hub.start()
 
@@ -184,7 +183,7 @@ async def test_killing_the_hub_mid_pull_loses_and_doubles_nothing(
     assert persons[0]["n"] == CASES + 2
     # After the restart the hub went on from its stored cursor, not from the start: at most the
     # page applied when it died (5 records) is read again.
-    resumed = seen[requests_before_restart]
-    assert resumed is not None and decode_cursor(resumed, 3)[0] >= at_kill - 5
+    resumed = seen()[requests_before_restart]
+    assert resumed is not None and cursor_position(resumed) >= at_kill - 5
     cursor = await store.read(pull_queries.READ_CURSOR, {"force": "WI"})
-    assert decode_cursor(cursor[0]["cursor"], 3)[0] == CASES
+    assert cursor_position(cursor[0]["cursor"]) == CASES

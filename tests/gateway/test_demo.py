@@ -50,6 +50,22 @@ def test_demo_syncs_a_region_and_shows_what_to_look_at_first(tmp_path: Path) -> 
     assert not (tmp_path / "graph" / "server.json").exists()  # the embedded graph stopped
 
 
+def test_without_the_connectors_environment_the_demo_says_how_to_get_it(tmp_path: Path) -> None:
+    env = crossforce_env(tmp_path) | {"CROSSFORCE_CONNECTOR_PYTHON": str(tmp_path / "none")}
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "demo", "--exit", "--cases", "50"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr[-2000:]
+    said = " ".join(done.stdout.split())
+    assert "The demo's pulled force cannot start" in said and "make demo" in said
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "graph" / "server.json").exists()  # no hub was left behind
+
+
 def test_the_demo_in_exit_mode_says_the_hub_stopped_and_prints_whole_secrets(
     tmp_path: Path,
 ) -> None:

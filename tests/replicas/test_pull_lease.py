@@ -12,8 +12,7 @@ import pytest
 
 from tests.federation.pull_fixtures import (
     Source,
-    ThreadServer,
-    connector_app,
+    connector_for,
     pulled_cases,
     write_policy_dir,
 )
@@ -66,8 +65,7 @@ def applied_is(replicas: list[Replica], expected: float) -> bool:
 async def test_one_replica_pulls_and_another_takes_over_when_it_dies(region: Region) -> None:
     source = Source()
     source.put(*pulled_cases("WI", BATCH))
-    app, _ = connector_app(source, region.issuer)
-    connector = ThreadServer(app).start()
+    connector = connector_for(source, region.issuer).start()
     try:
         policy_dir = pull_policy(region, connector.url)
         live = region.start(1 + ROUNDS, CROSSFORCE_POLICY_DIR=str(policy_dir))

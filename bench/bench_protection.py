@@ -9,12 +9,12 @@
   fast path) and in an everyday notation it must rewrite;
 - preparing a case (validation by `federation.validation.problems_of`, then
   `federation.prepare.prepare_case`: indexes, sealing, figures) over the region generator's
-  cases, per case, to set beside the hub's and the graph's CPU per record in
-  bench/results/sync-*.md.
+  cases, per case, set beside the hub's and the graph's CPU per record of a sync benchmark run
+  (`--sync`, a result of `bench.bench_sync`): the share of that CPU preparing takes.
 
-Run: `python -m bench.bench_protection [--seconds 0.5]`. Writes bench/results/protection.json
-and bench/results/protection.md. Data keys live in memory (as they do once cached in the hub), so
-the figures are the per-field CPU cost, not graph round trips.
+Run: `python -m bench.bench_protection [--seconds 0.5] [--sync SYNC_RESULT.json]`. Writes
+bench/results/protection.json and bench/results/protection.md. Data keys live in memory (as they
+do once cached in the hub), so the figures are the per-field CPU cost, not graph round trips.
 """
 
 from __future__ import annotations
@@ -206,6 +206,22 @@ def prepare_per_case(
     return {"cases": len(cases), "cpu_ms_per_case": round(min(passes) * 1000, 3)}
 
 
+def share_of_sync(prepare_ms: float, sync: dict[str, Any]) -> dict[str, Any]:
+    """Preparing's CPU per case as a share of the hub's and the graph's CPU per record in a
+    `bench.bench_sync` result (the issue's target: at most 10%)."""
+    cpu = sync["api"]["cpu_ms_per_record"]
+    hub_and_graph = cpu["hub"] + cpu["engine"]
+    return {
+        "command": sync.get("command"),
+        "engine": sync["engine"],
+        "cases": sync["cases"],
+        "load_average": sync.get("load_average"),
+        "hub_ms_per_record": round(cpu["hub"], 3),
+        "graph_ms_per_record": round(cpu["engine"], 3),
+        "share": round(prepare_ms / hub_and_graph, 3),
+    }
+
+
 def markdown(result: dict[str, Any]) -> str:
     lines = [
         "# Field protection cost per field",
@@ -231,14 +247,34 @@ def markdown(result: dict[str, Any]) -> str:
         f"first {prepare['cases']} cases. Set it beside the hub's and the graph's CPU per "
         "record in `sync-*.md`.",
     ]
+    for sync in result.get("against_sync", []):
+        load = sync["load_average"] or {}
+        lines += [
+            "",
+            f"Against `{sync['command']}` ({sync['engine']}, {sync['cases']:,} cases; load average "
+            f"{load.get('before', 0):.1f} before and {load.get('after', 0):.1f} after): the hub "
+            f"{sync['hub_ms_per_record']:.3f} ms and the graph {sync['graph_ms_per_record']:.3f} "
+            f"ms of CPU per record, so preparing is **{sync['share']:.0%}** of the two together "
+            "(target 10%).",
+        ]
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
+    parser.add_argument(
+        "--sync",
+        type=Path,
+        action="append",
+        default=[],
+        help="a bench_sync result (JSON) to set preparing's CPU beside (repeatable)",
+    )
     arguments = parser.parse_args()
+    syncs = [json.loads(path.read_text()) for path in arguments.sync]
     result = bench(arguments.seconds)
+    prepare_ms = result["prepare_case"]["cpu_ms_per_case"]
+    result["against_sync"] = [share_of_sync(prepare_ms, sync) for sync in syncs]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "protection.json").write_text(json.dumps(result, indent=2) + "\n")
     table = markdown(result)

@@ -9,12 +9,12 @@
   fast path) and in an everyday notation it must rewrite;
 - preparing a case (validation by `federation.validation.problems_of`, then
   `federation.prepare.prepare_case`: indexes, sealing, figures) over the region generator's
-  cases, per case, to set beside the hub's and the graph's CPU per record in
-  bench/results/sync-*.md.
+  cases, per case, set beside the hub's and the graph's CPU per record of a sync benchmark run
+  (`--sync`, a result of `bench.bench_sync`): the share of that CPU preparing takes.
 
-Run: `python -m bench.bench_protection [--seconds 0.5]`. Writes bench/results/protection.json
-and bench/results/protection.md. Data keys live in memory (as they do once cached in the hub), so
-the figures are the per-field CPU cost, not graph round trips.
+Run: `python -m bench.bench_protection [--seconds 0.5] [--sync SYNC_RESULT.json]`. Writes
+bench/results/protection.json and bench/results/protection.md. Data keys live in memory (as they
+do once cached in the hub), so the figures are the per-field CPU cost, not graph round trips.
 """
 
 from __future__ import annotations
@@ -65,8 +65,24 @@ RECORD_FIELDS = 12  # sealed values of a typical case of the region generator
 PREPARED_CASES = 500
 
 
-def measure(run: Callable[[int], None], seconds: float, repeats: int = 5) -> float:
-    """Median ns per operation over `repeats` timed batches of about `seconds / repeats`."""
+def measure(
+    ours: Callable[[int], None], floor: Callable[[int], None], seconds: float, repeats: int = 5
+) -> tuple[float, float]:
+    """Median ns per operation of `ours` and of its `floor` over `repeats` timed batches each of
+    about `seconds / repeats`, the two alternating batch by batch, so that a change in the
+    machine's load falls on both."""
+    sizes = [_batch(run, seconds / repeats) for run in (ours, floor)]
+    timings: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeats):
+        for run, size, times in zip((ours, floor), sizes, timings, strict=True):
+            started = time.perf_counter_ns()
+            run(size)
+            times.append((time.perf_counter_ns() - started) / size)
+    return statistics.median(timings[0]), statistics.median(timings[1])
+
+
+def _batch(run: Callable[[int], None], seconds: float) -> int:
+    """How many operations of `run` take about `seconds`."""
     batch = 1
     while True:  # grow the batch until one takes a measurable time
         started = time.perf_counter_ns()
@@ -75,13 +91,7 @@ def measure(run: Callable[[int], None], seconds: float, repeats: int = 5) -> flo
         if elapsed > 20_000_000 or batch >= 1 << 22:
             break
         batch *= 2
-    per_batch = max(1, int(batch * (seconds / repeats) / (elapsed / 1e9)))
-    timings = []
-    for _ in range(repeats):
-        started = time.perf_counter_ns()
-        run(per_batch)
-        timings.append((time.perf_counter_ns() - started) / per_batch)
-    return statistics.median(timings)
+    return max(1, int(batch * seconds / (elapsed / 1e9)))
 
 
 def async_loop(loop: asyncio.AbstractEventLoop, make: Callable[[], Any]) -> Callable[[int], None]:
@@ -129,37 +139,40 @@ def bench(seconds: float) -> dict[str, Any]:
             }
         )
 
-    seal_ns = measure(
-        async_loop(loop, lambda: cipher.seal("AS", "AS-2026-0042", FIELD, PLAINTEXT)), seconds
-    )
-    raw_encrypt_ns = measure(
-        sync_loop(lambda: aead.encrypt(os.urandom(12), plaintext, aad)), seconds
+    raw_encrypt = sync_loop(lambda: aead.encrypt(os.urandom(12), plaintext, aad))
+    seal_ns, raw_encrypt_ns = measure(
+        async_loop(loop, lambda: cipher.seal("AS", "AS-2026-0042", FIELD, PLAINTEXT)),
+        raw_encrypt,
+        seconds,
     )
     row("seal (FieldCipher)", seal_ns, "AESGCM.encrypt + os.urandom(12)", raw_encrypt_ns)
 
     record = [(f"/suspects/0/field{i}", PLAINTEXT) for i in range(RECORD_FIELDS)]
-    record_ns = measure(
-        async_loop(loop, lambda: cipher.seal_record("AS", "AS-2026-0042", record)), seconds
+    record_ns, raw_encrypt_ns = measure(
+        async_loop(loop, lambda: cipher.seal_record("AS", "AS-2026-0042", record)),
+        sync_loop(lambda: [aead.encrypt(os.urandom(12), plaintext, aad) for _ in record]),
+        seconds,
     )
     row(
         f"seal per field of a {RECORD_FIELDS}-field record (seal_record)",
         record_ns / RECORD_FIELDS,
         "AESGCM.encrypt + os.urandom(12)",
-        raw_encrypt_ns,
+        raw_encrypt_ns / RECORD_FIELDS,
     )
 
-    open_ns = measure(
-        async_loop(loop, lambda: cipher.open("AS", "AS-2026-0042", FIELD, sealed)), seconds
+    open_ns, raw_decrypt_ns = measure(
+        async_loop(loop, lambda: cipher.open("AS", "AS-2026-0042", FIELD, sealed)),
+        sync_loop(lambda: aead.decrypt(nonce, raw_ciphertext, aad)),
+        seconds,
     )
-    raw_decrypt_ns = measure(sync_loop(lambda: aead.decrypt(nonce, raw_ciphertext, aad)), seconds)
     row("open (FieldCipher)", open_ns, "AESGCM.decrypt", raw_decrypt_ns)
 
     linking_key = os.urandom(32)
     index = BlindIndex(linking_key)
     for kind, raw, what in SAMPLES:
-        ours = measure(sync_loop(lambda k=kind, r=raw: index.index(k, r)), seconds)  # type: ignore[misc]
         message = f"{kind}:{raw}".encode()
-        baseline = measure(
+        ours, baseline = measure(
+            sync_loop(lambda k=kind, r=raw: index.index(k, r)),  # type: ignore[misc]
             sync_loop(lambda m=message: hmac.new(linking_key, m, hashlib.sha256).digest()),  # type: ignore[misc]
             seconds,
         )
@@ -206,13 +219,30 @@ def prepare_per_case(
     return {"cases": len(cases), "cpu_ms_per_case": round(min(passes) * 1000, 3)}
 
 
+def share_of_sync(prepare_ms: float, sync: dict[str, Any]) -> dict[str, Any]:
+    """Preparing's CPU per case as a share of the hub's and the graph's CPU per record in a
+    `bench.bench_sync` result (the issue's target: at most 10%)."""
+    cpu = sync["api"]["cpu_ms_per_record"]
+    hub_and_graph = cpu["hub"] + cpu["engine"]
+    return {
+        "command": sync.get("command"),
+        "engine": sync["engine"],
+        "cases": sync["cases"],
+        "load_average": sync.get("load_average"),
+        "hub_ms_per_record": round(cpu["hub"], 3),
+        "graph_ms_per_record": round(cpu["engine"], 3),
+        "share": round(prepare_ms / hub_and_graph, 3),
+    }
+
+
 def markdown(result: dict[str, Any]) -> str:
     lines = [
         "# Field protection cost per field",
         "",
         f"Measured {result['measured_at']} on {result['machine']}, Python {result['python']}, "
         f"cryptography {result['cryptography']}; {result['plaintext_bytes']}-byte plaintext. "
-        "Median of 5 batches. Reproduce with `python -m bench.bench_protection`.",
+        "Median of 5 batches, each beside a batch of its baseline. Reproduce with "
+        "`python -m bench.bench_protection`.",
         "",
         "| operation | ns/op | baseline | baseline ns/op | ratio |",
         "|---|---:|---|---:|---:|",
@@ -231,14 +261,34 @@ def markdown(result: dict[str, Any]) -> str:
         f"first {prepare['cases']} cases. Set it beside the hub's and the graph's CPU per "
         "record in `sync-*.md`.",
     ]
+    for sync in result.get("against_sync", []):
+        load = sync["load_average"] or {}
+        lines += [
+            "",
+            f"Against `{sync['command']}` ({sync['engine']}, {sync['cases']:,} cases; load average "
+            f"{load.get('before', 0):.1f} before and {load.get('after', 0):.1f} after): the hub "
+            f"{sync['hub_ms_per_record']:.3f} ms and the graph {sync['graph_ms_per_record']:.3f} "
+            f"ms of CPU per record, so preparing is **{sync['share']:.0%}** of the two together "
+            "(target 10%).",
+        ]
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
+    parser.add_argument(
+        "--sync",
+        type=Path,
+        action="append",
+        default=[],
+        help="a bench_sync result (JSON) to set preparing's CPU beside (repeatable)",
+    )
     arguments = parser.parse_args()
+    syncs = [json.loads(path.read_text()) for path in arguments.sync]
     result = bench(arguments.seconds)
+    prepare_ms = result["prepare_case"]["cpu_ms_per_case"]
+    result["against_sync"] = [share_of_sync(prepare_ms, sync) for sync in syncs]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "protection.json").write_text(json.dumps(result, indent=2) + "\n")
     table = markdown(result)

@@ -81,37 +81,56 @@ class _Indexer:
         self, at: tuple[str | int, ...], kind: str, normaliser: Callable[..., str], *raw: object
     ) -> str | None:
         """`at`: where the identifier is, as JSON-pointer parts (joined only for a problem)."""
-        found = self.kind_and_key(at, kind, lambda: (kind, normaliser(*raw)))
-        return None if found is None else found[1]
+        try:
+            text = normaliser(*raw)
+        except normalise.Unlinkable:
+            return None
+        except normalise.InvalidIdentifier as error:
+            self._invalid(at, kind, error)
+            return None
+        return self.blind.of(kind, text)
 
     def single(self, at: tuple[str | int, ...], kind: str, raw: str) -> str | None:
         """The index of a single-value identifier, normalised by `kind`'s normaliser under the
         region's linking rules."""
-        normaliser = normalise.NORMALISERS[kind]
-        return self.key(at, kind, normaliser, raw, self.blind.rules)
+        try:
+            text = normalise.NORMALISERS[kind](raw, self.blind.rules)
+        except normalise.Unlinkable:
+            return None
+        except normalise.InvalidIdentifier as error:
+            self._invalid(at, kind, error)
+            return None
+        if kind == "pdq":
+            text = self.pdq_clusters.get(text, text)
+        return self.blind.of(kind, text)
 
     def kind_and_key(
         self, at: tuple[str | int, ...], kind: str, normalised: Callable[[], tuple[str, str]]
     ) -> tuple[str, str] | None:
+        """The kind and index of an identifier whose kind its normaliser decides."""
         try:
             as_kind, text = normalised()
         except normalise.Unlinkable:
             return None
         except normalise.InvalidIdentifier as error:
-            self.problems.append(Problem(pointer(at), f"is not a valid {kind}: {error.reason}"))
+            self._invalid(at, kind, error)
             return None
-        if as_kind == "pdq":
-            text = self.pdq_clusters.get(text, text)
         return as_kind, self.blind.of(as_kind, text)
 
+    def _invalid(
+        self, at: tuple[str | int, ...], kind: str, error: normalise.InvalidIdentifier
+    ) -> None:
+        self.problems.append(Problem(pointer(at), f"is not a valid {kind}: {error.reason}"))
 
-def _unique(links: Iterable[tuple[str | None, dict[str, Any]]]) -> list[EntityLink]:
+
+def _unique(links: Iterable[Link]) -> list[EntityLink]:
+    """Each entity once, with the properties of its first link (made without nulls)."""
     seen: set[str] = set()
     out: list[EntityLink] = []
     for key, props in links:
-        if key is not None and key not in seen:
+        if key not in seen:
             seen.add(key)
-            out.append({"key": key, "props": present(props)})
+            out.append({"key": key, "props": props})
     return out
 
 
@@ -205,16 +224,6 @@ def _device(device: Record) -> dict[str, Any]:
     )
 
 
-def _devices(record: Record) -> str:
-    """Every device of the case, in record order, as JSON kept on the case node.
-
-    A device links through a `USES_DEVICE` relationship only when it has an identifier; a
-    seized laptop without a readable serial is still the case's device, so the case itself
-    keeps the list its force reads back.
-    """
-    return orjson.dumps([_device(d) for d in record.get("devices") or []]).decode()
-
-
 @dataclass
 class _Entities:
     """The record's links to shared entities, and the keys its local refs stand for."""
@@ -226,6 +235,10 @@ class _Entities:
     media: list[Link] = field(default_factory=list)
     series: list[Link] = field(default_factory=list)
     depicts: list[Depiction] = field(default_factory=list)
+    # Every device of the case, in record order, as JSON kept on the case node: a device links
+    # through a `USES_DEVICE` relationship only when it has an identifier, but a seized laptop
+    # without a readable serial is still the case's device, and its force reads it back.
+    device_items: str = "[]"
     by_ref: dict[str, list[str]] = field(default_factory=dict)  # suspect/account ref -> keys
     accounts_by_ref: dict[str, str] = field(default_factory=dict)
     email_accounts_by_ref: dict[str, str] = field(default_factory=dict)  # ref -> person key
@@ -237,8 +250,10 @@ def _entities(record: Record, case: str, ix: _Indexer) -> _Entities:
         keys = _suspect_keys(s, i, ix)
         out.by_ref[s["ref"]] = keys
         out.persons.extend((k, {"ref": s["ref"], "idx": i}) for k in keys)
-    for i, d in enumerate(record.get("devices") or []):
-        props = {"idx": i, **_device(d)}
+    devices = [_device(d) for d in record.get("devices") or []]
+    out.device_items = orjson.dumps(devices).decode()
+    for i, (d, seen) in enumerate(zip(record.get("devices") or [], devices, strict=True)):
+        props = {"idx": i, **seen}
         out.devices.extend((k, props) for k in _device_keys(d, i, ix))
     for i, a in enumerate(record.get("accounts") or []):
         found = ix.kind_and_key(
@@ -259,11 +274,11 @@ def _entities(record: Record, case: str, ix: _Indexer) -> _Entities:
     for i, ip in enumerate(record.get("ipAddresses") or []):
         key = ix.single(("ipAddresses", i, "address"), "ip", ip["address"])
         if key is not None:
-            out.ips.append((key, {"idx": i, "seenAt": millis(ip.get("seenAt"))}))
+            out.ips.append((key, present({"idx": i, "seenAt": millis(ip.get("seenAt"))})))
     for i, m in enumerate(record.get("media") or []):
         hashes = _media_keys(m, i, ix)
-        props = {"idx": i, "category": m.get("category") or "UNGRADED",
-                 "gradedAt": millis(m.get("gradedAt"))}  # fmt: skip
+        props = present({"idx": i, "category": m.get("category") or "UNGRADED",
+                         "gradedAt": millis(m.get("gradedAt"))})  # fmt: skip
         out.media.extend((k, props) for k in hashes)
         if m.get("seriesRef"):
             at = ("media", i, "seriesRef")
@@ -376,7 +391,12 @@ def _disposal(record: Record) -> dict[str, Any]:
 
 
 def _case_props(
-    record: Record, key: str, sealed: tuple[int, str], now: datetime, rules: CaseRules
+    record: Record,
+    key: str,
+    sealed: tuple[int, str],
+    device_items: str,
+    now: datetime,
+    rules: CaseRules,
 ) -> dict[str, Any]:
     referral, risk = record["referral"], record["risk"]
     return present(
@@ -398,7 +418,7 @@ def _case_props(
             "closedAt": millis(record.get("closedAt")),
             "offences": list(record.get("offences") or []),
             "hasOfficer": "officer" in record,
-            "deviceItems": _devices(record),
+            "deviceItems": device_items,
             "sealed": sealed[1],
             # Every field of a record is sealed with one key version: re-encryption after a
             # rotation finds the cases still on an older one by this number.
@@ -436,7 +456,9 @@ async def prepare_case(
     return {
         "key": key,
         "version": record["version"],
-        "props": _case_props(record, key, await _sealed(record, cipher), now, rules),
+        "props": _case_props(
+            record, key, await _sealed(record, cipher), entities.device_items, now, rules
+        ),
         "persons": _unique(entities.persons),
         "devices": _unique(entities.devices),
         "accounts": _unique(entities.accounts),

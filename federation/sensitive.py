@@ -38,8 +38,9 @@ def sensitive_patterns() -> tuple[Pattern, ...]:
 
 
 # The patterns compiled into a tree, walked once per record: each step names the property to
-# take (its JSON-pointer segment escaped once, here), or "*" for every item of an array.
-_Step = tuple[str, str, "_Tree | None"]  # property, escaped segment, subtree (None: take all)
+# take (its JSON-pointer segment escaped once, here), its subtree (None: every leaf beneath it),
+# and whether the property is an array whose every item the subtree applies to (a "*").
+_Step = tuple[str, str, "_Tree | None", bool]
 _Tree = list[_Step]
 
 
@@ -57,10 +58,15 @@ def _tree() -> _Tree:
         node[pattern[-1]] = None
 
     def compile_(node: dict[str, Any]) -> _Tree:
-        return [
-            (name, _segment(name), None if sub is None else compile_(sub))
-            for name, sub in node.items()
-        ]
+        steps: _Tree = []
+        for name, sub in node.items():
+            each = sub is not None and "*" in sub
+            if each:
+                if len(sub) != 1 or not isinstance(sub["*"], dict) or "*" in sub["*"]:
+                    raise ValueError(f"sensitive fields under {name!r}: arrays of objects only")
+                sub = sub["*"]
+            steps.append((name, _segment(name), None if sub is None else compile_(sub), each))
+        return steps
 
     return compile_(nested)
 
@@ -79,16 +85,24 @@ def _leaves(value: Any, path: str, out: list[tuple[str, str]]) -> None:
 
 
 def _collect(value: Any, tree: _Tree, path: str, out: list[tuple[str, str]]) -> None:
-    for name, segment, sub in tree:
-        if name == "*":  # never last in a pattern, so `sub` is a tree here
-            if isinstance(value, list) and sub is not None:
-                for i, item in enumerate(value):
-                    _collect(item, sub, f"{path}/{i}", out)
-        elif isinstance(value, dict) and name in value:
-            if sub is None:
-                _leaves(value[name], path + segment, out)
+    if not isinstance(value, dict):
+        return
+    for name, segment, sub, each in tree:
+        child = value.get(name)
+        if child is None:
+            continue
+        if sub is None:
+            if isinstance(child, str):  # most sensitive values: one text
+                out.append((path + segment, child))
             else:
-                _collect(value[name], sub, path + segment, out)
+                _leaves(child, path + segment, out)
+        elif each:
+            if isinstance(child, list):
+                at = path + segment
+                for i, item in enumerate(child):
+                    _collect(item, sub, f"{at}/{i}", out)
+        else:
+            _collect(child, sub, path + segment, out)
 
 
 def sensitive_values(record: dict[str, Any]) -> list[tuple[str, str]]:

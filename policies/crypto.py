@@ -12,11 +12,11 @@ another field, case or force, or relabelled with another key version, fails to o
 from __future__ import annotations
 
 import binascii
-import os
+from binascii import a2b_base64, b2a_base64
 from collections.abc import Iterable
+from os import urandom
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from policies.keys import NONCE_BYTES, KeyRing
 
@@ -27,14 +27,12 @@ class DecryptionFailed(Exception):
     """The sealed value is malformed, altered, or belongs to another force, case or field."""
 
 
-def _record_binding(force: str, case_ref: str) -> str:
-    return f"{FORMAT}|{len(force)}:{force}|{len(case_ref)}:{case_ref}|"
-
-
 def associated_data(force: str, case_ref: str, field: str, version: int) -> bytes:
     # Length-prefixed parts: no choice of values can make two different bindings encode alike
     # (a plain separator could, e.g. a case reference containing it).
-    return f"{_record_binding(force, case_ref)}{len(field)}:{field}|{version}".encode()
+    return (
+        f"{FORMAT}|{len(force)}:{force}|{len(case_ref)}:{case_ref}|{len(field)}:{field}|{version}"
+    ).encode()
 
 
 def key_version(sealed: str) -> int:
@@ -50,95 +48,93 @@ def is_sealed(value: str) -> bool:
     return True
 
 
+# Unpadded base64url, as `base64.urlsafe_b64encode(body).rstrip(b"=")` and back, with fewer
+# copies: the standard alphabet translated, the padding dropped (or put back) in the same pass.
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
 _FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+_PADDING = (b"", b"===", b"==", b"=")  # by the text's length modulo 4
+_PREFIX = FORMAT + ":"
+# `cf1:<version>:` of the versions in use, made once each.
+_LABELS: dict[int, str] = {}
 
 
-def _b64(body: bytes) -> str:
-    """Unpadded base64url, as `base64.urlsafe_b64encode(body).rstrip(b"=")` with fewer copies."""
-    return binascii.b2a_base64(body, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
+def _label(version: int) -> str:
+    label = _LABELS.get(version)
+    if label is None:
+        label = _LABELS[version] = f"{FORMAT}:{version}:"
+    return label
 
 
 def _parse(sealed: str) -> tuple[int, bytes]:
-    parts = sealed.split(":")
-    if len(parts) != 3 or parts[0] != FORMAT or not parts[1].isdigit():
+    """The key version and `nonce || ciphertext || tag` of a sealed value, by the format: three
+    parts split by `:`, the first `cf1`, the second digits, the third base64url of at least a
+    nonce and a tag."""
+    end = sealed.find(":", 4) if sealed.startswith(_PREFIX) else -1
+    number, text = sealed[4:end], sealed[end + 1 :]
+    if end < 0 or not number.isdigit() or ":" in text:
         raise DecryptionFailed("not a sealed value")
-    text = parts[2]
     try:
-        # `base64.urlsafe_b64decode` of the padded text, with fewer copies.
-        body = binascii.a2b_base64(
-            text.encode("ascii").translate(_FROM_URLSAFE) + b"=" * (-len(text) % 4)
-        )
+        body = a2b_base64(text.encode("ascii").translate(_FROM_URLSAFE) + _PADDING[len(text) & 3])
+        version = int(number)
     except (binascii.Error, ValueError):
         raise DecryptionFailed("not a sealed value") from None
     if len(body) < NONCE_BYTES + 16:
         raise DecryptionFailed("not a sealed value")
-    return int(parts[1]), body
+    return version, body
 
 
 class FieldCipher:
-    """Seals and opens field values of one region's forces."""
+    """Seals and opens field values of one region's forces.
+
+    Each call takes its key from the key ring's cache without awaiting when it can
+    (`KeyRing.cached_current`, `KeyRing.cached`): a value costs little more than its AES-GCM.
+    """
 
     def __init__(self, keyring: KeyRing) -> None:
         self.keyring = keyring
-        # AESGCM objects by key: building one per call would cost more than the encryption.
-        # Looked up only with a key the keyring just handed out, so a shred still takes effect.
-        self._aeads: dict[bytes, AESGCM] = {}
-
-    def _aead(self, dek: bytes) -> AESGCM:
-        aead = self._aeads.get(dek)
-        if aead is None:
-            if len(self._aeads) > 1024:
-                self._aeads.clear()
-            aead = self._aeads[dek] = AESGCM(dek)
-        return aead
 
     async def seal(self, force: str, case_ref: str, field: str, plaintext: str) -> str:
-        # From the key cache without an await when it can (`KeyRing.cached_current`).
-        cached = self.keyring.cached_current(force)
-        version, dek = cached if cached is not None else await self.keyring.current(force)
-        nonce = os.urandom(NONCE_BYTES)
-        aad = associated_data(force, case_ref, field, version)
-        body = nonce + self._aead(dek).encrypt(nonce, plaintext.encode("utf-8"), aad)
-        return f"{FORMAT}:{version}:{_b64(body)}"
+        key = self.keyring.cached_current(force) or await self.keyring.current_key(force)
+        nonce = urandom(NONCE_BYTES)
+        version = key.version
+        aad = f"cf1|{len(force)}:{force}|{len(case_ref)}:{case_ref}|{len(field)}:{field}|{version}"
+        body = nonce + key.aead.encrypt(nonce, plaintext.encode(), aad.encode())
+        return _label(version) + b2a_base64(body, newline=False).translate(_URLSAFE, b"=").decode()
 
     async def seal_record(
         self, force: str, case_ref: str, values: Iterable[tuple[str, str]]
     ) -> tuple[int, dict[str, str]]:
         """The key version used, and each (field, plaintext) of one record sealed with it: one
         key look-up and one random read for the whole record, the same format as `seal`."""
-        items = list(values)
-        cached = self.keyring.cached_current(force)
-        version, dek = cached if cached is not None else await self.keyring.current(force)
-        encrypt = self._aead(dek).encrypt
-        binding, tail, label = (
-            _record_binding(force, case_ref),
-            f"|{version}",
-            f"{FORMAT}:{version}:",
-        )
-        nonces = os.urandom(NONCE_BYTES * len(items))
+        items = values if isinstance(values, list) else list(values)
+        key = self.keyring.cached_current(force) or await self.keyring.current_key(force)
+        encrypt, version = key.aead.encrypt, key.version
+        binding = f"cf1|{len(force)}:{force}|{len(case_ref)}:{case_ref}|"
+        tail, label = f"|{version}", _label(version)
+        nonces = urandom(NONCE_BYTES * len(items))
         sealed = {}
-        for i, (field, plaintext) in enumerate(items):
-            nonce = nonces[i * NONCE_BYTES : (i + 1) * NONCE_BYTES]
+        at = 0
+        for field, plaintext in items:
+            nonce = nonces[at : at + NONCE_BYTES]
+            at += NONCE_BYTES
             aad = f"{binding}{len(field)}:{field}{tail}".encode()
-            body = nonce + encrypt(nonce, plaintext.encode("utf-8"), aad)
-            sealed[field] = label + _b64(body)
+            body = nonce + encrypt(nonce, plaintext.encode(), aad)
+            sealed[field] = (
+                label + b2a_base64(body, newline=False).translate(_URLSAFE, b"=").decode()
+            )
         return version, sealed
 
     async def open(self, force: str, case_ref: str, field: str, sealed: str) -> str:
         """The plaintext; `KeyShredded` if its key version was shredded, else `DecryptionFailed`
         unless it was sealed for exactly this force, case and field."""
         version, body = _parse(sealed)
-        dek = self.keyring.cached_dek(force, version) or await self.keyring.dek(force, version)
+        key = self.keyring.cached(force, version) or await self.keyring.key(force, version)
+        aad = f"cf1|{len(force)}:{force}|{len(case_ref)}:{case_ref}|{len(field)}:{field}|{version}"
         try:
-            plaintext = self._aead(dek).decrypt(
-                body[:NONCE_BYTES],
-                body[NONCE_BYTES:],
-                associated_data(force, case_ref, field, version),
-            )
+            plaintext = key.aead.decrypt(body[:NONCE_BYTES], body[NONCE_BYTES:], aad.encode())
         except InvalidTag:
             raise DecryptionFailed("sealed value does not belong here or was altered") from None
-        return plaintext.decode("utf-8")
+        return plaintext.decode()
 
     async def needs_reseal(self, force: str, sealed: str) -> bool:
         """True when the value was sealed with an older key version than the force's current."""

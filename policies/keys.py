@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -190,6 +190,19 @@ def wrap_aad(force: str, version: int) -> bytes:
     return f"crossforce/dek/v1|{force}|{version}".encode()
 
 
+class DataKey(NamedTuple):
+    """One unwrapped data key version, with its AES-GCM instance: building one per value would
+    cost more than the encryption."""
+
+    version: int
+    key: bytes
+    aead: AESGCM
+
+
+def data_key(version: int, key: bytes) -> DataKey:
+    return DataKey(version, key, AESGCM(key))
+
+
 class KeyRing:
     """Data keys of every force: current version for writing, any live version for reading."""
 
@@ -210,41 +223,68 @@ class KeyRing:
         self._ttl = cache_ttl
         self._clock = clock
         # Values with the monotonic time they were read, dropped once older than cache_ttl.
-        self._deks: dict[tuple[str, int], tuple[bytes, float]] = {}
+        self._deks: dict[tuple[str, int], tuple[DataKey, float]] = {}
         self._current: dict[str, tuple[int, float]] = {}
         # When each force's cached keys were last checked against the store (shreds, rotations).
         self._recheck_every = recheck
         self._checked: dict[str, float] = {}
+        # What `cached_current` and `cached` answer, each with the clock reading until which the
+        # three caches above would answer the same: one look-up and one clock reading per value
+        # sealed or opened. Dropped (`_cool`) whenever a force's cached keys change.
+        self._hot_current: dict[str, tuple[DataKey, float]] = {}
+        self._hot: dict[str, dict[int, tuple[DataKey, float]]] = {}
         self._lock = asyncio.Lock()
 
     def _fresh(self, read_at: float) -> bool:
         return self._clock() - read_at < self._ttl
 
+    def _cool(self, force: str) -> None:
+        self._hot_current.pop(force, None)
+        self._hot.pop(force, None)
+
+    def _keep(self, force: str, key: DataKey) -> None:
+        self._deks[(force, key.version)] = (key, self._clock())
+        self._cool(force)
+
+    def _drop(self, force: str, version: int) -> None:
+        self._deks.pop((force, version), None)
+        self._cool(force)
+
     async def current(self, force: str) -> tuple[int, bytes]:
         """The version new ciphertext of `force` uses, and its key (version 1 made on first use)."""
+        key = await self.current_key(force)
+        return key.version, key.key
+
+    async def current_key(self, force: str) -> DataKey:
+        """`current` as a `DataKey`."""
         cached = self._current.get(force)
         if cached is not None and self._fresh(cached[1]):
             await self._recheck(force)  # a rotation or shred elsewhere drops the cached version
             cached = self._current.get(force)
         if cached is not None and self._fresh(cached[1]):
             try:
-                return cached[0], await self.dek(force, cached[0])
+                return await self.key(force, cached[0])
             except (KeyShredded, UnknownKeyVersion):
                 # Shredded elsewhere, or gone with a restore to an older copy of the graph: new
                 # ciphertext moves on to the latest live version (a new one if none is left).
                 self._current.pop(force, None)
+                self._cool(force)
         latest = await self._latest_live(force)
         if latest is None:
             await self._record("crossforce", KEY_CREATE, force)
             latest = await self._add_version(force, first=True)
         self._current[force] = (latest, self._clock())
+        self._cool(force)
         DATA_KEY_VERSION.labels(force).set(latest)
-        return latest, await self.dek(force, latest)
+        return await self.key(force, latest)
 
-    def cached_current(self, force: str) -> tuple[int, bytes] | None:
-        """What `current` would answer, when it can without reading the store (the version and
-        key are fresh in the cache and no recheck for shreds or rotations is due); None
+    def cached_current(self, force: str) -> DataKey | None:
+        """What `current_key` would answer, when it can without reading the store (the version
+        and key are fresh in the cache and no recheck for shreds or rotations is due); None
         otherwise. The hot path (sealing every field of every case) then awaits nothing."""
+        hot = self._hot_current.get(force)
+        if hot is not None and self._clock() < hot[1]:
+            return hot[0]
         current = self._current.get(force)
         if current is None:
             return None
@@ -253,23 +293,34 @@ class KeyRing:
         last = self._checked.get(force)
         if cached is None or last is None:
             return None
-        now = self._clock()
-        if now - read_at >= self._ttl or now - cached[1] >= self._ttl:
+        until = min(read_at + self._ttl, cached[1] + self._ttl, last + self._recheck_every)
+        if self._clock() >= until:
             return None
-        return (version, cached[0]) if now - last < self._recheck_every else None
+        self._hot_current[force] = (cached[0], until)
+        return cached[0]
 
-    def cached_dek(self, force: str, version: int) -> bytes | None:
-        """What `dek` would answer, when it can without reading the store; None otherwise."""
+    def cached(self, force: str, version: int) -> DataKey | None:
+        """What `key` would answer, when it can without reading the store; None otherwise."""
+        hot = self._hot.get(force)
+        entry = hot.get(version) if hot is not None else None
+        if entry is not None and self._clock() < entry[1]:
+            return entry[0]
         cached = self._deks.get((force, version))
         last = self._checked.get(force)
         if cached is None or last is None:
             return None
-        now = self._clock()
-        fresh = now - cached[1] < self._ttl and now - last < self._recheck_every
-        return cached[0] if fresh else None
+        until = min(cached[1] + self._ttl, last + self._recheck_every)
+        if self._clock() >= until:
+            return None
+        self._hot.setdefault(force, {})[version] = (cached[0], until)
+        return cached[0]
 
     async def dek(self, force: str, version: int) -> bytes:
         """The unwrapped key of one version; `KeyShredded` or `UnknownKeyVersion` otherwise."""
+        return (await self.key(force, version)).key
+
+    async def key(self, force: str, version: int) -> DataKey:
+        """`dek` as a `DataKey`."""
         cached = self._deks.get((force, version))
         if cached is not None and self._fresh(cached[1]):
             await self._recheck(force)
@@ -280,10 +331,10 @@ class KeyRing:
         if stored is None:
             raise UnknownKeyVersion(force, version)
         if stored.wrapped is None:
-            self._deks.pop((force, version), None)
+            self._drop(force, version)
             raise KeyShredded(force, version)
-        key = await self._kek.unwrap(stored.wrapped, wrap_aad(force, version))
-        self._deks[(force, version)] = (key, self._clock())
+        key = data_key(version, await self._kek.unwrap(stored.wrapped, wrap_aad(force, version)))
+        self._keep(force, key)
         return key
 
     async def _recheck(self, force: str) -> None:
@@ -302,6 +353,7 @@ class KeyRing:
                 self._checked.pop(force, None)
             else:
                 self._checked[force] = last
+            self._cool(force)
             raise
         for stored in versions:
             if stored.wrapped is None:
@@ -309,6 +361,7 @@ class KeyRing:
         current = self._current.get(force)
         if current is not None and versions and versions[-1].version != current[0]:
             self._current.pop(force, None)
+        self._cool(force)
 
     async def rotate(
         self, force: str | None = None, *, actor: Principal | str | None = None
@@ -321,6 +374,7 @@ class KeyRing:
             await self._record(actor, KEY_ROTATE, target)
             version = await self._add_version(target)
             self._current[target] = (version, self._clock())
+            self._cool(target)
             DATA_KEY_VERSION.labels(target).set(version)
             added[target] = version
         return added
@@ -334,6 +388,7 @@ class KeyRing:
         for number in destroyed:
             self._deks.pop((force, number), None)
         self._current.pop(force, None)
+        self._cool(force)
         return destroyed
 
     async def versions(self, force: str) -> Sequence[DataKeyRecord]:
@@ -368,7 +423,7 @@ class KeyRing:
                     WrappedKey(force, number, wrapped, datetime.now(UTC))
                 )
                 if created:
-                    self._deks[(force, number)] = (dek, self._clock())
+                    self._keep(force, data_key(number, dek))
                     return number
                 latest = await self._latest_live(force)
                 if latest is not None and latest >= number:

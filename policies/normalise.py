@@ -92,11 +92,11 @@ _DRAMA = (
 )  # fmt: skip
 
 # UK numbers of ten national digits starting 1, 2, 3 (geographic and non-geographic) or 7
-# (mobiles), the usual case, in their two everyday notations: `07700 900123` and
-# `+441614960467`, digits optionally grouped by single spaces or hyphens. They need no parsing,
-# only the validity check: the answer is what phonenumbers gives (a property test holds the two
-# paths equal).
-_UK_NUMBER = re.compile(r"(?:\+44|0)[ -]?[1237](?:[ -]?[0-9]){9}")
+# (mobiles), the usual case, in their everyday notations: `07700 900123`, `+441614960467`,
+# `+44 (0)161 496 0467` and `0044 161 496 0467`, digits optionally grouped by single spaces or
+# hyphens. They need no parsing, only the validity check: the answer is what phonenumbers gives
+# (a property test holds the two paths equal).
+_UK_NUMBER = re.compile(r"(?:\+44|\+44 ?\(0\)|0044|0)[ -]?[1237](?:[ -]?[0-9]){9}")
 _E164_UK = re.compile(r"\+44[1237][0-9]{9}")  # the canonical form itself: nothing to remove
 
 
@@ -326,6 +326,9 @@ def ip_address(value: str, rules: LinkingRules = DEFAULT_RULES) -> str:
     `rules.example_ranges` does.
     """
     text = _text("ip", value, 64).strip("[]")
+    dotted = _IPV4.fullmatch(text)
+    if dotted is not None:
+        return _ipv4_allowed(dotted[1], rules)
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
@@ -335,6 +338,10 @@ def ip_address(value: str, rules: LinkingRules = DEFAULT_RULES) -> str:
             address = address.ipv4_mapped
         elif address.scope_id:
             raise Unlinkable("ip", "a link-local address")
+    return _allowed(address, rules)
+
+
+def _allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address, rules: LinkingRules) -> str:
     # `is_global` alone lets multicast through (it is not "private").
     allowed = address.is_global and not address.is_multicast
     allowed = allowed or (rules.private_addresses and any(address in n for n in _PRIVATE))
@@ -342,6 +349,24 @@ def ip_address(value: str, rules: LinkingRules = DEFAULT_RULES) -> str:
     if not allowed:
         raise Unlinkable("ip", "a private, shared or special-purpose address")
     return str(address)
+
+
+# Dotted-quad IPv4, bare or IPv4-mapped (`::ffff:192.0.2.1`), the usual notations: each octet
+# without leading zeros, as `ipaddress` reads them, so the text is already canonical and only
+# the ranges need checking (a property test holds this path equal to `ipaddress`'s).
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"(?:::[fF]{{4}}:)?({_OCTET}(?:\.{_OCTET}){{3}})")
+_DOCUMENTATION_V4 = tuple(
+    (int(n.network_address), int(n.broadcast_address)) for n in _DOCUMENTATION if n.version == 4
+)
+
+
+def _ipv4_allowed(dotted: str, rules: LinkingRules) -> str:
+    a, b, c, d = dotted.split(".")
+    number = (int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d)
+    if rules.example_ranges and any(low <= number <= high for low, high in _DOCUMENTATION_V4):
+        return dotted
+    return _allowed(ipaddress.IPv4Address(number), rules)
 
 
 _HEX = re.compile(r"[0-9a-f]*")

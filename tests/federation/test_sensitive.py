@@ -8,6 +8,7 @@ from typing import Any
 
 from federation.sensitive import is_sensitive, sensitive_values
 from federation.validation import pointer
+from gateway.demo.region import RegionParams, region_cases
 from tests.federation.conftest import examples
 
 
@@ -42,3 +43,18 @@ def test_walk_of_a_record_without_sensitive_fields_is_empty() -> None:
     record = {k: v for k, v in examples()[1].items() if k in ("force", "caseRef", "risk")}
     record["risk"] = {"level": "LOW"}
     assert sensitive_values(record) == []
+
+
+def test_walk_of_the_region_generators_cases_finds_exactly_the_sensitive_leaves() -> None:
+    """Every shape the synthetic region makes: several suspects, devices without identifiers,
+    e-mail accounts, victims with safeguarding, media with and without hashes."""
+    checked = 0
+    for record in region_cases(RegionParams(seed=11, forces=5, cases=300)):
+        if record.get("deleted"):
+            continue
+        expected = {path: str(value) for path, value in every_leaf(record) if is_sensitive(path)}
+        found = sensitive_values(record)
+        assert dict(found) == expected
+        assert len(found) == len(expected)
+        checked += len(found)
+    assert checked > 3000

@@ -3,6 +3,9 @@ identifiers give different indexes, and errors never repeat the value."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import ipaddress
 import re
 import stat
@@ -750,3 +753,98 @@ def test_blind_index_is_the_hmac_of_kind_and_text(pairs: list[tuple[str, str]]) 
         digest = hmac.new(KEY, f"{kind}:{text}".encode(), hashlib.sha256).digest()
         assert INDEX.of(kind, text) == digest.hex()
         assert url_safe.of(kind, text) == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+# Blind indexes are HMAC-SHA256 (RFC 2104) over `kind:normalised`: however `BlindIndex` computes
+# them, every index stays the one the graph already holds.
+
+
+@FAST_PATH
+@given(
+    key=st.binary(min_size=32, max_size=150),
+    kind=st.sampled_from(["phone", "email", "ip", "imei", "account", "pdq", "é"]),
+    text=st.text(max_size=80),
+)
+def test_blind_indexes_are_hmac_sha256_of_kind_and_text(key: bytes, kind: str, text: str) -> None:
+    digest = hmac.new(key, f"{kind}:{text}".encode(), hashlib.sha256).digest()
+    assert BlindIndex(key).of(kind, text) == digest.hex()
+    encoded = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    assert BlindIndex(key, encoding="base64url").of(kind, text) == encoded
+
+
+def reference_ip(text: str, rules: n.LinkingRules) -> str:
+    """What links of an IP address, by `ipaddress` alone (docs/policies.md, "What links")."""
+    address = ipaddress.ip_address(text.strip().strip("[]"))
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        elif address.scope_id:
+            raise n.Unlinkable("ip", "link-local")
+    documentation = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+    private = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+
+    def within(networks: tuple[str, ...]) -> bool:
+        return any(address in ipaddress.ip_network(network) for network in networks)
+
+    if (
+        (address.is_global and not address.is_multicast)
+        or (rules.private_addresses and within(private))
+        or (rules.example_ranges and within(documentation))
+    ):
+        return str(address)
+    raise n.Unlinkable("ip", "special-purpose")
+
+
+def ip_outcome(
+    normaliser: Callable[[str, n.LinkingRules], str], text: str, rules: n.LinkingRules
+) -> str | type[Exception]:
+    """The normalised text, or the kind of refusal (`Unlinkable` or another invalid value)."""
+    try:
+        result = normaliser(text, rules)
+    except n.Unlinkable:
+        return n.Unlinkable
+    except (n.InvalidIdentifier, ValueError):
+        return n.InvalidIdentifier
+    return result
+
+
+ip_rules = st.builds(n.LinkingRules, private_addresses=st.booleans(), example_ranges=st.booleans())
+octets = st.one_of(st.integers(0, 255).map(str), st.sampled_from(["00", "01", "256", "999", ""]))
+
+
+@FAST_PATH
+@given(
+    address=st.ip_addresses(v=4),
+    written=st.sampled_from(["{}", "::ffff:{}", "::FFFF:{}", "[{}]", " {} ", "::fffe:{}"]),
+    rules=ip_rules,
+)
+def test_ipv4_addresses_link_as_ipaddress_reads_them(
+    address: ipaddress.IPv4Address, written: str, rules: n.LinkingRules
+) -> None:
+    text = written.format(address)
+    assert ip_outcome(n.ip_address, text, rules) == ip_outcome(reference_ip, text, rules)
+
+
+@FAST_PATH
+@given(parts=st.lists(octets, min_size=3, max_size=5), prefix=st.sampled_from(["", "::ffff:"]))
+def test_near_ipv4_text_is_read_as_ipaddress_reads_it(parts: list[str], prefix: str) -> None:
+    text = prefix + ".".join(parts)
+    rules = n.DEFAULT_RULES
+    assert ip_outcome(n.ip_address, text, rules) == ip_outcome(reference_ip, text, rules)
+
+
+@PROPERTY
+@given(nsn=uk_ten_digit, data=st.data())
+def test_uk_numbers_with_0_in_brackets_or_00_take_the_phone_fast_path(
+    nsn: str, data: st.DataObject
+) -> None:
+    rules = n.DEFAULT_RULES
+    for notation in (
+        "+44 (0)" + spaced(nsn, data),
+        "+44(0)" + nsn,
+        "0044 " + spaced(nsn, data),
+        "0044" + nsn,
+    ):
+        with without_parsers():
+            assert n.phone(notation, rules) == "+44" + nsn
+        assert reference_phone(notation, STRICT) == "+44" + nsn

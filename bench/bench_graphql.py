@@ -9,6 +9,11 @@ Three reads an analyst or coordinator makes all day:
   (c) `oversight { byForce { ... } }`, against a Cypher aggregate of open and past-target cases
       per force and risk level (and `CASES_BY_FORCE_AND_RISK` of `graph/queries/oversight.py`).
 
+Beside them, GraphQL only, with their targets: the coordinators' whole dashboard and the analysts'
+victim identification page as the web UI sends them, then the coordinators' reads of
+`bench/coordinator_reads.py` (the dashboard's documents, each named list's first page, the report
+for one force in HTML and PDF, and the seconds until a synced case shows in the figures).
+
 The graph is built in this process with `federation.ingest.Ingest`, wired from `Settings` exactly
 as the hub wires it (`gateway.protection.build_protection`), from the region generator. The hub
 then runs as its own process (`crossforce serve`) on that graph, so the client's CPU stays out of
@@ -58,6 +63,14 @@ import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench.bench_sync import DEFAULT_POLICIES, Engine, load_line, neo4j, start_hub
+from bench.coordinator_reads import (
+    DASHBOARD,
+    LISTS,
+    measure_reads,
+    measure_report,
+    measure_sync_visible,
+)
+from bench.coordinator_reads import markdown_lines as coordinator_lines
 from bench.ui_queries import document
 from federation.after_sync import after_sync_queue
 from federation.body import Item
@@ -81,6 +94,7 @@ PROGRESS = "bench-graphql.json"  # in the data dir: what the build has done, for
 GRAPH_NAME = "crossforce"  # the embedded hub's graph, so `crossforce serve` there sees it too
 CHUNK = 2000  # records read from the generator between progress saves
 QUERY_TIMEOUT = 300.0
+VICTIM_PAGE_TARGET_MS = 150.0  # the victim identification page's first groups, p99
 
 # --- the raw baselines ----------------------------------------------------------------------------
 # Parameterised; the weights and targets come from the default case rules
@@ -509,7 +523,10 @@ async def measure_victim_groups(client: Client, requests: int, warmup: int) -> d
         total = data["victimGroups"]["totalCount"]
         if n >= warmup:
             timings.append(ms)
-    return {"requests": len(timings), "graphql_ms": percentiles(timings), "groups": total}
+    summary = percentiles(timings)
+    return {"requests": len(timings), "graphql_ms": summary, "groups": total,
+            "target_ms": VICTIM_PAGE_TARGET_MS,
+            "meets_target": summary["p99"] < VICTIM_PAGE_TARGET_MS}  # fmt: skip
 
 
 # --- the run --------------------------------------------------------------------------------------
@@ -615,7 +632,8 @@ async def checkpoint(
     reload_every = {"CROSSFORCE_REGION_RELOAD_SECONDS": str(args.reload_every)}
     hub = start_hub(engine, settings.data_dir, settings.policy_dir, port, env=reload_every)
     try:
-        reads = await measure(engine, settings.data_dir, f"http://127.0.0.1:{port}", cases, args)
+        url = f"http://127.0.0.1:{port}"
+        reads = await measure(engine, settings.data_dir, url, cases, args, last=size == args.cases)
         hub_mb = process_memory_mb(hub.pid)  # after the reads: the region's facts are loaded
     finally:
         hub.terminate()
@@ -659,7 +677,13 @@ def fresh_state(args: argparse.Namespace) -> BuildState:
 
 
 async def measure(
-    engine: Engine, data_dir: Path, url: str, cases: list[dict[str, Any]], args: argparse.Namespace
+    engine: Engine,
+    data_dir: Path,
+    url: str,
+    cases: list[dict[str, Any]],
+    args: argparse.Namespace,
+    *,
+    last: bool,
 ) -> dict[str, Any]:
     connection = connect(engine, data_dir)
     try:
@@ -676,6 +700,18 @@ async def measure(
             reloads.append(await region_reloads(http))
             groups = await measure_victim_groups(client, args.requests, args.warmup)
             reloads.append(await region_reloads(http))
+            coordinators = {
+                "dashboard": await measure_reads(
+                    client, DASHBOARD, args.requests, args.warmup, percentiles
+                ),
+                "lists": await measure_reads(
+                    client, LISTS, args.requests, args.warmup, percentiles
+                ),
+                "report": await measure_report(client, http, args.report_requests, percentiles),
+            }
+            if last:  # it adds cases to the graph: only once the graph is built in full
+                synced = await measure_sync_visible(client, http, args.syncs)
+                coordinators["sync_visible"] = synced
     finally:
         await connection.close()
     dashboard = agree.pop("dashboard")
@@ -690,6 +726,7 @@ async def measure(
         "oversight_vs_cases_by_force_and_risk": figures["cases_by_force_and_risk"].summary(),
         "oversight_dashboard": dashboard,
         "victim_groups": groups | {"reloads": during["victim_groups"]},
+        "coordinators": coordinators,
         # Issue 8: oversight aggregates under 100 ms p99 on the embedded engine.
         "oversight_under_100ms_p99": figures["raw"].summary()["graphql_ms"]["p99"] < 100,
         "dashboard_under_100ms_p99": dashboard["graphql_ms"]["p99"] < 100,
@@ -767,6 +804,7 @@ def markdown(result: dict[str, Any]) -> str:
         *dashboard_lines(result),
         load_line(result),
         "",
+        *(coordinator_lines(result["coordinators"]) if "coordinators" in result else []),
     ]
     return "\n".join(lines + growth_table(result))
 
@@ -791,8 +829,10 @@ def dashboard_lines(result: dict[str, Any]) -> list[str]:
         lines.append(
             f"The analysts' victim identification queue (`web/src/queries/VictimGroups.graphql`, "
             f"first 50 of {groups['groups']:,} groups), {groups['requests']} requests after the "
-            f"above: p50 {g['p50']:.1f} ms, p99 {g['p99']:.1f} ms."
-        )
+            f"above: p50 {g['p50']:.1f} ms, p99 {g['p99']:.1f} ms"
+            + (f"; under {groups['target_ms']:.0f} ms p99: "
+               f"{'yes' if groups['meets_target'] else 'no'}." if "target_ms" in groups else ".")
+        )  # fmt: skip
     if "reload_every_s" in result:
         ran = ", ".join(
             f"{name} {reloads.get('started', 0):.0f} / {reloads['periodic']:.0f} "
@@ -858,6 +898,18 @@ def parser() -> argparse.ArgumentParser:
         "enough that the reads are measured with reloads running beside them",
     )
     p.add_argument(
+        "--report-requests",
+        type=int,
+        default=3,
+        help="measured reports of one force in each of HTML and PDF",
+    )
+    p.add_argument(
+        "--syncs",
+        type=int,
+        default=3,
+        help="new past-target cases synced, each timed until the figures show it",
+    )
+    p.add_argument(
         "--keep", action="store_true", help="keep the data dir, and resume a build found there"
     )
     p.add_argument(
@@ -890,6 +942,8 @@ def sizes_list(text: str) -> list[int]:
 def checked(args: argparse.Namespace) -> argparse.Namespace:
     if args.case_requests is not None and args.case_requests < 1:
         raise SystemExit("--case-requests must be at least 1")
+    if args.report_requests < 1 or args.syncs < 1:
+        raise SystemExit("--report-requests and --syncs must be at least 1")
     if args.cases < 1 or args.requests < 1 or args.warmup < 0:
         raise SystemExit("--cases and --requests must be at least 1, --warmup at least 0")
     if any(not 0 < size <= args.cases for size in args.at):

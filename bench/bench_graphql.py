@@ -32,8 +32,8 @@ the way, so one run shows how each cost grows as the region does; the build reco
 the graph's memory after every chunk. `python -m bench.plot_growth` draws both.
 
 `--keep` keeps the data dir (graph, keys) and resumes an interrupted build from where it stopped
-(FalkorDB; a Neo4j started here lives only as long as the run). Results:
-bench/results/graphql-<engine>-<cases>.json and a Markdown table beside it.
+(FalkorDB, or a Neo4j of `--neo4j-uri`; a Neo4j started here lives only as long as the run).
+Results: bench/results/graphql-<engine>-<cases>.json and a Markdown table beside it.
 """
 
 from __future__ import annotations
@@ -347,6 +347,9 @@ async def engine_for(args: argparse.Namespace, data_dir: Path) -> AsyncIterator[
                          falkordb_port=embedded.port)  # fmt: skip
         finally:
             embedded.stop(timeout=600)
+    elif args.neo4j_uri and args.keep and BuildState.load(data_dir) is not None:
+        # A kept build in a Neo4j that outlives the run: resume it rather than refuse its cases.
+        yield Engine("neo4j", args.neo4j_uri, args.neo4j_user, args.neo4j_password)
     else:
         async with neo4j(args) as engine:
             yield engine
@@ -560,7 +563,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             policies = unlimited_policies(data_dir)
             settings = Settings(graph_uri=engine.hub_uri, data_dir=data_dir, public_url=url,
                                 policy_dir=policies)  # fmt: skip
-            state = resumed(data_dir, args) if engine.name == "falkordb" else None
+            kept = engine.name == "falkordb" or args.neo4j_uri  # a graph that outlives the run
+            state = resumed(data_dir, args) if kept else None
             state = state or fresh_state(args)
             measured_at = {point["cases"] for point in state.checkpoints}
             for size in sizes(args):

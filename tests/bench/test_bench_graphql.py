@@ -85,3 +85,8 @@ async def test_bench_graphql_measures_every_read_against_raw_cypher(tmp_path: Pa
 
     picture = plot([json.loads(written.read_text())], written.with_suffix(".png"))
     assert picture.read_bytes().startswith(b"\x89PNG") and picture.stat().st_size > 10_000
+    # Both engines on one picture: the same run under a second engine's name draws its lines
+    # beside the first's (the picture grows with them).
+    second = json.loads(written.read_text()) | {"engine": "neo4j"}
+    both = plot([json.loads(written.read_text()), second], tmp_path / "both.png")
+    assert both.read_bytes().startswith(b"\x89PNG") and both.stat().st_size > picture.stat().st_size

@@ -585,13 +585,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "benchmark": "graphql",
         "engine": engine.name,
-        "cases": args.cases,
+        "cases": measured(args),
+        "region_cases": args.cases,
         "forces": FORCES,
         "seed": args.seed,
         "region_start": state.start,
         "input": "gateway.demo.region (synthetic region), ingested with federation.ingest",
         "graph": final["graph"],
-        "build": {"seconds": state.seconds, "cases_per_s": state.cases / state.seconds,
+        "build": {"seconds": state.seconds, "cases_per_s": state.done / state.seconds,
                   "statuses": state.statuses, "growth": state.growth},
         "requests": args.requests,
         "case_requests": case_requests(args),
@@ -612,7 +613,12 @@ def case_requests(args: argparse.Namespace) -> int:
 
 
 def sizes(args: argparse.Namespace) -> list[int]:
-    return sorted({*args.at, args.cases})
+    return sorted({*args.at, measured(args)})
+
+
+def measured(args: argparse.Namespace) -> int:
+    """The size the run ends at: the region's, or the first `--stop-at` cases of it."""
+    return int(args.stop_at or args.cases)
 
 
 async def checkpoint(
@@ -637,7 +643,9 @@ async def checkpoint(
     hub = start_hub(engine, settings.data_dir, settings.policy_dir, port, env=reload_every)
     try:
         url = f"http://127.0.0.1:{port}"
-        reads = await measure(engine, settings.data_dir, url, cases, args, last=size == args.cases)
+        reads = await measure(
+            engine, settings.data_dir, url, cases, args, last=size == measured(args)
+        )
         hub_mb = process_memory_mb(hub.pid)  # after the reads: the region's facts are loaded
     finally:
         hub.terminate()
@@ -768,6 +776,7 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"# GraphQL reads: {result['cases']} cases of {result['forces']} forces "
         f"on {result['engine']}",
+        *region_line(result),
         "",
         f"`{result['command']}`",
         "",
@@ -811,6 +820,15 @@ def markdown(result: dict[str, Any]) -> str:
         *(coordinator_lines(result["coordinators"]) if "coordinators" in result else []),
     ]
     return "\n".join(lines + growth_table(result))
+
+
+def region_line(result: dict[str, Any]) -> list[str]:
+    """Said only when the run stopped short of its region."""
+    region = result.get("region_cases", result["cases"])
+    if region == result["cases"]:
+        return []
+    return ["", f"The first {result['cases']:,} cases of a region generated for {region:,} "
+                "(`--stop-at`): the build was cut short."]  # fmt: skip
 
 
 def dashboard_lines(result: dict[str, Any]) -> list[str]:
@@ -902,6 +920,13 @@ def parser() -> argparse.ArgumentParser:
         "enough that the reads are measured with reloads running beside them",
     )
     p.add_argument(
+        "--stop-at",
+        type=int,
+        default=None,
+        help="build (or resume) and measure only the first this many cases of the region of "
+        "--cases: a kept build cut short where time ran out",
+    )
+    p.add_argument(
         "--report-requests",
         type=int,
         default=3,
@@ -950,7 +975,9 @@ def checked(args: argparse.Namespace) -> argparse.Namespace:
         raise SystemExit("--report-requests and --syncs must be at least 1")
     if args.cases < 1 or args.requests < 1 or args.warmup < 0:
         raise SystemExit("--cases and --requests must be at least 1, --warmup at least 0")
-    if any(not 0 < size <= args.cases for size in args.at):
+    if args.stop_at is not None and not 0 < args.stop_at <= args.cases:
+        raise SystemExit("--stop-at must be between 1 and --cases")
+    if any(not 0 < size <= measured(args) for size in args.at):
         raise SystemExit("every size of --at must be between 1 and --cases")
     return args
 

@@ -11,7 +11,7 @@ from bench.plot_growth import plot
 
 async def test_bench_graphql_measures_every_read_against_raw_cypher(tmp_path: Path) -> None:
     args = checked(parser().parse_args([
-        "--cases", "100", "--at", "60", "--requests", "8", "--warmup", "1",
+        "--cases", "120", "--stop-at", "100", "--at", "60", "--requests", "8", "--warmup", "1",
         "--report-requests", "1", "--syncs", "1",
         "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "results"),
     ]))  # fmt: skip
@@ -19,6 +19,8 @@ async def test_bench_graphql_measures_every_read_against_raw_cypher(tmp_path: Pa
     result = await run(args)
     written = write_results(result, args.out)
 
+    # The first 100 cases of a 120-case region: the build stops there, and the results say so.
+    assert result["cases"] == 100 and result["region_cases"] == 120
     assert result["graph"]["by_label"]["Case"] == 100
     assert result["graph"]["nodes"] > 100 and result["graph"]["relationships"] > 0
     assert result["build"]["statuses"] == {"applied": 100}
@@ -80,6 +82,7 @@ async def test_bench_graphql_measures_every_read_against_raw_cypher(tmp_path: Pa
     assert "whole dashboard" in report and "reloaded its region facts every 120 s" in report
     assert "## The coordinators' reads" in report and "| cases past target, first 25" in report
     assert "format=pdf" in report and "A sync in the figures" in report
+    assert "The first 100 cases of a region generated for 120" in report
     assert "## As the region grows" in report and "| 60 |" in report
     assert not (tmp_path / "data").exists()  # without --keep the data dir goes
 

@@ -9,6 +9,11 @@ Three reads an analyst or coordinator makes all day:
   (c) `oversight { byForce { ... } }`, against a Cypher aggregate of open and past-target cases
       per force and risk level (and `CASES_BY_FORCE_AND_RISK` of `graph/queries/oversight.py`).
 
+Beside them, GraphQL only, with their targets: the coordinators' whole dashboard and the analysts'
+victim identification page as the web UI sends them, then the coordinators' reads of
+`bench/coordinator_reads.py` (the dashboard's documents, each named list's first page, the report
+for one force in HTML and PDF, and the seconds until a synced case shows in the figures).
+
 The graph is built in this process with `federation.ingest.Ingest`, wired from `Settings` exactly
 as the hub wires it (`gateway.protection.build_protection`), from the region generator. The hub
 then runs as its own process (`crossforce serve`) on that graph, so the client's CPU stays out of
@@ -27,8 +32,8 @@ the way, so one run shows how each cost grows as the region does; the build reco
 the graph's memory after every chunk. `python -m bench.plot_growth` draws both.
 
 `--keep` keeps the data dir (graph, keys) and resumes an interrupted build from where it stopped
-(FalkorDB; a Neo4j started here lives only as long as the run). Results:
-bench/results/graphql-<engine>-<cases>.json and a Markdown table beside it.
+(FalkorDB, or a Neo4j of `--neo4j-uri`; a Neo4j started here lives only as long as the run).
+Results: bench/results/graphql-<engine>-<cases>.json and a Markdown table beside it.
 """
 
 from __future__ import annotations
@@ -58,6 +63,14 @@ import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench.bench_sync import DEFAULT_POLICIES, Engine, load_line, neo4j, start_hub
+from bench.coordinator_reads import (
+    DASHBOARD,
+    LISTS,
+    measure_reads,
+    measure_report,
+    measure_sync_visible,
+)
+from bench.coordinator_reads import markdown_lines as coordinator_lines
 from bench.ui_queries import document
 from federation.after_sync import after_sync_queue
 from federation.body import Item
@@ -81,6 +94,7 @@ PROGRESS = "bench-graphql.json"  # in the data dir: what the build has done, for
 GRAPH_NAME = "crossforce"  # the embedded hub's graph, so `crossforce serve` there sees it too
 CHUNK = 2000  # records read from the generator between progress saves
 QUERY_TIMEOUT = 300.0
+VICTIM_PAGE_TARGET_MS = 150.0  # the victim identification page's first groups, p99
 
 # --- the raw baselines ----------------------------------------------------------------------------
 # Parameterised; the weights and targets come from the default case rules
@@ -333,6 +347,9 @@ async def engine_for(args: argparse.Namespace, data_dir: Path) -> AsyncIterator[
                          falkordb_port=embedded.port)  # fmt: skip
         finally:
             embedded.stop(timeout=600)
+    elif args.neo4j_uri and args.keep and BuildState.load(data_dir) is not None:
+        # A kept build in a Neo4j that outlives the run: resume it rather than refuse its cases.
+        yield Engine("neo4j", args.neo4j_uri, args.neo4j_user, args.neo4j_password)
     else:
         async with neo4j(args) as engine:
             yield engine
@@ -509,7 +526,10 @@ async def measure_victim_groups(client: Client, requests: int, warmup: int) -> d
         total = data["victimGroups"]["totalCount"]
         if n >= warmup:
             timings.append(ms)
-    return {"requests": len(timings), "graphql_ms": percentiles(timings), "groups": total}
+    summary = percentiles(timings)
+    return {"requests": len(timings), "graphql_ms": summary, "groups": total,
+            "target_ms": VICTIM_PAGE_TARGET_MS,
+            "meets_target": summary["p99"] < VICTIM_PAGE_TARGET_MS}  # fmt: skip
 
 
 # --- the run --------------------------------------------------------------------------------------
@@ -543,7 +563,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             policies = unlimited_policies(data_dir)
             settings = Settings(graph_uri=engine.hub_uri, data_dir=data_dir, public_url=url,
                                 policy_dir=policies)  # fmt: skip
-            state = resumed(data_dir, args) if engine.name == "falkordb" else None
+            kept = engine.name == "falkordb" or args.neo4j_uri  # a graph that outlives the run
+            state = resumed(data_dir, args) if kept else None
             state = state or fresh_state(args)
             measured_at = {point["cases"] for point in state.checkpoints}
             for size in sizes(args):
@@ -564,13 +585,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "benchmark": "graphql",
         "engine": engine.name,
-        "cases": args.cases,
+        "cases": measured(args),
+        "region_cases": args.cases,
         "forces": FORCES,
         "seed": args.seed,
         "region_start": state.start,
         "input": "gateway.demo.region (synthetic region), ingested with federation.ingest",
         "graph": final["graph"],
-        "build": {"seconds": state.seconds, "cases_per_s": state.cases / state.seconds,
+        "build": {"seconds": state.seconds, "cases_per_s": state.done / state.seconds,
                   "statuses": state.statuses, "growth": state.growth},
         "requests": args.requests,
         "case_requests": case_requests(args),
@@ -591,7 +613,12 @@ def case_requests(args: argparse.Namespace) -> int:
 
 
 def sizes(args: argparse.Namespace) -> list[int]:
-    return sorted({*args.at, args.cases})
+    return sorted({*args.at, measured(args)})
+
+
+def measured(args: argparse.Namespace) -> int:
+    """The size the run ends at: the region's, or the first `--stop-at` cases of it."""
+    return int(args.stop_at or args.cases)
 
 
 async def checkpoint(
@@ -615,7 +642,10 @@ async def checkpoint(
     reload_every = {"CROSSFORCE_REGION_RELOAD_SECONDS": str(args.reload_every)}
     hub = start_hub(engine, settings.data_dir, settings.policy_dir, port, env=reload_every)
     try:
-        reads = await measure(engine, settings.data_dir, f"http://127.0.0.1:{port}", cases, args)
+        url = f"http://127.0.0.1:{port}"
+        reads = await measure(
+            engine, settings.data_dir, url, cases, args, last=size == measured(args)
+        )
         hub_mb = process_memory_mb(hub.pid)  # after the reads: the region's facts are loaded
     finally:
         hub.terminate()
@@ -659,7 +689,13 @@ def fresh_state(args: argparse.Namespace) -> BuildState:
 
 
 async def measure(
-    engine: Engine, data_dir: Path, url: str, cases: list[dict[str, Any]], args: argparse.Namespace
+    engine: Engine,
+    data_dir: Path,
+    url: str,
+    cases: list[dict[str, Any]],
+    args: argparse.Namespace,
+    *,
+    last: bool,
 ) -> dict[str, Any]:
     connection = connect(engine, data_dir)
     try:
@@ -676,6 +712,18 @@ async def measure(
             reloads.append(await region_reloads(http))
             groups = await measure_victim_groups(client, args.requests, args.warmup)
             reloads.append(await region_reloads(http))
+            coordinators = {
+                "dashboard": await measure_reads(
+                    client, DASHBOARD, args.requests, args.warmup, percentiles
+                ),
+                "lists": await measure_reads(
+                    client, LISTS, args.requests, args.warmup, percentiles
+                ),
+                "report": await measure_report(client, http, args.report_requests, percentiles),
+            }
+            if last:  # it adds cases to the graph: only once the graph is built in full
+                synced = await measure_sync_visible(client, http, args.syncs)
+                coordinators["sync_visible"] = synced
     finally:
         await connection.close()
     dashboard = agree.pop("dashboard")
@@ -690,6 +738,7 @@ async def measure(
         "oversight_vs_cases_by_force_and_risk": figures["cases_by_force_and_risk"].summary(),
         "oversight_dashboard": dashboard,
         "victim_groups": groups | {"reloads": during["victim_groups"]},
+        "coordinators": coordinators,
         # Issue 8: oversight aggregates under 100 ms p99 on the embedded engine.
         "oversight_under_100ms_p99": figures["raw"].summary()["graphql_ms"]["p99"] < 100,
         "dashboard_under_100ms_p99": dashboard["graphql_ms"]["p99"] < 100,
@@ -727,6 +776,7 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"# GraphQL reads: {result['cases']} cases of {result['forces']} forces "
         f"on {result['engine']}",
+        *region_line(result),
         "",
         f"`{result['command']}`",
         "",
@@ -767,8 +817,18 @@ def markdown(result: dict[str, Any]) -> str:
         *dashboard_lines(result),
         load_line(result),
         "",
+        *(coordinator_lines(result["coordinators"]) if "coordinators" in result else []),
     ]
     return "\n".join(lines + growth_table(result))
+
+
+def region_line(result: dict[str, Any]) -> list[str]:
+    """Said only when the run stopped short of its region."""
+    region = result.get("region_cases", result["cases"])
+    if region == result["cases"]:
+        return []
+    return ["", f"The first {result['cases']:,} cases of a region generated for {region:,} "
+                "(`--stop-at`): the build was cut short."]  # fmt: skip
 
 
 def dashboard_lines(result: dict[str, Any]) -> list[str]:
@@ -791,8 +851,10 @@ def dashboard_lines(result: dict[str, Any]) -> list[str]:
         lines.append(
             f"The analysts' victim identification queue (`web/src/queries/VictimGroups.graphql`, "
             f"first 50 of {groups['groups']:,} groups), {groups['requests']} requests after the "
-            f"above: p50 {g['p50']:.1f} ms, p99 {g['p99']:.1f} ms."
-        )
+            f"above: p50 {g['p50']:.1f} ms, p99 {g['p99']:.1f} ms"
+            + (f"; under {groups['target_ms']:.0f} ms p99: "
+               f"{'yes' if groups['meets_target'] else 'no'}." if "target_ms" in groups else ".")
+        )  # fmt: skip
     if "reload_every_s" in result:
         ran = ", ".join(
             f"{name} {reloads.get('started', 0):.0f} / {reloads['periodic']:.0f} "
@@ -858,6 +920,25 @@ def parser() -> argparse.ArgumentParser:
         "enough that the reads are measured with reloads running beside them",
     )
     p.add_argument(
+        "--stop-at",
+        type=int,
+        default=None,
+        help="build (or resume) and measure only the first this many cases of the region of "
+        "--cases: a kept build cut short where time ran out",
+    )
+    p.add_argument(
+        "--report-requests",
+        type=int,
+        default=3,
+        help="measured reports of one force in each of HTML and PDF",
+    )
+    p.add_argument(
+        "--syncs",
+        type=int,
+        default=3,
+        help="new past-target cases synced, each timed until the figures show it",
+    )
+    p.add_argument(
         "--keep", action="store_true", help="keep the data dir, and resume a build found there"
     )
     p.add_argument(
@@ -890,9 +971,13 @@ def sizes_list(text: str) -> list[int]:
 def checked(args: argparse.Namespace) -> argparse.Namespace:
     if args.case_requests is not None and args.case_requests < 1:
         raise SystemExit("--case-requests must be at least 1")
+    if args.report_requests < 1 or args.syncs < 1:
+        raise SystemExit("--report-requests and --syncs must be at least 1")
     if args.cases < 1 or args.requests < 1 or args.warmup < 0:
         raise SystemExit("--cases and --requests must be at least 1, --warmup at least 0")
-    if any(not 0 < size <= args.cases for size in args.at):
+    if args.stop_at is not None and not 0 < args.stop_at <= args.cases:
+        raise SystemExit("--stop-at must be between 1 and --cases")
+    if any(not 0 < size <= measured(args) for size in args.at):
         raise SystemExit("every size of --at must be between 1 and --cases")
     return args
 

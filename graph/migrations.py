@@ -142,6 +142,18 @@ SET c.enforcementTimes = CASE WHEN c.enforcementAt IS NULL THEN [] ELSE [c.enfor
             Step("index", "Tombstone", "afterSyncPending"),
         ),
     ),
+    Migration(
+        17,
+        "near-duplicate image and video clusters by key, and the intake's per-force nodes: each "
+        "sync merges into them, and without an index every merge scans them all",
+        (
+            Step("index", "ImageCluster", "key"),
+            Step("index", "VideoCluster", "key"),
+            Step("index", "IntakeDay", "force"),
+            Step("index", "LinkHold", "force"),
+            Step("index", "HeldChange", "heldFor"),
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

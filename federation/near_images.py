@@ -75,13 +75,18 @@ class ClusterIndex:
 
     def nearest(self, pdq: str) -> str | None:
         """The hash within the distance nearest to `pdq`, if any."""
-        if not len(self):
-            return None
-        query = np.frombuffer(pdq_bytes(pdq), dtype=np.uint8).reshape(1, -1)
-        distances, found = self._index.search(query, 1)
-        if found[0][0] < 0 or distances[0][0] > self.distance:
-            return None
-        return self._code(int(found[0][0])).hex()
+        hit = self.search([pdq])[0]
+        return None if hit is None else hit[0]
+
+    def search(self, pdqs: Sequence[str]) -> list[tuple[str, int] | None]:
+        """For each hash, the nearest within the distance and how far it is, in one search."""
+        if not len(self) or not pdqs:
+            return [None] * len(pdqs)
+        distances, found = self._index.search(codes_of(pdqs), 1)
+        return [
+            None if at < 0 or far > self.distance else (self._code(int(at)).hex(), int(far))
+            for (far,), (at,) in zip(distances, found, strict=True)
+        ]
 
     def add(self, hashes: list[str]) -> None:
         if hashes:
@@ -97,6 +102,38 @@ class ClusterIndex:
     def _code(self, position: int) -> bytes:
         chunk = bisect.bisect_right(self._starts, position) - 1
         return bytes(self._chunks[chunk][position - self._starts[chunk]])
+
+
+# Set bits of each byte value.
+POPCOUNT = np.array([bin(n).count("1") for n in range(256)], dtype=np.uint8)
+
+
+def codes_of(pdqs: Sequence[str]) -> np.ndarray:
+    """Hashes as an (n, 32) array of bytes."""
+    return np.frombuffer(b"".join(pdq_bytes(p) for p in pdqs), dtype=np.uint8).reshape(-1, 32)
+
+
+class BatchClusters:
+    """The clusters a batch adds, searched exactly by a scan: a batch holds a few hundred."""
+
+    def __init__(self, capacity: int, distance: int) -> None:
+        self.distance = distance
+        self._codes = np.zeros((capacity, BITS // 8), dtype=np.uint8)
+        self._hashes: list[str] = []
+
+    def nearest(self, pdq: str) -> tuple[str, int] | None:
+        if not self._hashes:
+            return None
+        query = codes_of([pdq])[0]
+        held = self._codes[: len(self._hashes)]
+        distances = POPCOUNT[np.bitwise_xor(held, query)].sum(axis=1, dtype=np.int32)
+        at = int(distances.argmin())
+        far = int(distances[at])
+        return (self._hashes[at], far) if far <= self.distance else None
+
+    def add(self, pdq: str) -> None:
+        self._codes[len(self._hashes)] = codes_of([pdq])[0]
+        self._hashes.append(pdq)
 
 
 class NearImages:
@@ -143,18 +180,24 @@ class NearImages:
         as a new cluster (kept in the graph before the cases that use it are written)."""
         async with self._lock:  # one batch at a time through this replica's index
             await self.refresh()
+            distinct = list(dict.fromkeys(image.pdq for image in images))
+            known = dict(zip(distinct, self.index.search(distinct), strict=True))
+            # Clusters new in this batch: a later hash of the batch may be near one of them.
+            batch = BatchClusters(len(distinct), self.index.distance)
             mapping: dict[str, str] = {}
             added: list[NewImage] = []
             for image in images:
                 if image.pdq in mapping:
                     continue
-                near = self.index.nearest(image.pdq)
-                if near is None:
-                    self.index.add([image.pdq])
+                best, here = known[image.pdq], batch.nearest(image.pdq)
+                if here is not None and (best is None or here[1] < best[1]):
+                    best = here
+                if best is None:
+                    batch.add(image.pdq)
                     self._known.add(self._blind.of("pdq", image.pdq))
                     added.append(image)
-                    near = image.pdq
-                mapping[image.pdq] = near
+                mapping[image.pdq] = image.pdq if best is None else best[0]
+            self.index.add([image.pdq for image in added])
             if added:
                 await self._store.write(q.ADD_CLUSTERS, {"clusters": await self._rows(added)})
             return mapping

@@ -106,3 +106,52 @@ async def test_the_index_finds_exactly_what_a_full_scan_finds_up_to_the_threshol
     other = NearImages(graph_store, cipher, BlindIndex(b"k" * 32), THRESHOLD)
     await other.refresh()
     assert len(other) == 500 and other.nearest(stored[3]) == stored[3]
+
+
+def sequential_clusters(known: list[str], hashes: list[str]) -> dict[str, str]:
+    """Each hash's cluster as one image after another would make it: the nearest of the clusters
+    so far within the threshold (the earliest on a tie), else a cluster of its own."""
+    clusters, mapping = list(known), {}
+    for h in hashes:
+        if h in mapping:
+            continue
+        near = [(hamming(c, h), n, c) for n, c in enumerate(clusters)]
+        best = min(near, default=None)
+        if best is None or best[0] > THRESHOLD:
+            clusters.append(h)
+            mapping[h] = h
+        else:
+            mapping[h] = best[2]
+    return mapping
+
+
+def flipped(base: str, bits: int, rng: random.Random) -> str:
+    value = int(base, 16)
+    for bit in rng.sample(range(256), bits):
+        value ^= 1 << bit
+    return f"{value:064x}"
+
+
+async def test_a_batch_clusters_as_its_images_would_one_after_another(
+    graph_store: GraphStore, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    rng = random.Random(11)
+    cipher = FieldCipher(KeyRing(MemoryKeyStore(), LocalKeyFile.in_data_dir(tmp_path)))
+    near = NearImages(graph_store, cipher, BlindIndex(b"k" * 32), THRESHOLD)
+    known = [f"{rng.getrandbits(256):064x}" for _ in range(40)]
+    await near.canonical(
+        [NewImage(h, "AS", f"AS-{i}", "/media/0/pdq") for i, h in enumerate(known)]
+    )
+
+    # Near copies of known pictures, new pictures and near copies of those, repeats, in one batch.
+    new = [f"{rng.getrandbits(256):064x}" for _ in range(40)]
+    batch = [
+        flipped(rng.choice(known + new), rng.choice([0, 5, 20, 31, 40]), rng) for _ in range(200)
+    ]
+    batch = [*new[:20], *batch, *batch[:10]]
+    images = [NewImage(h, "GL", f"GL-{i}", "/media/0/pdq") for i, h in enumerate(batch)]
+    assert await near.canonical(images) == sequential_clusters(known, batch)
+    assert len(near) == len(set(sequential_clusters(known, batch).values()) | set(known))

@@ -7,7 +7,7 @@ a legend, are a few dozen elements, and SVG text embeds in HTML and prints in th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -49,20 +49,11 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series]) -> s
         return TOP + plot_h * (1 - value / top)
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}">',
-        f"<title>{escape(title)}</title>",
+        _svg_open(title, HEIGHT),
         f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" '
         'stroke="#bbb"/>',
+        *_value_ticks(top, y, first=0),
     ]
-    for tick in range(TICKS + 1):
-        value = top * tick / TICKS
-        parts.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
-            'stroke="#eee"/>'
-            f'<text x="{LEFT - 6}" y="{y(value) + 4:.1f}" font-size="11" text-anchor="end">'
-            f"{value:g}</text>"
-        )
     if labels:
         below = HEIGHT - BOTTOM + 14
         parts.append(
@@ -100,19 +91,10 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[int]) -> str:
         return TOP + plot_h * (1 - value / top)
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{BAR_HEIGHT}" '
-        f'viewBox="0 0 {WIDTH} {BAR_HEIGHT}" role="img" aria-label="{escape(title)}">',
-        f"<title>{escape(title)}</title>",
+        _svg_open(title, BAR_HEIGHT),
         f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="#bbb"/>',
+        *_value_ticks(top, y, first=1),
     ]
-    for tick in range(1, TICKS + 1):
-        value = top * tick / TICKS
-        parts.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
-            'stroke="#eee"/>'
-            f'<text x="{LEFT - 6}" y="{y(value) + 4:.1f}" font-size="11" text-anchor="end">'
-            f"{value:g}</text>"
-        )
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         x = LEFT + i * slot + slot * 0.15
         width = slot * 0.7
@@ -126,3 +108,25 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[int]) -> str:
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _svg_open(title: str, height: int) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+        f'viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(title)}">'
+        f"<title>{escape(title)}</title>"
+    )
+
+
+def _value_ticks(top: float, y: Callable[[float], float], *, first: int) -> list[str]:
+    """The value axis's grid lines and labels, from tick `first` to the top."""
+    ticks = []
+    for tick in range(first, TICKS + 1):
+        value = top * tick / TICKS
+        ticks.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
+            'stroke="#eee"/>'
+            f'<text x="{LEFT - 6}" y="{y(value) + 4:.1f}" font-size="11" text-anchor="end">'
+            f"{value:g}</text>"
+        )
+    return ticks

@@ -46,10 +46,13 @@ def connector_python() -> Path:
 
 def write_feed(path: Path, records: Sequence[Any]) -> None:
     """`records` as the connector's JSON-lines feed, one a line (its position), replaced at once
-    so that the connector never reads half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    so that the connector never reads half of it. The file is the force system's own data in
+    clear, as a force's case system holds it: readable by this user only."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    partial.write_text("".join(json.dumps(record) + "\n" for record in records))
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.writelines(json.dumps(record) + "\n" for record in records)
     partial.replace(path)
 
 
@@ -142,9 +145,9 @@ class DemoConnector:
         self, force: str, summaries: Sequence[Mapping[str, Any]], *, issuer: str, folder: Path
     ) -> None:
         self.force = force
-        feed = folder / f"{force}.jsonl"
-        write_feed(feed, summaries)
-        self._process = ConnectorProcess(feed, issuer)
+        self._feed = folder / f"{force}.jsonl"
+        write_feed(self._feed, summaries)
+        self._process = ConnectorProcess(self._feed, issuer)
 
     @property
     def url(self) -> str:
@@ -154,7 +157,9 @@ class DemoConnector:
         self._process.start(timeout)
 
     def stop(self) -> None:
+        """Stop the connector and remove its feed: the demo force's records are not kept."""
         self._process.stop()
+        self._feed.unlink(missing_ok=True)
 
     @property
     def pages_served(self) -> int:

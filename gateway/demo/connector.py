@@ -157,11 +157,10 @@ class DemoConnector:
         self._process.start(timeout)
 
     def stop(self) -> None:
-        """Stop the connector and remove its feed (the demo force's records are not kept) and
-        the log of the pages the hub asked for."""
+        """Stop the connector and remove its feed: the demo force's records are not kept (the
+        log of the pages the hub asked for, which holds no record, stays to be read)."""
         self._process.stop()
         self._feed.unlink(missing_ok=True)
-        self._process.asked.unlink(missing_ok=True)
 
     @property
     def pages_served(self) -> int:

@@ -49,7 +49,7 @@ def test_demo_syncs_a_region_and_shows_what_to_look_at_first(tmp_path: Path) -> 
     assert re.search(r"│ AS\s+│\s+[1-9]\d*\s+│ (DC|DO|GL|WI)", out)  # AS links to other forces
     assert not (tmp_path / "graph" / "server.json").exists()  # the embedded graph stopped
     feeds = tmp_path / "demo-connector"  # where the pulled force's connector read its records
-    assert feeds.is_dir() and not list(feeds.iterdir())  # and they are not kept
+    assert feeds.is_dir() and not list(feeds.glob("*.jsonl"))  # and they are not kept
 
 
 def test_without_the_connectors_environment_the_demo_says_how_to_get_it(tmp_path: Path) -> None:

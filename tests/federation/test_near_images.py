@@ -4,6 +4,8 @@ does, on each engine; a different picture does not. Real PDQ hashes of synthetic
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -76,19 +78,25 @@ async def test_a_near_copy_links_cases_across_forces_and_is_found_by_search(
     assert other["holders"] == []
 
 
-async def test_the_index_finds_exactly_what_a_full_scan_finds_up_to_the_threshold(
-    graph_store: GraphStore, tmp_path: object
-) -> None:
-    from pathlib import Path
-
-    assert isinstance(tmp_path, Path)
-    rng = random.Random(7)
+@pytest.fixture
+def replica(graph_store: GraphStore, tmp_path: Path) -> Callable[[], NearImages]:
+    """A replica's index of the region's image clusters, on one empty graph and one key ring,
+    at the default threshold."""
     cipher = FieldCipher(KeyRing(MemoryKeyStore(), LocalKeyFile.in_data_dir(tmp_path)))
-    near = NearImages(graph_store, cipher, BlindIndex(b"k" * 32), THRESHOLD)
+    return lambda: NearImages(graph_store, cipher, BlindIndex(b"k" * 32), THRESHOLD)
+
+
+def images_of(force: str, hashes: list[str]) -> list[NewImage]:
+    return [NewImage(h, force, f"{force}-{i}", "/media/0/pdq") for i, h in enumerate(hashes)]
+
+
+async def test_the_index_finds_exactly_what_a_full_scan_finds_up_to_the_threshold(
+    replica: Callable[[], NearImages],
+) -> None:
+    rng = random.Random(7)
+    near = replica()
     stored = [f"{rng.getrandbits(256):064x}" for _ in range(500)]
-    await near.canonical(
-        [NewImage(h, "AS", f"AS-{i}", "/media/0/pdq") for i, h in enumerate(stored)]
-    )
+    await near.canonical(images_of("AS", stored))
     assert len(near) == 500
     for flips in (0, 1, 8, 20, 31, 32, 60):
         for base in rng.sample(stored, 10):
@@ -103,7 +111,7 @@ async def test_the_index_finds_exactly_what_a_full_scan_finds_up_to_the_threshol
             if found is not None and expected is not None:
                 assert hamming(found, query) == hamming(expected, query)
     # Another replica's index reads the clusters from the graph, keys and all.
-    other = NearImages(graph_store, cipher, BlindIndex(b"k" * 32), THRESHOLD)
+    other = replica()
     await other.refresh()
     assert len(other) == 500 and other.nearest(stored[3]) == stored[3]
 
@@ -133,18 +141,12 @@ def flipped(base: str, bits: int, rng: random.Random) -> str:
 
 
 async def test_a_batch_clusters_as_its_images_would_one_after_another(
-    graph_store: GraphStore, tmp_path: object
+    replica: Callable[[], NearImages],
 ) -> None:
-    from pathlib import Path
-
-    assert isinstance(tmp_path, Path)
     rng = random.Random(11)
-    cipher = FieldCipher(KeyRing(MemoryKeyStore(), LocalKeyFile.in_data_dir(tmp_path)))
-    near = NearImages(graph_store, cipher, BlindIndex(b"k" * 32), THRESHOLD)
+    near = replica()
     known = [f"{rng.getrandbits(256):064x}" for _ in range(40)]
-    await near.canonical(
-        [NewImage(h, "AS", f"AS-{i}", "/media/0/pdq") for i, h in enumerate(known)]
-    )
+    await near.canonical(images_of("AS", known))
 
     # Near copies of known pictures, new pictures and near copies of those, repeats, in one batch.
     new = [f"{rng.getrandbits(256):064x}" for _ in range(40)]
@@ -152,6 +154,5 @@ async def test_a_batch_clusters_as_its_images_would_one_after_another(
         flipped(rng.choice(known + new), rng.choice([0, 5, 20, 31, 40]), rng) for _ in range(200)
     ]
     batch = [*new[:20], *batch, *batch[:10]]
-    images = [NewImage(h, "GL", f"GL-{i}", "/media/0/pdq") for i, h in enumerate(batch)]
-    assert await near.canonical(images) == sequential_clusters(known, batch)
+    assert await near.canonical(images_of("GL", batch)) == sequential_clusters(known, batch)
     assert len(near) == len(set(sequential_clusters(known, batch).values()) | set(known))

@@ -23,7 +23,11 @@ from policies.sharing import RecordView, Visibility
 
 
 class CountingStore:
-    """A request's view of the graph that counts round trips, so N+1 queries show up in tests."""
+    """A request's view of the graph that counts round trips, so N+1 queries show up in tests.
+
+    Resolvers never run Cypher on it themselves: they build the typed repositories of `graph/`
+    over it (`CaseReads`, `Explorer`, `IdentifierHolders`, `VictimGroupStore`), so every read
+    they make is counted."""
 
     def __init__(self, store: GraphStore) -> None:
         self._store = store

@@ -169,30 +169,30 @@ class _Drawing:
 
 async def _expand_cases(drawing: _Drawing, keys: list[str], distance: int) -> list[NodeKey]:
     found = []
-    for link in await drawing.explorer.entities_of(keys):
-        case = drawing.nodes[str(node_id(CASE, link.case))]
-        entity = link.entity
+    for part in await drawing.explorer.entities_of(keys):
+        case = drawing.nodes[str(node_id(CASE, part.case))]
+        entity = part.entity
         nid = str(node_id(entity.label, entity.key))
         if nid not in drawing.nodes:
             found.append(entity)
         drawing.add_entity(entity, case.force or "", distance)
-        drawing.edges.add((str(case.id), nid, link.relation))
+        drawing.edges.add((str(case.id), nid, part.relation))
     return found
 
 
 async def _expand_entities(drawing: _Drawing, keys: list[str], distance: int) -> list[NodeKey]:
     found = []
-    for held in await drawing.explorer.cases_of(keys):
-        case = held.case
+    for holding in await drawing.explorer.cases_of(keys):
+        case = holding.case
         cid = str(node_id(CASE, case.key))
         new = cid not in drawing.nodes
         if not drawing.add_case(case, distance):
             continue
         if new:
             found.append(NodeKey(CASE, case.key))
-        eid = str(node_id(held.entity.label, held.entity.key))
+        eid = str(node_id(holding.entity.label, holding.entity.key))
         drawing.holders[eid].add(case.force)
-        drawing.edges.add((cid, eid, held.relation))
+        drawing.edges.add((cid, eid, holding.relation))
     return found
 
 
@@ -202,8 +202,8 @@ async def _start(drawing: _Drawing, label: str, key: str) -> None:
         if head is None or not drawing.add_case(head, 0):
             raise NotFound("no such case")
         return
-    held = [h.case for h in await drawing.explorer.cases_of([key]) if h.entity.label == label]
-    visible = [case for case in held if drawing.crosses(case.force)]
+    holding = await drawing.explorer.cases_of([key])
+    visible = [h.case for h in holding if h.entity.label == label and drawing.crosses(h.case.force)]
     if not visible:
         raise NotFound("no such node")  # an entity no visible case holds does not exist for you
     drawing.nodes[str(node_id(label, key))] = GraphNode(

@@ -22,7 +22,7 @@ from gateway.graphql.paging import after_position, position_cursor
 from gateway.graphql.sharing import NamesCase
 from gateway.graphql.types import RiskLevel
 from graph.cases import case_key
-from graph.queries import explore as q
+from graph.explorer import CaseHead, Explorer, NodeKey
 from graph.queries.links import ENTITY_KINDS
 
 MAX_DEPTH = 3
@@ -135,23 +135,24 @@ class _Drawing:
     def crosses(self, force: str) -> bool:
         return _crosses(self.context, force, self.held)
 
-    def add_case(self, key: str, force: str, case_ref: str, risk: str, distance: int) -> bool:
-        if not self.crosses(force):
+    @property
+    def explorer(self) -> Explorer:
+        return Explorer(self.context.graph)
+
+    def add_case(self, head: CaseHead, distance: int) -> bool:
+        if not self.crosses(head.force):
             return False
-        nid = str(node_id(CASE, key))
+        nid = str(node_id(CASE, head.key))
         if nid not in self.nodes:
-            self.nodes[nid] = GraphNode(
-                id=strawberry.ID(nid), kind=NodeKind.CASE, distance=distance, force=force,
-                case_ref=case_ref, risk_level=RiskLevel(risk),
-            )  # fmt: skip
+            self.nodes[nid] = _case_node(head, distance)
         return True
 
-    def add_entity(self, label: str, key: str, holder: str, distance: int) -> None:
-        nid = str(node_id(label, key))
+    def add_entity(self, entity: NodeKey, holder: str, distance: int) -> None:
+        nid = str(node_id(entity.label, entity.key))
         self.holders[nid].add(holder)
         if nid not in self.nodes:
             self.nodes[nid] = GraphNode(
-                id=strawberry.ID(nid), kind=KIND_OF_LABEL[label], distance=distance
+                id=strawberry.ID(nid), kind=KIND_OF_LABEL[entity.label], distance=distance
             )
 
     async def finish(self) -> None:
@@ -166,58 +167,49 @@ class _Drawing:
             node.existence_only = not self.context.entity_identified(label, forces)
 
 
-async def _expand_cases(drawing: _Drawing, keys: list[str], distance: int) -> list[tuple[str, str]]:
+async def _expand_cases(drawing: _Drawing, keys: list[str], distance: int) -> list[NodeKey]:
     found = []
-    rows = await drawing.context.graph.read(q.ENTITIES_OF_CASES, {"keys": keys})
-    for row in rows:
-        case = drawing.nodes[str(node_id(CASE, row["case"]))]
-        nid = str(node_id(row["label"], row["entity"]))
+    for part in await drawing.explorer.entities_of(keys):
+        case = drawing.nodes[str(node_id(CASE, part.case))]
+        entity = part.entity
+        nid = str(node_id(entity.label, entity.key))
         if nid not in drawing.nodes:
-            found.append((row["label"], row["entity"]))
-        drawing.add_entity(row["label"], row["entity"], case.force or "", distance)
-        drawing.edges.add((str(case.id), nid, row["relation"]))
+            found.append(entity)
+        drawing.add_entity(entity, case.force or "", distance)
+        drawing.edges.add((str(case.id), nid, part.relation))
     return found
 
 
-async def _expand_entities(
-    drawing: _Drawing, keys: list[str], distance: int
-) -> list[tuple[str, str]]:
+async def _expand_entities(drawing: _Drawing, keys: list[str], distance: int) -> list[NodeKey]:
     found = []
-    rows = await drawing.context.graph.read(q.CASES_OF_ENTITIES, {"keys": keys})
-    for row in rows:
-        cid = str(node_id(CASE, row["case"]))
+    for holding in await drawing.explorer.cases_of(keys):
+        case = holding.case
+        cid = str(node_id(CASE, case.key))
         new = cid not in drawing.nodes
-        if not drawing.add_case(
-            row["case"], row["force"], row["caseRef"], row["riskLevel"], distance
-        ):
+        if not drawing.add_case(case, distance):
             continue
         if new:
-            found.append((CASE, row["case"]))
-        eid = str(node_id(row["label"], row["entity"]))
-        drawing.holders[eid].add(row["force"])
-        drawing.edges.add((cid, eid, row["relation"]))
+            found.append(NodeKey(CASE, case.key))
+        eid = str(node_id(holding.entity.label, holding.entity.key))
+        drawing.holders[eid].add(case.force)
+        drawing.edges.add((cid, eid, holding.relation))
     return found
 
 
 async def _start(drawing: _Drawing, label: str, key: str) -> None:
-    graph = drawing.context.graph
     if label == CASE:
-        rows = await graph.read(q.CASE_HEADS, {"keys": [key]})
-        if not rows or not drawing.add_case(
-            key, rows[0]["force"], rows[0]["caseRef"], rows[0]["riskLevel"], 0
-        ):
+        head = (await drawing.explorer.heads([key])).get(key)
+        if head is None or not drawing.add_case(head, 0):
             raise NotFound("no such case")
         return
-    rows = [
-        r for r in await graph.read(q.CASES_OF_ENTITIES, {"keys": [key]}) if r["label"] == label
-    ]
-    visible = [r for r in rows if drawing.crosses(r["force"])]
+    holding = await drawing.explorer.cases_of([key])
+    visible = [h.case for h in holding if h.entity.label == label and drawing.crosses(h.case.force)]
     if not visible:
         raise NotFound("no such node")  # an entity no visible case holds does not exist for you
     drawing.nodes[str(node_id(label, key))] = GraphNode(
         id=node_id(label, key), kind=KIND_OF_LABEL[label], distance=0
     )
-    drawing.holders[str(node_id(label, key))].update(r["force"] for r in visible)
+    drawing.holders[str(node_id(label, key))].update(case.force for case in visible)
 
 
 async def draw(context: Context, label: str, key: str, depth: int) -> _Drawing:
@@ -225,10 +217,10 @@ async def draw(context: Context, label: str, key: str, depth: int) -> _Drawing:
         raise BadInput(f"depth: between 1 and {MAX_DEPTH}")
     drawing = _Drawing(context, await loaders.held_forces(context))
     await _start(drawing, label, key)
-    frontier = [(label, key)]
+    frontier = [NodeKey(label, key)]
     for distance in range(1, depth + 1):
-        cases = [k for lbl, k in frontier if lbl == CASE]
-        entities = [k for lbl, k in frontier if lbl != CASE]
+        cases = [node.key for node in frontier if node.label == CASE]
+        entities = [node.key for node in frontier if node.label != CASE]
         frontier = []
         if cases:
             frontier += await _expand_cases(drawing, cases, distance)
@@ -272,47 +264,42 @@ async def path(
     one node at both ends)."""
     if not 0 < max_hops <= MAX_PATH_HOPS:
         raise BadInput(f"maxHops: between 1 and {MAX_PATH_HOPS}")
+    explorer = Explorer(context.graph)
     if start == end:
-        hops: list[dict[str, str]] | None = await _alone(context, *start)
+        hops = await _alone(context, NodeKey(*start))
     else:
-        hops = await context.graph.shortest_path(start, end, max_hops)
-    if not hops or any(h["label"] not in KIND_OF_LABEL for h in hops):
+        hops = await explorer.shortest_path(NodeKey(*start), NodeKey(*end), max_hops)
+    if not hops or any(hop.label not in KIND_OF_LABEL for hop in hops):
         return None
-    cases = [h["key"] for h in hops if h["label"] == CASE]
-    heads = (
-        {r["case"]: r for r in await context.graph.read(q.CASE_HEADS, {"keys": cases})}
-        if cases
-        else {}
-    )
+    cases = [hop.key for hop in hops if hop.label == CASE]
+    heads = await explorer.heads(cases) if cases else {}
     held = await loaders.held_forces(context)
     nodes = []
     for distance, hop in enumerate(hops):
-        if hop["label"] == CASE:
-            head = heads.get(hop["key"])
-            if head is None or not _crosses(context, head["force"], held):
+        if hop.label == CASE:
+            head = heads.get(hop.key)
+            if head is None or not _crosses(context, head.force, held):
                 return None
-            nodes.append(_case_node(hop["key"], head, distance))
+            nodes.append(_case_node(head, distance))
         else:
             nodes.append(
                 GraphNode(
-                    id=node_id(hop["label"], hop["key"]),
-                    kind=KIND_OF_LABEL[hop["label"]],
-                    distance=distance,
+                    id=node_id(hop.label, hop.key), kind=KIND_OF_LABEL[hop.label], distance=distance
                 )
             )
     await _entity_holders(context, held, nodes)
     return nodes
 
 
-async def _alone(context: Context, label: str, key: str) -> list[dict[str, str]] | None:
+async def _alone(context: Context, node: NodeKey) -> list[NodeKey] | None:
     """The path of no hops: a case (checked with the path's cases), or an entity that a case the
     caller may see holds (else the answer would say whether the hub holds an identifier)."""
-    if label == CASE:
-        return [{"label": label, "key": key}]
-    rows = await context.graph.read(q.CASES_OF_ENTITIES, {"keys": [key]})
+    if node.label == CASE:
+        return [node]
+    holding = await Explorer(context.graph).cases_of([node.key])
     held = await loaders.held_forces(context)
-    if any(r["label"] == label and _crosses(context, r["force"], held) for r in rows):
-        return [{"label": label, "key": key}]
+    if any(h.entity == node and _crosses(context, h.case.force, held) for h in holding):
+        return [node]
     return None
 
 
@@ -322,14 +309,14 @@ def _crosses(context: Context, force: str, held: frozenset[str]) -> bool:
     return context.knows_case(force) and not loaders.held_back(reader, reader, force, held)
 
 
-def _case_node(key: str, head: dict[str, str], distance: int) -> GraphNode:
+def _case_node(head: CaseHead, distance: int) -> GraphNode:
     return GraphNode(
-        id=node_id(CASE, key),
+        id=node_id(CASE, head.key),
         kind=NodeKind.CASE,
         distance=distance,
-        force=head["force"],
-        case_ref=head["caseRef"],
-        risk_level=RiskLevel(head["riskLevel"]),
+        force=head.force,
+        case_ref=head.case_ref,
+        risk_level=RiskLevel(head.risk_level),
     )
 
 
@@ -340,12 +327,11 @@ async def _holders(
     keys = sorted({nid.split(":", 1)[1] for nid in node_ids})
     if not keys:
         return {}
-    rows = await context.graph.read(q.FORCES_OF_ENTITIES, {"keys": keys})
     return {
-        str(node_id(row["label"], row["entity"])): {
-            force for force in row["forces"] if _crosses(context, force, held)
+        str(node_id(found.entity.label, found.entity.key)): {
+            force for force in found.forces if _crosses(context, force, held)
         }
-        for row in rows
+        for found in await Explorer(context.graph).forces_of(keys)
     }
 
 

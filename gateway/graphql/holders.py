@@ -22,7 +22,7 @@ import enum
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Self
+from typing import Self
 
 import strawberry
 from prometheus_client import Counter
@@ -31,7 +31,7 @@ from gateway.graphql import loaders
 from gateway.graphql.context import Context, Info
 from gateway.graphql.errors import BadInput
 from gateway.graphql.sharing import NamesCase
-from graph.queries.holders import HOLDERS_OF
+from graph.holders import Holding, IdentifierHolders
 from policies import normalise
 from policies.audit import ACCESS_DENIED, DENIED, OK, bounded
 from policies.audit import MAX_PURPOSE as MAX_STORED_PURPOSE
@@ -194,20 +194,20 @@ async def _stated(context: Context, purpose: str, target: str) -> str:
     )
 
 
-def _shown(context: Context, rows: list[dict[str, Any]]) -> list[Holder]:
+def _shown(context: Context, holding: Holding) -> list[Holder]:
     """The holders the caller may know of: one per case at `FULL`, one per force at
     `EXISTENCE`; none the intake ceiling holds back from the caller."""
     reader = context.principal.force
     found: list[Holder] = []
     existence: set[str] = set()
-    for row in rows:
-        force = row["force"]
-        if loaders.held_back(reader, reader, force, row["held"] or []):
+    for case in holding.cases:
+        force = case.force
+        if loaders.held_back(reader, reader, force, holding.held):
             continue
         view = context.record_view(force)
         if view == RecordView.FULL:
-            context.seals[row["key"]] = {k: row[k] for k in ("key", "force", "caseRef", "sealed")}
-            found.append(Holder(force=force, case_ref=row["caseRef"], case_key=row["key"]))
+            context.seals[case.key] = case
+            found.append(Holder(force=force, case_ref=case.case_ref, case_key=case.key))
         elif view == RecordView.EXISTENCE and force not in existence:
             existence.add(force)
             found.append(Holder(force=force))
@@ -267,8 +267,8 @@ async def search_holders(info: Info, identifier: IdentifierInput, purpose: str) 
         refused = RateLimited(watch.rules.cooloff)
         context.refuse(429, refused)
         raise refused
-    rows = await context.graph.read(HOLDERS_OF[entity.label], {"key": entity.key})
-    found = _shown(context, rows)
+    holding = await IdentifierHolders(context.graph).holding(entity.label, entity.key)
+    found = _shown(context, holding)
     # The answer leaves only once the search is in the log (AuditUnavailable: nothing returned).
     await context.protection.audit.record(
         actor=context.principal,

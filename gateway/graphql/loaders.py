@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -13,29 +12,29 @@ from strawberry.types.nodes import SelectedField, Selection
 
 from federation.contacts import officer_contacts
 from gateway.graphql.context import Context, Info
+from graph.case_reads import (
+    CaseParts,
+    CaseReads,
+    CaseSeal,
+    LinkedCase,
+    MediaGrades,
+    StoredCase,
+    StoredVictim,
+)
 from graph.hashsets import ItemGrades
-from graph.queries import links as link_queries
-from graph.queries import reading
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class LinkRow:
+    """A link of a case as GraphQL may show it."""
+
     label: str
     force: str
     case_ref: str
     other: str
     held: bool  # the change feed holds this link back from the reader (`held_back`)
-
-
-def _grouped(
-    rows: list[dict[str, Any]], keys: Sequence[str], by: str
-) -> list[list[dict[str, Any]]]:
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        groups[row[by]].append(row)
-    return [groups.get(key, []) for key in keys]
 
 
 def _loader(
@@ -51,36 +50,36 @@ def _loader(
     return loader
 
 
-async def _cases(context: Context, keys: list[str]) -> list[dict[str, Any] | None]:
-    rows = await context.graph.read(reading.CASES, {"keys": keys})
-    found = {row["case"]["key"]: dict(row["case"]) for row in rows}
+async def _cases(context: Context, keys: list[str]) -> list[StoredCase | None]:
+    found = await CaseReads(context.graph).cases(keys)
     return [found.get(key) for key in keys]
 
 
-async def _parts(context: Context, keys: list[str]) -> list[list[dict[str, Any]]]:
-    rows = await context.graph.read(reading.CASE_PARTS, {"keys": keys})
-    return _grouped(rows, keys, "case")
+async def _parts(context: Context, keys: list[str]) -> list[CaseParts]:
+    found = await CaseReads(context.graph).parts(keys)
+    return [found[key] for key in keys]
 
 
-async def _victims(context: Context, keys: list[str]) -> list[list[dict[str, Any]]]:
-    rows = await context.graph.read(reading.CASE_VICTIMS, {"keys": keys})
-    return [[row["victim"] for row in group] for group in _grouped(rows, keys, "case")]
+async def _victims(context: Context, keys: list[str]) -> list[list[StoredVictim]]:
+    found = await CaseReads(context.graph).victims(keys)
+    return [found[key] for key in keys]
 
 
 async def _links(context: Context, keys: list[str]) -> list[list[LinkRow]]:
-    rows = await context.graph.read(link_queries.CASE_LINKS_WITH_HOLDS, {"keys": keys})
-    for row in rows:  # the linked cases' seals: their contacts need no second round trip
-        seal = {"key": row["other"], "force": row["force"], "caseRef": row["caseRef"]}
-        context.seals[row["other"]] = seal | {"sealed": row["sealed"]}
-    return [
-        [_link_row(context.principal.force, r) for r in group]
-        for group in _grouped(rows, keys, "case")
-    ]
+    found = await CaseReads(context.graph).links(keys)
+    reader = context.principal.force
+    shown = []
+    for key in keys:
+        for link in found[key]:  # the linked cases' seals: their contacts need no second read
+            context.seals[link.other.key] = link.other
+        shown.append([_link_row(reader, link) for link in found[key]])
+    return shown
 
 
-def _link_row(reader: str | None, row: dict[str, Any]) -> LinkRow:
-    held = held_back(reader, row["caseForce"], row["force"], row["held"] or [])
-    return LinkRow(row["label"], row["force"], row["caseRef"], row["other"], held)
+def _link_row(reader: str | None, link: LinkedCase) -> LinkRow:
+    other = link.other
+    held = held_back(reader, link.case_force, other.force, link.held)
+    return LinkRow(link.label, other.force, other.case_ref, other.key, held)
 
 
 def held_back(
@@ -99,13 +98,12 @@ def held_back(
 
 async def held_forces(context: Context) -> frozenset[str]:
     """The forces whose link events are held now (one small read)."""
-    rows = await context.graph.read(link_queries.HELD_FORCES)
-    return frozenset(row["force"] for row in rows)
+    return await CaseReads(context.graph).held_forces()
 
 
-async def _media_review(context: Context, keys: list[str]) -> list[list[dict[str, Any]]]:
-    rows = await context.graph.read(reading.MEDIA_GRADED_ELSEWHERE, {"keys": keys})
-    return _grouped(rows, keys, "case")
+async def _media_review(context: Context, keys: list[str]) -> list[list[MediaGrades]]:
+    found = await CaseReads(context.graph).media_graded_elsewhere(keys)
+    return [found[key] for key in keys]
 
 
 async def _contacts(context: Context, keys: list[str]) -> list[str | None]:
@@ -116,20 +114,25 @@ async def _contacts(context: Context, keys: list[str]) -> list[str | None]:
         protection.sharing,
         context.principal,
         keys,
-        read=context.seals,
+        read={key: _seal_row(context.seals[key]) for key in keys if key in context.seals},
     )
     return [found.get(key) for key in keys]
 
 
-def cases(context: Context) -> DataLoader[str, dict[str, Any] | None]:
+def _seal_row(seal: CaseSeal) -> dict[str, Any]:
+    """A seal read this request, in the shape `officer_contacts` takes cases already read."""
+    return {"key": seal.key, "force": seal.force, "caseRef": seal.case_ref, "sealed": seal.sealed}
+
+
+def cases(context: Context) -> DataLoader[str, StoredCase | None]:
     return _loader(context, "cases", _cases)
 
 
-def parts(context: Context) -> DataLoader[str, list[dict[str, Any]]]:
+def parts(context: Context) -> DataLoader[str, CaseParts]:
     return _loader(context, "parts", _parts)
 
 
-def victims(context: Context) -> DataLoader[str, list[dict[str, Any]]]:
+def victims(context: Context) -> DataLoader[str, list[StoredVictim]]:
     return _loader(context, "victims", _victims)
 
 
@@ -141,7 +144,7 @@ def contacts(context: Context) -> DataLoader[str, str | None]:
     return _loader(context, "contacts", _contacts)
 
 
-def media_review(context: Context) -> DataLoader[str, list[dict[str, Any]]]:
+def media_review(context: Context) -> DataLoader[str, list[MediaGrades]]:
     return _loader(context, "media_review", _media_review)
 
 

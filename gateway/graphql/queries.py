@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Iterable
 from datetime import datetime
@@ -97,8 +96,8 @@ class Query:
         found = loaders.cases(context).load(key)
         if loaders.asks_for(info, "links"):
             loaders.prefetch(loaders.links(context), key)
-        node = await found
-        return None if node is None else case_of(node)
+        stored = await found
+        return None if stored is None else case_of(stored)
 
     @strawberry.field(
         description="The most concerning open cases the caller may see, first; `after` a "
@@ -246,9 +245,9 @@ class Mutation:
         context = info.context
         context.require(SENSITIVE_REVEAL)
         key = case_key(checked_force(force), checked_case_ref(case_ref))
-        node = await loaders.cases(context).load(key) if context.knows_case(force) else None
+        stored = await loaders.cases(context).load(key) if context.knows_case(force) else None
         # No case, an invisible one, or no value there: refused as a hidden field is (no oracle).
-        sealed = json.loads(node.get("sealed") or "{}").get(field) if node is not None else None
+        sealed = stored.sealed.get(field) if stored is not None else None
         protection = context.protection
         return await reveal_field(
             principal=context.principal,

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import enum
-import json
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 import strawberry
 
@@ -14,6 +13,7 @@ from gateway.graphql import loaders
 from gateway.graphql.context import Info
 from gateway.graphql.no_viewing import NoViewingItem, no_viewing, own_force_only
 from gateway.graphql.sharing import ANY_FIELD, Owned, Protected, Sealed, governed
+from graph.case_reads import MediaGrades, StoredCase, StoredDevice, StoredVictim
 from graph.queries.links import ENTITY_KINDS
 
 
@@ -105,12 +105,12 @@ def instant(ms: int | None) -> datetime | None:
     return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
 
 
-def _sealed_at(sealed: dict[str, str], pointer: str) -> Sealed | None:
+def _sealed_at(sealed: Mapping[str, str], pointer: str) -> Sealed | None:
     ciphertext = sealed.get(pointer)
     return None if ciphertext is None else Sealed(pointer, ciphertext)
 
 
-def _sealed_list(sealed: dict[str, str], prefix: str) -> list[Sealed]:
+def _sealed_list(sealed: Mapping[str, str], prefix: str) -> list[Sealed]:
     found = []
     index = 0
     while (item := _sealed_at(sealed, f"{prefix}/{index}")) is not None:
@@ -123,7 +123,7 @@ def _sealed_list(sealed: dict[str, str], prefix: str) -> list[Sealed]:
 class Officer(Owned):
     owner: strawberry.Private[str]
     case_ref: strawberry.Private[str]
-    sealed: strawberry.Private[dict[str, str]]
+    sealed: strawberry.Private[Mapping[str, str]]
 
     @strawberry.field(metadata=governed("officer", "name"))
     def name(self) -> Protected | None:
@@ -142,7 +142,7 @@ class Officer(Owned):
 class Suspect(Owned):
     owner: strawberry.Private[str]
     case_ref: strawberry.Private[str]
-    sealed: strawberry.Private[dict[str, str]]
+    sealed: strawberry.Private[Mapping[str, str]]
     index: strawberry.Private[int]
     suspect_ref: strawberry.Private[str | None]
 
@@ -189,37 +189,37 @@ class Suspect(Owned):
 class Device(Owned):
     owner: strawberry.Private[str]
     case_ref: strawberry.Private[str]
-    sealed: strawberry.Private[dict[str, str]]
-    index: strawberry.Private[int]
-    props: strawberry.Private[dict[str, Any]]
+    sealed: strawberry.Private[Mapping[str, str]]
+    device: strawberry.Private[StoredDevice]
 
     @strawberry.field(metadata=governed("device", "ref"))
     def ref(self) -> str | None:
-        return self.props.get("ref")
+        return self.device.ref
 
     @strawberry.field(metadata=governed("device", "type"))
     def type(self) -> str | None:
-        return self.props.get("type")
+        return self.device.type
 
     @strawberry.field(metadata=governed("device", "make"))
     def make(self) -> str | None:
-        return self.props.get("make")
+        return self.device.make
 
     @strawberry.field(metadata=governed("device", "seizedAt"))
     def seized_at(self) -> datetime | None:
-        return instant(self.props.get("seizedAt"))
+        return instant(self.device.seized_at)
 
     @strawberry.field(metadata=governed("device", "examinedAt"))
     def examined_at(self) -> datetime | None:
-        return instant(self.props.get("examinedAt"))
+        return instant(self.device.examined_at)
 
     @strawberry.field(metadata=governed("device", "imei"))
     def imei(self) -> Protected | None:
-        return _sealed_at(self.sealed, f"/devices/{self.index}/imei")  # type: ignore[return-value]
+        pointer = f"/devices/{self.device.index}/imei"
+        return _sealed_at(self.sealed, pointer)  # type: ignore[return-value]
 
     @strawberry.field(metadata=governed("device", "serial"))
     def serial(self) -> Protected | None:
-        pointer = f"/devices/{self.index}/serial"
+        pointer = f"/devices/{self.device.index}/serial"
         return _sealed_at(self.sealed, pointer)  # type: ignore[return-value]
 
 
@@ -227,23 +227,23 @@ class Device(Owned):
 class Victim(Owned):
     owner: strawberry.Private[str]
     case_ref: strawberry.Private[str]
-    sealed: strawberry.Private[dict[str, str]]
-    props: strawberry.Private[dict[str, Any]]
+    sealed: strawberry.Private[Mapping[str, str]]
+    victim: strawberry.Private[StoredVictim]
 
     def _at(self, name: str) -> Sealed | None:
-        return _sealed_at(self.sealed, f"/victims/{self.props.get('idx', 0)}/{name}")
+        return _sealed_at(self.sealed, f"/victims/{self.victim.index}/{name}")
 
     @strawberry.field(metadata=governed("victim", "ref"))
     def ref(self) -> str | None:
-        return self.props.get("ref")
+        return self.victim.ref
 
     @strawberry.field(metadata=governed("victim", "identified"))
     def identified(self) -> bool | None:
-        return bool(self.props.get("identified"))
+        return self.victim.identified
 
     @strawberry.field(metadata=governed("victim", "ageBand"))
     def age_band(self) -> str | None:
-        return self.props.get("ageBand")
+        return self.victim.age_band
 
     @strawberry.field(metadata=governed("victim", "givenName"))
     def given_name(self) -> Protected | None:
@@ -259,7 +259,7 @@ class Victim(Owned):
 
     @strawberry.field(metadata=governed("victim", "safeguarding.referredTo"))
     def safeguarding_referred_to(self) -> list[str] | None:
-        return list(self.props.get("safeguardingTo") or [])
+        return list(self.victim.safeguarding_to)
 
 
 @strawberry.type(description="Another case, of any force, that shares an entity with this one.")
@@ -309,10 +309,10 @@ class ImageReview:
 SEVERITY = ("A", "B", "C", "NOT_INDECENT")
 
 
-def image_review(rows: list[dict[str, Any]]) -> ImageReview:
+def image_review(media: Iterable[MediaGrades]) -> ImageReview:
     grades: dict[int, set[str]] = {}
-    for row in rows:
-        grades.setdefault(int(row["item"]), set()).update(row["elsewhere"] or [])
+    for item in media:  # an image kept under several hashes: the grades of each
+        grades.setdefault(item.item, set()).update(item.elsewhere)
     worst = [next(c for c in SEVERITY if c in found) for found in grades.values() if found]
     return ImageReview(
         items=len(grades),
@@ -327,12 +327,7 @@ def image_review(rows: list[dict[str, Any]]) -> ImageReview:
 class Case(Owned):
     owner: strawberry.Private[str]
     case_ref: strawberry.Private[str]
-    node: strawberry.Private[dict[str, Any]]
-
-    @property
-    def _sealed(self) -> dict[str, str]:
-        sealed: dict[str, str] = json.loads(self.node.get("sealed") or "{}")
-        return sealed
+    stored: strawberry.Private[StoredCase]
 
     @strawberry.field(metadata=governed("case", "force"))
     def force(self) -> str:
@@ -344,118 +339,116 @@ class Case(Owned):
 
     @strawberry.field(metadata=governed("case", "version"))
     def version(self) -> int | None:
-        return int(self.node["version"])
+        return self.stored.version
 
     @strawberry.field(metadata=governed("risk", "level"))
     def risk_level(self) -> RiskLevel:
-        return RiskLevel(self.node["riskLevel"])
+        return RiskLevel(self.stored.risk_level)
 
     @strawberry.field(metadata=governed("case", "status"))
     def status(self) -> CaseStatus:
-        return CaseStatus(self.node["status"])
+        return CaseStatus(self.stored.status)
 
     @strawberry.field(metadata=governed("referral", "source"))
     def referral_source(self) -> ReferralSource | None:
-        return ReferralSource(self.node["referralSource"])
+        source = self.stored.referral_source
+        return None if source is None else ReferralSource(source)
 
     @strawberry.field(metadata=governed("referral", "receivedAt"))
     def received_at(self) -> datetime | None:
-        return instant(self.node.get("receivedAt"))
+        return instant(self.stored.received_at)
 
     @strawberry.field(
         metadata=governed("referral", "receivedAt"),
         description="When the enforcement target falls: referral receipt + 7, 7, 14 or 30 days",
     )
     def enforcement_due_at(self, info: Info) -> datetime | None:
-        days = info.context.protection.case_rules.target_days[self.node["riskLevel"]]
-        return instant(int(self.node["receivedAt"]) + days * 86_400_000)
+        if self.stored.received_at is None:
+            return None
+        days = info.context.protection.case_rules.target_days[self.stored.risk_level]
+        return instant(self.stored.received_at + days * 86_400_000)
 
     @strawberry.field(metadata=governed("case", "openedAt"))
     def opened_at(self) -> datetime | None:
-        return instant(self.node.get("openedAt"))
+        return instant(self.stored.opened_at)
 
     @strawberry.field(metadata=governed("case", "enforcementAt"))
     def enforcement_at(self) -> datetime | None:
-        return instant(self.node.get("enforcementAt"))
+        return instant(self.stored.enforcement_at)
 
     @strawberry.field(metadata=governed("case", "lastActivityAt"))
     def last_activity_at(self) -> datetime | None:
-        return instant(self.node.get("lastActivityAt"))
+        return instant(self.stored.last_activity_at)
 
     @strawberry.field(metadata=governed("case", "closedAt"))
     def closed_at(self) -> datetime | None:
-        return instant(self.node.get("closedAt"))
+        return instant(self.stored.closed_at)
 
     @strawberry.field(metadata=governed("case", "offences"))
     def offences(self) -> list[str] | None:
-        return list(self.node.get("offences") or [])
+        return list(self.stored.offences)
 
     @strawberry.field(metadata=governed("case", "summary"))
     def summary(self) -> Protected | None:
-        return _sealed_at(self._sealed, "/summary")  # type: ignore[return-value]
+        return _sealed_at(self.stored.sealed, "/summary")  # type: ignore[return-value]
 
     @strawberry.field(metadata=governed("referral", "reference"))
     def referral_reference(self) -> Protected | None:
-        return _sealed_at(self._sealed, "/referral/reference")  # type: ignore[return-value]
+        pointer = "/referral/reference"
+        return _sealed_at(self.stored.sealed, pointer)  # type: ignore[return-value]
 
     @strawberry.field(metadata=governed("risk", "rationale"))
     def risk_rationale(self) -> Protected | None:
-        return _sealed_at(self._sealed, "/risk/rationale")  # type: ignore[return-value]
+        return _sealed_at(self.stored.sealed, "/risk/rationale")  # type: ignore[return-value]
 
     @strawberry.field(metadata=governed("officer", ANY_FIELD))
     def officer(self) -> Officer | None:
-        if not self.node.get("hasOfficer"):
+        if not self.stored.has_officer:
             return None
-        return Officer(owner=self.owner, case_ref=self.case_ref, sealed=self._sealed)
+        return Officer(owner=self.owner, case_ref=self.case_ref, sealed=self.stored.sealed)
 
     @strawberry.field(metadata=governed("suspect", ANY_FIELD))
     async def suspects(self, info: Info) -> list[Suspect] | None:
-        rows = await loaders.parts(info.context).load(self.node["key"])
-        refs = {r["props"].get("idx"): r["props"].get("ref") for r in rows if r["rel"] == "SUSPECT"}
-        sealed = self._sealed
+        refs = (await loaders.parts(info.context).load(self.stored.key)).suspect_refs
         return [
             Suspect(
                 owner=self.owner,
                 case_ref=self.case_ref,
-                sealed=sealed,
+                sealed=self.stored.sealed,
                 index=i,
                 suspect_ref=refs.get(i),
             )
-            for i in range(int(self.node.get("suspectCount") or 0))
+            for i in range(self.stored.suspect_count)
         ]
 
     @strawberry.field(metadata=governed("device", ANY_FIELD))
     async def devices(self, info: Info) -> list[Device] | None:
-        listed = self.node.get("deviceItems")  # every device, identifier or not
+        listed = self.stored.device_items  # every device, identifier or not
         if listed is not None:
-            props = dict(enumerate(json.loads(listed)))
+            found = {device.index: device for device in listed}
         else:  # a case last synced before the hub kept that list: devices with an identifier
-            rows = await loaders.parts(info.context).load(self.node["key"])
-            props = {r["props"].get("idx"): r["props"] for r in rows if r["rel"] == "USES_DEVICE"}
-        sealed = self._sealed
+            found = dict((await loaders.parts(info.context).load(self.stored.key)).devices)
         return [
             Device(
                 owner=self.owner,
                 case_ref=self.case_ref,
-                sealed=sealed,
-                index=i,
-                props=props.get(i, {}),
+                sealed=self.stored.sealed,
+                device=found.get(i) or StoredDevice(index=i),
             )
-            for i in range(int(self.node.get("deviceCount") or 0))
+            for i in range(self.stored.device_count)
         ]
 
     @strawberry.field(metadata=governed("victim", ANY_FIELD))
     async def victims(self, info: Info) -> list[Victim] | None:
-        rows = await loaders.victims(info.context).load(self.node["key"])
-        sealed = self._sealed
+        found = await loaders.victims(info.context).load(self.stored.key)
         return [
-            Victim(owner=self.owner, case_ref=self.case_ref, sealed=sealed, props=row)
-            for row in rows
+            Victim(owner=self.owner, case_ref=self.case_ref, sealed=self.stored.sealed, victim=v)
+            for v in found
         ]
 
     @strawberry.field(metadata=governed("media", "category"))
     async def image_review(self, info: Info) -> ImageReview | None:
-        return image_review(await loaders.media_review(info.context).load(self.node["key"]))
+        return image_review(await loaders.media_review(info.context).load(self.stored.key))
 
     @strawberry.field(
         metadata=governed("media", "category"),
@@ -464,7 +457,7 @@ class Case(Owned):
         "listed by an imported hash set (the case's own force only; empty for others)",
     )
     async def media_no_viewing(self, info: Info) -> list[NoViewingItem] | None:
-        return no_viewing(await loaders.no_viewing(info.context).load(self.node["key"]))
+        return no_viewing(await loaders.no_viewing(info.context).load(self.stored.key))
 
     @strawberry.field(
         metadata=governed("case", "caseRef"),
@@ -474,7 +467,7 @@ class Case(Owned):
     async def links(self, info: Info) -> list[CaseLink]:
         """Only cases the caller may know of (the guard applies `record_view` to each link), and
         none that the change feed holds back while a force is over its intake ceiling."""
-        rows = await loaders.links(info.context).load(self.node["key"])
+        rows = await loaders.links(info.context).load(self.stored.key)
         return [
             CaseLink(
                 owner=r.force,
@@ -487,5 +480,5 @@ class Case(Owned):
         ]
 
 
-def case_of(node: dict[str, Any]) -> Case:
-    return Case(owner=node["force"], case_ref=node["caseRef"], node=node)
+def case_of(stored: StoredCase) -> Case:
+    return Case(owner=stored.force, case_ref=stored.case_ref, stored=stored)

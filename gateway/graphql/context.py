@@ -14,6 +14,7 @@ from federation.pull import PullState
 from gateway.protection import Protection
 from gateway.region import RegionFacts
 from graph import GraphStore
+from graph.case_seals import CaseSeal
 from graph.port import Engine, Params, Record
 from policies.limits import RateLimited
 from policies.principal import Principal
@@ -68,8 +69,8 @@ class Context:
     region: RegionFacts
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     loaders: dict[str, Any] = field(default_factory=dict)
-    # Seal rows (`key force caseRef sealed`) of cases read as links, by case key, this request.
-    seals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The seals of cases read as links, by case key, this request.
+    seals: dict[str, CaseSeal] = field(default_factory=dict)
     # Set by graphql-transport-ws from `connection_init`: how a WebSocket carries its token.
     connection_params: dict[str, Any] | None = None
     poll_seconds: float = 2.0  # how often a subscription looks for news

@@ -31,6 +31,7 @@ from gateway.graphql import loaders
 from gateway.graphql.context import Context, Info
 from gateway.graphql.errors import BadInput
 from gateway.graphql.sharing import NamesCase
+from graph.case_seals import CaseSeal
 from graph.queries.holders import HOLDERS_OF
 from policies import normalise
 from policies.audit import ACCESS_DENIED, DENIED, OK, bounded
@@ -206,7 +207,8 @@ def _shown(context: Context, rows: list[dict[str, Any]]) -> list[Holder]:
             continue
         view = context.record_view(force)
         if view == RecordView.FULL:
-            context.seals[row["key"]] = {k: row[k] for k in ("key", "force", "caseRef", "sealed")}
+            seal = CaseSeal(row["key"], force, row["caseRef"], row["sealed"] or None)
+            context.seals[row["key"]] = seal
             found.append(Holder(force=force, case_ref=row["caseRef"], case_key=row["key"]))
         elif view == RecordView.EXISTENCE and force not in existence:
             existence.add(force)

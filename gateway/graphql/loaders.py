@@ -13,6 +13,7 @@ from strawberry.types.nodes import SelectedField, Selection
 
 from federation.contacts import officer_contacts
 from gateway.graphql.context import Context, Info
+from graph.case_seals import CaseSeal
 from graph.hashsets import ItemGrades
 from graph.queries import links as link_queries
 from graph.queries import reading
@@ -70,8 +71,8 @@ async def _victims(context: Context, keys: list[str]) -> list[list[dict[str, Any
 async def _links(context: Context, keys: list[str]) -> list[list[LinkRow]]:
     rows = await context.graph.read(link_queries.CASE_LINKS_WITH_HOLDS, {"keys": keys})
     for row in rows:  # the linked cases' seals: their contacts need no second round trip
-        seal = {"key": row["other"], "force": row["force"], "caseRef": row["caseRef"]}
-        context.seals[row["other"]] = seal | {"sealed": row["sealed"]}
+        seal = CaseSeal(row["other"], row["force"], row["caseRef"], row["sealed"] or None)
+        context.seals[row["other"]] = seal
     return [
         [_link_row(context.principal.force, r) for r in group]
         for group in _grouped(rows, keys, "case")

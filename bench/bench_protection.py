@@ -41,10 +41,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from federation.prepare import prepare_case
 from federation.validation import problems_of
 from gateway.demo.region import RegionParams, region_cases
+from graph.keyring_store import MemoryKeyStore
 from policies.blind_index import BlindIndex
 from policies.case_rules import default_case_rules
 from policies.crypto import FieldCipher, associated_data
-from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
+from policies.keys import KeyRing, LocalKeyFile
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FIELD = "/suspects/0/phones/0"

@@ -44,6 +44,7 @@ from gateway.demo.server import wait_until_ready
 from graph import GraphStore
 from graph.embedded import EmbeddedFalkorDB, free_port
 from graph.falkordb_adapter import FalkorDBStore
+from graph.keyring_store import MemoryKeyStore
 from graph.neo4j_adapter import Neo4jStore
 from graph.queries import after_sync
 from graph.queries.baseline import RAW_UPSERT
@@ -51,7 +52,7 @@ from policies.blind_index import BlindIndex
 from policies.case_rules import default_case_rules
 from policies.crypto import FieldCipher
 from policies.devidp import mint_token
-from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
+from policies.keys import KeyRing, LocalKeyFile
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_POLICIES = Path(__file__).parent.parent / "policies" / "defaults"

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from graph import GraphStore
-from graph.queries import changes as q
+from graph.case_seals import CaseSeal, CaseSeals
 from policies.crypto import DecryptionFailed, FieldCipher
 from policies.keys import KeyringError
 from policies.principal import Principal
@@ -28,34 +27,33 @@ async def officer_contacts(
     principal: Principal,
     case_keys: Iterable[str],
     *,
-    read: Mapping[str, Mapping[str, Any]] | None = None,
+    read: Mapping[str, CaseSeal] | None = None,
 ) -> dict[str, str]:
     """`name <email> phone` of each case's officer, with only the fields the caller may see.
 
-    `read` holds rows (`key force caseRef sealed`) of cases already read, which the graph is
-    not asked for again."""
+    `read` holds the seals of cases already read, which the graph is not asked for again."""
     read = read or {}
     keys = sorted(set(case_keys))
-    rows = [read[key] for key in keys if key in read]
+    seals = [read[key] for key in keys if key in read]
     unread = [key for key in keys if key not in read]
     if unread:
-        rows += await store.read(q.OFFICER_SEALS, {"keys": unread})
+        seals += (await CaseSeals(store).of(unread)).values()
     contacts: dict[str, str] = {}
-    for row in rows:
-        if sharing.record_view(principal, row["force"]) != RecordView.FULL:
+    for seal in seals:
+        if sharing.record_view(principal, seal.force) != RecordView.FULL:
             continue  # nothing opened of a case the caller may not know
-        sealed = json.loads(row["sealed"] or "{}")
+        sealed = json.loads(seal.sealed or "{}")
         parts = []
         for name in OFFICER_FIELDS:
             pointer = f"/officer/{name}"
-            allowed = sharing.visibility(principal, row["force"], "officer", name)
+            allowed = sharing.visibility(principal, seal.force, "officer", name)
             if pointer not in sealed or allowed < Visibility.CLEAR:
                 continue
             try:
-                value = await cipher.open(row["force"], row["caseRef"], pointer, sealed[pointer])
+                value = await cipher.open(seal.force, seal.case_ref, pointer, sealed[pointer])
             except (DecryptionFailed, KeyringError):
                 continue  # shredded or damaged: the contact is simply not there
             parts.append(f"<{value}>" if name == "email" else value)
         if parts:
-            contacts[row["key"]] = " ".join(parts)
+            contacts[seal.key] = " ".join(parts)
     return contacts

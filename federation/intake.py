@@ -21,7 +21,7 @@ from prometheus_client import Counter
 
 from graph import GraphStore
 from graph.cases import CaseRow, EntityLink
-from graph.queries import intake as q
+from graph.intake_days import COUNTED_LABELS, IntakeDays, Sighting
 from policies.audit import AuditLog, AuditUnavailable
 from policies.case_rules import CaseRules, IntakeDay
 from policies.principal import Principal
@@ -33,7 +33,7 @@ DAY_MS = 86_400_000
 
 
 def _counted(row: CaseRow) -> dict[str, list[EntityLink]]:
-    """A prepared case row's identifiers of the counted kinds (`intake.COUNTED_LABELS`)."""
+    """A prepared case row's identifiers of the counted kinds (`COUNTED_LABELS`)."""
     return {
         "Person": row["persons"],
         "Device": row["devices"],
@@ -65,14 +65,6 @@ CEILINGS_EXCEEDED = Counter(
 )
 
 
-@dataclass(frozen=True)
-class Sighting:
-    """Which of a batch's identifiers the hub held before it was written (blind indexes only)."""
-
-    known: frozenset[str]
-    elsewhere: frozenset[str]  # held by a case of another force: the batch links to them
-
-
 @dataclass
 class BatchIntake:
     """What one batch brought: counts only."""
@@ -88,22 +80,18 @@ class IntakeWatch:
     rules: CaseRules
     audit: AuditLog
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    days: IntakeDays = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.days = IntakeDays(self.store)
 
     async def sight(self, force: str, rows: Iterable[CaseRow]) -> Sighting:
         """Before a batch is written: which of its identifiers the hub already holds."""
-        keys: dict[str, set[str]] = {label: set() for label in q.COUNTED_LABELS}
+        keys: dict[str, set[str]] = {label: set() for label in COUNTED_LABELS}
         for row in rows:
             for label, links in _counted(row).items():
                 keys[label].update(link["key"] for link in links)
-        if not any(keys.values()):
-            return Sighting(frozenset(), frozenset())
-        params = {label: sorted(found) for label, found in keys.items()}
-        statement = q.KNOWN_ENTITIES_NEO4J if self.store.engine == "neo4j" else q.KNOWN_ENTITIES
-        found = await self.store.read(statement, {"force": force, **params})
-        return Sighting(
-            frozenset(r["key"] for r in found),
-            frozenset(r["key"] for r in found if r["elsewhere"]),
-        )
+        return await self.days.sight(force, keys)
 
     @staticmethod
     def measure(rows: Iterable[CaseRow], new_keys: set[str], sighting: Sighting) -> BatchIntake:
@@ -127,30 +115,23 @@ class IntakeWatch:
         NEW_IDENTIFIERS.labels(force).inc(batch.new_identifiers)
         now_ms = int(self.clock().timestamp() * 1000)
         day = now_ms // DAY_MS
-        rows = await self.store.write(
-            q.ADD,
-            {
-                "force": force,
-                "day": day,
-                "from": day - self.rules.intake.usual_over_days,
-                "cases": batch.new_cases,
-                "identifiers": batch.new_identifiers,
-            },
+        added = await self.days.add(
+            force,
+            day,
+            day - self.rules.intake.usual_over_days,
+            batch.new_cases,
+            batch.new_identifiers,
         )
-        if not rows or rows[0]["held"]:
+        if added.held:
             return
         figures = IntakeDay(
-            int(rows[0]["cases"]),
-            int(rows[0]["identifiers"]),
-            int(rows[0]["casesBefore"]),
-            int(rows[0]["identifiersBefore"]),
+            added.cases, added.identifiers, added.cases_before, added.identifiers_before
         )
         if self.rules.over_ceiling(figures):
             await self._hold(principal, force, figures, now_ms)
 
     async def _hold(self, principal: Principal, force: str, day: IntakeDay, now_ms: int) -> None:
-        rows = await self.store.write(q.HOLD, {"force": force, "now": now_ms})
-        if not rows or not rows[0]["created"]:
+        if not await self.days.hold(force, now_ms):
             return  # another replica's batch made the hold, and alerted
         cases, identifiers = self.rules.ceilings(day)
         CEILINGS_EXCEEDED.labels(force).inc()

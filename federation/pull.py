@@ -44,7 +44,7 @@ from federation.ingest import Ingest, Result
 from federation.pull_lease import DEFAULT_LEASE_SECONDS, PullLease
 from federation.replica import replica_id
 from graph import GraphUnavailable
-from graph.queries import pull as q
+from graph.pull_cursors import PullCursors
 from policies.audit import AuditUnavailable
 from policies.principal import Principal
 from policies.pull import PullSource, SecretUnavailable, load_pull
@@ -144,23 +144,6 @@ def rejection_reason(path: str, message: str) -> tuple[str, str]:
     return path, message
 
 
-async def read_cursor(ingest: Ingest, force: str) -> str | None:
-    rows = await ingest.store.read(q.READ_CURSOR, {"force": force})
-    cursor = rows[0]["cursor"] if rows else None
-    return cursor if isinstance(cursor, str) else None
-
-
-async def write_cursor(
-    ingest: Ingest, force: str, cursor: str, at: datetime, *, holder: str | None = None
-) -> None:
-    """Store the cursor; with `holder`, only while that replica holds the force's lease."""
-    params = {"force": force, "cursor": cursor, "at": int(at.timestamp() * 1000)}
-    if holder is None:
-        await ingest.store.write(q.WRITE_CURSOR, params)
-    else:
-        await ingest.store.write(q.WRITE_CURSOR_HELD, params | {"holder": holder})
-
-
 async def _items(nodes: Sequence[Any]) -> AsyncIterator[Item]:
     for index, node in enumerate(nodes):
         yield index, node
@@ -210,6 +193,7 @@ class ForcePull:
     ) -> None:
         self.source = source
         self.ingest = ingest
+        self.cursors = PullCursors(ingest.store)
         self.lease = lease
         self.after_sync = after_sync
         self.http = http
@@ -225,15 +209,15 @@ class ForcePull:
         """Fetch and apply one page; True when the connector has more waiting."""
         self.state.last_attempt = self.clock()
         try:
-            since = await read_cursor(self.ingest, self.source.force)
+            since = await self.cursors.cursor(self.source.force)
             page = await self._fetch(since)
             results = await self.ingest.apply(self.principal, _items(page.nodes))
             # As after a push (regrade alerts), before the page counts as received.
             await run_after_sync(self.after_sync, self.source.force, results)
             if page.end_cursor is not None and page.end_cursor != since:
                 holder = self.lease.holder if self.lease is not None else None
-                await write_cursor(
-                    self.ingest, self.source.force, page.end_cursor, self.clock(), holder=holder
+                await self.cursors.move(
+                    self.source.force, page.end_cursor, self.clock(), holder=holder
                 )
         except (GraphUnavailable, AuditUnavailable):
             raise PullFailed("graph unavailable; the page will be read again") from None

@@ -2,7 +2,7 @@
 
 Every replica runs a puller for every force in `pull.yaml` (the Helm chart's replicas, `serve
 --workers`). Each force's lease is a holder id and an expiry on its `PullCursor` node, taken and
-renewed in one statement on the graph's clock (graph/queries/pull.py): a replica takes it when it
+renewed in one statement on the graph's clock (graph/pull_cursors.py): a replica takes it when it
 is free, expired or already its own, and reads back who holds it. The holder renews it every
 third of its length while it lives, and hands it back when it stops; a holder that dies (killed,
 its node lost) stops renewing, and another replica takes the force over once the lease has run
@@ -20,7 +20,7 @@ import contextlib
 import logging
 
 from graph import GraphStore
-from graph.queries import pull as q
+from graph.pull_cursors import PullCursors
 
 log = logging.getLogger("crossforce.pull")
 
@@ -33,7 +33,7 @@ class PullLease:
     def __init__(
         self, store: GraphStore, force: str, holder: str, seconds: float = DEFAULT_LEASE_SECONDS
     ) -> None:
-        self.store = store
+        self.cursors = PullCursors(store)
         self.force = force
         self.holder = holder
         self.seconds = seconds
@@ -41,13 +41,12 @@ class PullLease:
 
     async def renew(self) -> bool:
         """Take or renew the lease; whether this replica holds it now."""
-        params = {"force": self.force, "holder": self.holder, "ttl": int(self.seconds * 1000)}
         try:
-            rows = await self.store.write(q.TAKE_LEASE, params)
+            lease = await self.cursors.take_lease(self.force, self.holder, int(self.seconds * 1000))
         except Exception as error:  # the graph away: hold nothing, try again at the next turn
             log.warning("pull lease of force %s not renewed: %s", self.force, type(error).__name__)
-            rows = []
-        held = bool(rows) and rows[0]["holder"] == self.holder
+            lease = None
+        held = lease is not None and lease.holder == self.holder
         if held and not self.held.is_set():
             log.info("pull lease of force %s taken", self.force)
         elif not held and self.held.is_set():
@@ -70,4 +69,4 @@ class PullLease:
             return
         self.held.clear()
         with contextlib.suppress(Exception):  # stopping anyway: the lease will run out
-            await self.store.write(q.RELEASE_LEASE, {"force": self.force, "holder": self.holder})
+            await self.cursors.release_lease(self.force, self.holder)

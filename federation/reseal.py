@@ -19,12 +19,11 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
 from graph import GraphStore
-from graph.queries import reseal as q
+from graph.reseal_store import Resealed, ResealStore, StaleCase
 from policies.crypto import DecryptionFailed, FieldCipher
 from policies.keys import KeyringError
 
@@ -54,7 +53,7 @@ OnProgress = Callable[[ResealProgress], None]
 
 class Resealer:
     def __init__(self, store: GraphStore, cipher: FieldCipher, *, page: int = PAGE) -> None:
-        self.store = store
+        self.cases = ResealStore(store)
         self.cipher = cipher
         self.page = page
 
@@ -75,42 +74,36 @@ class Resealer:
         if not versions or versions[-1].wrapped is None:
             return None  # never asks for a key: that would make a new one for a shredded force
         current, _ = await self.cipher.keyring.current(force)
-        params: dict[str, Any] = {"force": force, "current": current}
-        remaining = await self.store.read(q.REMAINING, params)
-        progress = ResealProgress(force, current, remaining[0]["remaining"] if remaining else 0)
+        progress = ResealProgress(force, current, await self.cases.remaining(force, current))
         after = ""
         while progress.total:
-            rows = await self.store.read(
-                q.STALE_PAGE, params | {"after": after, "limit": self.page}
-            )
-            if not rows:
+            stale = await self.cases.stale(force, current, after, self.page)
+            if not stale:
                 break
-            after = rows[-1]["key"]
-            await self._reseal_page(force, rows, progress)
+            after = stale[-1].seal.key
+            await self._reseal_page(stale, progress)
             if on_progress is not None:
                 on_progress(progress)
             await asyncio.sleep(0)  # a turn for the requests this process also serves
         return progress
 
-    async def _reseal_page(
-        self, force: str, rows: list[dict[str, Any]], progress: ResealProgress
-    ) -> None:
+    async def _reseal_page(self, stale: list[StaleCase], progress: ResealProgress) -> None:
         updates = []
-        for row in rows:
+        for case in stale:
             try:
-                updates.append(await self._resealed(force, row))
+                updates.append(await self._resealed(case))
             except (KeyringError, DecryptionFailed, ValueError) as error:
                 # Named by case key and reason only; the values stay sealed where they are.
-                log.warning("case %s not resealed: %s", row["key"], type(error).__name__)
+                log.warning("case %s not resealed: %s", case.seal.key, type(error).__name__)
                 progress.unreadable += 1
         if not updates:
             return
-        written = await self.store.write(q.WRITE_RESEALED, {"rows": updates})
-        progress.resealed += len(written)
-        progress.changed += len(updates) - len(written)
+        written = await self.cases.write(updates)
+        progress.resealed += written
+        progress.changed += len(updates) - written
 
-    async def _resealed(self, force: str, row: dict[str, Any]) -> dict[str, Any]:
-        case_ref, before = row["caseRef"], row["sealed"]
+    async def _resealed(self, case: StaleCase) -> Resealed:
+        force, case_ref, before = case.seal.force, case.seal.case_ref, case.seal.sealed
         fields = orjson.loads(before) if before else {}
         if not isinstance(fields, dict):
             raise ValueError("sealed map is not an object")
@@ -119,13 +112,7 @@ class Resealer:
             for field, value in fields.items()
         ]
         version, sealed = await self.cipher.seal_record(force, case_ref, opened)
-        return {
-            "key": row["key"],
-            "version": row["version"],
-            "before": before,
-            "sealed": orjson.dumps(sealed).decode("ascii"),
-            "sealedWith": version,
-        }
+        return Resealed(case, orjson.dumps(sealed).decode("ascii"), version)
 
 
 async def run_periodically(

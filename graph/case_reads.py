@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from graph.case_seals import CaseSeal
 from graph.port import GraphStore, Record
 from graph.queries import links as lq
 from graph.queries import reading as q
@@ -76,17 +77,6 @@ class StoredVictim:
     identified: bool
     age_band: str | None
     safeguarding_to: tuple[str, ...]  # whom safeguarding referrals went to
-
-
-@dataclass(frozen=True)
-class CaseSeal:
-    """A case's identity and its sealed fields as stored (JSON of pointer -> ciphertext): all
-    it takes to open whom to call about it, with no second read."""
-
-    key: str
-    force: str
-    case_ref: str
-    sealed: str | None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graph.case_reads import CaseSeal
+from graph.case_seals import CaseSeal
 from graph.port import GraphStore
 from graph.queries.holders import HOLDERS_OF
 

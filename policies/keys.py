@@ -3,7 +3,8 @@
 - A DEK is 32 random bytes for AES-256-GCM. Each force has versions 1, 2, ...; new ciphertext
   uses the highest, older versions stay readable until shredded.
 - DEKs are stored only wrapped, through a `WrappedKeyStore` (the graph in production, so every
-  gateway replica shares them). The wrap binds force and version as associated data, so a
+  gateway replica shares them; graph/keyring_store.py, which also holds an in-memory one for
+  tests and tools). The wrap binds force and version as associated data, so a
   wrapped key copied to another force or version does not unwrap.
 - The KEK sits behind `KeyEncryptionKey`, shaped like a cloud KMS Encrypt/Decrypt or Vault
   transit call; `LocalKeyFile` is the development one (a 0600 file in the data dir).
@@ -22,7 +23,6 @@ import asyncio
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple, Protocol
@@ -104,22 +104,8 @@ class LocalKeyFile:
             raise KeyUnwrapFailed("wrapped data key does not unwrap") from None
 
 
-@dataclass(frozen=True)
-class WrappedKey:
-    """One stored data key version; `wrapped` is None once shredded (a tombstone)."""
-
-    force: str
-    version: int
-    wrapped: bytes | None
-    created_at: datetime
-
-    @property
-    def shredded(self) -> bool:
-        return self.wrapped is None
-
-
 class DataKeyRecord(Protocol):
-    """What a store hands back for one version (`WrappedKey`, or a store's own record type)."""
+    """What a store hands back for one version; `wrapped` is None once shredded (a tombstone)."""
 
     @property
     def force(self) -> str: ...
@@ -140,7 +126,7 @@ class WrappedKeyStore(Protocol):
 
     async def get(self, force: str, version: int) -> DataKeyRecord | None: ...
 
-    async def create(self, key: WrappedKey) -> bool:
+    async def create(self, force: str, version: int, wrapped: bytes, created_at: datetime) -> bool:
         """Store a new version; False when that force and version already exist."""
         ...
 
@@ -150,40 +136,6 @@ class WrappedKeyStore(Protocol):
         ...
 
     async def forces(self) -> list[str]: ...
-
-
-class MemoryKeyStore:
-    """A `WrappedKeyStore` in a dict, for unit tests and tools."""
-
-    def __init__(self) -> None:
-        self._keys: dict[tuple[str, int], WrappedKey] = {}
-
-    async def versions(self, force: str) -> list[WrappedKey]:
-        return sorted(
-            (key for (owner, _), key in self._keys.items() if owner == force),
-            key=lambda key: key.version,
-        )
-
-    async def get(self, force: str, version: int) -> WrappedKey | None:
-        return self._keys.get((force, version))
-
-    async def create(self, key: WrappedKey) -> bool:
-        if (key.force, key.version) in self._keys:
-            return False
-        self._keys[(key.force, key.version)] = key
-        return True
-
-    async def shred(self, force: str, versions: Sequence[int] | None = None) -> list[int]:
-        destroyed = []
-        for (owner, version), key in list(self._keys.items()):
-            if owner != force or key.shredded or (versions is not None and version not in versions):
-                continue
-            self._keys[(owner, version)] = WrappedKey(owner, version, None, key.created_at)
-            destroyed.append(version)
-        return sorted(destroyed)
-
-    async def forces(self) -> list[str]:
-        return sorted({force for force, _ in self._keys})
 
 
 def wrap_aad(force: str, version: int) -> bytes:
@@ -419,9 +371,7 @@ class KeyRing:
                 number = versions[-1].version + 1 if versions else 1
                 dek = AESGCM.generate_key(bit_length=256)
                 wrapped = await self._kek.wrap(dek, wrap_aad(force, number))
-                created = await self._store.create(
-                    WrappedKey(force, number, wrapped, datetime.now(UTC))
-                )
+                created = await self._store.create(force, number, wrapped, datetime.now(UTC))
                 if created:
                     self._keep(force, data_key(number, dek))
                     return number

@@ -22,13 +22,8 @@ STILL_READING_ROWS = {
     "federation/after_sync/queue.py",
     "federation/after_sync/stale.py",
     "federation/after_sync/step.py",
-    "federation/contacts.py",
-    "federation/intake.py",
     "federation/near_images.py",
     "federation/near_videos.py",
-    "federation/pull.py",
-    "federation/pull_lease.py",
-    "federation/reseal.py",
     "gateway/region.py",
 }
 

@@ -14,7 +14,7 @@ from federation.pull import PullState
 from gateway.protection import Protection
 from gateway.region import RegionFacts
 from graph import GraphStore
-from graph.case_reads import CaseSeal
+from graph.case_seals import CaseSeal
 from graph.port import Engine, Params, Record
 from policies.limits import RateLimited
 from policies.principal import Principal

@@ -15,7 +15,6 @@ from gateway.graphql.context import Context, Info
 from graph.case_reads import (
     CaseParts,
     CaseReads,
-    CaseSeal,
     LinkedCase,
     MediaGrades,
     StoredCase,
@@ -114,14 +113,9 @@ async def _contacts(context: Context, keys: list[str]) -> list[str | None]:
         protection.sharing,
         context.principal,
         keys,
-        read={key: _seal_row(context.seals[key]) for key in keys if key in context.seals},
+        read=context.seals,
     )
     return [found.get(key) for key in keys]
-
-
-def _seal_row(seal: CaseSeal) -> dict[str, Any]:
-    """A seal read this request, in the shape `officer_contacts` takes cases already read."""
-    return {"key": seal.key, "force": seal.force, "caseRef": seal.case_ref, "sealed": seal.sealed}
 
 
 def cases(context: Context) -> DataLoader[str, StoredCase | None]:

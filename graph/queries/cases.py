@@ -10,6 +10,8 @@ the next number of the `cases` counter (`STAMP_SEQ`), so replicas' read models f
 in commit order (docs/scaling.md, "The read model").
 """
 
+from typing import Literal
+
 # The written nodes (`{node}`, collected with the keys of their rows) stamped with one sequence
 # number, taken from the `cases` counter last of all in the statement. Setting `lock` first
 # write-locks the counter until the transaction ends (Neo4j; FalkorDB runs one statement at a
@@ -59,32 +61,54 @@ CALL {{
 }}
 """
 
-# The case's entities, victims and the pairs between them, written under the case node `k`.
-# `syncedAt` is the graph's own clock at the write; replicas follow writes by `seq` (STAMP_SEQ).
+# A case row's entity lists: the row's field, the entity label, the relationship from the case.
+CASE_ENTITIES = (
+    ("persons", "Person", "SUSPECT"),
+    ("devices", "Device", "USES_DEVICE"),
+    ("accounts", "Account", "USES_ACCOUNT"),
+    ("ips", "IPAddress", "SEEN_FROM"),
+    ("media", "Media", "CONTAINS_MEDIA"),
+    ("series", "Series", "IN_SERIES"),
+)
+# The victims' contacts: the row's field and the contacted entity's label.
+VICTIM_CONTACTS = (("contactPersons", "Person"), ("contactAccounts", "Account"))
+
+
+def case_content(make: Literal["CREATE", "MERGE"]) -> str:
+    """The clauses writing a case row `c`'s entities, victims and the pairs between them under
+    the case node `k`. Entity nodes are shared between cases, so always merged; `make` ("CREATE"
+    or "MERGE") makes the case's own relationships and victims: CREATE where the case's previous
+    ones were just removed (the hub's upsert, `UPSERT` and `INSERT`), MERGE where nothing was
+    (the benchmark's baseline, graph/queries/baseline.py)."""
+    clauses = [
+        f"FOREACH (x IN c.{field} |\n"
+        f"  MERGE (e:{label} {{key: x.key}}) {make} (k)-[r:{rel}]->(e) SET r = x.props)"
+        for field, label, rel in CASE_ENTITIES
+    ]
+    clauses.append(
+        "FOREACH (v IN c.victims |\n"
+        f"  {make} (x:Victim {{key: v.key}}) SET x = v.props {make} (k)-[:HAS_VICTIM]->(x))"
+    )
+    clauses.append(
+        "FOREACH (d IN c.depicts |\n"
+        f"  MERGE (m:Media {{key: d.media}}) MERGE (x:Victim {{key: d.victim}}) "
+        f"{make} (m)-[:DEPICTS]->(x))"
+    )
+    clauses += [
+        f"FOREACH (d IN c.{field} |\n"
+        f"  MERGE (e:{label} {{key: d.entity}}) MERGE (x:Victim {{key: d.victim}}) "
+        f"{make} (x)-[:CONTACTED]->(e))"
+        for field, label in VICTIM_CONTACTS
+    ]
+    return "\n".join(clauses) + "\n"
+
+
+# The case's properties and content, written under the case node `k`. `syncedAt` is the graph's
+# own clock at the write; replicas follow writes by `seq` (STAMP_SEQ).
 _WRITE_CONTENT = """
 SET k = c.props
 SET k.syncedAt = timestamp()
-FOREACH (p IN c.persons |
-  MERGE (e:Person {key: p.key}) CREATE (k)-[r:SUSPECT]->(e) SET r = p.props)
-FOREACH (d IN c.devices |
-  MERGE (e:Device {key: d.key}) CREATE (k)-[r:USES_DEVICE]->(e) SET r = d.props)
-FOREACH (a IN c.accounts |
-  MERGE (e:Account {key: a.key}) CREATE (k)-[r:USES_ACCOUNT]->(e) SET r = a.props)
-FOREACH (i IN c.ips |
-  MERGE (e:IPAddress {key: i.key}) CREATE (k)-[r:SEEN_FROM]->(e) SET r = i.props)
-FOREACH (m IN c.media |
-  MERGE (e:Media {key: m.key}) CREATE (k)-[r:CONTAINS_MEDIA]->(e) SET r = m.props)
-FOREACH (s IN c.series |
-  MERGE (e:Series {key: s.key}) CREATE (k)-[r:IN_SERIES]->(e) SET r = s.props)
-FOREACH (v IN c.victims |
-  CREATE (x:Victim {key: v.key}) SET x = v.props CREATE (k)-[:HAS_VICTIM]->(x))
-FOREACH (d IN c.depicts |
-  MERGE (m:Media {key: d.media}) MERGE (x:Victim {key: d.victim}) CREATE (m)-[:DEPICTS]->(x))
-FOREACH (d IN c.contactPersons |
-  MERGE (e:Person {key: d.entity}) MERGE (x:Victim {key: d.victim}) CREATE (x)-[:CONTACTED]->(e))
-FOREACH (d IN c.contactAccounts |
-  MERGE (e:Account {key: d.entity}) MERGE (x:Victim {key: d.victim}) CREATE (x)-[:CONTACTED]->(e))
-"""
+""" + case_content("CREATE")
 
 # An empty list rather than null: FalkorDB removes other properties with one set to null.
 _KEEP_TOUCHED = """

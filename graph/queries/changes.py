@@ -52,12 +52,15 @@ RETURN count(x) AS held
 
 # An administrator's release: the events held for a force go onto the feed, in the order they were
 # held, under the counter's lock as APPEND; any that reached the feed meanwhile are dropped.
+# `dedupe` is projected before the look-up: with no event held, FalkorDB refuses an index look-up
+# on a property of the unmatched `h`, so a hold made before any event was held would not lift.
 RELEASE_HELD = """
 MERGE (counter:Counter {key: 'changes'}) ON CREATE SET counter.value = 0
 SET counter.lock = true
 WITH counter
 OPTIONAL MATCH (h:HeldChange {heldFor: $force})
-OPTIONAL MATCH (old:Change {dedupe: h.dedupe})
+WITH counter, h, h.dedupe AS dedupe
+OPTIONAL MATCH (old:Change {dedupe: dedupe})
 WITH counter, h, old
 ORDER BY h.at, h.dedupe
 WITH counter, collect(h) AS all, collect(CASE WHEN old IS NULL THEN h END) AS fresh

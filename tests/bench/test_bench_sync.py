@@ -16,11 +16,12 @@ from gateway.demo.region import RegionParams, region_cases
 from graph.cases import insert_cases
 from graph.embedded import EmbeddedFalkorDB
 from graph.falkordb_adapter import FalkorDBStore
+from graph.keyring_store import MemoryKeyStore
 from graph.queries.baseline import RAW_UPSERT
 from policies.blind_index import BlindIndex
 from policies.case_rules import default_case_rules
 from policies.crypto import FieldCipher
-from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
+from policies.keys import KeyRing, LocalKeyFile
 from tests.federation.conftest import examples
 from tests.neo4j_server.server import java_available
 

@@ -25,11 +25,12 @@ from gateway.demo.region import RegionParams, recent_start, region_cases
 from gateway.demo.server import BackgroundServer, wait_until_ready
 from graph.embedded import EmbeddedFalkorDB, free_port
 from graph.falkordb_adapter import FalkorDBStore
+from graph.keyring_store import MemoryKeyStore
 from policies.blind_index import BlindIndex
 from policies.case_rules import default_case_rules
 from policies.crypto import FieldCipher
 from policies.devidp import mint_token
-from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
+from policies.keys import KeyRing, LocalKeyFile
 
 pytestmark = pytest.mark.faults
 

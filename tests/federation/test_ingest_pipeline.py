@@ -16,11 +16,12 @@ import pytest
 from federation.body import Item, Malformed
 from federation.ingest import Ingest
 from graph import GraphStore
+from graph.keyring_store import MemoryKeyStore
 from policies.audit import AuditLog, MemoryAuditStore
 from policies.blind_index import BlindIndex
 from policies.case_rules import default_case_rules
 from policies.crypto import FieldCipher
-from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
+from policies.keys import KeyRing, LocalKeyFile
 from policies.principal import Principal
 from tests.federation.conftest import examples
 

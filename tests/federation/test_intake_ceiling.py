@@ -16,11 +16,12 @@ from federation.ingest import Ingest
 from federation.intake import IntakeWatch
 from graph import GraphStore
 from graph.cases import case_key
+from graph.keyring_store import MemoryKeyStore
 from policies.audit import AuditLog, MemoryAuditStore
 from policies.blind_index import BlindIndex
 from policies.case_rules import default_case_rules, parse_case_rules
 from policies.crypto import FieldCipher
-from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
+from policies.keys import KeyRing, LocalKeyFile
 from policies.principal import Principal
 from tests.federation.test_linking_oracle import one_phone_case
 

@@ -11,9 +11,10 @@ import pytest
 
 from federation.near_images import NearImages, NewImage, hamming
 from graph import GraphStore
+from graph.keyring_store import MemoryKeyStore
 from policies.blind_index import BlindIndex
 from policies.crypto import FieldCipher
-from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
+from policies.keys import KeyRing, LocalKeyFile
 from tests.federation.conftest import Hub
 from tests.federation.pictures import cropped, pdq, picture, recompressed, resized
 from tests.gateway.graphql_client import data, summary, sync_all

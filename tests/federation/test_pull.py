@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from federation.after_sync import after_sync_step
 from federation.pull import PullCollector, Puller
 from gateway.demo.connector import DemoConnector, demo_policy_dir
-from graph.queries import pull as pull_queries
+from graph.pull_cursors import PullCursors
 from policies.case_rules import default_case_rules
 from policies.devidp import DEFAULT_POLICY_DIR
 from policies.scopes import load_clients
@@ -105,8 +105,8 @@ async def test_a_force_served_by_the_connector_is_pulled_into_the_hub(hub: Hub) 
     )
     # Pages were read after the first with the cursor of the page before.
     assert seen[0] is None and all(since is not None for since in seen[1:])
-    cursor = await hub.store.read(pull_queries.READ_CURSOR, {"force": "WI"})
-    assert cursor_position(cursor[0]["cursor"]) == 27  # the end of the feed: 25 + 2 changes
+    cursor = await PullCursors(hub.store).cursor("WI")  # the end of the feed: 25 + 2 changes
+    assert cursor is not None and cursor_position(cursor) == 27
     # Pulled records take the push path: linked across forces, in the pushing force's feed.
     feed = (await hub.changes("force-AS")).json()["changes"]
     assert {c["otherForce"] for c in feed} == {"WI"}

@@ -20,7 +20,7 @@ from graph import GraphStore
 from graph.embedded import EmbeddedFalkorDB, free_port
 from graph.falkordb_adapter import FalkorDBStore
 from graph.neo4j_adapter import Neo4jStore
-from graph.queries import pull as pull_queries
+from graph.pull_cursors import PullCursors
 from tests.conftest import ENGINES
 from tests.federation.pull_fixtures import (
     Source,
@@ -185,5 +185,5 @@ async def test_killing_the_hub_mid_pull_loses_and_doubles_nothing(
     # page applied when it died (5 records) is read again.
     resumed = seen()[requests_before_restart]
     assert resumed is not None and cursor_position(resumed) >= at_kill - 5
-    cursor = await store.read(pull_queries.READ_CURSOR, {"force": "WI"})
-    assert cursor_position(cursor[0]["cursor"]) == CASES
+    cursor = await PullCursors(store).cursor("WI")
+    assert cursor is not None and cursor_position(cursor) == CASES

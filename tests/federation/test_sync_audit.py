@@ -10,11 +10,12 @@ from typing import Any
 from federation.ingest import Ingest
 from graph import GraphStore
 from graph.audit_store import GraphAuditStore
+from graph.keyring_store import MemoryKeyStore
 from policies.audit import AuditLog
 from policies.blind_index import BlindIndex
 from policies.case_rules import default_case_rules
 from policies.crypto import FieldCipher
-from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
+from policies.keys import KeyRing, LocalKeyFile
 from policies.principal import Principal
 from tests.federation.conftest import examples
 from tests.federation.test_ingest_pipeline import stream

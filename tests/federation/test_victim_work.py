@@ -11,9 +11,10 @@ import pytest
 
 from federation.victim_work import AlreadyRecorded, Member, VictimWork
 from graph import GraphStore
+from graph.keyring_store import MemoryKeyStore
 from policies.audit import AuditLog, MemoryAuditStore
 from policies.crypto import FieldCipher
-from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
+from policies.keys import KeyRing, LocalKeyFile
 from policies.principal import Principal
 from policies.scopes import CASES_READ, VICTIM_ID_WRITE
 from policies.sharing import PolicyHolder

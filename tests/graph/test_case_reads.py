@@ -12,12 +12,12 @@ from graph import GraphStore
 from graph.case_reads import (
     CaseParts,
     CaseReads,
-    CaseSeal,
     MediaGrades,
     StoredCase,
     StoredDevice,
     StoredVictim,
 )
+from graph.case_seals import CaseSeal
 from graph.cases import case_key, tombstone_cases, upsert_cases
 from graph.queries import intake
 from tests.graph.summaries import ENTITY_LISTS, Prepared, bare, entity_keys, millis, two_forces

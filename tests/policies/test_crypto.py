@@ -12,18 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graph import GraphStore
-from graph.keyring_store import GraphKeyStore
+from graph.keyring_store import GraphKeyStore, MemoryKeyStore
 from policies.audit import AuditLog, MemoryAuditStore
 from policies.crypto import DecryptionFailed, FieldCipher, associated_data, is_sealed, key_version
-from policies.keys import (
-    KeyRing,
-    KeyShredded,
-    KeyUnwrapFailed,
-    LocalKeyFile,
-    MemoryKeyStore,
-    UnknownKeyVersion,
-    WrappedKey,
-)
+from policies.keys import KeyRing, KeyShredded, KeyUnwrapFailed, LocalKeyFile, UnknownKeyVersion
 
 SECRET = "Jane Example, 07700 900123"
 
@@ -196,7 +188,7 @@ async def test_wrapped_key_moved_to_another_force_does_not_unwrap(
     await cipher.seal("AS", "AS-1", "/summary", SECRET)
     stolen = await store.get("AS", 1)
     assert stolen is not None and stolen.wrapped is not None
-    await store.create(WrappedKey("DO", 1, stolen.wrapped, stolen.created_at))
+    await store.create("DO", 1, stolen.wrapped, stolen.created_at)
     with pytest.raises(KeyUnwrapFailed):
         await KeyRing(store, kek).dek("DO", 1)
 

@@ -19,8 +19,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from graph.keyring_store import MemoryKeyStore
 from policies.crypto import DecryptionFailed, FieldCipher, associated_data, key_version
-from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore, WrappedKey
+from policies.keys import KeyRing, LocalKeyFile
 
 KEK = bytes(range(32))
 DATA_KEYS = {1: bytes(range(32, 64)), 2: bytes(range(64, 96))}
@@ -76,7 +77,7 @@ async def vector_cipher(data_dir: Path) -> FieldCipher:
     (keys / "kek.key").chmod(0o600)
     store = MemoryKeyStore()
     for version, wrapped in WRAPPED.items():
-        await store.create(WrappedKey("AS", version, bytes.fromhex(wrapped), datetime.now(UTC)))
+        await store.create("AS", version, bytes.fromhex(wrapped), datetime.now(UTC))
     return FieldCipher(KeyRing(store, LocalKeyFile.in_data_dir(data_dir)))
 
 

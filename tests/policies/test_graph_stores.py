@@ -11,10 +11,10 @@ import pytest
 
 from graph import GraphStore
 from graph.audit_store import GraphAuditStore
-from graph.keyring_store import GraphKeyStore
+from graph.keyring_store import GraphKeyStore, MemoryKeyStore
 from policies.audit import AuditLog
 from policies.crypto import FieldCipher, key_version
-from policies.keys import KeyRing, KeyShredded, LocalKeyFile, WrappedKey
+from policies.keys import KeyRing, KeyShredded, LocalKeyFile, WrappedKeyStore
 from policies.principal import Principal
 
 ANALYST = Principal("analyst-GL", frozenset({"cases:read", "sensitive:reveal"}), "GL", "tok")
@@ -31,13 +31,20 @@ def replica(store: GraphStore, data_dir: Path, *, ttl: float = 60.0) -> FieldCip
 
 
 async def test_key_store_round_trip(graph_store: GraphStore) -> None:
-    keys = GraphKeyStore(graph_store)
+    await round_trip(GraphKeyStore(graph_store))
+
+
+async def test_the_memory_key_store_keeps_keys_as_the_graph_does() -> None:
+    await round_trip(MemoryKeyStore())
+
+
+async def round_trip(keys: WrappedKeyStore) -> None:
     created = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-    assert await keys.create(WrappedKey("AS", 1, b"\x00wrapped-1", created))
-    assert await keys.create(WrappedKey("AS", 2, b"wrapped-2", created))
-    assert await keys.create(WrappedKey("GL", 1, b"wrapped-gl", created))
+    assert await keys.create("AS", 1, b"\x00wrapped-1", created)
+    assert await keys.create("AS", 2, b"wrapped-2", created)
+    assert await keys.create("GL", 1, b"wrapped-gl", created)
     # A second writer of the same version loses, and changes nothing.
-    assert not await keys.create(WrappedKey("AS", 2, b"other", created))
+    assert not await keys.create("AS", 2, b"other", created)
 
     versions = await keys.versions("AS")
     assert [(k.version, k.wrapped) for k in versions] == [(1, b"\x00wrapped-1"), (2, b"wrapped-2")]
@@ -50,6 +57,9 @@ async def test_key_store_round_trip(graph_store: GraphStore) -> None:
     shredded = await keys.get("AS", 1)
     assert shredded is not None and shredded.wrapped is None
     assert await keys.shred("AS") == [2]
+    assert [k.wrapped for k in await keys.versions("AS")] == [None, None]  # tombstones kept
+    with pytest.raises(ValueError, match="wrapped"):
+        await keys.create("AS", 3, b"", created)
     gl = await keys.get("GL", 1)
     assert gl is not None and gl.wrapped == b"wrapped-gl"
 

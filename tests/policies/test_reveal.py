@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from graph.keyring_store import MemoryKeyStore
 from policies.audit import AuditLog, AuditUnavailable, MemoryAuditStore
 from policies.crypto import FieldCipher
 from policies.devidp import DEFAULT_POLICY_DIR
-from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
+from policies.keys import KeyRing, LocalKeyFile
 from policies.principal import Principal
 from policies.reveal import Shredded, reveal
 from policies.scopes import Forbidden

@@ -10,8 +10,9 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from graph.keyring_store import MemoryKeyStore
 from policies.crypto import FieldCipher
-from policies.keys import KeyRing, KeyUnwrapFailed, MemoryKeyStore, WrappedKey
+from policies.keys import KeyRing, KeyUnwrapFailed
 from policies.vault import KeyServiceUnavailable, VaultSettings, VaultTransitKEK
 from tests.policies.vault_emulator import TransitEmulator
 
@@ -55,7 +56,7 @@ async def test_wrapped_key_moved_to_another_force_is_refused(http: httpx.AsyncCl
     await FieldCipher(KeyRing(store, kek(http))).seal("AS", "AS-1", "/summary", "x")
     stolen = await store.get("AS", 1)
     assert stolen is not None and stolen.wrapped is not None
-    await store.create(WrappedKey("GL", 1, stolen.wrapped, stolen.created_at))
+    await store.create("GL", 1, stolen.wrapped, stolen.created_at)
     with pytest.raises(KeyUnwrapFailed):
         await KeyRing(store, kek(http)).dek("GL", 1)
 

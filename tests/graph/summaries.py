@@ -12,10 +12,11 @@ from typing import Any
 from federation.prepare import prepare_case
 from graph import GraphStore
 from graph.cases import CaseRow, upsert_cases
+from graph.keyring_store import MemoryKeyStore
 from policies.blind_index import BlindIndex
 from policies.case_rules import default_case_rules
 from policies.crypto import FieldCipher
-from policies.keys import KeyRing, LocalKeyFile, MemoryKeyStore
+from policies.keys import KeyRing, LocalKeyFile
 from tests.federation.conftest import examples
 
 # Each kind of entity a prepared row lists, with the label and relationship it is written under.

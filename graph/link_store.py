@@ -90,10 +90,11 @@ class LinkStore:
     async def around(self, keys: Collection[str]) -> Around:
         """The other cases that share an entity with these now, and those that did before
         their latest write (kept as `touched`, on the tombstone of a removed case)."""
-        rows = await self.store.read(q.AROUND, {"keys": sorted(keys)})
+        synced = set(keys)
+        rows = await self.store.read(q.AROUND, {"keys": sorted(synced)})
         found: dict[bool, set[str]] = {True: set(), False: set()}
         for row in rows:
-            if row["key"] is not None and row["key"] not in keys:
+            if row["key"] is not None and row["key"] not in synced:
                 found[bool(row["before"])].add(str(row["key"]))
         return Around(now=frozenset(found[False]), before=frozenset(found[True]))
 

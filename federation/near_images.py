@@ -5,7 +5,7 @@ linking rules' `pdq_distance` bits of each other are one picture: the second is 
 first's `Media` node (the cluster's key), so every link, count, victim group and pre-grading that
 follows an exact copy follows a near one too, with nothing else to change.
 
-The region's clusters live in the graph (`graph/queries/near_images.py`), their hashes sealed as
+The region's clusters live in the graph (`graph/clusters.py`), their hashes sealed as
 the case that brought them sealed them; each replica keeps them in memory in a faiss
 multi-index-hashing index (16 substrings of 16 bits). By the pigeonhole principle two hashes at
 most 31 bits apart agree within 1 bit on one of the 16 substrings, so probing each substring's
@@ -27,7 +27,7 @@ import faiss
 import numpy as np
 
 from graph import GraphStore
-from graph.queries import near_images as q
+from graph.clusters import ClusterStore, ImageCluster
 from policies.blind_index import BlindIndex
 from policies.crypto import DecryptionFailed, FieldCipher
 from policies.keys import KeyringError
@@ -143,7 +143,7 @@ class NearImages:
         self, store: GraphStore, cipher: FieldCipher, blind: BlindIndex, distance: int
     ) -> None:
         self.index = ClusterIndex(distance)
-        self._store = store
+        self._clusters = ClusterStore(store)
         self._cipher = cipher
         self._blind = blind
         self._known: set[str] = set()  # the clusters' keys, added here or read
@@ -158,16 +158,15 @@ class NearImages:
 
     async def refresh(self) -> None:
         """Add the clusters other replicas (or this one) numbered since the last look."""
-        rows = await self._store.read(q.CLUSTERS_SINCE, {"since": self._seq})
         opened = []
-        for row in rows:
-            self._seq = max(self._seq, int(row["seq"]))
-            if row["key"] in self._known:
+        for cluster in await self._clusters.images_since(self._seq):
+            self._seq = max(self._seq, cluster.seq)
+            if cluster.key in self._known:
                 continue  # added by this replica
-            self._known.add(row["key"])
+            self._known.add(cluster.key)
             try:
                 pdq = await self._cipher.open(
-                    row["force"], row["caseRef"], row["field"], row["sealed"]
+                    cluster.force, cluster.case_ref, cluster.field, cluster.sealed
                 )
             except (DecryptionFailed, KeyringError):
                 pdq = None  # its force's key was shredded: the hash is gone from the search
@@ -199,19 +198,17 @@ class NearImages:
                 mapping[image.pdq] = image.pdq if best is None else best[0]
             self.index.add([image.pdq for image in added])
             if added:
-                await self._store.write(q.ADD_CLUSTERS, {"clusters": await self._rows(added)})
+                await self._clusters.add_images(await self._sealed(added))
             return mapping
 
-    async def _rows(self, images: Iterable[NewImage]) -> list[dict[str, str]]:
+    async def _sealed(self, images: Iterable[NewImage]) -> list[ImageCluster]:
         return [
-            {
-                "key": self._blind.of("pdq", image.pdq),
-                "force": image.force,
-                "caseRef": image.case_ref,
-                "field": image.field,
-                "sealed": await self._cipher.seal(
-                    image.force, image.case_ref, image.field, image.pdq
-                ),
-            }
+            ImageCluster(
+                key=self._blind.of("pdq", image.pdq),
+                force=image.force,
+                case_ref=image.case_ref,
+                field=image.field,
+                sealed=await self._cipher.seal(image.force, image.case_ref, image.field, image.pdq),
+            )
             for image in images
         ]

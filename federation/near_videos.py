@@ -12,7 +12,7 @@ near copy of a video as they follow an exact copy of an image.
 
 Candidates are the clusters sharing at least one frame with the new video, found in this
 replica's memory; each is checked by the share both ways. Clusters live in the graph
-(`graph/queries/near_videos.py`) as blind indexes only, and each replica reads the ones others
+(`graph/clusters.py`) as blind indexes only, and each replica reads the ones others
 added before each batch.
 """
 
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from graph import GraphStore
-from graph.queries import near_videos as q
+from graph.clusters import ClusterStore, VideoCluster
 from policies.blind_index import BlindIndex
 
 QUALITY_MIN = 50  # vpdq's quality tolerance: flatter frames (a black screen) match anything
@@ -52,7 +52,7 @@ class NearVideos:
     """The region's video clusters: kept in the graph, matched in this replica's memory."""
 
     def __init__(self, store: GraphStore, blind: BlindIndex) -> None:
-        self._store = store
+        self._clusters = ClusterStore(store)
         self._blind = blind
         self._frames: dict[str, frozenset[str]] = {}  # cluster key -> its frames
         self._by_frame: dict[str, set[str]] = {}  # frame -> the clusters showing it
@@ -84,10 +84,10 @@ class NearVideos:
 
     async def refresh(self) -> None:
         """Add the clusters other replicas (or this one) numbered since the last look."""
-        for row in await self._store.read(q.VIDEOS_SINCE, {"since": self._seq}):
-            self._seq = max(self._seq, int(row["seq"]))
-            if row["key"] not in self._frames:
-                self._add(row["key"], frozenset(row["frames"] or ()))
+        for cluster in await self._clusters.videos_since(self._seq):
+            self._seq = max(self._seq, cluster.seq)
+            if cluster.key not in self._frames:
+                self._add(cluster.key, cluster.frames)
 
     async def canonical(self, videos: Sequence[NewVideo]) -> dict[str, str]:
         """Each video's cluster key (its `Media` key): an existing cluster it is a copy of, else
@@ -95,7 +95,7 @@ class NearVideos:
         async with self._lock:
             await self.refresh()
             mapping: dict[str, str] = {}
-            added: list[dict[str, object]] = []
+            added: list[VideoCluster] = []
             for video in videos:
                 if video.fingerprint in mapping or not video.frames:
                     continue
@@ -103,8 +103,7 @@ class NearVideos:
                 if key is None:
                     key = self._blind.of("vpdq", ",".join(sorted(video.frames)))
                     self._add(key, video.frames)
-                    added.append({"key": key, "frames": sorted(video.frames)})
+                    added.append(VideoCluster(key, video.frames))
                 mapping[video.fingerprint] = key
-            if added:
-                await self._store.write(q.ADD_VIDEOS, {"videos": added})
+            await self._clusters.add_videos(added)
             return mapping

@@ -17,13 +17,6 @@ STORE_CALLS = {"read", "write"}
 
 # Modules that still run `graph.queries` statements themselves, each to move behind a repository.
 STILL_READING_ROWS = {
-    "federation/after_sync/link_counts.py",
-    "federation/after_sync/links.py",
-    "federation/after_sync/queue.py",
-    "federation/after_sync/stale.py",
-    "federation/after_sync/step.py",
-    "federation/near_images.py",
-    "federation/near_videos.py",
     "gateway/region.py",
 }
 

@@ -7,23 +7,19 @@ from collections.abc import Iterable
 from typing import Any
 
 from graph import GraphStore
-from graph.queries import changes as q
-from graph.queries.links import ENTITY_KINDS
+from graph.link_store import CrossLink, LinkStore
 
 
 def _dedupe(recipient_case: str, other_case: str, kind: str) -> str:
     return f"LINK|{recipient_case}|{other_case}|{kind}"
 
 
-async def cross_force_links(store: GraphStore, case_keys: Iterable[str]) -> list[dict[str, Any]]:
-    """One row per (case, other force's case, kind of shared entity), for these cases."""
-    keys = sorted(set(case_keys))
-    return await store.read(q.CROSS_FORCE_LINKS, {"keys": keys}) if keys else []
+async def cross_force_links(store: GraphStore, case_keys: Iterable[str]) -> list[CrossLink]:
+    """One link per (case, other force's case, kind of shared entity), for these cases."""
+    return await LinkStore(store).cross_force_links(set(case_keys))
 
 
-def link_events(
-    rows: Iterable[dict[str, Any]], now_ms: int, told: int
-) -> dict[str, dict[str, Any]]:
+def link_events(links: Iterable[CrossLink], now_ms: int, told: int) -> dict[str, dict[str, Any]]:
     """The feed's events for links found by `cross_force_links`, keyed by dedupe key: each link
     to both forces, but a case hears of at most `told` other forces' cases (the case rules'
     `links.counted`, as many as its link counts hold).
@@ -34,23 +30,23 @@ def link_events(
     kind of entity, by key, which a newer version finds again; and a case it links to hears of
     it only while that case holds fewer links than that (`otherLinked`, counted at the last
     sync around it). The rest are on the case's links and in its priority."""
-    rows = sorted(rows, key=lambda r: (r["case"], r["label"], r["other"]))
-    synced = {row["case"] for row in rows}
+    ordered = sorted(links, key=lambda link: (link.case, link.label, link.other))
+    synced = {link.case for link in ordered}
     per_kind: Counter[tuple[str, str]] = Counter()
     room: dict[str, int] = {}  # the other cases' room left: those not synced here
     events: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        kind = ENTITY_KINDS[row["label"]]
-        one = (row["case"], row["force"], row["caseRef"])
-        two = (row["other"], row["otherForce"], row["otherCaseRef"])
-        per_kind[(row["case"], kind)] += 1
-        if per_kind[(row["case"], kind)] <= told:
+    for link in ordered:
+        kind = link.kind
+        one = (link.case, link.force, link.case_ref)
+        two = (link.other, link.other_force, link.other_case_ref)
+        per_kind[(link.case, kind)] += 1
+        if per_kind[(link.case, kind)] <= told:
             _link_event(events, one, two, kind, now_ms)
-        if row["other"] in synced:
-            continue  # told from its own rows
-        left = room.setdefault(row["other"], told - min(row["otherLinked"] or 0, told))
+        if link.other in synced:
+            continue  # told from its own links
+        left = room.setdefault(link.other, told - min(link.other_linked, told))
         if left > 0 and _link_event(events, two, one, kind, now_ms):
-            room[row["other"]] = left - 1
+            room[link.other] = left - 1
     return events
 
 

@@ -29,8 +29,8 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from federation.ingest import Result
 from federation.replica import replica_id
 from graph import GraphStore
+from graph.after_sync_queue import AfterSyncWork
 from graph.cases import case_key
-from graph.queries import after_sync as q
 
 log = logging.getLogger("crossforce.federation")
 
@@ -62,9 +62,9 @@ async def settled_for(
     """Wait (at most `timeout` seconds) until no case of `force` waits for the after-sync step,
     on whichever replica it is; whether it came to that."""
     deadline = time.monotonic() + timeout
+    work = AfterSyncWork(store)
     while True:
-        rows = await store.read(q.FORCE_PENDING, {"force": force})
-        if not rows or int(rows[0]["n"]) == 0:
+        if await work.count(force) == 0:
             return True
         if time.monotonic() >= deadline:
             return False
@@ -86,7 +86,7 @@ class AfterSyncQueue:
         holder: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._store = store
+        self._work = AfterSyncWork(store)
         self._step = step
         self._chunk = chunk
         self._retry = retry_seconds
@@ -141,29 +141,28 @@ class AfterSyncQueue:
     async def sweep(self) -> int:
         """Submit the cases pending for longer than `stale_seconds` that no live replica has
         claimed; how many. A graph error is logged and left to the next sweep."""
-        params = {"age": int(self._stale * 1000), "limit": self._chunk}
         try:
-            rows = await self._store.read(q.STALE_PENDING, params)
+            keys = await self._work.left_behind(int(self._stale * 1000), self._chunk)
         except Exception as error:  # the next sweep tries again; the task must not die
             log.warning("after-sync sweep waits for the graph: %s", type(error).__name__)
             return 0
-        if rows:
-            log.info("after-sync step taken up for %d cases left pending", len(rows))
-            await self.submit([row["key"] for row in rows], int(self._clock() * 1000))
-        return len(rows)
+        if keys:
+            log.info("after-sync step taken up for %d cases left pending", len(keys))
+            await self.submit(keys, int(self._clock() * 1000))
+        return len(keys)
 
     async def recover(self) -> None:
         """Take up the cases still flagged in the graph (a settle after this waits for them)."""
         while True:
             try:
-                rows = await self._store.read(q.PENDING)
+                keys = await self._work.pending()
             except Exception as error:  # the graph away, or worse: try again, never die
                 log.warning("after-sync recovery waits for the graph: %s", type(error).__name__)
                 await asyncio.sleep(self._retry)
                 continue
-            if rows:
-                log.info("after-sync step resumed for %d cases", len(rows))
-                await self.submit([row["key"] for row in rows], int(self._clock() * 1000))
+            if keys:
+                log.info("after-sync step resumed for %d cases", len(keys))
+                await self.submit(keys, int(self._clock() * 1000))
             return
 
     async def _drain(self) -> None:
@@ -195,13 +194,9 @@ class AfterSyncQueue:
     async def _feed_chunk(self, keys: list[str]) -> None:
         # Only cases still flagged (another replica, or an earlier run, may have fed the rest)
         # and not claimed by another live replica; claimed by this one for `stale_seconds`.
-        params = {"keys": keys, "holder": self.holder, "claim": int(self._stale * 1000)}
-        rows = await self._store.write(q.CLAIM_CASES, params)
-        rows += await self._store.write(q.CLAIM_TOMBSTONES, params)
-        if not rows:
+        claimed = await self._work.claim(keys, self.holder, int(self._stale * 1000))
+        if not claimed:
             return
-        await self._step([row["key"] for row in rows], int(self._clock() * 1000))
+        await self._step([c.key for c in claimed], int(self._clock() * 1000))
         # Cleared only for the version just fed: a newer one written meanwhile stays flagged.
-        cases = [{"key": row["key"], "version": row["version"]} for row in rows]
-        await self._store.write(q.SETTLE_CASES, {"cases": cases})
-        await self._store.write(q.SETTLE_TOMBSTONES, {"cases": cases})
+        await self._work.settle(claimed)

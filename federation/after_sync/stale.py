@@ -16,7 +16,7 @@ from typing import Any
 
 from federation.after_sync.feed import append_new
 from graph import GraphStore
-from graph.queries import oversight as q
+from graph.stale_cases import StaleCases
 from policies.case_facts import DAY_MS
 from policies.case_rules import CaseRules
 
@@ -31,18 +31,17 @@ async def feed_stale(
     were new on the feeds."""
     days = rules.stale_after_days
     cut = now_ms - days * DAY_MS
-    rows = await store.read(q.STALE_UNTOLD, {"cut": cut, "limit": limit})
-    if not rows:
+    stale = StaleCases(store)
+    cases = await stale.untold(cut, limit)
+    if not cases:
         return 0
     events: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        quiet_since = int(row["quietSince"])
-        dedupe = f"{KIND}|{row['key']}|{quiet_since}"
+    for case in cases:
+        dedupe = f"{KIND}|{case.key}|{case.quiet_since}"
         events[dedupe] = {
-            "dedupe": dedupe, "kind": KIND, "force": row["force"], "caseRef": row["caseRef"],
+            "dedupe": dedupe, "kind": KIND, "force": case.force, "caseRef": case.case_ref,
             "reasons": [f"no activity for {days} days"], "at": now_ms,
         }  # fmt: skip
     delivered = await append_new(store, events)
-    told = [{"key": row["key"], "quietSince": int(row["quietSince"])} for row in rows]
-    await store.write(q.STALE_TOLD, {"told": told})
+    await stale.mark_told(cases)
     return delivered

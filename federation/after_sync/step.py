@@ -20,7 +20,7 @@ from federation.after_sync.feed import deliver
 from federation.after_sync.links import cross_force_links, link_events
 from federation.after_sync.regrade import regrade_reasons
 from graph import GraphStore
-from graph.queries import regrade
+from graph.case_metadata import CaseMetadataStore
 from policies.case_facts import CaseFacts, facts_of
 from policies.case_rules import CaseRules
 
@@ -48,12 +48,12 @@ async def after_sync_step(
     synced = sorted(set(keys))
     if not synced:
         return 0
-    rows = await cross_force_links(store, synced)
-    events = link_events(rows, now_ms, rules.links_counted)
+    links = await cross_force_links(store, synced)
+    events = link_events(links, now_ms, rules.links_counted)
     near = await link_counts.around(store, synced)
-    await link_counts.count_after_sync(store, synced, near, rows, rules)
+    await link_counts.count_after_sync(store, synced, near, links, rules)
     await victim_groups.regroup(store, set(synced) | near.cases)
-    alerted = set(synced) | {row["other"] for row in rows}
+    alerted = set(synced) | {link.other for link in links}
     events.update(await _regrade_events(store, sorted(alerted), now_ms, rules))
     # Events for a force whose intake went over the case rules' ceiling are held, not appended.
     return await deliver(store, events)
@@ -62,10 +62,9 @@ async def after_sync_step(
 async def _regrade_events(
     store: GraphStore, keys: list[str], now_ms: int, rules: CaseRules
 ) -> dict[str, Any]:
-    params = {"keys": keys, "levels": sorted(rules.regrade.levels)}
-    rows = await store.read(regrade.REGRADABLE_METADATA_BY_KEY, params)
+    cases = await CaseMetadataStore(store).regradable(keys, sorted(rules.regrade.levels))
     events = {}
-    for fact in (facts_of(row, rules) for row in rows):
+    for fact in (facts_of(case, rules) for case in cases):
         reasons = regrade_reasons(fact)
         if reasons:
             dedupe, event = _event(fact, reasons, now_ms)

@@ -15,7 +15,7 @@ import pytest
 from federation.after_sync import AfterSyncQueue, applied_keys
 from federation.ingest import Ingest
 from graph import GraphStore, GraphUnavailable
-from graph.queries import after_sync as q
+from graph.after_sync_queue import AfterSyncWork
 from tests.federation.conftest import examples
 from tests.federation.test_ingest_pipeline import AS, ingest, stream
 
@@ -48,7 +48,7 @@ async def write(hub: Ingest, records: list[dict[str, Any]]) -> list[str]:
 
 
 async def pending(store: GraphStore) -> list[str]:
-    return sorted(row["key"] for row in await store.read(q.PENDING))
+    return sorted(await AfterSyncWork(store).pending())
 
 
 @contextlib.asynccontextmanager

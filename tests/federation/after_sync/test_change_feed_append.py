@@ -9,6 +9,7 @@ from federation.after_sync import links
 from federation.after_sync.feed import append_new
 from federation.changes import page
 from graph import GraphStore
+from graph.link_store import CrossLink
 from policies.case_rules import default_case_rules
 
 TOLD = default_case_rules().links_counted  # other forces' cases a case hears of
@@ -42,14 +43,10 @@ async def test_writers_racing_with_the_same_events_add_each_once(graph_store: Gr
     assert [c.seq for c in feed] == list(range(1, 36))  # no gaps, no repeats
 
 
-def link_row(
-    case: str, other: str, label: str = "Media", other_linked: int | None = None
-) -> dict[str, Any]:
-    return {
-        "case": case, "force": case[:2], "caseRef": case[3:], "label": label,
-        "other": other, "otherForce": other[:2], "otherCaseRef": other[3:],
-        "otherRisk": "LOW", "otherLinked": other_linked,
-    }  # fmt: skip
+def link_row(case: str, other: str, label: str = "Media", other_linked: int = 0) -> CrossLink:
+    return CrossLink(case=case, force=case[:2], case_ref=case[3:], label=label, other=other,
+                     other_force=other[:2], other_case_ref=other[3:], other_risk="LOW",
+                     other_linked=other_linked)  # fmt: skip
 
 
 def told(events: dict[str, dict[str, Any]], case_ref: str) -> list[str]:

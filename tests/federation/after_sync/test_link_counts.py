@@ -11,9 +11,9 @@ from typing import Any
 from federation.after_sync import after_sync_step, applied_keys, link_counts
 from federation.ingest import Ingest
 from graph import GraphStore
+from graph.after_sync_queue import AfterSyncWork
+from graph.case_metadata import CaseMetadataStore
 from graph.migrations import MIGRATIONS
-from graph.queries import after_sync as q
-from graph.queries import reading
 from policies.case_facts import CaseFacts, facts_of
 from policies.case_rules import CaseRules, default_case_rules
 from tests.federation.after_sync.test_regrade_alert_recovery import principal
@@ -39,8 +39,8 @@ async def synced(
 
 
 async def facts(store: GraphStore, *keys: str) -> dict[str, CaseFacts]:
-    rows = await store.read(reading.CASE_METADATA_BY_KEY, {"keys": list(keys)})
-    return {row["key"]: facts_of(row, RULES) for row in rows}
+    cases = await CaseMetadataStore(store).of(keys)
+    return {case["key"]: facts_of(case, RULES) for case in cases}
 
 
 def newer(record: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -98,9 +98,10 @@ async def test_a_lost_link_a_removal_and_a_new_grade_are_counted_again(
     # GL withdraws its case: the AS case is linked to nothing.
     await synced(graph_store, hub, [newer(high, deleted=True)])
     assert (await facts(graph_store, "AS:AS-T-0001"))["AS:AS-T-0001"].linked_cases == 0
-    pending = await graph_store.read(q.PENDING)  # never settled here: the step ran alone
-    assert {"key": "GL:GL-T-0002"} in pending  # the tombstone too
-    assert (await graph_store.read(q.PENDING_COUNT))[0]["n"] == len(pending)
+    work = AfterSyncWork(graph_store)
+    pending = await work.pending()  # never settled here: the step ran alone
+    assert "GL:GL-T-0002" in pending  # the tombstone too
+    assert await work.count() == len(pending)
 
 
 async def test_views_avoided_count_the_items_another_case_graded_first(
@@ -156,4 +157,4 @@ async def test_the_migration_hands_uncounted_cases_to_the_after_sync_step(
     await graph_store.write("MATCH (c:Case) SET c.linkedCases = null, c.afterSyncPending = null")
     (backfill,) = [m.then for m in MIGRATIONS if m.version == 9]
     await graph_store.write(backfill)
-    assert [row["key"] for row in await graph_store.read(q.PENDING)] == ["AS:AS-T-0001"]
+    assert await AfterSyncWork(graph_store).pending() == ["AS:AS-T-0001"]

@@ -11,7 +11,7 @@ from pathlib import Path
 from federation.after_sync import AfterSyncQueue, after_sync_step, applied_keys
 from federation.changes import page
 from graph import GraphStore
-from graph.queries import after_sync as q
+from graph.after_sync_queue import AfterSyncWork
 from policies.case_rules import default_case_rules
 from policies.principal import Principal
 from tests.federation.test_ingest_pipeline import ingest, stream
@@ -46,7 +46,7 @@ async def test_alerts_left_behind_by_a_stopped_hub_come_once(
     await asyncio.sleep(0)
     try:
         for _ in range(200):
-            if not await graph_store.read(q.PENDING):
+            if not await AfterSyncWork(graph_store).pending():
                 break
             await asyncio.sleep(0.05)
         await asyncio.gather(*(r.settle() for r in replicas))
@@ -55,7 +55,7 @@ async def test_alerts_left_behind_by_a_stopped_hub_come_once(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-    assert await graph_store.read(q.PENDING) == []
+    assert await AfterSyncWork(graph_store).pending() == []
     feed = (await page(graph_store, "AS", 0)).changes
     alerts = [(c.case_ref, c.reasons) for c in feed if c.kind == "REGRADE"]
     assert sorted(alerts) == [

@@ -9,8 +9,8 @@ from typing import Any
 
 from federation.after_sync.victim_groups import regroup
 from graph import GraphStore
+from graph.after_sync_queue import AfterSyncWork
 from graph.migrations import MIGRATIONS
-from graph.queries import after_sync as q
 from tests.federation.after_sync.test_link_counts import newer, synced
 from tests.federation.test_ingest_pipeline import ingest
 from tests.gateway.graphql_client import summary
@@ -120,6 +120,6 @@ async def test_the_migration_hands_cases_with_victims_to_the_after_sync_step(
     await graph_store.write("MATCH (c:Case) SET c.afterSyncPending = null")
     (backfill,) = [m.then for m in MIGRATIONS if m.version == 10]
     await graph_store.write(backfill)
-    pending = sorted(row["key"] for row in await graph_store.read(q.PENDING))
+    pending = sorted(await AfterSyncWork(graph_store).pending())
     assert pending == ["AS:AS-T-0001", "GL:GL-T-0002"]
     assert await regroup(graph_store, pending) == 1

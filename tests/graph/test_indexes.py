@@ -3,9 +3,12 @@ every node of the label, and a sync that merges into a growing label slows with 
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from pathlib import Path
 
+import graph.queries
 from graph.migrations import MIGRATIONS
 
 GRAPH = Path(__file__).resolve().parents[2] / "graph"
@@ -14,12 +17,18 @@ LOOKUP = re.compile(r"\(\w*:([A-Z]\w+) \{(\w+):")
 SINGLETONS = {("SchemaVersion", "key")}
 
 
+def _statements() -> list[str]:
+    """Every module's text in graph/, and every statement `graph.queries` builds (some are
+    rendered from templates, with the label filled in at import)."""
+    texts = [path.read_text() for path in GRAPH.rglob("*.py")]
+    for info in pkgutil.iter_modules(graph.queries.__path__):
+        module = importlib.import_module(f"graph.queries.{info.name}")
+        texts += [value for value in vars(module).values() if isinstance(value, str)]
+    return texts
+
+
 def looked_up() -> set[tuple[str, str]]:
-    return {
-        (label, prop)
-        for path in GRAPH.rglob("*.py")
-        for label, prop in LOOKUP.findall(path.read_text())
-    }
+    return {(label, prop) for text in _statements() for label, prop in LOOKUP.findall(text)}
 
 
 def indexed() -> set[tuple[str, str]]:

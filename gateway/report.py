@@ -4,9 +4,9 @@ cases past target by reference. As CSV, HTML or PDF.
 
 The CSV and the HTML name every case past target (up to `MAX_OVERDUE_PAGES` pages); the PDF, the
 paper the board reads, names the `PRINTED_OVERDUE` longest waiting and says how many more there
-are, with the same figures as the others. A PDF's cost grows faster than its table (WeasyPrint
-lays out every row, and a table across pages is laid out again on each), so a bounded list keeps
-it a page or two and quick to make at any size of region.
+are, with the same figures as the others. WeasyPrint's layout of a table costs more per row the
+longer the table runs across pages, so a bounded list keeps the PDF a few pages and quick to make
+at any size of region.
 
 Built from the hub's own answers to `oversight` (`Report.of`, from the GraphQL data), so it says
 exactly what the dashboard says, under the reader's agreements: figures and case references,

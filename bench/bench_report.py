@@ -238,11 +238,16 @@ def main() -> None:
     if args.cases < 1 or args.requests < 1:
         raise SystemExit("--cases and --requests must be at least 1")
     result = asyncio.run(run(args))
-    args.out.mkdir(parents=True, exist_ok=True)
-    name = f"report-{result['engine']}-{result['cases']}"
-    (args.out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
-    (args.out / f"{name}.md").write_text(markdown(result))
+    write_results(result, args.out)
     print(markdown(result))
+
+
+def write_results(result: dict[str, Any], out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    name = f"report-{result['engine']}-{result['cases']}"
+    (out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / f"{name}.md").write_text(markdown(result))
+    return out / f"{name}.md"
 
 
 if __name__ == "__main__":

@@ -2,6 +2,12 @@
 enforced in it had waited, how it stands against its targets, its backlog day by day, and its
 cases past target by reference. As CSV, HTML or PDF.
 
+The CSV and the HTML name every case past target (up to `MAX_OVERDUE_PAGES` pages); the PDF, the
+paper the board reads, names the `PRINTED_OVERDUE` longest waiting and says how many more there
+are, with the same figures as the others. WeasyPrint's layout of a table costs more per row the
+longer the table runs across pages, so a bounded list keeps the PDF a few pages and quick to make
+at any size of region.
+
 Built from the hub's own answers to `oversight` (`Report.of`, from the GraphQL data), so it says
 exactly what the dashboard says, under the reader's agreements: figures and case references,
 never personal data. `crossforce report` (gateway/cli/report.py) fetches and writes it.
@@ -25,6 +31,8 @@ FORMATS = ("csv", "html", "pdf")
 MEDIA_TYPES = {"csv": "text/csv", "html": "text/html", "pdf": "application/pdf"}
 HISTORY_AT_LEAST = timedelta(days=90)  # the backlog chart shows this much even for 28 days
 MAX_OVERDUE_PAGES = 100  # 10,000 references: beyond that the list is not what the board reads
+OVERDUE_PAGE = 100  # references asked per page (the most `cases` gives at once)
+PRINTED_OVERDUE = 50  # references the PDF names: the longest waiting, the list being oldest first
 _PERIOD = re.compile(r"^(\d{1,4})([dw])$")
 
 # One page of the report's query: its variables in, the `oversight` answer out.
@@ -42,8 +50,17 @@ def period_of(text: str) -> timedelta:
     return timedelta(days=days)
 
 
-async def gather(ask: Ask, force: str, period: timedelta, end: datetime) -> Report:
-    """The report, asked a page of overdue cases at a time."""
+def overdue_wanted(fmt: str) -> int:
+    """How many overdue references a report in `fmt` names (before the count of the rest)."""
+    return PRINTED_OVERDUE if fmt == "pdf" else MAX_OVERDUE_PAGES * OVERDUE_PAGE
+
+
+async def gather(
+    ask: Ask, force: str, period: timedelta, end: datetime, *, overdue: int | None = None
+) -> Report:
+    """The report, asked a page of overdue cases at a time, up to `overdue` references (by
+    default as many as any format names; `overdue_wanted(fmt)` for one format)."""
+    wanted = overdue_wanted("csv") if overdue is None else overdue
     start = end - period
     variables: dict[str, Any] = {
         "forces": [force],
@@ -51,18 +68,18 @@ async def gather(ask: Ask, force: str, period: timedelta, end: datetime) -> Repo
         "to": end.isoformat(),
         "historyFrom": (end - max(period, HISTORY_AT_LEAST)).date().isoformat(),
         "historyTo": end.date().isoformat(),
+        "first": min(wanted, OVERDUE_PAGE),
         "after": None,
     }
     first = await ask(variables)
     page = first["cases"]
-    overdue = [e["node"] for e in page["edges"]]
-    for _ in range(MAX_OVERDUE_PAGES - 1):
-        if not page["pageInfo"]["hasNextPage"]:
-            break
+    nodes = [e["node"] for e in page["edges"]]
+    while page["pageInfo"]["hasNextPage"] and len(nodes) < wanted:
+        variables["first"] = min(wanted - len(nodes), OVERDUE_PAGE)
         variables["after"] = page["pageInfo"]["endCursor"]
         page = (await ask(variables))["cases"]
-        overdue += [e["node"] for e in page["edges"]]
-    return Report.of(force, start, end, first, overdue)
+        nodes += [e["node"] for e in page["edges"]]
+    return Report.of(force, start, end, first, nodes)
 
 
 def rendered(report: Report, fmt: str) -> bytes:
@@ -72,10 +89,11 @@ def rendered(report: Report, fmt: str) -> bytes:
     return (render_csv(report) if fmt == "csv" else render_html(report)).encode()
 
 
-# What the report asks the hub; `$forces` is the one force, `$openFrom` the history's first day.
+# What the report asks the hub; `$forces` is the one force, `$historyFrom` the history's first
+# day, `$first` and `$after` the page of overdue cases.
 QUERY = """
 query Report($forces: [String!], $from: DateTime!, $to: DateTime!, $historyFrom: Date!,
-             $historyTo: Date!, $after: String) {
+             $historyTo: Date!, $first: Int!, $after: String) {
   oversight(filter: {forces: $forces}) {
     asOf
     activity(from: $from, to: $to) {
@@ -85,7 +103,7 @@ query Report($forces: [String!], $from: DateTime!, $to: DateTime!, $historyFrom:
     byForce { force riskLevel open pastTarget dueWithin48Hours enforcedWithinTargetShare
               medianDaysToEnforcement }
     history(from: $historyFrom, to: $historyTo) { date force open pastTarget awaitingEnforcement }
-    cases(filter: {forces: $forces, pastTarget: true}, first: 100, after: $after) {
+    cases(filter: {forces: $forces, pastTarget: true}, first: $first, after: $after) {
       totalCount
       edges { node { caseRef riskLevel team daysWaiting } }
       pageInfo { hasNextPage endCursor } }
@@ -111,7 +129,8 @@ class Report:
     activity: dict[str, Any] | None  # the force's `ForceActivity` row; None without cases
     targets: list[dict[str, Any]]  # its `ForceRiskFigures` rows
     history: list[dict[str, Any]]  # its `ForceDay` rows
-    overdue: list[Overdue]
+    overdue: list[Overdue]  # the oldest first, as many as were asked for
+    overdue_count: int  # every case past target, named above or not
 
     @classmethod
     def of(
@@ -122,7 +141,7 @@ class Report:
         oversight: dict[str, Any],
         overdue: list[dict[str, Any]],
     ) -> Report:
-        """From the `oversight` answer (its first page) and every overdue case's node."""
+        """From the `oversight` answer (its first page) and the overdue cases' nodes asked."""
         return cls(
             force=force,
             start=start,
@@ -134,6 +153,7 @@ class Report:
             overdue=[
                 Overdue(n["caseRef"], n["riskLevel"], n["team"], n["daysWaiting"]) for n in overdue
             ],
+            overdue_count=oversight["cases"]["totalCount"],
         )
 
     def activity_rows(self) -> list[tuple[str, int]]:
@@ -174,6 +194,7 @@ def render_csv(report: Report) -> str:
     rows.writerow(["report", "force", report.force])
     rows.writerow(["report", "period", report.start.isoformat(), report.end.isoformat()])
     rows.writerow(["report", "as of", report.as_of])
+    rows.writerow(["report", "cases past target", report.overdue_count])
     for what, count in report.activity_rows():
         rows.writerow(["activity", what, count])
     rows.writerow(["time to enforcement", "days from referral", "cases first enforced"])
@@ -203,6 +224,17 @@ th, td { border: 1px solid #ccc; padding: 2px 8px; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 p.meta { color: #555; margin-top: 0.2em; }
 """
+# The PDF's: A4 with the page's own margins, a smaller type, and few rules (WeasyPrint matches
+# every rule against every element, so each one costs per table cell).
+PRINT_STYLE = """
+@page { size: A4; margin: 15mm; }
+body { font-family: sans-serif; font-size: 9pt; color: #222; }
+h1 { font-size: 16pt; margin: 0; } h2 { font-size: 12pt; margin: 1.2em 0 0.2em; }
+table { border-collapse: collapse; }
+td, th { border: 1px solid #ccc; padding: 1px 6px; text-align: right; }
+.meta { color: #555; }
+svg { width: 100%; height: auto; }
+"""
 
 
 def _table(head: list[str], rows: list[list[Any]]) -> str:
@@ -214,7 +246,12 @@ def _table(head: list[str], rows: list[list[Any]]) -> str:
 
 
 def render_html(report: Report) -> str:
-    """A page for the board: activity, targets, the backlog chart, the overdue references."""
+    """A page for the board: activity, targets, the backlog chart, every overdue reference."""
+    return _page(report, STYLE, len(report.overdue))
+
+
+def _page(report: Report, style: str, named: int) -> str:
+    """The report as one HTML document, naming the first `named` overdue references."""
     force = escape(report.force)
     activity = _table(["", "count"], [[what, n] for what, n in report.activity_rows()])
     bands = report.time_to_enforcement()
@@ -242,13 +279,14 @@ def render_html(report: Report) -> str:
         )
     else:
         chart = "<p>No history kept yet for this force.</p>"
+    listed = report.overdue[:named]
     overdue = _table(
         ["case reference", "risk level", "team", "days waiting"],
-        [[c.case_ref, c.risk_level, c.team or "", _days(c.days_waiting)] for c in report.overdue],
+        [[c.case_ref, c.risk_level, c.team or "", _days(c.days_waiting)] for c in listed],
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<title>Crossforce report: {force}</title><style>{STYLE}</style></head>
+<title>Crossforce report: {force}</title><style>{style}</style></head>
 <body>
 <h1>Force {force}: report to the scrutiny board</h1>
 <p class="meta">Period {escape(report.period())}; figures as of {escape(report.as_of)}.
@@ -259,14 +297,26 @@ Case references only: no personal data.</p>
 {sum(n for _, n in bands)} cases first enforced in the period.</p>{waits}
 <h2>Targets now</h2>{targets}
 <h2>Backlog day by day</h2>{chart}
-<h2>Cases past target now ({len(report.overdue)})</h2>{overdue}
+<h2>Cases past target now ({report.overdue_count:,})</h2>{_the_rest(report, len(listed))}{overdue}
 </body></html>
 """
 
 
+def _the_rest(report: Report, listed: int) -> str:
+    """What the list below leaves out, if anything: how many, and where they are named."""
+    if listed >= report.overdue_count:
+        return ""
+    return (
+        f'<p class="meta">The {listed:,} longest waiting, and {report.overdue_count - listed:,} '
+        "more, named in the hub's list of cases past target (Oversight) and in the report's CSV "
+        f"(/reports/{escape(report.force)}?format=csv).</p>"
+    )
+
+
 def render_pdf(report: Report) -> bytes:
-    """The HTML page as PDF (WeasyPrint, which needs Pango on the machine)."""
+    """The report as PDF for the board (WeasyPrint, which needs Pango on the machine): the same
+    figures and charts as the HTML, the `PRINTED_OVERDUE` longest-waiting references named."""
     from weasyprint import HTML  # imported here: only the PDF needs it and its system libraries
 
-    pdf: bytes = HTML(string=render_html(report)).write_pdf()
+    pdf: bytes = HTML(string=_page(report, PRINT_STYLE, PRINTED_OVERDUE)).write_pdf()
     return pdf

@@ -19,7 +19,15 @@ from starlette.responses import JSONResponse, Response
 
 from gateway.graphql.context import Context, CountingStore
 from gateway.graphql.view import GraphQLView
-from gateway.report import FORMATS, MEDIA_TYPES, QUERY, gather, period_of, rendered
+from gateway.report import (
+    FORMATS,
+    MEDIA_TYPES,
+    QUERY,
+    gather,
+    overdue_wanted,
+    period_of,
+    rendered,
+)
 from policies.audit import EXPORT, OK
 from policies.bearer import bearer_token
 from policies.limits import RateLimited
@@ -55,7 +63,8 @@ def report_endpoint(view: GraphQLView) -> Callable[[Request], Awaitable[Response
         except ValueError as error:
             return _refused(400, f"period: {error}")
         try:
-            made = await gather(_asker(view, principal), force, period, datetime.now(UTC))
+            asker, now = _asker(view, principal), datetime.now(UTC)
+            made = await gather(asker, force, period, now, overdue=overdue_wanted(fmt))
         except _Refused as error:
             return _refused(403 if error.code == "FORBIDDEN" else 400, str(error))
         await view.protection.audit.record(

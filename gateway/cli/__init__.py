@@ -735,7 +735,7 @@ def report(
             )
         except ValueError as error:
             raise ReportError(str(error), EXIT_CANNOT_RUN) from None
-        made = fetch_report(url or issuer, access_token, force, length, until)
+        made = fetch_report(url or issuer, access_token, force, length, until, fmt)
         write_report(made, fmt, out)
     except ReportError as error:
         typer.echo(f"crossforce report: {error}", err=True)

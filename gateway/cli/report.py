@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from gateway.report import QUERY, Report, gather, period_of, rendered
+from gateway.report import QUERY, Report, gather, overdue_wanted, period_of, rendered
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -66,12 +66,18 @@ async def _ask(http: httpx.AsyncClient, token: str, variables: dict[str, Any]) -
     return oversight
 
 
-def fetch_report(url: str, token: str, force: str, period: timedelta, end: datetime) -> Report:
-    """Ask the running hub, a page of overdue cases at a time."""
+def fetch_report(
+    url: str, token: str, force: str, period: timedelta, end: datetime, fmt: str = "csv"
+) -> Report:
+    """Ask the running hub, a page of overdue cases at a time, as many as `fmt` names."""
 
     async def fetch() -> Report:
         async with httpx.AsyncClient(base_url=url.rstrip("/"), timeout=TIMEOUT_SECONDS) as http:
-            return await gather(lambda v: _ask(http, token, v), force, period, end)
+
+            async def ask(variables: dict[str, Any]) -> dict[str, Any]:
+                return await _ask(http, token, variables)
+
+            return await gather(ask, force, period, end, overdue=overdue_wanted(fmt))
 
     return asyncio.run(fetch())
 

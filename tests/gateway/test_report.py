@@ -136,6 +136,7 @@ async def test_the_html_and_pdf_reports_name_the_force_and_its_overdue_cases(
     assert pdf.startswith(b"%PDF")
     text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
     assert "Force AS" in text and overdue[0] in text and "Time to enforcement" in text
+    assert f"Cases past target now ({len(overdue)})" in text
     assert not [p for p in personal(records) if p in text]
 
 

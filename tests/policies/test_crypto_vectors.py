@@ -8,6 +8,7 @@ the graph today must open with the code of tomorrow; a change to the sealed form
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import re
@@ -20,7 +21,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graph.keyring_store import MemoryKeyStore
-from policies.crypto import DecryptionFailed, FieldCipher, associated_data, key_version
+from policies.crypto import (
+    DecryptionFailed,
+    FieldCipher,
+    associated_data,
+    is_sealed,
+    key_version,
+)
 from policies.keys import KeyRing, LocalKeyFile
 
 KEK = bytes(range(32))
@@ -65,6 +72,27 @@ VECTORS = [
         "/suspects/1/emails/0",
         "a@b.example",
         "cf1:2:X1tgIcXXA53E1tQlUD1bwnPlX9QdA1jMLHp0SJxTVVW8y50HkP5W",
+    ),
+    # Sealed by the code before nonces came from a pool and known labels were read the short
+    # way (commit 3067fc6): by `seal`, then two by `seal_record`.
+    (
+        "AS-2026-0099",
+        "/suspects/2/phones/1",
+        "+447700900123",
+        "cf1:2:yWeNuqf_enJsGAKHTnqOqybe4RX--DRc06MH15xIoLOAUKrQQ-qG5ds",
+    ),
+    (
+        "AS:2026|7",
+        "/summary",
+        "Contact via a games console; 3 devices seized.",
+        "cf1:2:68HQ5gqYJ0mGnd9h7J0i-SPXTh4E64FFECLEcoY671O9q8TlS9E2QBMTT7JxRiCIU_mP_gZvJstkoDnRGqi"
+        "b2nWeM_fXNG9lbZo",
+    ),
+    (
+        "AS:2026|7",
+        "/victims/0/name",
+        "Ünïcødé 名前",
+        "cf1:2:2ZNQOZ_ASTJcYC-ciQqT_ZbT43CFhsrkOQ1hDlavsjLJ0jzY-p-OzY9ypVFhlw",
     ),
 ]
 
@@ -129,3 +157,55 @@ async def test_new_seals_open_by_the_format_and_old_rules(
     body = nonce + AESGCM(DATA_KEYS[1]).encrypt(nonce, plaintext.encode(), aad)
     written = "cf1:1:" + base64.urlsafe_b64encode(body).rstrip(b"=").decode()
     assert await cipher.open("AS", case_ref, field, written) == plaintext
+
+
+async def test_labels_read_the_short_way_keep_the_format_rules(cipher: FieldCipher) -> None:
+    """Once a label is known (version 2 sealed here), a value under it is read as any other:
+    the same plaintext, and the same refusals of what the format does not allow."""
+    case_ref, field, plaintext, sealed = VECTORS[-1]
+    await cipher.seal("AS", case_ref, field, plaintext)  # version 2's label now known
+    assert await cipher.open("AS", case_ref, field, sealed) == plaintext
+    body = sealed.rpartition(":")[2]
+    for malformed in (
+        f"cf1:2:{body}:",  # a fourth part
+        f"cf1:2:x:{body}",
+        f"cf1:2:{body[:-1]}é",  # beyond ASCII
+        f"cf1:2:{body[:30]}",  # shorter than a nonce and a tag
+        f"cf2:2:{body}",
+        f"cf1::{body}",
+        f"cf1:2 :{body}",
+    ):
+        assert not is_sealed(malformed), malformed
+        with pytest.raises(DecryptionFailed):
+            await cipher.open("AS", case_ref, field, malformed)
+    # A label written another way still reads by the rules: `02` is version 2.
+    assert await cipher.open("AS", case_ref, field, f"cf1:02:{body}") == plaintext
+
+
+def nonce_of(sealed: str) -> bytes:
+    body = sealed.rpartition(":")[2]
+    return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))[:12]
+
+
+async def test_no_nonce_is_used_twice_by_a_process_or_its_forked_child(
+    cipher: FieldCipher,
+) -> None:
+    """Nonces come from a pool read ahead from the operating system: every value sealed gets its
+    own, and a child forked with the pool half used does not take the parent's next ones."""
+    nonces = [nonce_of(await cipher.seal("AS", "AS-1", f"/f{n}", "x")) for n in range(2000)]
+    assert len(set(nonces)) == len(nonces)
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: seal once, send the nonce, leave without running anything else
+        try:
+            sealed = await cipher.seal("AS", "AS-1", "/child", "x")
+            os.write(writer, nonce_of(sealed))
+        finally:
+            os._exit(0)
+    os.close(writer)
+    parents = [nonce_of(await cipher.seal("AS", "AS-1", f"/g{n}", "x")) for n in range(50)]
+    _, status = await asyncio.to_thread(os.waitpid, child, 0)
+    from_child = os.read(reader, 64)
+    os.close(reader)
+    assert status == 0 and len(from_child) == 12
+    assert from_child not in parents and from_child not in nonces

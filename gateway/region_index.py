@@ -22,9 +22,10 @@ from sortedcontainers import SortedList
 from federation.after_sync import regrade
 from gateway import oversight, priority
 from gateway.activity import ForceActivity
+from gateway.open_lists import GroupKey, OpenGroup, Selection, group_of, quiet_since
+from gateway.open_lists import Position as Position
 from policies.case_facts import DAY_MS, CaseFacts
 
-Position = tuple[int, str]  # an open case's place in the order: (received at, key)
 # A regrade alert's place in the order: its rank (federation/after_sync/regrade.py), then key.
 AlertPosition = tuple[Any, ...]
 
@@ -40,6 +41,8 @@ class OpenAsked:
     now: int = 0
     awaiting: bool | None = None  # awaiting enforcement or not (None: either)
     received_before: int | None = None  # referral received before this instant
+    team: str | None = None  # held by this team (None: any)
+    quiet_before: int | None = None  # last active (or, never, received) before this instant
 
     def admits(self, fact: CaseFacts) -> bool:
         """The same selection, of one open case."""
@@ -49,6 +52,8 @@ class OpenAsked:
             and (self.past_target is None or fact.past_target(self.now) == self.past_target)
             and (self.awaiting is None or fact.awaiting_enforcement() == self.awaiting)
             and (self.received_before is None or fact.received_at < self.received_before)
+            and (self.team is None or fact.team == self.team)
+            and (self.quiet_before is None or quiet_since(fact) < self.quiet_before)
         )
 
     def narrowed(self, scope: set[str] | None) -> OpenAsked:
@@ -73,24 +78,33 @@ class RegionIndex:
         self._regrade: dict[str, SortedList[AlertPosition]] = defaultdict(SortedList)
         # per force: (oldest seizure, key) of its cases with devices awaiting examination
         self._devices: dict[str, SortedList[Position]] = defaultdict(SortedList)
-        # per force, risk level and whether awaiting enforcement: (received at, key) of its open
-        # cases, oldest first (`oversight { cases }`)
-        self._waiting: dict[tuple[str, str, bool], SortedList[Position]] = defaultdict(SortedList)
+        # per force, risk level, whether awaiting enforcement and team: its open cases by
+        # receipt and by last activity (`oversight { cases }`, gateway/open_lists.py)
+        self._waiting: dict[GroupKey, OpenGroup] = defaultdict(OpenGroup)
         self.extend(facts)
 
     def extend(self, facts: Iterable[CaseFacts]) -> None:
         """Add cases not held yet, each list taking its new values at once."""
         bulk = oversight.Bulk()
+        opened: dict[GroupKey, list[CaseFacts]] = defaultdict(list)
         for fact in facts:
             if fact.key not in self.facts:
                 self.facts[fact.key] = fact
-                self._apply(fact, +1, bulk.add)
+                self._apply(fact, +1, bulk.add, opened)
         bulk.flush()
+        for group, added in opened.items():
+            self._waiting[group].extend(added)
 
     def __len__(self) -> int:
         return len(self.facts)
 
-    def _apply(self, fact: CaseFacts, sign: int, change: oversight.Change | None = None) -> None:
+    def _apply(
+        self,
+        fact: CaseFacts,
+        sign: int,
+        change: oversight.Change | None = None,
+        opened: dict[GroupKey, list[CaseFacts]] | None = None,
+    ) -> None:
         self._risk[(fact.force, fact.risk_level)].apply(fact, sign, change)
         self._force[fact.force].apply(fact, sign, change)
         seized = fact.oldest_unexamined_seized_at
@@ -99,8 +113,10 @@ class RegionIndex:
         if fact.open:
             change = oversight.change_for(sign, change)
             change(self._by_static, (-priority.static_points(fact), fact.key))
-            lists = (fact.force, fact.risk_level, fact.awaiting_enforcement())
-            change(self._waiting[lists], (fact.received_at, fact.key))
+            if opened is not None:
+                opened[group_of(fact)].append(fact)
+            else:
+                self._waiting[group_of(fact)].change(fact, sign)
             rank = regrade.regrade_rank(fact)
             if rank is not None:
                 change(self._regrade[fact.force], (*rank, fact.key))
@@ -251,49 +267,47 @@ class RegionIndex:
     def first_enforced_count(self, forces: set[str], band: str, low: int, high: int) -> int:
         return oversight.first_enforced_count(self._force, forces, band, low, high)
 
-    def _slices(self, asked: OpenAsked) -> list[tuple[SortedList[Position], int, int]]:
-        """The parts of the sorted lists of open cases that `asked` selects: whole lists by
-        force and risk level; for `past_target`, the cases awaiting enforcement received before
-        their target's cut (a prefix of their list) or the rest."""
+    def _selections(self, asked: OpenAsked) -> list[Selection]:
+        """What `asked` selects of each group of open cases: groups by force, risk level and
+        team; within one, a range of receipt (before `received_before`; for `past_target`, the
+        cases awaiting enforcement received before their target's cut, or the rest) and the
+        activity bound (gateway/open_lists.py)."""
         out = []
-        for (force, level, awaiting), values in self._waiting.items():
-            if not values or force not in asked.forces:
+        for (force, level, awaiting, team), group in self._waiting.items():
+            if not group or force not in asked.forces:
                 continue
             if asked.levels is not None and level not in asked.levels:
                 continue
             if asked.awaiting is not None and awaiting != asked.awaiting:
                 continue
-            start, stop = 0, len(values)
-            if asked.received_before is not None:
-                stop = values.bisect_left((asked.received_before, ""))
+            if asked.team is not None and team != asked.team:
+                continue
+            low, high = None, asked.received_before
             if asked.past_target is not None:
                 if awaiting:
-                    rules = self.facts[values[0][1]].rules  # one region, one set of case rules
+                    rules = self.facts[group.by_received[0][1]].rules  # one region, one rules
                     due = asked.now - rules.target_days[level] * DAY_MS
-                    cut = min(values.bisect_left((due, "")), stop)
-                    start, stop = (0, cut) if asked.past_target else (cut, stop)
+                    if asked.past_target:
+                        high = due if high is None else min(high, due)
+                    else:
+                        low = due
                 elif asked.past_target:
                     continue
-            out.append((values, start, stop))
+            out.append(Selection(group, self.facts, low, high, asked.quiet_before))
         return out
 
     def open_oldest_first(
         self, asked: OpenAsked, after: Position | None = None
     ) -> Iterator[CaseFacts]:
         """The open cases `asked` selects, oldest referral first (ties by key), after the
-        position `after` if given: the selected parts of the sorted lists, each entered by a
-        binary search, merged as they are walked."""
-        ranges = []
-        for values, start, stop in self._slices(asked):
-            if after is not None:
-                start = max(start, values.bisect_right(after))
-            ranges.append(values.islice(start, stop))
-        for _, key in heapq.merge(*ranges):
+        position `after` if given: each group entered by a binary search, merged as walked."""
+        selections = self._selections(asked)
+        for _, key in heapq.merge(*(s.walk(after) for s in selections if s.count)):
             yield self.facts[key]
 
     def open_count(self, asked: OpenAsked) -> int:
-        """How many open cases `asked` selects: a few binary searches."""
-        return sum(stop - start for _, start, stop in self._slices(asked))
+        """How many open cases `asked` selects: a few binary searches per group."""
+        return sum(s.count for s in self._selections(asked))
 
     def forces(self) -> list[str]:
         return sorted(force for force, group in self._force.items() if group.received)

@@ -29,9 +29,9 @@ from policies.case_facts import CaseFacts
 Position = tuple[int, str]  # an open case's place in the order: (received at, key)
 GroupKey = tuple[str, str, bool, str | None]  # force, risk level, awaiting enforcement, team
 
-# A page within a group is taken from the cases selected by activity (then put in receipt
-# order) when they are few beside the receipt range, else by walking that range in order.
-GATHER_RATIO = 64
+# A page of quiet cases within a group is walked in receipt order for this many steps per quiet
+# case in the group, then taken from the quiet cases themselves (`Selection._walk_quiet`).
+WALK_BUDGET = 1
 
 
 def quiet_since(fact: CaseFacts) -> int:
@@ -70,79 +70,104 @@ class OpenGroup:
         return len(self.by_received)
 
 
-@dataclass(frozen=True)
 class Selection:
     """The cases of one group a list selects: received in `[low, high)` (None: unbounded) and,
-    if `quiet_before` is given, last active before it. `count` is exact."""
+    if `quiet_before` is given, last active before it. Each binary search is made once, when
+    the selection is made; `count()` is exact."""
 
-    group: OpenGroup
-    facts: Mapping[str, CaseFacts]
-    low: int | None = None
-    high: int | None = None
-    quiet_before: int | None = None
-    count: int = field(init=False)
+    __slots__ = (
+        "_count",
+        "facts",
+        "group",
+        "high",
+        "low",
+        "quiet",
+        "quiet_before",
+        "start",
+        "stop",
+    )
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "count", self._count())
-
-    def _received_range(self) -> tuple[int, int]:
-        values = self.group.by_received
-        start = 0 if self.low is None else values.bisect_left((self.low, ""))
-        stop = len(values) if self.high is None else values.bisect_left((self.high, ""))
-        if self.quiet_before is not None and not self.group.anomalies:  # received <= active
-            stop = min(stop, values.bisect_left((self.quiet_before, "")))
-        return start, max(start, stop)
-
-    def _quiet(self) -> int:
-        """How many of the group were last active before `quiet_before`."""
-        assert self.quiet_before is not None
-        return self.group.by_activity.bisect_left((self.quiet_before, ""))
+    def __init__(
+        self,
+        group: OpenGroup,
+        facts: Mapping[str, CaseFacts],
+        low: int | None = None,
+        high: int | None = None,
+        quiet_before: int | None = None,
+    ) -> None:
+        self.group, self.facts = group, facts
+        self.low, self.high, self.quiet_before = low, high, quiet_before
+        values = group.by_received
+        start = 0 if low is None else values.bisect_left((low, ""))
+        stop = len(values) if high is None else values.bisect_left((high, ""))
+        self.quiet = 0  # how many of the group were last active before `quiet_before`
+        if quiet_before is not None:
+            if not group.anomalies:  # received <= last active: only those received before
+                stop = min(stop, values.bisect_left((quiet_before, "")))
+            self.quiet = group.by_activity.bisect_left((quiet_before, ""))
+        self.start, self.stop = start, max(start, stop)
+        self._count: int | None = None
 
     def _in_range(self, received: int) -> bool:
         return (self.low is None or received >= self.low) and (
             self.high is None or received < self.high
         )
 
-    def _count(self) -> int:
-        start, stop = self._received_range()
-        bound = self.quiet_before
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self._counted()
+        return self._count
+
+    def _counted(self) -> int:
+        start, stop, bound = self.start, self.stop, self.quiet_before
         if bound is None or stop == start:
             return stop - start
-        quiet = self._quiet()
         by_activity_alone = (
             not self.group.anomalies
             and self.low is None
             and (self.high is None or bound <= self.high)
         )
         if by_activity_alone:
-            return quiet
-        if quiet <= stop - start:  # walk the quiet ones, testing receipt
-            keys = (key for _, key in self.group.by_activity.islice(0, quiet))
+            return self.quiet
+        if self.quiet <= stop - start:  # walk the quiet ones, testing receipt
+            keys = (key for _, key in self.group.by_activity.islice(0, self.quiet))
             return sum(1 for key in keys if self._in_range(self.facts[key].received_at))
         keys = (key for _, key in self.group.by_received.islice(start, stop))
         return sum(1 for key in keys if quiet_since(self.facts[key]) < bound)
 
     def walk(self, after: Position | None) -> Iterator[Position]:
         """The selected cases in receipt order, after `after` if given."""
-        if self.count == 0:
+        start, stop, bound = self.start, self.stop, self.quiet_before
+        if stop == start or (bound is not None and self.quiet == 0):
             return iter(())
-        start, stop = self._received_range()
         values = self.group.by_received
         if after is not None:
             start = max(start, values.bisect_right(after))
-        bound = self.quiet_before
         if bound is None:
             return values.islice(start, stop)
-        quiet = self._quiet()
-        if quiet * self.count <= GATHER_RATIO * max(1, stop - start):
-            positions = (
-                (self.facts[key].received_at, key)
-                for _, key in self.group.by_activity.islice(0, quiet)
-            )
-            return iter(
-                sorted(
-                    p for p in positions if self._in_range(p[0]) and (after is None or p > after)
-                )
-            )
-        walked = values.islice(start, stop)
-        return (p for p in walked if quiet_since(self.facts[p[1]]) < bound)
+        return self._walk_quiet(start, after)
+
+    def _walk_quiet(self, start: int, after: Position | None) -> Iterator[Position]:
+        """The quiet ones in receipt order: the receipt range walked, testing activity, for as
+        many steps as there are quiet cases in the group; if that did not finish, the quiet
+        cases left are taken by activity and put in receipt order. Either way the cost is at
+        most twice that of the cheaper of the two."""
+        bound = self.quiet_before
+        assert bound is not None
+        budget = WALK_BUDGET * self.quiet
+        last = after
+        for walked, position in enumerate(self.group.by_received.islice(start, self.stop)):
+            if walked >= budget:
+                break
+            last = position
+            if quiet_since(self.facts[position[1]]) < bound:
+                yield position
+        else:
+            return
+        positions = (
+            (self.facts[key].received_at, key)
+            for _, key in self.group.by_activity.islice(0, self.quiet)
+        )
+        yield from sorted(
+            p for p in positions if self._in_range(p[0]) and (last is None or p > last)
+        )

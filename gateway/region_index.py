@@ -81,6 +81,9 @@ class RegionIndex:
         # per force, risk level, whether awaiting enforcement and team: its open cases by
         # receipt and by last activity (`oversight { cases }`, gateway/open_lists.py)
         self._waiting: dict[GroupKey, OpenGroup] = defaultdict(OpenGroup)
+        # The last list's selections: a page's count and its rows select alike, and any change
+        # of the facts lets go of them.
+        self._selected: tuple[OpenAsked, list[Selection]] | None = None
         self.extend(facts)
 
     def extend(self, facts: Iterable[CaseFacts]) -> None:
@@ -105,6 +108,7 @@ class RegionIndex:
         change: oversight.Change | None = None,
         opened: dict[GroupKey, list[CaseFacts]] | None = None,
     ) -> None:
+        self._selected = None
         self._risk[(fact.force, fact.risk_level)].apply(fact, sign, change)
         self._force[fact.force].apply(fact, sign, change)
         seized = fact.oldest_unexamined_seized_at
@@ -155,12 +159,14 @@ class RegionIndex:
         self.facts, self._risk, self._force = other.facts, other._risk, other._force
         self._by_static, self._regrade = other._by_static, other._regrade
         self._waiting, self._devices = other._waiting, other._devices
+        self._selected = None
         return old
 
     def drain(self, page: int) -> Iterator[None]:
         """Let go of everything, a step at a time (a group, or `page` entries of the largest
         list): a caller on an event loop lets others run between steps, since freeing a large
         index at once holds the loop."""
+        self._selected = None
         for groups in (self._risk, self._force, self._regrade, self._waiting, self._devices):
             while groups:
                 groups.popitem()
@@ -272,6 +278,8 @@ class RegionIndex:
         team; within one, a range of receipt (before `received_before`; for `past_target`, the
         cases awaiting enforcement received before their target's cut, or the rest) and the
         activity bound (gateway/open_lists.py)."""
+        if self._selected is not None and self._selected[0] == asked:
+            return self._selected[1]
         out = []
         for (force, level, awaiting, team), group in self._waiting.items():
             if not group or force not in asked.forces:
@@ -294,6 +302,7 @@ class RegionIndex:
                 elif asked.past_target:
                     continue
             out.append(Selection(group, self.facts, low, high, asked.quiet_before))
+        self._selected = (asked, out)
         return out
 
     def open_oldest_first(
@@ -301,13 +310,12 @@ class RegionIndex:
     ) -> Iterator[CaseFacts]:
         """The open cases `asked` selects, oldest referral first (ties by key), after the
         position `after` if given: each group entered by a binary search, merged as walked."""
-        selections = self._selections(asked)
-        for _, key in heapq.merge(*(s.walk(after) for s in selections if s.count)):
+        for _, key in heapq.merge(*(s.walk(after) for s in self._selections(asked))):
             yield self.facts[key]
 
     def open_count(self, asked: OpenAsked) -> int:
         """How many open cases `asked` selects: a few binary searches per group."""
-        return sum(s.count for s in self._selections(asked))
+        return sum(s.count() for s in self._selections(asked))
 
     def forces(self) -> list[str]:
         return sorted(force for force, group in self._force.items() if group.received)

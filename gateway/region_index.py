@@ -28,6 +28,9 @@ from policies.case_facts import DAY_MS, CaseFacts
 
 # A regrade alert's place in the order: its rank (federation/after_sync/regrade.py), then key.
 AlertPosition = tuple[Any, ...]
+WANT = 51  # cases a list is taken to want: a default page and one more
+DENSE_STEPS = 4  # how many times the steps a dense list's density predicts are walked
+MERGE_WEIGHT = 1  # a merge's cost, per quiet case of the groups, against a step of that walk
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class RegionIndex:
         self._risk: dict[tuple[str, str], oversight.RiskGroup] = defaultdict(oversight.RiskGroup)
         self._force: dict[str, oversight.ForceGroup] = defaultdict(oversight.ForceGroup)
         self._by_static: SortedList[tuple[float, str]] = SortedList()  # (-static score, key), open
+        self._open: SortedList[Position] = SortedList()  # (received at, key) of every open case
         # per force: (*rank, key) of its regrade alerts, in the order of their rank
         self._regrade: dict[str, SortedList[AlertPosition]] = defaultdict(SortedList)
         # per force: (oldest seizure, key) of its cases with devices awaiting examination
@@ -117,6 +121,7 @@ class RegionIndex:
         if fact.open:
             change = oversight.change_for(sign, change)
             change(self._by_static, (-priority.static_points(fact), fact.key))
+            change(self._open, (fact.received_at, fact.key))
             if opened is not None:
                 opened[group_of(fact)].append(fact)
             else:
@@ -154,10 +159,10 @@ class RegionIndex:
         """Take `other`'s facts and indexes; what this held comes back as an index of its own."""
         old = RegionIndex()
         old.facts, old._risk, old._force = self.facts, self._risk, self._force
-        old._by_static, old._regrade = self._by_static, self._regrade
+        old._by_static, old._regrade, old._open = self._by_static, self._regrade, self._open
         old._waiting, old._devices = self._waiting, self._devices
         self.facts, self._risk, self._force = other.facts, other._risk, other._force
-        self._by_static, self._regrade = other._by_static, other._regrade
+        self._by_static, self._regrade, self._open = other._by_static, other._regrade, other._open
         self._waiting, self._devices = other._waiting, other._devices
         self._selected = None
         return old
@@ -171,10 +176,11 @@ class RegionIndex:
             while groups:
                 groups.popitem()
                 yield
-        while self._by_static:  # from the end, where popping is cheap (a slice is not)
-            for _ in range(min(page, len(self._by_static))):
-                self._by_static.pop()
-            yield
+        for values in (self._by_static, self._open):
+            while values:  # from the end, where popping is cheap (a slice is not)
+                for _ in range(min(page, len(values))):
+                    values.pop()
+                yield
         self.facts = {}
 
     def risk_figures(self, forces: set[str] | None, now: int) -> list[oversight.RiskFigures]:
@@ -306,11 +312,33 @@ class RegionIndex:
         return out
 
     def open_oldest_first(
-        self, asked: OpenAsked, after: Position | None = None
+        self, asked: OpenAsked, after: Position | None = None, *, want: int = WANT
     ) -> Iterator[CaseFacts]:
         """The open cases `asked` selects, oldest referral first (ties by key), after the
-        position `after` if given: each group entered by a binary search, merged as walked."""
-        for _, key in heapq.merge(*(s.walk(after) for s in self._selections(asked))):
+        position `after` if given, of which a caller means to take about `want`.
+
+        Each group's selection is entered by a binary search and the groups merged as walked;
+        but a merge needs each group's first case, and for cases quiet since a cut that is
+        found only by looking through the group. So where the selection is dense among the
+        open cases, they are walked in receipt order instead, each tested against the filter,
+        for a few times the steps its density predicts; whatever that did not reach is taken
+        from the merge, after the last case walked."""
+        selections = self._selections(asked)
+        last = after
+        if asked.quiet_before is not None:
+            total = sum(s.count() for s in selections)
+            merge_cost = sum(s.quiet for s in selections)
+            steps = DENSE_STEPS * (want + 1) * len(self._open) // max(total, 1)
+            if total and steps < MERGE_WEIGHT * merge_cost:
+                start = 0 if after is None else self._open.bisect_right(after)
+                for position in self._open.islice(start, start + steps):
+                    last = position
+                    fact = self.facts[position[1]]
+                    if asked.admits(fact):
+                        yield fact
+                if start + steps >= len(self._open):  # every open case tested
+                    return
+        for _, key in heapq.merge(*(s.walk(last) for s in selections)):
             yield self.facts[key]
 
     def open_count(self, asked: OpenAsked) -> int:

@@ -8,7 +8,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway import open_lists
+from gateway import open_lists, region_index
 from gateway.region_index import OpenAsked, RegionIndex
 from policies.case_facts import DAY_MS, CaseFacts
 from policies.case_rules import default_case_rules
@@ -90,37 +90,47 @@ def expected(held: dict[str, CaseFacts], asked: OpenAsked) -> list[CaseFacts]:
 
 
 def assert_lists_agree(index: RegionIndex, held: dict[str, CaseFacts], asked: OpenAsked) -> None:
+    """Counted, listed whole and paged from each row's position as a cursor would, whatever
+    the caller means to take (which decides whether a dense list is walked or merged)."""
     want = expected(held, asked)
     assert index.open_count(asked) == len(want)
-    assert list(index.open_oldest_first(asked)) == want
-    # page by page from each row's position, as a cursor would
-    for page_size in (1, 3):
-        paged: list[CaseFacts] = []
-        after = None
-        while True:
-            page = list(itertools.islice(index.open_oldest_first(asked, after), page_size))
-            if not page:
-                break
-            paged += page
-            after = (page[-1].received_at, page[-1].key)
-        assert paged == want
+    for hint in (0, 2, 51):
+        assert list(index.open_oldest_first(asked, want=hint)) == want
+        for page_size in (1, 3):
+            paged: list[CaseFacts] = []
+            after = None
+            while True:
+                walked = index.open_oldest_first(asked, after, want=hint)
+                page = list(itertools.islice(walked, page_size))
+                if not page:
+                    break
+                paged += page
+                after = (page[-1].received_at, page[-1].key)
+            assert paged == want
 
 
 @settings(max_examples=80, deadline=None)
-@given(region(40), st.lists(asks, min_size=1, max_size=6), st.sampled_from((0, 1, 10**9)))
+@given(
+    region(40),
+    st.lists(asks, min_size=1, max_size=6),
+    st.sampled_from((0, 1, 10**9)),
+    st.sampled_from((0, 1, 10**9)),
+)
 def test_every_filter_counts_and_pages_as_a_brute_force_does(
-    cases: list[CaseFacts], asked: list[OpenAsked], walk_budget: int
+    cases: list[CaseFacts], asked: list[OpenAsked], walk_budget: int, merge_weight: int
 ) -> None:
-    """Whichever way a group's page is taken: by activity at once, walked by receipt, or
-    walked and then taken by activity."""
+    """Whichever way a page is taken: all open cases walked in receipt order (for a dense
+    list), or the groups merged, each group's quiet cases taken by activity at once, walked by
+    receipt, or walked and then taken by activity."""
     index = RegionIndex(cases)
     held = {fact.key: fact for fact in cases}
-    kept, open_lists.WALK_BUDGET = open_lists.WALK_BUDGET, walk_budget
+    kept = open_lists.WALK_BUDGET, region_index.MERGE_WEIGHT
+    open_lists.WALK_BUDGET, region_index.MERGE_WEIGHT = walk_budget, merge_weight
     try:
         for one in asked:
             assert_lists_agree(index, held, one)
     finally:
-        open_lists.WALK_BUDGET = kept
+        open_lists.WALK_BUDGET, region_index.MERGE_WEIGHT = kept
 
 
 @settings(max_examples=50, deadline=None)

@@ -85,6 +85,9 @@ class RegionIndex:
         # per force, risk level, whether awaiting enforcement and team: its open cases by
         # receipt and by last activity (`oversight { cases }`, gateway/open_lists.py)
         self._waiting: dict[GroupKey, OpenGroup] = defaultdict(OpenGroup)
+        # the same per force and whether awaiting enforcement alone: the fewer groups a list
+        # by forces, inactivity, wait or awaiting enforcement needs
+        self._coarse: dict[tuple[str, bool], OpenGroup] = defaultdict(OpenGroup)
         # The last list's selections: a page's count and its rows select alike, and any change
         # of the facts lets go of them.
         self._selected: tuple[OpenAsked, list[Selection]] | None = None
@@ -99,8 +102,13 @@ class RegionIndex:
                 self.facts[fact.key] = fact
                 self._apply(fact, +1, bulk.add, opened)
         bulk.flush()
+        coarse: dict[tuple[str, bool], list[CaseFacts]] = defaultdict(list)
+        for (force, _, awaiting, _), added in opened.items():
+            coarse[(force, awaiting)] += added
         for group, added in opened.items():
             self._waiting[group].extend(added)
+        for wider, added in coarse.items():
+            self._coarse[wider].extend(added)
 
     def __len__(self) -> int:
         return len(self.facts)
@@ -126,6 +134,7 @@ class RegionIndex:
                 opened[group_of(fact)].append(fact)
             else:
                 self._waiting[group_of(fact)].change(fact, sign)
+                self._coarse[(fact.force, fact.awaiting_enforcement())].change(fact, sign)
             rank = regrade.regrade_rank(fact)
             if rank is not None:
                 change(self._regrade[fact.force], (*rank, fact.key))
@@ -160,10 +169,10 @@ class RegionIndex:
         old = RegionIndex()
         old.facts, old._risk, old._force = self.facts, self._risk, self._force
         old._by_static, old._regrade, old._open = self._by_static, self._regrade, self._open
-        old._waiting, old._devices = self._waiting, self._devices
+        old._waiting, old._devices, old._coarse = self._waiting, self._devices, self._coarse
         self.facts, self._risk, self._force = other.facts, other._risk, other._force
         self._by_static, self._regrade, self._open = other._by_static, other._regrade, other._open
-        self._waiting, self._devices = other._waiting, other._devices
+        self._waiting, self._devices, self._coarse = other._waiting, other._devices, other._coarse
         self._selected = None
         return old
 
@@ -172,7 +181,14 @@ class RegionIndex:
         list): a caller on an event loop lets others run between steps, since freeing a large
         index at once holds the loop."""
         self._selected = None
-        for groups in (self._risk, self._force, self._regrade, self._waiting, self._devices):
+        for groups in (
+            self._risk,
+            self._force,
+            self._regrade,
+            self._waiting,
+            self._coarse,
+            self._devices,
+        ):
             while groups:
                 groups.popitem()
                 yield
@@ -280,13 +296,24 @@ class RegionIndex:
         return oversight.first_enforced_count(self._force, forces, band, low, high)
 
     def _selections(self, asked: OpenAsked) -> list[Selection]:
-        """What `asked` selects of each group of open cases: groups by force, risk level and
-        team; within one, a range of receipt (before `received_before`; for `past_target`, the
-        cases awaiting enforcement received before their target's cut, or the rest) and the
-        activity bound (gateway/open_lists.py)."""
+        """What `asked` selects of each group of open cases: groups by force, risk level, team
+        and awaiting enforcement (by force and awaiting enforcement alone where the filter
+        names no level, team or target); within one, a range of receipt (before
+        `received_before`; for `past_target`, the cases awaiting enforcement received before
+        their target's cut, or the rest) and the activity bound (gateway/open_lists.py)."""
         if self._selected is not None and self._selected[0] == asked:
             return self._selected[1]
         out = []
+        if asked.levels is None and asked.team is None and asked.past_target is None:
+            for (force, awaiting), group in self._coarse.items():
+                if not group or force not in asked.forces:
+                    continue
+                if asked.awaiting is not None and awaiting != asked.awaiting:
+                    continue
+                high = asked.received_before
+                out.append(Selection(group, self.facts, None, high, asked.quiet_before))
+            self._selected = (asked, out)
+            return out
         for (force, level, awaiting, team), group in self._waiting.items():
             if not group or force not in asked.forces:
                 continue

@@ -293,6 +293,10 @@ class RiskGroup:
         return row
 
 
+# Referrals by (month, source), monthly totals, and their trend (`ForceGroup._referral_figures`).
+_ByMonth = tuple[list[tuple[str, str, int]], list[tuple[str, int]], "Trend | None"]
+
+
 @dataclass
 class ForceGroup:
     """One force's cases, as the dates its referral, activity and backlog figures count between."""
@@ -306,11 +310,13 @@ class ForceGroup:
     safeguarding_days: SortedList[float] = field(default_factory=SortedList)
     views_avoided: int = 0
     events: ActivityGroup = field(default_factory=ActivityGroup)  # for activity in a window
+    _by_month: _ByMonth | None = field(default=None, repr=False, compare=False)
 
     def apply(self, fact: CaseFacts, sign: int, change: Change | None = None) -> None:
         change = change_for(sign, change)
         self.events.apply(fact, change)
         self.referrals[(month_of(fact.received_at), fact.source)] += sign
+        self._by_month = None
         self.views_avoided += sign * fact.views_avoided
         change(self.received, fact.received_at)
         if fact.enforcement_at is not None:
@@ -323,19 +329,27 @@ class ForceGroup:
         if fact.first_safeguarding_at is not None:
             change(self.safeguarding_days, (fact.first_safeguarding_at - fact.received_at) / DAY_MS)
 
+    def _referral_figures(self) -> _ByMonth:
+        """Referrals by month and source, monthly totals and their trend: they change only
+        with the referrals, so they are worked out once per change, not per request."""
+        if self._by_month is None:
+            by_source = sorted((m, s, n) for (m, s), n in self.referrals.items() if n)
+            totals: Counter[str] = Counter()
+            for month, _, count in by_source:
+                totals[month] += count
+            months = months_between(min(totals), max(totals)) if totals else []
+            monthly = [(m, totals.get(m, 0)) for m in months]
+            self._by_month = (by_source, monthly, trend(monthly))
+        return self._by_month
+
     def figures(self, force: str, now: int) -> ForceFigures:
-        by_source = sorted((m, s, n) for (m, s), n in self.referrals.items() if n)
-        totals: Counter[str] = Counter()
-        for month, _, count in by_source:
-            totals[month] += count
-        months = months_between(min(totals), max(totals)) if totals else []
-        monthly = [(m, totals.get(m, 0)) for m in months]
+        by_source, monthly, fitted = self._referral_figures()
         since = now - ACTIVITY_DAYS * DAY_MS
         return ForceFigures(
             force=force,
-            referrals_by_month=by_source,
-            monthly_totals=monthly,
-            trend=trend(monthly),
+            referrals_by_month=list(by_source),
+            monthly_totals=list(monthly),
+            trend=fitted,
             new_cases_28_days=_between(self.received, since, now + 1),
             enforcements_28_days=_between(self.enforced, since, now + 1),
             inactive_30_days=self.open_activity.bisect_left(now - INACTIVE_DAYS * DAY_MS),

@@ -18,11 +18,14 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
+from datetime import date
 
 import prometheus_client
 
+from gateway.kept_days import KeptDays, Mark
 from gateway.region_index import RegionIndex
 from graph import GraphStore, GraphUnavailable
+from graph.force_days import ForceDay
 from graph.queries import reading
 from policies.case_facts import CaseFacts, facts_of
 from policies.case_rules import CaseRules
@@ -60,6 +63,8 @@ class RegionFacts(RegionIndex):
         self._epoch: str | None = None  # the graph's numbering, new when it begins again
         self._lock = asyncio.Lock()
         self._refreshed_at = float("-inf")
+        self.history = KeptDays()  # the kept daily history, held beside the facts
+        self.days_mark: Mark = (0, None)  # the kept days' counter, read with the cases'
 
     async def run(self, store: GraphStore, migrated: asyncio.Event) -> None:
         """The read model's life in the app: the first load once the graph is migrated (tried
@@ -105,7 +110,7 @@ class RegionFacts(RegionIndex):
         """The cases and tombstones numbered above `seq`, up to the counter as read first: every
         write numbered up to it has committed, so none is missed; one numbered later (a case
         written again meanwhile) is read next time."""
-        upto, epoch = await _counter(store)
+        upto, epoch = await self._counter(store)
         if epoch != self._epoch or upto < self.seq:  # numbering began again: nothing to follow
             await self._load(store)
             return
@@ -131,7 +136,7 @@ class RegionFacts(RegionIndex):
         REGION_RELOADS_STARTED.inc()
         started = time.monotonic()
         try:
-            upto, _ = await _counter(store)
+            upto, _ = await self._counter(store)
             seen: set[str] = set()
             async for page in self._pages(store):
                 async with self._lock:  # requests waiting to refresh go first: FIFO
@@ -159,7 +164,7 @@ class RegionFacts(RegionIndex):
         the next catch-up."""
         started = time.monotonic()
         kind = "catch-up" if self.loaded else "first"
-        upto, epoch = await _counter(store)
+        upto, epoch = await self._counter(store)
         fresh = RegionIndex()
         async for page in self._pages(store):
             fresh.extend(page)
@@ -181,11 +186,16 @@ class RegionFacts(RegionIndex):
             yield [facts_of(row, self.rules) for row in rows]
             await asyncio.sleep(0)
 
+    async def _counter(self, store: GraphStore) -> tuple[int, str | None]:
+        """The newest number given to a write of cases (0 before the first), and its epoch;
+        the kept days' counter, read in the same look, is noted in `days_mark`."""
+        row = (await store.read(reading.CASES_SEQ))[0]
+        self.days_mark = (int(row["days"] or 0), row["daysEpoch"])
+        return int(row["seq"] or 0), row["epoch"]
 
-async def _counter(store: GraphStore) -> tuple[int, str | None]:
-    """The newest number given to a write of cases (0 before the first), and its epoch."""
-    row = (await store.read(reading.CASES_SEQ))[0]
-    return int(row["seq"] or 0), row["epoch"]
+    async def kept_days(self, store: GraphStore, first: date, last: date) -> list[ForceDay]:
+        """The kept days from `first` to `last`, by force then day, as of the last refresh."""
+        return await self.history.between(store, self.days_mark, first, last)
 
 
 def _reloaded(kind: str, started: float, cases: int) -> None:

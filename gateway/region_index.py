@@ -22,11 +22,15 @@ from sortedcontainers import SortedList
 from federation.after_sync import regrade
 from gateway import oversight, priority
 from gateway.activity import ForceActivity
+from gateway.open_lists import GroupKey, OpenGroup, Selection, group_of, quiet_since
+from gateway.open_lists import Position as Position
 from policies.case_facts import DAY_MS, CaseFacts
 
-Position = tuple[int, str]  # an open case's place in the order: (received at, key)
 # A regrade alert's place in the order: its rank (federation/after_sync/regrade.py), then key.
 AlertPosition = tuple[Any, ...]
+WANT = 51  # cases a list is taken to want: a default page and one more
+DENSE_STEPS = 4  # how many times the steps a dense list's density predicts are walked
+MERGE_WEIGHT = 1  # a merge's cost, per quiet case of the groups, against a step of that walk
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class OpenAsked:
     now: int = 0
     awaiting: bool | None = None  # awaiting enforcement or not (None: either)
     received_before: int | None = None  # referral received before this instant
+    team: str | None = None  # held by this team (None: any)
+    quiet_before: int | None = None  # last active (or, never, received) before this instant
 
     def admits(self, fact: CaseFacts) -> bool:
         """The same selection, of one open case."""
@@ -49,6 +55,8 @@ class OpenAsked:
             and (self.past_target is None or fact.past_target(self.now) == self.past_target)
             and (self.awaiting is None or fact.awaiting_enforcement() == self.awaiting)
             and (self.received_before is None or fact.received_at < self.received_before)
+            and (self.team is None or fact.team == self.team)
+            and (self.quiet_before is None or quiet_since(fact) < self.quiet_before)
         )
 
     def narrowed(self, scope: set[str] | None) -> OpenAsked:
@@ -69,28 +77,50 @@ class RegionIndex:
         self._risk: dict[tuple[str, str], oversight.RiskGroup] = defaultdict(oversight.RiskGroup)
         self._force: dict[str, oversight.ForceGroup] = defaultdict(oversight.ForceGroup)
         self._by_static: SortedList[tuple[float, str]] = SortedList()  # (-static score, key), open
+        self._open: SortedList[Position] = SortedList()  # (received at, key) of every open case
         # per force: (*rank, key) of its regrade alerts, in the order of their rank
         self._regrade: dict[str, SortedList[AlertPosition]] = defaultdict(SortedList)
         # per force: (oldest seizure, key) of its cases with devices awaiting examination
         self._devices: dict[str, SortedList[Position]] = defaultdict(SortedList)
-        # per force, risk level and whether awaiting enforcement: (received at, key) of its open
-        # cases, oldest first (`oversight { cases }`)
-        self._waiting: dict[tuple[str, str, bool], SortedList[Position]] = defaultdict(SortedList)
+        # per force, risk level, whether awaiting enforcement and team: its open cases by
+        # receipt and by last activity (`oversight { cases }`, gateway/open_lists.py)
+        self._waiting: dict[GroupKey, OpenGroup] = defaultdict(OpenGroup)
+        # the same per force and whether awaiting enforcement alone: the fewer groups a list
+        # by forces, inactivity, wait or awaiting enforcement needs
+        self._coarse: dict[tuple[str, bool], OpenGroup] = defaultdict(OpenGroup)
+        # The last list's selections: a page's count and its rows select alike, and any change
+        # of the facts lets go of them.
+        self._selected: tuple[OpenAsked, list[Selection]] | None = None
         self.extend(facts)
 
     def extend(self, facts: Iterable[CaseFacts]) -> None:
         """Add cases not held yet, each list taking its new values at once."""
         bulk = oversight.Bulk()
+        opened: dict[GroupKey, list[CaseFacts]] = defaultdict(list)
         for fact in facts:
             if fact.key not in self.facts:
                 self.facts[fact.key] = fact
-                self._apply(fact, +1, bulk.add)
+                self._apply(fact, +1, bulk.add, opened)
         bulk.flush()
+        coarse: dict[tuple[str, bool], list[CaseFacts]] = defaultdict(list)
+        for (force, _, awaiting, _), added in opened.items():
+            coarse[(force, awaiting)] += added
+        for group, added in opened.items():
+            self._waiting[group].extend(added)
+        for wider, added in coarse.items():
+            self._coarse[wider].extend(added)
 
     def __len__(self) -> int:
         return len(self.facts)
 
-    def _apply(self, fact: CaseFacts, sign: int, change: oversight.Change | None = None) -> None:
+    def _apply(
+        self,
+        fact: CaseFacts,
+        sign: int,
+        change: oversight.Change | None = None,
+        opened: dict[GroupKey, list[CaseFacts]] | None = None,
+    ) -> None:
+        self._selected = None
         self._risk[(fact.force, fact.risk_level)].apply(fact, sign, change)
         self._force[fact.force].apply(fact, sign, change)
         seized = fact.oldest_unexamined_seized_at
@@ -99,8 +129,12 @@ class RegionIndex:
         if fact.open:
             change = oversight.change_for(sign, change)
             change(self._by_static, (-priority.static_points(fact), fact.key))
-            lists = (fact.force, fact.risk_level, fact.awaiting_enforcement())
-            change(self._waiting[lists], (fact.received_at, fact.key))
+            change(self._open, (fact.received_at, fact.key))
+            if opened is not None:
+                opened[group_of(fact)].append(fact)
+            else:
+                self._waiting[group_of(fact)].change(fact, sign)
+                self._coarse[(fact.force, fact.awaiting_enforcement())].change(fact, sign)
             rank = regrade.regrade_rank(fact)
             if rank is not None:
                 change(self._regrade[fact.force], (*rank, fact.key))
@@ -134,25 +168,35 @@ class RegionIndex:
         """Take `other`'s facts and indexes; what this held comes back as an index of its own."""
         old = RegionIndex()
         old.facts, old._risk, old._force = self.facts, self._risk, self._force
-        old._by_static, old._regrade = self._by_static, self._regrade
-        old._waiting, old._devices = self._waiting, self._devices
+        old._by_static, old._regrade, old._open = self._by_static, self._regrade, self._open
+        old._waiting, old._devices, old._coarse = self._waiting, self._devices, self._coarse
         self.facts, self._risk, self._force = other.facts, other._risk, other._force
-        self._by_static, self._regrade = other._by_static, other._regrade
-        self._waiting, self._devices = other._waiting, other._devices
+        self._by_static, self._regrade, self._open = other._by_static, other._regrade, other._open
+        self._waiting, self._devices, self._coarse = other._waiting, other._devices, other._coarse
+        self._selected = None
         return old
 
     def drain(self, page: int) -> Iterator[None]:
         """Let go of everything, a step at a time (a group, or `page` entries of the largest
         list): a caller on an event loop lets others run between steps, since freeing a large
         index at once holds the loop."""
-        for groups in (self._risk, self._force, self._regrade, self._waiting, self._devices):
+        self._selected = None
+        for groups in (
+            self._risk,
+            self._force,
+            self._regrade,
+            self._waiting,
+            self._coarse,
+            self._devices,
+        ):
             while groups:
                 groups.popitem()
                 yield
-        while self._by_static:  # from the end, where popping is cheap (a slice is not)
-            for _ in range(min(page, len(self._by_static))):
-                self._by_static.pop()
-            yield
+        for values in (self._by_static, self._open):
+            while values:  # from the end, where popping is cheap (a slice is not)
+                for _ in range(min(page, len(values))):
+                    values.pop()
+                yield
         self.facts = {}
 
     def risk_figures(self, forces: set[str] | None, now: int) -> list[oversight.RiskFigures]:
@@ -251,49 +295,82 @@ class RegionIndex:
     def first_enforced_count(self, forces: set[str], band: str, low: int, high: int) -> int:
         return oversight.first_enforced_count(self._force, forces, band, low, high)
 
-    def _slices(self, asked: OpenAsked) -> list[tuple[SortedList[Position], int, int]]:
-        """The parts of the sorted lists of open cases that `asked` selects: whole lists by
-        force and risk level; for `past_target`, the cases awaiting enforcement received before
-        their target's cut (a prefix of their list) or the rest."""
+    def _selections(self, asked: OpenAsked) -> list[Selection]:
+        """What `asked` selects of each group of open cases: groups by force, risk level, team
+        and awaiting enforcement (by force and awaiting enforcement alone where the filter
+        names no level, team or target); within one, a range of receipt (before
+        `received_before`; for `past_target`, the cases awaiting enforcement received before
+        their target's cut, or the rest) and the activity bound (gateway/open_lists.py)."""
+        if self._selected is not None and self._selected[0] == asked:
+            return self._selected[1]
         out = []
-        for (force, level, awaiting), values in self._waiting.items():
-            if not values or force not in asked.forces:
+        if asked.levels is None and asked.team is None and asked.past_target is None:
+            for (force, awaiting), group in self._coarse.items():
+                if not group or force not in asked.forces:
+                    continue
+                if asked.awaiting is not None and awaiting != asked.awaiting:
+                    continue
+                high = asked.received_before
+                out.append(Selection(group, self.facts, None, high, asked.quiet_before))
+            self._selected = (asked, out)
+            return out
+        for (force, level, awaiting, team), group in self._waiting.items():
+            if not group or force not in asked.forces:
                 continue
             if asked.levels is not None and level not in asked.levels:
                 continue
             if asked.awaiting is not None and awaiting != asked.awaiting:
                 continue
-            start, stop = 0, len(values)
-            if asked.received_before is not None:
-                stop = values.bisect_left((asked.received_before, ""))
+            if asked.team is not None and team != asked.team:
+                continue
+            low, high = None, asked.received_before
             if asked.past_target is not None:
                 if awaiting:
-                    rules = self.facts[values[0][1]].rules  # one region, one set of case rules
+                    rules = self.facts[group.by_received[0][1]].rules  # one region, one rules
                     due = asked.now - rules.target_days[level] * DAY_MS
-                    cut = min(values.bisect_left((due, "")), stop)
-                    start, stop = (0, cut) if asked.past_target else (cut, stop)
+                    if asked.past_target:
+                        high = due if high is None else min(high, due)
+                    else:
+                        low = due
                 elif asked.past_target:
                     continue
-            out.append((values, start, stop))
+            out.append(Selection(group, self.facts, low, high, asked.quiet_before))
+        self._selected = (asked, out)
         return out
 
     def open_oldest_first(
-        self, asked: OpenAsked, after: Position | None = None
+        self, asked: OpenAsked, after: Position | None = None, *, want: int = WANT
     ) -> Iterator[CaseFacts]:
         """The open cases `asked` selects, oldest referral first (ties by key), after the
-        position `after` if given: the selected parts of the sorted lists, each entered by a
-        binary search, merged as they are walked."""
-        ranges = []
-        for values, start, stop in self._slices(asked):
-            if after is not None:
-                start = max(start, values.bisect_right(after))
-            ranges.append(values.islice(start, stop))
-        for _, key in heapq.merge(*ranges):
+        position `after` if given, of which a caller means to take about `want`.
+
+        Each group's selection is entered by a binary search and the groups merged as walked;
+        but a merge needs each group's first case, and for cases quiet since a cut that is
+        found only by looking through the group. So where the selection is dense among the
+        open cases, they are walked in receipt order instead, each tested against the filter,
+        for a few times the steps its density predicts; whatever that did not reach is taken
+        from the merge, after the last case walked."""
+        selections = self._selections(asked)
+        last = after
+        if asked.quiet_before is not None:
+            total = sum(s.count() for s in selections)
+            merge_cost = sum(s.quiet for s in selections)
+            steps = DENSE_STEPS * (want + 1) * len(self._open) // max(total, 1)
+            if total and steps < MERGE_WEIGHT * merge_cost:
+                start = 0 if after is None else self._open.bisect_right(after)
+                for position in self._open.islice(start, start + steps):
+                    last = position
+                    fact = self.facts[position[1]]
+                    if asked.admits(fact):
+                        yield fact
+                if start + steps >= len(self._open):  # every open case tested
+                    return
+        for _, key in heapq.merge(*(s.walk(last) for s in selections)):
             yield self.facts[key]
 
     def open_count(self, asked: OpenAsked) -> int:
-        """How many open cases `asked` selects: a few binary searches."""
-        return sum(stop - start for _, start, stop in self._slices(asked))
+        """How many open cases `asked` selects: a few binary searches per group."""
+        return sum(s.count() for s in self._selections(asked))
 
     def forces(self) -> list[str]:
         return sorted(force for force, group in self._force.items() if group.received)

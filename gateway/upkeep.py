@@ -34,6 +34,7 @@ async def upkeep_pass(store: GraphStore, region: RegionFacts, rules: CaseRules) 
     await region.refresh(store)
     kept = await keep_history(store, region, now)
     if kept.written:
+        region.history.forget()
         log.info("upkeep: %d force days kept", kept.written)
     told = await feed_stale(store, rules, int(now.timestamp() * 1000))
     if told:

@@ -34,7 +34,6 @@ from gateway.graphql.oversight_cases import (
 from gateway.graphql.paging import checked_page
 from gateway.graphql.sharing import NamesCase
 from gateway.graphql.types import PriorityReason, ReferralSource, RiskLevel
-from graph.force_days import ForceDays
 from policies.case_facts import CaseFacts
 
 
@@ -317,7 +316,8 @@ class Oversight:
         every: Every = Every.DAY,
     ) -> list[ForceDay]:
         checked_range(start, to)
-        days = await ForceDays(info.context.graph).between(start, to)
+        context = info.context
+        days = await context.region.kept_days(context.graph, start, to)
         scope = self.scope
         return rows_every((d for d in days if scope is None or d.force in scope), every)
 

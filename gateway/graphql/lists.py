@@ -297,16 +297,11 @@ def alerts_page(
     now = info.context.now_ms
     forces = set(known_forces(info, case_filter.forces))
     asked = case_filter.asked(forces, now)
-    rest = case_filter.rest(now)
-
-    def passes(fact: CaseFacts) -> bool:
-        return asked.admits(fact) and (rest is None or rest(fact))
-
-    if rest is None and asked == OpenAsked(asked.forces, now=now):  # by force alone: counted
+    if asked == OpenAsked(asked.forces, now=now):  # by force alone: counted
         total = sources.alerts_count(forces)
     else:
-        total = sum(1 for f in sources.alerts(forces, None) if passes(f))
-    more, page = _page(sources.alerts(forces, start), passes, first)
+        total = sum(1 for f in sources.alerts(forces, None) if asked.admits(f))
+    more, page = _page(sources.alerts(forces, start), asked.admits, first)
     edges = [
         RegradeAlertEdge(
             node=RegradeAlert(fact=fact, now=now), cursor=_encode(_ALERTS, _alert_position(fact))

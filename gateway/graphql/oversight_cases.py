@@ -6,13 +6,13 @@ it only where the agreement lets the caller know that force's cases, and the res
 same decision first, so that pages and `totalCount` leave hidden forces out instead of coming
 back short.
 
-The read model keeps each force's open cases in sorted lists by risk level and by whether they await
-enforcement: a filter of forces, risk levels and past target (the cases awaiting enforcement
-received before their target's cut, a prefix of their list) is counted by binary searches, and its
-page entered at the cursor the same way. A filter by team or inactivity walks what those lists
-select, testing as it goes: its cost grows with those open cases, never with closed ones
-(docs/graphql.md, "Named lists"). Cursors are opaque; each holds the position of its row (receipt
-time and case key), so a page goes on after the row it was given, whatever was synced between.
+The read model keeps each force's open cases in sorted lists by risk level, team and whether they
+await enforcement, each by receipt and by last activity (gateway/open_lists.py): a filter is
+counted by binary searches and its page entered at the cursor the same way, whatever the number of
+open cases; the few combinations the two orders cannot select alone are counted by walking the
+smaller of the ranges they do select (docs/scaling.md, "Named lists"). Cursors are opaque; each
+holds the position of its row (receipt time and case key), so a page goes on after the row it
+was given, whatever was synced between.
 """
 
 from __future__ import annotations
@@ -91,31 +91,26 @@ class OversightCaseFilter:
     )
 
     def asked(self, forces: Iterable[str], now: int, awaiting: bool | None = None) -> OpenAsked:
-        """The part of the filter the index's sorted lists select, among `forces`."""
+        """The filter as a selection of open cases among `forces`, at `now`."""
         levels = None if self.risk_levels is None else frozenset(r.value for r in self.risk_levels)
-        before = None
-        if self.min_days_waiting is not None:
-            if self.min_days_waiting < 0:
-                raise BadInput("minDaysWaiting: zero or more")
-            before = now - self.min_days_waiting * DAY_MS
-        return OpenAsked(frozenset(forces), levels, self.past_target, now, awaiting, before)
+        return OpenAsked(
+            frozenset(forces),
+            levels,
+            self.past_target,
+            now,
+            awaiting,
+            received_before=_days_before(now, self.min_days_waiting, "minDaysWaiting"),
+            team=None if self.team is None else self.team.value,
+            quiet_before=_days_before(now, self.inactive_days, "inactiveDays"),
+        )
 
-    def rest(self, now: int) -> Callable[[CaseFacts], bool] | None:
-        """The rest of the filter (team, inactivity) as a test of one case, at `now`; None when
-        there is no rest."""
-        if self.inactive_days is not None and self.inactive_days < 0:
-            raise BadInput("inactiveDays: zero or more")
-        if self.team is None and self.inactive_days is None:
-            return None
-        team = self.team.value if self.team is not None else None
-        quiet_since = None if self.inactive_days is None else now - self.inactive_days * DAY_MS
 
-        def passes(fact: CaseFacts) -> bool:
-            return (team is None or fact.team == team) and (
-                quiet_since is None or (fact.last_activity_at or fact.received_at) < quiet_since
-            )
-
-        return passes
+def _days_before(now: int, days: int | None, name: str) -> int | None:
+    if days is None:
+        return None
+    if days < 0:
+        raise BadInput(f"{name}: zero or more")
+    return now - days * DAY_MS
 
 
 @strawberry.type(description="An open case: metadata only, never personal data.")
@@ -171,28 +166,6 @@ def checked_first(first: int) -> int:
     return first
 
 
-def _walked(
-    cases: Iterator[CaseFacts],
-    passes: Callable[[CaseFacts], bool],
-    start: Position | None,
-    first: int,
-) -> tuple[int, bool, list[CaseFacts]]:
-    """Every case walked for the total; the page taken after `start` on the way."""
-    total, more = 0, False
-    page: list[CaseFacts] = []
-    for fact in cases:
-        if not passes(fact):
-            continue
-        total += 1
-        if start is not None and _position(fact) <= start:
-            continue
-        if len(page) < first:
-            page.append(fact)
-        else:
-            more = True
-    return total, more, page
-
-
 def known_forces(info: Info, named: list[str] | None) -> list[str]:
     """The region's forces whose cases the caller may know, among `named` if given."""
     context = info.context
@@ -221,15 +194,11 @@ def open_cases_page(
     start = decode_cursor(after) if after is not None else None
     case_filter = case_filter or OversightCaseFilter()
     now = context.now_ms
-    rest = case_filter.rest(now)
     known = known_forces(info, case_filter.forces)
     asked = case_filter.asked(known, now, awaiting)
-    if rest is None:  # counted, and the page entered, without a walk
-        total = open_cases.count(asked)
-        page = list(itertools.islice(open_cases.walk(asked, start), first + 1))
-        more, page = len(page) > first, page[:first]
-    else:
-        total, more, page = _walked(open_cases.walk(asked, None), rest, start, first)
+    total = open_cases.count(asked)  # counted, and the page entered, by binary searches
+    page = list(itertools.islice(open_cases.walk(asked, start), first + 1))
+    more, page = len(page) > first, page[:first]
     return OversightCaseConnection(
         total_count=total,
         edges=[

@@ -7,7 +7,10 @@ does not bound a range of strings).
 """
 
 # The days of `$days` (maps of key, force, date and the figures) not held yet are created; the
-# keys created are returned.
+# keys created are returned. The `forceDays` counter goes up by the days created, in the same
+# transaction: a replica holding the days in memory tells by it that it must read them again
+# (`CASES_SEQ` in graph/queries/reading.py reads it beside the cases' counter); its epoch is new
+# with each counter, as the cases' is.
 KEEP_DAYS = """
 UNWIND $days AS d
 OPTIONAL MATCH (old:ForceDay {key: d.key})
@@ -17,7 +20,13 @@ ON CREATE SET f.force = d.force, f.date = d.date, f.day = d.day, f.open = d.open
               f.pastTarget = d.pastTarget, f.awaitingEnforcement = d.awaitingEnforcement,
               f.received = d.received, f.resolved = d.resolved,
               f.pastTargetUnsure = d.pastTargetUnsure, f.takenAt = $takenAt
-RETURN f.key AS key
+WITH collect(f.key) AS keys
+MERGE (counter:Counter {key: 'forceDays'})
+  ON CREATE SET counter.value = 0, counter.epoch = randomUUID()
+SET counter.value = counter.value + size(keys)
+WITH keys
+UNWIND keys AS key
+RETURN key
 """
 
 # The keys among `$keys` already held.

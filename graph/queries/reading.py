@@ -55,7 +55,13 @@ CASE_METADATA_BY_ID = "MATCH (c:Case) WHERE id(c) >= $low AND id(c) < $high" + _
 
 # The newest sequence number given to a write of cases (graph/queries/cases.py STAMP_SEQ): every
 # write numbered so far has committed; and the numbering's epoch. Nulls before the first write.
-CASES_SEQ = "OPTIONAL MATCH (n:Counter {key: 'cases'}) RETURN n.value AS seq, n.epoch AS epoch"
+# With it, the counter of kept history days (graph/queries/history.py): read in the same look, so
+# that a replica knows its days held in memory are current without reading them.
+CASES_SEQ = """
+OPTIONAL MATCH (n:Counter {key: 'cases'})
+OPTIONAL MATCH (d:Counter {key: 'forceDays'})
+RETURN n.value AS seq, n.epoch AS epoch, d.value AS days, d.epoch AS daysEpoch
+"""
 
 # Cases, and tombstones of removed cases, written after one sequence number up to another: a
 # replica's read model kept up to date without reading every case.

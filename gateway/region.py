@@ -25,8 +25,8 @@ import prometheus_client
 from gateway.kept_days import KeptDays, Mark
 from gateway.region_index import RegionIndex
 from graph import GraphStore, GraphUnavailable
+from graph.case_metadata import CaseMetadataStore
 from graph.force_days import ForceDay
-from graph.queries import reading
 from policies.case_facts import CaseFacts, facts_of
 from policies.case_rules import CaseRules
 
@@ -116,13 +116,10 @@ class RegionFacts(RegionIndex):
             return
         if upto == self.seq:
             return
-        window = {"after": self.seq, "upto": upto}
-        self.merge(
-            facts_of(row, self.rules)
-            for row in await store.read(reading.CASE_METADATA_AFTER, window)
-        )
-        for row in await store.read(reading.REMOVED_AFTER, window):
-            self.remove(row["key"], int(row["seq"]))
+        cases = CaseMetadataStore(store)
+        self.merge(facts_of(row, self.rules) for row in await cases.written_between(self.seq, upto))
+        for removal in await cases.removed_between(self.seq, upto):
+            self.remove(removal.key, removal.seq)
         self.seq = upto
 
     async def reload(self, store: GraphStore) -> None:
@@ -178,20 +175,16 @@ class RegionFacts(RegionIndex):
     async def _pages(self, store: GraphStore) -> AsyncIterator[list[CaseFacts]]:
         """Every case's facts, a page of node ids at a time, with the event loop's turn after
         each: a request waits for one page's work at most."""
-        top = (await store.read(reading.CASE_ID_CEILING))[0]["top"]
-        for low in range(0, -1 if top is None else int(top) + 1, ID_PAGE):
-            rows = await store.read(
-                reading.CASE_METADATA_BY_ID, {"low": low, "high": low + ID_PAGE}
-            )
+        async for rows in CaseMetadataStore(store).pages(ID_PAGE):
             yield [facts_of(row, self.rules) for row in rows]
             await asyncio.sleep(0)
 
     async def _counter(self, store: GraphStore) -> tuple[int, str | None]:
         """The newest number given to a write of cases (0 before the first), and its epoch;
         the kept days' counter, read in the same look, is noted in `days_mark`."""
-        row = (await store.read(reading.CASES_SEQ))[0]
-        self.days_mark = (int(row["days"] or 0), row["daysEpoch"])
-        return int(row["seq"] or 0), row["epoch"]
+        numbering = await CaseMetadataStore(store).numbering()
+        self.days_mark = (numbering.days, numbering.days_epoch)
+        return numbering.seq, numbering.epoch
 
     async def kept_days(self, store: GraphStore, first: date, last: date) -> list[ForceDay]:
         """The kept days from `first` to `last`, by force then day, as of the last refresh."""

@@ -15,11 +15,6 @@ ROOT = Path(__file__).resolve().parent.parent
 OUTSIDE_GRAPH = ("gateway", "federation", "policies")
 STORE_CALLS = {"read", "write"}
 
-# Modules that still run `graph.queries` statements themselves, each to move behind a repository.
-STILL_READING_ROWS = {
-    "gateway/region.py",
-}
-
 
 def _statement_names(tree: ast.Module) -> tuple[set[str], set[str]]:
     """The names a module binds to `graph.queries` modules, and to statements taken from them."""
@@ -75,15 +70,8 @@ def modules_running_statements() -> dict[str, list[int]]:
     return found
 
 
-def test_no_new_module_outside_graph_runs_cypher_itself() -> None:
-    found = modules_running_statements()
-    new = {module: lines for module, lines in found.items() if module not in STILL_READING_ROWS}
-    assert new == {}, "use (or add) a typed repository in graph/ instead"
-
-
-def test_the_list_of_modules_still_reading_rows_only_shrinks() -> None:
-    cleared = STILL_READING_ROWS - set(modules_running_statements())
-    assert cleared == set(), "these no longer read rows: take them off STILL_READING_ROWS"
+def test_no_module_outside_graph_runs_cypher_itself() -> None:
+    assert modules_running_statements() == {}, "use (or add) a typed repository in graph/"
 
 
 def test_the_scan_finds_each_way_a_statement_is_named(tmp_path: Path) -> None:
